@@ -1,0 +1,15 @@
+// Command gocaffe is a Caffe-compatible deep-learning trainer for the CPU.
+//
+// It reads what Caffe reads (solver and net prototxt, .caffemodel, .solverstate,
+// LMDB and LevelDB databases of Datum records) and writes what Caffe writes, with the
+// commands of Caffe's tools: train, test, time, convert, mean, upgrade; and a few of
+// its own: summary, draw, gradcheck, plot.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
