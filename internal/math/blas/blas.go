@@ -1,0 +1,97 @@
+// Package blas is gocaffe's single-precision linear algebra: the matrix product every
+// convolution and inner product reduces to, and the few vector operations the solvers
+// and layers need.
+//
+// Like gonum's blas32, the matrix product goes through a small interface with
+// interchangeable implementations: Naive (the triple loop everyone can read, the
+// reference the others are tested against) and Gonum (gonum's pure-Go kernel).
+// Faster kernels plug in the same way. Matrices are row-major, as in Caffe.
+package blas
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Gemmer computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ, op(A) is
+// m×k, op(B) is k×n and C is m×n, all row-major with leading dimensions lda, ldb, ldc
+// (the distance between the starts of consecutive rows). beta == 0 overwrites C
+// without reading it, so C may hold garbage (even NaN) on entry.
+type Gemmer interface {
+	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+		b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+var current atomic.Pointer[namedGemmer]
+
+type namedGemmer struct {
+	name string
+	Gemmer
+}
+
+func init() { Use("gonum", Gonum{}) }
+
+// Use makes g the implementation behind Gemm and returns the name of the previous one.
+func Use(name string, g Gemmer) (previous string) {
+	old := current.Swap(&namedGemmer{name, g})
+	if old == nil {
+		return ""
+	}
+	return old.name
+}
+
+// Current returns the name and implementation behind Gemm.
+func Current() (string, Gemmer) {
+	c := current.Load()
+	return c.name, c.Gemmer
+}
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for densely packed row-major matrices:
+// A is m×k (k×m when transA), B is k×n (n×k when transB), C is m×n. It is the call
+// the layers make, in the form of Caffe's caffe_cpu_gemm.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	current.Load().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+}
+
+// Gemv computes y = alpha·op(A)·x + beta·y for a densely packed row-major m×n matrix A
+// (op(A) = Aᵀ when transA, so x has m elements and y n).
+func Gemv(transA bool, m, n int, alpha float32, a, x []float32, beta float32, y []float32) {
+	if transA {
+		// y (1×n) = x (1×m) · A (m×n)
+		Gemm(false, false, 1, n, m, alpha, x, a, beta, y)
+		return
+	}
+	// y (m×1) = A (m×n) · x (n×1)
+	Gemm(false, false, m, 1, n, alpha, a, x, beta, y)
+}
+
+// checkSizes panics with a clear message when a matrix slice is too short for the
+// dimensions given: a programming error in a layer, never a user's.
+func checkSizes(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	need := func(name string, s []float32, rows, cols, ld int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols || len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("blas: %s has %d elements, too few for %d×%d with leading dimension %d", name, len(s), rows, cols, ld))
+		}
+	}
+	need("A", a, rowsA, colsA, lda)
+	need("B", b, rowsB, colsB, ldb)
+	need("C", c, m, n, ldc)
+}
