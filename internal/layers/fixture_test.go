@@ -1,0 +1,221 @@
+package layers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/prototext"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// notYetRegistered lists the layer types of the fixtures that gocaffe does not have
+// yet: the model-zoo layers. The test fails if a fixture's type is missing and not
+// listed, and also if a listed type has been built (take it off the list). The list
+// only ever shrinks.
+var notYetRegistered = []string{
+	"ArgMax", "BatchNorm", "Bias", "Concat", "Crop", "Eltwise", "Embed", "Flatten",
+	"MVN", "Reduction", "Reshape", "Scale", "Slice", "SPP", "Tile",
+}
+
+// Fixture tolerance, as the layers issue states it: |ours − Caffe| ≤ 1e-5 + 1e-4·|Caffe|.
+const fixtureAtol, fixtureRtol = 1e-5, 1e-4
+
+type fixtureBlob struct {
+	Name  string     `json:"name"`
+	Shape []int      `json:"shape"`
+	Data  *[]float32 `json:"data"`
+}
+
+type layerFixture struct {
+	Name        string        `json:"name"`
+	Phase       string        `json:"phase"`
+	Layer       string        `json:"layer"`
+	Bottoms     []fixtureBlob `json:"bottoms"`
+	Params      []fixtureBlob `json:"params"`
+	Tops        []fixtureBlob `json:"tops"`
+	TopDiffs    []fixtureBlob `json:"top_diffs"`
+	BottomDiffs []fixtureBlob `json:"bottom_diffs"`
+	ParamDiffs  []fixtureBlob `json:"param_diffs"`
+	ParamsAfter []fixtureBlob `json:"params_after"`
+	Backward    bool          `json:"backward"`
+}
+
+// fixtureDir is the folder of Caffe's one-layer fixtures, replaceable with
+// GOCAFFE_LAYER_FIXTURES.
+func fixtureDir() string {
+	if d := os.Getenv("GOCAFFE_LAYER_FIXTURES"); d != "" {
+		return d
+	}
+	return testutil.Path("fixtures/layers")
+}
+
+func loadFixture(path string) (*layerFixture, *caffepb.LayerParameter, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &layerFixture{}
+	if err := json.Unmarshal(data, f); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	net := &caffepb.NetParameter{}
+	if err := prototext.Unmarshal([]byte(f.Layer), net); err != nil {
+		return nil, nil, fmt.Errorf("%s: layer text: %w", path, err)
+	}
+	if len(net.Layer) != 1 {
+		return nil, nil, fmt.Errorf("%s: %d layers in the fixture's net, want 1", path, len(net.Layer))
+	}
+	p := net.Layer[0]
+	p.Phase = caffepb.Phase(caffepb.Phase_value[f.Phase]).Enum()
+	return f, p, nil
+}
+
+func (fb fixtureBlob) blob() *blob.Blob {
+	b := blob.New(fb.Shape...)
+	if fb.Data != nil {
+		copy(b.Data, *fb.Data)
+	}
+	return b
+}
+
+func compareBlob(t *testing.T, what string, got []float32, want fixtureBlob) {
+	t.Helper()
+	if want.Data == nil {
+		return
+	}
+	if err := testutil.CompareSlices(got, *want.Data, fixtureAtol, fixtureRtol); err != nil {
+		t.Errorf("%s %s: %v", what, want.Name, err)
+	}
+}
+
+// TestCaffeLayerFixtures runs every one-layer fixture of Caffe through the layer of
+// the same type: the same tops, bottom gradients, parameter gradients and (where
+// forward updates them) parameters as Caffe.
+func TestCaffeLayerFixtures(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(fixtureDir(), "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures in %s (%v)", fixtureDir(), err)
+	}
+	missing := map[string]bool{}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		f, p, err := loadFixture(path)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !layers.Registered(p.GetType()) {
+			missing[p.GetType()] = true
+			t.Logf("%s: layer type %s is not registered yet", name, p.GetType())
+			continue
+		}
+		t.Run(name, func(t *testing.T) { runFixture(t, f, p) })
+	}
+
+	want := map[string]bool{}
+	for _, typ := range notYetRegistered {
+		want[typ] = true
+	}
+	var unexpected, built []string
+	for typ := range missing {
+		if !want[typ] {
+			unexpected = append(unexpected, typ)
+		}
+	}
+	for typ := range want {
+		if !missing[typ] {
+			built = append(built, typ)
+		}
+	}
+	sort.Strings(unexpected)
+	sort.Strings(built)
+	if len(unexpected) > 0 {
+		t.Errorf("fixture layer types not registered and not in notYetRegistered: %v", unexpected)
+	}
+	if len(built) > 0 {
+		t.Errorf("types in notYetRegistered that are registered now (take them off the list): %v", built)
+	}
+}
+
+func runFixture(t *testing.T, f *layerFixture, p *caffepb.LayerParameter) {
+	l, err := layers.New(p, &layers.Context{RNG: rng.New(1701)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bottom := make([]*blob.Blob, len(f.Bottoms))
+	for i, b := range f.Bottoms {
+		bottom[i] = b.blob()
+	}
+	top := make([]*blob.Blob, len(f.Tops))
+	for i := range top {
+		top[i] = blob.New()
+	}
+	if err := l.Setup(bottom, top); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	params := l.Params()
+	if len(params) != len(f.Params) {
+		t.Fatalf("%d parameter blobs, Caffe has %d", len(params), len(f.Params))
+	}
+	for i, fp := range f.Params {
+		if !equalShape(params[i].Shape(), fp.Shape) {
+			t.Fatalf("param %d shape %v, Caffe's %v", i, params[i].Shape(), fp.Shape)
+		}
+		copy(params[i].Data, *fp.Data)
+	}
+	if err := l.Forward(bottom, top); err != nil {
+		t.Fatalf("Forward: %v", err)
+	}
+	for i, want := range f.Tops {
+		if !equalShape(top[i].Shape(), want.Shape) {
+			t.Errorf("top %d shape %v, Caffe's %v", i, top[i].Shape(), want.Shape)
+			continue
+		}
+		compareBlob(t, "top", top[i].Data, want)
+	}
+	for i, want := range f.ParamsAfter {
+		compareBlob(t, fmt.Sprintf("param %d after forward", i), params[i].Data, want)
+	}
+	if !f.Backward {
+		return
+	}
+	for i, d := range f.TopDiffs {
+		copy(top[i].Diff, *d.Data)
+	}
+	for _, p := range params {
+		clear(p.Diff)
+	}
+	down := make([]bool, len(bottom))
+	for i, d := range f.BottomDiffs {
+		down[i] = d.Data != nil
+	}
+	l.Backward(top, down, bottom)
+	for i, want := range f.BottomDiffs {
+		compareBlob(t, "bottom diff", bottom[i].Diff, want)
+	}
+	for i, want := range f.ParamDiffs {
+		compareBlob(t, fmt.Sprintf("param %d diff", i), params[i].Diff, want)
+	}
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,139 @@
+package layers_test
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/encoding/prototext"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// The helpers every layer test uses: build a layer from the prototxt text of its
+// LayerParameter, make bottoms of random values, set the layer up, check gradients.
+
+// testLayer is a layer under test with the blobs it was set up on.
+type testLayer struct {
+	layers.Layer
+	RNG         *rng.Source
+	Bottom, Top []*blob.Blob
+}
+
+// newLayer builds the layer whose LayerParameter fields (what sits inside
+// `layer { ... }`) are given as text, in the given phase, with a random source seeded
+// 1701 like Caffe's tests.
+func newLayer(t testing.TB, text string, phase caffepb.Phase) (layers.Layer, *rng.Source) {
+	t.Helper()
+	p := &caffepb.LayerParameter{}
+	if err := prototext.Unmarshal([]byte(text), p); err != nil {
+		t.Fatalf("layer text: %v", err)
+	}
+	p.Phase = phase.Enum()
+	if p.Name == nil {
+		p.Name = p.Type
+	}
+	r := rng.New(1701)
+	l, err := layers.New(p, &layers.Context{RNG: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, r
+}
+
+// setUp builds a layer as newLayer does, on the given bottoms and nTop fresh tops,
+// and runs its Setup.
+func setUp(t testing.TB, text string, phase caffepb.Phase, bottom []*blob.Blob, nTop int) *testLayer {
+	t.Helper()
+	l, r := newLayer(t, text, phase)
+	top := make([]*blob.Blob, nTop)
+	for i := range top {
+		top[i] = blob.New()
+	}
+	if c, ok := l.(layers.Counter); ok {
+		if err := c.BlobCounts().Check(len(bottom), len(top)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Setup(bottom, top); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	return &testLayer{Layer: l, RNG: r, Bottom: bottom, Top: top}
+}
+
+// gaussian returns a blob of the given shape filled with N(mean, std²) draws.
+func gaussian(r *rng.Source, mean, std float32, shape ...int) *blob.Blob {
+	b := blob.New(shape...)
+	for i := range b.Data {
+		b.Data[i] = r.Gaussian(mean, std)
+	}
+	return b
+}
+
+// uniform returns a blob of the given shape filled with U(lo, hi) draws.
+func uniform(r *rng.Source, lo, hi float32, shape ...int) *blob.Blob {
+	b := blob.New(shape...)
+	for i := range b.Data {
+		b.Data[i] = r.Uniform(lo, hi)
+	}
+	return b
+}
+
+// labels returns a blob of the given shape holding integer labels in [0, classes).
+func labels(r *rng.Source, classes int, shape ...int) *blob.Blob {
+	b := blob.New(shape...)
+	for i := range b.Data {
+		b.Data[i] = float32(r.Intn(classes))
+	}
+	return b
+}
+
+// gradMode says which of Caffe's checks to run.
+type gradMode int
+
+const (
+	checkSingle     gradMode = iota // CheckGradient: ½Σ top² objective
+	checkExhaustive                 // CheckGradientExhaustive: one top element at a time
+	checkEltwise                    // CheckGradientEltwise
+)
+
+// checkGradient runs a gradient check on a set-up layer and fails the test on any
+// mismatch. c.RNG is set to the layer's random source.
+func checkGradient(t testing.TB, l *testLayer, c *gradcheck.Checker, mode gradMode, checkBottom int) {
+	t.Helper()
+	c.RNG = l.RNG
+	var (
+		rep *gradcheck.Report
+		err error
+	)
+	switch mode {
+	case checkSingle:
+		rep, err = c.Check(l.Layer, l.Bottom, l.Top, checkBottom)
+	case checkExhaustive:
+		rep, err = c.Exhaustive(l.Layer, l.Bottom, l.Top, checkBottom)
+	case checkEltwise:
+		rep, err = c.Eltwise(l.Layer, l.Bottom, l.Top)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, b := range rep.Blobs {
+		checked += b.Checked
+	}
+	if checked == 0 {
+		t.Fatal("the gradient check compared nothing")
+	}
+}
+
+// kinked returns Caffe's checker for layers with a kink at 0 (ReLU, max, abs).
+func kinked(step, threshold, kinkRange float32) *gradcheck.Checker {
+	c := gradcheck.New(step, threshold)
+	c.Kink, c.KinkRange = 0, kinkRange
+	return c
+}

@@ -1,0 +1,209 @@
+// Package layers holds gocaffe's layers: one file per Caffe layer type, each with
+// Setup, Reshape, Forward and Backward side by side, and a registry by type name.
+//
+// A layer reads its bottoms and writes its tops. Shapes are checked in Setup and
+// Reshape, so a compute layer's Forward cannot fail; a data layer's can (a corrupt
+// record), and that error reaches the user through the net. Backward overwrites the
+// bottoms' gradients (in-place layers such as ReLU rely on it) and adds to the
+// parameters' gradients, which the solver zeroes once per iteration (that is what
+// makes iter_size work).
+package layers
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// Layer is the contract every layer type meets; it is Caffe's, in Go.
+type Layer interface {
+	// Setup reads the layer's parameters, checks the bottoms, creates and fills the
+	// learnable blobs, and shapes the tops (it ends with a Reshape).
+	Setup(bottom, top []*blob.Blob) error
+	// Reshape shapes the tops and internal buffers for the current bottom shapes.
+	Reshape(bottom, top []*blob.Blob) error
+	// Forward computes the tops from the bottoms.
+	Forward(bottom, top []*blob.Blob) error
+	// Backward sets the gradient of each bottom whose propagateDown is true from the
+	// tops' gradients, and adds the parameters' gradients.
+	Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob)
+	// Params returns the layer's blobs (weights, biases, statistics) in Caffe's order.
+	Params() []*blob.Blob
+}
+
+// Context is what a layer is given by the net it belongs to.
+type Context struct {
+	// RNG is the net's random source: fillers, dropout masks, stochastic pooling.
+	// Layers draw from it on the goroutine that calls Setup and Forward, so that a
+	// seeded run repeats exactly.
+	RNG *rng.Source
+}
+
+// Constructor makes a layer of one type from its parameters. It only records and
+// checks the parameters; the work of setting up happens in Setup.
+type Constructor func(p *caffepb.LayerParameter, ctx *Context) (Layer, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Constructor{}
+)
+
+// Register makes a layer type available under Caffe's type name. It panics if the
+// name is taken: two layers of one name are a programming error.
+func Register(typeName string, c Constructor) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[typeName]; dup {
+		panic("layers: type " + typeName + " registered twice")
+	}
+	registry[typeName] = c
+}
+
+// Registered reports whether a layer type exists.
+func Registered(typeName string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := registry[typeName]
+	return ok
+}
+
+// Types lists the registered layer types in alphabetical order.
+func Types() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// UnknownTypeError is returned for a layer whose type gocaffe does not have.
+type UnknownTypeError struct {
+	Layer, Type string
+}
+
+func (e *UnknownTypeError) Error() string {
+	return fmt.Sprintf("layer %q: unknown layer type %q (known types: %s)",
+		e.Layer, e.Type, strings.Join(Types(), ", "))
+}
+
+// New makes the layer p describes. The error names the layer.
+func New(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	registryMu.RLock()
+	c, ok := registry[p.GetType()]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, &UnknownTypeError{Layer: p.GetName(), Type: p.GetType()}
+	}
+	if ctx == nil {
+		ctx = &Context{}
+	}
+	if ctx.RNG == nil {
+		ctx.RNG = rng.New(1701)
+	}
+	l, err := c(p, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("layer %q (%s): %w", p.GetName(), p.GetType(), err)
+	}
+	return l, nil
+}
+
+// Any is a number of blobs without a limit, in BlobCounts.
+const Any = -1
+
+// BlobCounts says how many bottoms and tops a layer takes. The net checks them
+// before Setup, with Caffe's messages.
+type BlobCounts struct {
+	MinBottom, MaxBottom int // Any for no limit
+	MinTop, MaxTop       int // Any for no limit
+	// EqualBottomTop requires as many tops as bottoms.
+	EqualBottomTop bool
+}
+
+// Exactly returns counts of exactly nb bottoms and nt tops.
+func Exactly(nb, nt int) BlobCounts { return BlobCounts{nb, nb, nt, nt, false} }
+
+// Counter is implemented by layers that constrain their number of blobs.
+type Counter interface {
+	BlobCounts() BlobCounts
+}
+
+// Check returns an error if the numbers of bottoms and tops break c.
+func (c BlobCounts) Check(nBottom, nTop int) error {
+	switch {
+	case c.MinBottom == c.MaxBottom && c.MinBottom != Any && nBottom != c.MinBottom:
+		return fmt.Errorf("takes exactly %d bottom blob(s), got %d", c.MinBottom, nBottom)
+	case c.MinBottom != Any && nBottom < c.MinBottom:
+		return fmt.Errorf("takes at least %d bottom blob(s), got %d", c.MinBottom, nBottom)
+	case c.MaxBottom != Any && nBottom > c.MaxBottom:
+		return fmt.Errorf("takes at most %d bottom blob(s), got %d", c.MaxBottom, nBottom)
+	case c.MinTop == c.MaxTop && c.MinTop != Any && nTop != c.MinTop:
+		return fmt.Errorf("produces exactly %d top blob(s), got %d", c.MinTop, nTop)
+	case c.MinTop != Any && nTop < c.MinTop:
+		return fmt.Errorf("produces at least %d top blob(s), got %d", c.MinTop, nTop)
+	case c.MaxTop != Any && nTop > c.MaxTop:
+		return fmt.Errorf("produces at most %d top blob(s), got %d", c.MaxTop, nTop)
+	case c.EqualBottomTop && nBottom != nTop:
+		return fmt.Errorf("needs as many top blobs as bottom blobs, got %d bottoms and %d tops", nBottom, nTop)
+	}
+	return nil
+}
+
+// AutoTopper is implemented by layers that want the net to create anonymous tops
+// when the prototxt names fewer than MinTop (Caffe's AutoTopBlobs).
+type AutoTopper interface {
+	AutoTopBlobs() bool
+}
+
+// BackwardGate is implemented by layers that cannot give a gradient to some bottom
+// even when force_backward asks for one (a loss layer's labels).
+type BackwardGate interface {
+	AllowForceBackward(bottom int) bool
+}
+
+// Loss is implemented by loss layers: their first top gets loss_weight 1 unless the
+// prototxt says otherwise.
+type Loss interface {
+	IsLoss()
+}
+
+// Closer is implemented by layers that hold resources (a database, a prefetching
+// goroutine) to release when the net is done.
+type Closer interface {
+	Close() error
+}
+
+// base carries what every layer has: its parameters, the net's context and its blobs.
+// Layers embed it.
+type base struct {
+	param *caffepb.LayerParameter
+	ctx   *Context
+	blobs []*blob.Blob
+}
+
+func newBase(p *caffepb.LayerParameter, ctx *Context) base {
+	return base{param: p, ctx: ctx}
+}
+
+// Params implements Layer.
+func (b *base) Params() []*blob.Blob { return b.blobs }
+
+// phase is the phase the layer is built for.
+func (b *base) phase() caffepb.Phase { return b.param.GetPhase() }
+
+// lossBase is embedded by loss layers: a scalar top, labels never get a gradient,
+// and loss_weight 1 by default.
+type lossBase struct{ base }
+
+func (lossBase) IsLoss()                         {}
+func (lossBase) AllowForceBackward(i int) bool   { return i != 1 }
+func (lossBase) AutoTopBlobs() bool              { return true }
+func (lossBase) BlobCounts() BlobCounts          { return BlobCounts{2, 2, 1, 1, false} }
+func (l *lossBase) reshapeLoss(top []*blob.Blob) { top[0].Reshape() }

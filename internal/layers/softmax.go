@@ -1,0 +1,87 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Softmax", newSoftmax) }
+
+// softmax normalises along one axis: y_c = exp(x_c) / Σ_c' exp(x_c').
+//
+//	bottom, top (outer, C, inner) — the axes before axis, the softmax axis, the rest
+type softmax struct {
+	base
+	outer, channels, inner int
+}
+
+func newSoftmax(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &softmax{base: newBase(p, ctx)}, nil
+}
+
+func (l *softmax) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *softmax) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+
+func (l *softmax) Reshape(bottom, top []*blob.Blob) error {
+	axis, err := bottom[0].CanonicalAxis(int(l.param.GetSoftmaxParam().GetAxis()))
+	if err != nil {
+		return fmt.Errorf("softmax_param.axis: %w", err)
+	}
+	top[0].ReshapeLike(bottom[0])
+	l.outer, l.channels, l.inner = bottom[0].CountRange(0, axis), bottom[0].Dim(axis), bottom[0].CountFrom(axis+1)
+	return nil
+}
+
+func (l *softmax) Forward(bottom, top []*blob.Blob) error {
+	softmaxForward(bottom[0].Data, top[0].Data, l.outer, l.channels, l.inner)
+	return nil
+}
+
+// softmaxForward computes y = softmax(x) along the middle axis of (outer, C, inner),
+// subtracting the maximum first so that exp cannot overflow. x and y may be the same.
+func softmaxForward(x, y []float32, outer, channels, inner int) {
+	for o := 0; o < outer; o++ {
+		xo, yo := x[o*channels*inner:], y[o*channels*inner:]
+		for in := 0; in < inner; in++ {
+			maxv := float32(math.Inf(-1))
+			for c := 0; c < channels; c++ {
+				maxv = max(maxv, xo[c*inner+in])
+			}
+			var sum float32
+			for c := 0; c < channels; c++ {
+				e := float32(math.Exp(float64(xo[c*inner+in] - maxv)))
+				yo[c*inner+in] = e
+				sum += e
+			}
+			for c := 0; c < channels; c++ {
+				yo[c*inner+in] /= sum
+			}
+		}
+	}
+}
+
+// Backward: dx_c = (dy_c − Σ_c' dy_c'·y_c') · y_c.
+func (l *softmax) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
+	n, c, in := l.outer, l.channels, l.inner
+	for o := 0; o < n; o++ {
+		base := o * c * in
+		for i := 0; i < in; i++ {
+			var dot float32
+			for k := 0; k < c; k++ {
+				j := base + k*in + i
+				dot += dy[j] * y[j]
+			}
+			for k := 0; k < c; k++ {
+				j := base + k*in + i
+				dx[j] = (dy[j] - dot) * y[j]
+			}
+		}
+	}
+}
