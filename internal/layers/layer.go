@@ -180,6 +180,22 @@ type Closer interface {
 	Close() error
 }
 
+// DataSource is implemented by layers that read records from a database or a file
+// list (Data, ImageData). The solver saves their positions in a .solverstate and
+// restores them on resume, so that a resumed run reads exactly the records, with
+// exactly the random crops and mirrors, that the uninterrupted run would have read —
+// which Caffe does not do.
+type DataSource interface {
+	// Position returns the number of records the net has consumed so far (not the
+	// number a prefetcher has read ahead) and the state of the layer's random source
+	// as it was before the next batch to be consumed was transformed.
+	Position() (consumed uint64, rngState []byte)
+	// Seek makes the next batch the net consumes start at record consumed (modulo the
+	// number of records) with the random source in rngState. It discards batches
+	// prefetched from elsewhere.
+	Seek(consumed uint64, rngState []byte) error
+}
+
 // base carries what every layer has: its parameters, the net's context and its blobs.
 // Layers embed it.
 type base struct {
