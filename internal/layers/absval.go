@@ -1,0 +1,66 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("AbsVal", newAbsVal) }
+
+// absValLayer is the absolute value y = |x|.
+//
+//	bottom any shape
+//	top    the bottom's shape
+//	in     a copy of the bottom, only in place: backward needs the sign of x, which
+//	       y has lost
+type absValLayer struct {
+	base
+	in savedInput
+}
+
+func newAbsVal(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &absValLayer{base: newBase(p, ctx)}, nil
+}
+
+func (l *absValLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *absValLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *absValLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	l.in.reshape(bottom[0], top[0])
+	return nil
+}
+
+// Forward: y = |x|.
+func (l *absValLayer) Forward(bottom, top []*blob.Blob) error {
+	l.in.save(bottom[0])
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = float32(math.Abs(float64(x[i])))
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · sign(x), with sign(0) = 0 as in Caffe.
+func (l *absValLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			switch {
+			case x[i] > 0:
+				dx[i] = dy[i]
+			case x[i] < 0:
+				dx[i] = -dy[i]
+			default:
+				dx[i] = 0
+			}
+		}
+	})
+}

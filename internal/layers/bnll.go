@@ -1,0 +1,70 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("BNLL", newBNLL) }
+
+// bnllLayer is the binomial normal log likelihood y = log(1 + eˣ), computed as Caffe
+// computes it. (Softplus is the same function, computed more precisely for very
+// negative x.)
+//
+//	bottom any shape
+//	top    the bottom's shape
+//	in     a copy of the bottom, only in place: backward reads x
+type bnllLayer struct {
+	base
+	in savedInput
+}
+
+func newBNLL(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &bnllLayer{base: newBase(p, ctx)}, nil
+}
+
+func (l *bnllLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *bnllLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *bnllLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	l.in.reshape(bottom[0], top[0])
+	return nil
+}
+
+// bnllThreshold caps the exponent of backward: past it eˣ/(eˣ + 1) is 1 in float.
+const bnllThreshold = 50
+
+// Forward: y = x + log(1 + e^−x) for x > 0, log(1 + eˣ) otherwise, so that the
+// exponent is never positive and e to it cannot overflow.
+func (l *bnllLayer) Forward(bottom, top []*blob.Blob) error {
+	l.in.save(bottom[0])
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := float64(x[i])
+			if v > 0 {
+				y[i] = float32(v + math.Log(1+math.Exp(-v)))
+			} else {
+				y[i] = float32(math.Log(1 + math.Exp(v)))
+			}
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · eˣ/(eˣ + 1), with x capped at bnllThreshold.
+func (l *bnllLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e := math.Exp(float64(min(x[i], bnllThreshold)))
+			dx[i] = dy[i] * float32(e/(e+1))
+		}
+	})
+}

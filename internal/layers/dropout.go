@@ -1,0 +1,93 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Dropout", newDropout) }
+
+// dropoutLayer zeroes each input with probability p in TRAIN and scales the kept ones
+// by 1/(1 − p), so that the expected output is the input ("inverted" dropout, as in
+// Caffe); in TEST it is the identity.
+//
+//	bottom any shape
+//	top    the bottom's shape
+//	keep   (the bottom's count) the mask of the last TRAIN forward: true where x was kept
+type dropoutLayer struct {
+	base
+	ratio float32 // p, the probability of dropping
+	scale float32 // 1/(1 − p)
+	keep  []bool
+}
+
+func newDropout(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	ratio := p.GetDropoutParam().GetDropoutRatio()
+	if !(ratio >= 0 && ratio < 1) {
+		return nil, fmt.Errorf("dropout_param.dropout_ratio must be in [0, 1), got %g", ratio)
+	}
+	return &dropoutLayer{base: newBase(p, ctx), ratio: ratio, scale: float32(1 / (1 - float64(ratio)))}, nil
+}
+
+func (l *dropoutLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *dropoutLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *dropoutLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	if n := bottom[0].Count(); cap(l.keep) < n {
+		l.keep = make([]bool, n)
+	} else {
+		l.keep = l.keep[:n]
+	}
+	return nil
+}
+
+// Forward: in TRAIN, keep ~ Bernoulli(1 − p) and y = keep ? x/(1 − p) : 0;
+// in TEST, y = x.
+func (l *dropoutLayer) Forward(bottom, top []*blob.Blob) error {
+	x, y := bottom[0].Data, top[0].Data
+	if l.phase() != caffepb.Phase_TRAIN {
+		copy(y, x)
+		return nil
+	}
+	// The mask is drawn here, in order, on the caller's goroutine: a seeded run (and
+	// the gradient checker, which reseeds) gets the same mask again.
+	p := 1 - float64(l.ratio)
+	for i := range l.keep {
+		l.keep[i] = l.ctx.RNG.Bernoulli(p)
+	}
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if l.keep[i] {
+				y[i] = x[i] * l.scale
+			} else {
+				y[i] = 0
+			}
+		}
+	})
+	return nil
+}
+
+// Backward: in TRAIN, dx = keep ? dy/(1 − p) : 0, with the mask of forward;
+// in TEST, dx = dy.
+func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	dy, dx := top[0].Diff, bottom[0].Diff
+	if l.phase() != caffepb.Phase_TRAIN {
+		copy(dx, dy)
+		return
+	}
+	parallel.For(len(dy), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if l.keep[i] {
+				dx[i] = dy[i] * l.scale
+			} else {
+				dx[i] = 0
+			}
+		}
+	})
+}

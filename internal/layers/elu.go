@@ -1,0 +1,67 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("ELU", newELU) }
+
+// eluLayer is the exponential linear unit y = x for x > 0, α·(eˣ − 1) otherwise.
+//
+//	bottom any shape
+//	top    the bottom's shape
+//	in     a copy of the bottom, only in place: backward reads the sign of x
+type eluLayer struct {
+	base
+	alpha float32
+	in    savedInput
+}
+
+func newELU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &eluLayer{base: newBase(p, ctx), alpha: p.GetEluParam().GetAlpha()}, nil
+}
+
+func (l *eluLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *eluLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *eluLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	l.in.reshape(bottom[0], top[0])
+	return nil
+}
+
+// Forward: y = x > 0 ? x : α·(eˣ − 1).
+func (l *eluLayer) Forward(bottom, top []*blob.Blob) error {
+	l.in.save(bottom[0])
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if x[i] > 0 {
+				y[i] = x[i]
+			} else {
+				y[i] = l.alpha * float32(math.Expm1(float64(x[i])))
+			}
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · (x > 0 ? 1 : α·eˣ), and α·eˣ = y + α there.
+func (l *eluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	x, y, dy, dx := l.in.input(bottom[0]), top[0].Data, top[0].Diff, bottom[0].Diff
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if x[i] > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = dy[i] * (y[i] + l.alpha)
+			}
+		}
+	})
+}

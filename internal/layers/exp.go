@@ -1,0 +1,83 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Exp", newExp) }
+
+// expLayer is y = base^(shift + scale·x), base −1 meaning e. It is computed as
+// y = outer · e^(inner·x) with inner = ln(base)·scale and outer = base^shift.
+// Backward reads only y, so the layer may run in place.
+//
+//	bottom any shape
+//	top    the bottom's shape
+type expLayer struct {
+	base
+	inner, outer float32
+}
+
+func newExp(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	ep := p.GetExpParam()
+	logBase, err := logOfBase("exp_param", ep.GetBase())
+	if err != nil {
+		return nil, err
+	}
+	l := &expLayer{base: newBase(p, ctx), inner: logBase * ep.GetScale(), outer: 1}
+	if base, shift := float64(ep.GetBase()), float64(ep.GetShift()); shift != 0 {
+		if base == -1 {
+			l.outer = float32(math.Exp(shift))
+		} else {
+			l.outer = float32(math.Pow(base, shift))
+		}
+	}
+	return l, nil
+}
+
+// logOfBase is ln(base) for the base of an Exp or Log layer: exactly 1 for base −1
+// (Caffe's spelling of e), an error for a base that is not positive and finite.
+func logOfBase(field string, base float32) (float32, error) {
+	if base == -1 {
+		return 1, nil
+	}
+	if !(base > 0) || math.IsInf(float64(base), 0) {
+		return 0, fmt.Errorf("%s.base must be positive (or -1 for e), got %g", field, base)
+	}
+	return float32(math.Log(float64(base))), nil
+}
+
+func (l *expLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *expLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *expLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	return nil
+}
+
+// Forward: y = outer · e^(inner·x).
+func (l *expLayer) Forward(bottom, top []*blob.Blob) error {
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = l.outer * float32(math.Exp(float64(l.inner*x[i])))
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · y · inner.
+func (l *expLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
+	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] = dy[i] * y[i] * l.inner
+		}
+	})
+}

@@ -1,0 +1,70 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Log", newLog) }
+
+// logLayer is y = log_base(shift + scale·x), base −1 meaning e.
+//
+//	bottom any shape
+//	top    the bottom's shape
+//	in     a copy of the bottom, only in place: backward reads x
+type logLayer struct {
+	base
+	scale, shift float32
+	baseScale    float32 // 1/ln(base): turns the natural log into log_base
+	in           savedInput
+}
+
+func newLog(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	lp := p.GetLogParam()
+	logBase, err := logOfBase("log_param", lp.GetBase())
+	if err != nil {
+		return nil, err
+	}
+	if logBase == 0 {
+		return nil, fmt.Errorf("log_param.base must not be 1 (there is no logarithm to base 1)")
+	}
+	return &logLayer{base: newBase(p, ctx), scale: lp.GetScale(), shift: lp.GetShift(), baseScale: 1 / logBase}, nil
+}
+
+func (l *logLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *logLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *logLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	l.in.reshape(bottom[0], top[0])
+	return nil
+}
+
+// Forward: y = ln(shift + scale·x) / ln(base).
+func (l *logLayer) Forward(bottom, top []*blob.Blob) error {
+	l.in.save(bottom[0])
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = float32(math.Log(float64(l.shift+l.scale*x[i]))) * l.baseScale
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · scale / ((shift + scale·x) · ln(base)).
+func (l *logLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
+	num := l.scale * l.baseScale
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] = dy[i] * num / (l.shift + l.scale*x[i])
+		}
+	})
+}

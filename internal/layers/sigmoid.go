@@ -1,0 +1,54 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Sigmoid", newSigmoid) }
+
+// sigmoidLayer is the logistic function y = 1 / (1 + e^−x). Backward reads only y,
+// so the layer may run in place.
+//
+//	bottom any shape
+//	top    the bottom's shape
+type sigmoidLayer struct{ base }
+
+func newSigmoid(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &sigmoidLayer{newBase(p, ctx)}, nil
+}
+
+func (l *sigmoidLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *sigmoidLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *sigmoidLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	return nil
+}
+
+// Forward: y = ½·tanh(½x) + ½, which equals 1/(1 + e^−x) but never overflows e^−x
+// (Caffe's form).
+func (l *sigmoidLayer) Forward(bottom, top []*blob.Blob) error {
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = float32(0.5*math.Tanh(0.5*float64(x[i])) + 0.5)
+		}
+	})
+	return nil
+}
+
+// Backward: dx = dy · y · (1 − y).
+func (l *sigmoidLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
+	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] = dy[i] * y[i] * (1 - y[i])
+		}
+	})
+}

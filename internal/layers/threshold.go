@@ -1,0 +1,53 @@
+package layers
+
+import (
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Threshold", newThreshold) }
+
+// thresholdLayer is the step y = 1 if x > threshold, 0 otherwise.
+//
+//	bottom any shape
+//	top    the bottom's shape
+type thresholdLayer struct {
+	base
+	threshold float32
+}
+
+func newThreshold(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	return &thresholdLayer{base: newBase(p, ctx), threshold: p.GetThresholdParam().GetThreshold()}, nil
+}
+
+func (l *thresholdLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
+func (l *thresholdLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *thresholdLayer) Reshape(bottom, top []*blob.Blob) error {
+	top[0].ReshapeLike(bottom[0])
+	return nil
+}
+
+// Forward: y = x > threshold ? 1 : 0.
+func (l *thresholdLayer) Forward(bottom, top []*blob.Blob) error {
+	x, y := bottom[0].Data, top[0].Data
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if x[i] > l.threshold {
+				y[i] = 1
+			} else {
+				y[i] = 0
+			}
+		}
+	})
+	return nil
+}
+
+// Backward: Caffe's Threshold has none (it aborts if asked), and the net does not
+// ask. Should anything call it, it writes the step's derivative, 0 wherever it
+// exists, so that the bottom's gradient is overwritten as every Backward does.
+func (l *thresholdLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if down[0] {
+		clear(bottom[0].Diff)
+	}
+}
