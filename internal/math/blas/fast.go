@@ -1,0 +1,353 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Fast is gocaffe's own Sgemm, organised like GotoBLAS and BLIS. The k×n panel of
+// op(B) is cut into blocks of at most kc×nc, each packed once into nr-column slivers;
+// the m×k panel of op(A) into blocks of at most mc×kc, packed into mr-row slivers.
+// A register-blocked mr×nr micro-kernel (AVX2/FMA assembly on amd64, portable Go
+// elsewhere) then multiplies one A sliver by one B sliver. Packing absorbs the
+// transpositions, so all four cases run the same kernel, and its zero padding turns
+// ragged edges into full tiles that are stored through a small buffer.
+//
+// Large products are cut into a grid of tiles of C, one per goroutine, each packing
+// its own blocks; small ones run on the caller alone.
+type Fast struct{}
+
+// Block sizes. mr×nr is the micro-kernel's tile: 12 of the 16 YMM registers hold C,
+// with 6 broadcasts and 2 loads per 12 FMAs. A kc×nr sliver of B (16 KiB) stays in
+// the 32 KiB L1 while the kernel walks the A slivers of an mc×kc block (144 KiB),
+// which stays in the 1 MiB L2; the kc×nc block of B (4 MiB) lives in L3.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 144
+	nc = 4096
+)
+
+// Parallel thresholds in multiply-adds (m·n·k): below minParallel a product runs on
+// the caller, and each extra goroutine must have at least minPerWorker to do. Waking
+// a goroutine costs a few microseconds; the kernel does about 30 multiply-adds a
+// nanosecond.
+const (
+	minParallel  = 1 << 18
+	minPerWorker = 1 << 17
+)
+
+// Sgemm implements Gemmer.
+func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkSizes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if k == 0 || alpha == 0 {
+		// As in reference BLAS, A and B are not read when they cannot contribute.
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	w := runtime.GOMAXPROCS(0)
+	if work := m * n * k; work < minParallel {
+		w = 1
+	} else {
+		w = min(w, work/minPerWorker)
+	}
+	if w <= 1 {
+		ws := workspaces.Get().(*workspace)
+		g.run(ws, 0, m, 0, n)
+		workspaces.Put(ws)
+		return
+	}
+	parallel(&g, w)
+}
+
+// gemm holds the operands of one Sgemm call.
+type gemm struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// workspace holds one goroutine's packed blocks, reused from call to call.
+type workspace struct {
+	a, b []float32
+	edge [mr * nr]float32 // an edge tile, before its valid part is merged into C
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// run computes the tile C[i0:i1, j0:j1].
+func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
+	// Blocks as even as possible: k = 300 is cut 150+150, not 256+44.
+	kb := evenBlock(g.k, kc, 1)
+	mb := evenBlock(i1-i0, mc, mr)
+	nb := evenBlock(j1-j0, nc, nr)
+	if cap(ws.a) < mb*kb {
+		ws.a = make([]float32, mb*kb)
+	}
+	if cap(ws.b) < nb*kb {
+		ws.b = make([]float32, nb*kb)
+	}
+	for jc := j0; jc < j1; jc += nb {
+		nn := min(nb, j1-jc)
+		for pc := 0; pc < g.k; pc += kb {
+			kk := min(kb, g.k-pc)
+			// The first k block applies beta; the later ones add to it.
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			bp := ws.b[:roundUp(nn, nr)*kk]
+			g.packB(bp, pc, kk, jc, nn)
+			for ic := i0; ic < i1; ic += mb {
+				mm := min(mb, i1-ic)
+				ap := ws.a[:roundUp(mm, mr)*kk]
+				g.packA(ap, ic, mm, pc, kk)
+				g.macroKernel(ws, ap, bp, ic, mm, jc, nn, kk, beta)
+			}
+		}
+	}
+}
+
+// macroKernel multiplies a packed mm×kk block of A by a packed kk×nn block of B into
+// C[ic:ic+mm, jc:jc+nn].
+func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk int, beta float32) {
+	c, ldc, alpha := g.c, g.ldc, g.alpha
+	for jr := 0; jr < nn; jr += nr {
+		cols := min(nr, nn-jr)
+		bs := bp[jr*kk : (jr+nr)*kk]
+		for ir := 0; ir < mm; ir += mr {
+			rows := min(mr, mm-ir)
+			as := ap[ir*kk : (ir+mr)*kk]
+			off := (ic+ir)*ldc + jc + jr
+			if rows == mr && cols == nr {
+				kernel(kk, as, bs, c[off:], ldc, alpha, beta)
+				continue
+			}
+			// A ragged tile: the kernel fills the whole buffer, of which only
+			// rows×cols belong in C.
+			kernel(kk, as, bs, ws.edge[:], nr, alpha, 0)
+			for r := 0; r < rows; r++ {
+				dst := c[off+r*ldc : off+r*ldc+cols]
+				src := ws.edge[r*nr : r*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+					continue
+				}
+				for j, v := range src {
+					dst[j] = v + beta*dst[j]
+				}
+			}
+		}
+	}
+}
+
+// packA packs op(A)[i0:i0+mm, p0:p0+kk] into slivers of mr rows: sliver s holds, for
+// each p in turn, the mr values op(A)[i0+s·mr+r, p0+p]. Rows past mm are zero.
+func (g *gemm) packA(dst []float32, i0, mm, p0, kk int) {
+	a, lda := g.a, g.lda
+	for s := 0; s < mm; s += mr {
+		d := dst[s*kk : (s+mr)*kk]
+		rows := min(mr, mm-s)
+		i := i0 + s
+		switch {
+		case g.transA:
+			// op(A)[i, p] = A[p, i]: each step is a short contiguous run.
+			for p := 0; p < kk; p++ {
+				src := a[(p0+p)*lda+i:]
+				dp := (*[mr]float32)(d[p*mr:])
+				if rows == mr {
+					*dp = *(*[mr]float32)(src)
+					continue
+				}
+				for r := range dp {
+					if r < rows {
+						dp[r] = src[r]
+					} else {
+						dp[r] = 0
+					}
+				}
+			}
+		case rows == mr:
+			// Six rows of A read side by side, interleaved into the sliver.
+			r0 := a[(i+0)*lda+p0:][:kk]
+			r1 := a[(i+1)*lda+p0:][:kk]
+			r2 := a[(i+2)*lda+p0:][:kk]
+			r3 := a[(i+3)*lda+p0:][:kk]
+			r4 := a[(i+4)*lda+p0:][:kk]
+			r5 := a[(i+5)*lda+p0:][:kk]
+			for p := range r0 {
+				dp := (*[mr]float32)(d[p*mr:])
+				dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+		default:
+			clear(d)
+			for r := 0; r < rows; r++ {
+				for p, v := range a[(i+r)*lda+p0:][:kk] {
+					d[p*mr+r] = v
+				}
+			}
+		}
+	}
+}
+
+// packB packs op(B)[p0:p0+kk, j0:j0+nn] into slivers of nr columns: sliver s holds,
+// for each p in turn, the nr values op(B)[p0+p, j0+s·nr+j]. Columns past nn are zero.
+func (g *gemm) packB(dst []float32, p0, kk, j0, nn int) {
+	b, ldb := g.b, g.ldb
+	for s := 0; s < nn; s += nr {
+		d := dst[s*kk : (s+nr)*kk]
+		cols := min(nr, nn-s)
+		j := j0 + s
+		switch {
+		case !g.transB && cols == nr:
+			for p := 0; p < kk; p++ {
+				*(*[nr]float32)(d[p*nr:]) = *(*[nr]float32)(b[(p0+p)*ldb+j:])
+			}
+		case !g.transB:
+			for p := 0; p < kk; p++ {
+				dp := d[p*nr : p*nr+nr]
+				copy(dp, b[(p0+p)*ldb+j:][:cols])
+				clear(dp[cols:])
+			}
+		default:
+			// op(B)[p, j] = B[j, p]: read each row of B once, scatter it down
+			// one column of the sliver.
+			if cols < nr {
+				clear(d)
+			}
+			for c := 0; c < cols; c++ {
+				for p, v := range b[(j+c)*ldb+p0:][:kk] {
+					d[p*nr+c] = v
+				}
+			}
+		}
+	}
+}
+
+// parallel computes C on up to w goroutines, the caller and w-1 helpers, over a grid
+// of tiles of C chosen so that each does about the same work with the least
+// duplicated packing.
+func parallel(g *gemm, w int) {
+	t := tilings.Get().(*tiling)
+	t.g = *g
+	t.choose(w)
+	t.next.Store(0)
+	// Wake idle helpers only: a busy helper (serving another call) is not waited
+	// for, and the caller takes the tiles nobody else does.
+	startHelpers(w - 1)
+	for i := 1; i < t.count(); i++ {
+		t.wg.Add(1)
+		select {
+		case helperWork <- t:
+		default:
+			t.wg.Done()
+			i = t.count() // nobody idle
+		}
+	}
+	ws := workspaces.Get().(*workspace)
+	t.work(ws)
+	workspaces.Put(ws)
+	t.wg.Wait()
+	t.g = gemm{} // drop the caller's matrices
+	tilings.Put(t)
+}
+
+// tiling cuts C into pm×pn tiles of tm×tn (ragged at the ends) handed out in turn
+// to whoever asks next.
+type tiling struct {
+	g              gemm
+	pm, pn, tm, tn int
+	next           atomic.Int64
+	wg             sync.WaitGroup
+}
+
+var tilings = sync.Pool{New: func() any { return new(tiling) }}
+
+func (t *tiling) count() int { return t.pm * t.pn }
+
+// choose picks the grid for w workers that minimises the cost of the largest tile:
+// its multiply-adds, padded to whole slivers, plus its packing, which costs roughly
+// as much per element as packCost multiply-adds.
+func (t *tiling) choose(w int) {
+	const packCost = 16
+	m, n, k := t.g.m, t.g.n, t.g.k
+	best := -1
+	for pm := 1; pm <= w; pm++ {
+		pn := w / pm
+		tm := roundUp((m+pm-1)/pm, mr)
+		tn := roundUp((n+pn-1)/pn, nr)
+		cost := tm*tn*k + packCost*(tm+tn)*k
+		if best < 0 || cost < best {
+			best = cost
+			t.tm, t.tn = tm, tn
+			t.pm, t.pn = (m+tm-1)/tm, (n+tn-1)/tn
+		}
+	}
+}
+
+// work computes tiles until none is left.
+func (t *tiling) work(ws *workspace) {
+	g := &t.g
+	for {
+		i := int(t.next.Add(1)) - 1
+		if i >= t.count() {
+			return
+		}
+		i0, j0 := (i/t.pn)*t.tm, (i%t.pn)*t.tn
+		g.run(ws, i0, min(i0+t.tm, g.m), j0, min(j0+t.tn, g.n))
+	}
+}
+
+// helperWork hands a tiling to an idle helper goroutine. It is unbuffered: a send
+// succeeds only when a helper is waiting, so the caller knows whom to wait for.
+var helperWork = make(chan *tiling)
+
+var helpers struct {
+	sync.Mutex
+	n atomic.Int64
+}
+
+// startHelpers makes sure at least n helper goroutines exist. They live for the
+// life of the process, parked on helperWork when idle.
+func startHelpers(n int) {
+	if int(helpers.n.Load()) >= n {
+		return
+	}
+	helpers.Lock()
+	for int(helpers.n.Load()) < n {
+		go helper()
+		helpers.n.Add(1)
+	}
+	helpers.Unlock()
+}
+
+func helper() {
+	ws := new(workspace)
+	for t := range helperWork {
+		t.work(ws)
+		t.wg.Done()
+	}
+}
+
+// evenBlock returns the block size that cuts n into the fewest blocks of at most max
+// (a multiple of unit), as evenly as possible, rounded up to a multiple of unit.
+func evenBlock(n, max, unit int) int {
+	blocks := (n + max - 1) / max
+	return roundUp((n+blocks-1)/blocks, unit)
+}
+
+func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }

@@ -1,0 +1,304 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestFast(t *testing.T) { CheckGemmer(t, Fast{}) }
+
+// TestFastGeneric runs the conformance test on the portable micro-kernel, which the
+// assembly one hides on machines that have AVX2.
+func TestFastGeneric(t *testing.T) {
+	defer func(old bool) { useAsm = old }(useAsm)
+	useAsm = false
+	CheckGemmer(t, Fast{})
+}
+
+// TestKernelGenericMatchesAsm feeds both micro-kernels the same packed slivers,
+// including k values around the assembly's unrolling by four.
+func TestKernelGenericMatchesAsm(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("this CPU has no AVX2/FMA: only the portable kernel runs here")
+	}
+	defer func(old bool) { useAsm = old }(useAsm)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 63, 255, 256, 257} {
+		for _, ab := range [][2]float32{{1, 0}, {-0.5, 0}, {1, 1}, {2, -0.75}} {
+			const ldc = nr + 3
+			a, b := randSlice(r, mr*k), randSlice(r, nr*k)
+			c := randSlice(r, (mr-1)*ldc+nr+3)
+			if ab[1] == 0 {
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+			}
+			want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+			useAsm = false
+			kernel(k, a, b, want, ldc, ab[0], ab[1])
+			useAsm = true
+			kernel(k, a, b, got, ldc, ab[0], ab[1])
+			for i := range want {
+				w, g := float64(want[i]), float64(got[i])
+				if math.IsNaN(w) != math.IsNaN(g) || math.Abs(w-g) > 1e-5*float64(k)*(1+math.Abs(w)) {
+					t.Fatalf("k=%d alpha=%g beta=%g: C[%d] = %g (assembly), %g (generic)", k, ab[0], ab[1], i, g, w)
+				}
+			}
+		}
+	}
+}
+
+// gemmCase is one product for compareWithNaive; pad is added to every leading
+// dimension.
+type gemmCase struct {
+	m, n, k        int
+	transA, transB bool
+	alpha, beta    float32
+	pad            int
+}
+
+func (c gemmCase) String() string {
+	return fmt.Sprintf("%dx%dx%d_tA%v_tB%v_a%g_b%g_pad%d", c.m, c.n, c.k, c.transA, c.transB, c.alpha, c.beta, c.pad)
+}
+
+// compareWithNaive runs one product through g and through Naive and compares every
+// element of C, padding included. The tolerance scales with Σ|a·b|, the size of
+// the rounding errors a float32 sum can make.
+func compareWithNaive(t *testing.T, g Gemmer, tc gemmCase, r *rand.Rand) {
+	t.Helper()
+	if err := diffWithNaive(g, tc, r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// diffWithNaive is compareWithNaive for any goroutine: it returns the first
+// difference.
+func diffWithNaive(g Gemmer, tc gemmCase, r *rand.Rand) error {
+	m, n, k := tc.m, tc.n, tc.k
+	rowsA, colsA := m, k
+	if tc.transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if tc.transB {
+		rowsB, colsB = n, k
+	}
+	lda, ldb, ldc := colsA+tc.pad, colsB+tc.pad, n+tc.pad
+	a, b := randSlice(r, rowsA*lda), randSlice(r, rowsB*ldb)
+	c := randSlice(r, m*ldc)
+	if tc.beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+	Naive{}.Sgemm(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+	g.Sgemm(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
+	// Σ|a·b| ≈ k·E|a|·E|b| = k·2/π for standard normal entries.
+	tol := 1e-6 * (float64(k)*2/math.Pi*math.Abs(float64(tc.alpha)) + 2)
+	for i := 0; i < m; i++ {
+		for j := 0; j < ldc; j++ {
+			w, gv := float64(want[i*ldc+j]), float64(got[i*ldc+j])
+			if j >= n {
+				if math.Float32bits(float32(w)) != math.Float32bits(float32(gv)) {
+					return fmt.Errorf("%v: wrote padding C[%d,%d]", tc, i, j)
+				}
+				continue
+			}
+			if math.IsNaN(gv) || math.Abs(w-gv) > tol*(1+math.Abs(w)) {
+				return fmt.Errorf("%v: C[%d,%d] = %g, want %g", tc, i, j, gv, w)
+			}
+		}
+	}
+	return nil
+}
+
+// TestFastBlockEdges tries sizes one below, at and one above every block size, in
+// every transposition, with and without padded leading dimensions.
+func TestFastBlockEdges(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	shapes := [][3]int{
+		{mr - 1, nr - 1, 1}, {mr, nr, 2}, {mr + 1, nr + 1, 3},
+		{2*mr + 1, 3*nr - 1, kc - 1}, {mr, nr, kc}, {mr + 1, nr + 1, kc + 1},
+		{mc - 1, 2*nr + 1, 17}, {mc, nr, 9}, {mc + 1, nr - 1, 2*kc + 1},
+		{2*mc + 1, 3, 5}, {7, nc - 1, 3}, {5, nc, 2}, {13, nc + 1, 4}, {3, 2*nc + 17, 2},
+		{1, 1, 600}, {1, 37, 300}, {37, 1, 300},
+	}
+	for _, s := range shapes {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, pad := range []int{0, 5} {
+					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
+					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
+				}
+			}
+		}
+	}
+}
+
+// TestFastParallelGrids forces the parallel driver into several grids of tiles by
+// raising GOMAXPROCS, whatever the number of cores.
+func TestFastParallelGrids(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(9, 10))
+	shapes := [][3]int{{96, 301, 363}, {500, 80, 64}, {64, 500, 80}, {200, 200, 50}, {31, 1000, 40}, {1000, 7, 70}}
+	for _, procs := range []int{1, 2, 3, 4, 7} {
+		runtime.GOMAXPROCS(procs)
+		for _, s := range shapes {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
+				}
+			}
+			compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
+		}
+	}
+}
+
+func TestFastTilingCoversC(t *testing.T) {
+	for _, s := range [][3]int{{1, 1, 1}, {20, 576, 25}, {96, 3025, 363}, {500, 800, 64}, {7, 5000, 9}, {5000, 7, 9}} {
+		for w := 1; w <= 9; w++ {
+			tl := tiling{g: gemm{m: s[0], n: s[1], k: s[2]}}
+			tl.choose(w)
+			if tl.count() > w || tl.count() < 1 {
+				t.Fatalf("%v on %d workers: %d tiles", s, w, tl.count())
+			}
+			if tl.pm*tl.tm < s[0] || (tl.pm-1)*tl.tm >= s[0] || tl.pn*tl.tn < s[1] || (tl.pn-1)*tl.tn >= s[1] {
+				t.Fatalf("%v on %d workers: %d×%d tiles of %d×%d do not cover C exactly", s, w, tl.pm, tl.pn, tl.tm, tl.tn)
+			}
+		}
+	}
+}
+
+// TestFastConcurrent calls Fast from several goroutines at once, as the layers'
+// parallel workers do, each with its own product and its own answer to check.
+func TestFastConcurrent(t *testing.T) {
+	shapes := []gemmCase{
+		{50, 64, 500, false, false, 1, 0, 0},
+		{96, 300, 363, false, true, 1, 0, 0},
+		{363, 300, 96, true, false, 1, 1, 0},
+		{64, 500, 80, false, true, 1, 0, 2},
+		{20, 576, 25, false, false, 1, 0, 0},
+		{500, 80, 64, true, false, 1, 0, 0},
+		{7, 9, 11, true, true, 1, 0, 0},
+		{129, 67, 45, false, false, -1, 0.5, 1},
+	}
+	var wg sync.WaitGroup
+	for i, tc := range shapes {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(11, uint64(i)))
+			for range 3 {
+				if err := diffWithNaive(Fast{}, tc, r); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestFastAlphaZero checks that A and B are not read when alpha is zero.
+func TestFastAlphaZero(t *testing.T) {
+	nan := float32(math.NaN())
+	a := []float32{nan, nan, nan, nan}
+	c := []float32{1, 2, 3, 4}
+	Fast{}.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
+	for i, want := range []float32{0.5, 1, 1.5, 2} {
+		if c[i] != want {
+			t.Fatalf("alpha = 0: C = %v, want beta·C", c)
+		}
+	}
+}
+
+// TestFastNoAllocs checks that buffers are reused: no allocation per call once
+// warm, on the caller alone and in parallel.
+func TestFastNoAllocs(t *testing.T) {
+	for _, s := range [][3]int{{20, 576, 25}, {96, 3025, 363}} {
+		m, n, k := s[0], s[1], s[2]
+		r := rand.New(rand.NewPCG(12, 13))
+		a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		allocs := testing.AllocsPerRun(20, func() {
+			Fast{}.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		})
+		if allocs > 0 {
+			t.Errorf("%dx%dx%d: %v allocations per call", m, n, k, allocs)
+		}
+	}
+}
+
+// benchShapes are the products gocaffe's layers make for a batch of LeNet,
+// cifar10_quick and AlexNet-like layers: convolution forward W·col, its weight
+// gradient dY·colᵀ and data gradient Wᵀ·dY, the inner products and their
+// gradients, the bias terms (k = 1 products and matrix-vector products).
+var benchShapes = []struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+}{
+	{"conv_fwd", 20, 576, 25, false, false},
+	{"conv_fwd", 50, 64, 500, false, false},
+	{"conv_fwd", 32, 1024, 75, false, false},
+	{"conv_fwd", 64, 64, 800, false, false},
+	{"conv_fwd", 96, 3025, 363, false, false},
+	{"conv_dW", 20, 25, 576, false, true},
+	{"conv_dW", 50, 500, 64, false, true},
+	{"conv_dW", 32, 75, 1024, false, true},
+	{"conv_dW", 64, 800, 64, false, true},
+	{"conv_dW", 96, 363, 3025, false, true},
+	{"conv_dX", 25, 576, 20, true, false},
+	{"conv_dX", 500, 64, 50, true, false},
+	{"conv_dX", 75, 1024, 32, true, false},
+	{"conv_dX", 800, 64, 64, true, false},
+	{"conv_dX", 363, 3025, 96, true, false},
+	{"ip_fwd", 64, 500, 800, false, true},
+	{"ip_fwd", 64, 10, 500, false, true},
+	{"ip_dX", 64, 800, 500, false, false},
+	{"ip_dX", 64, 500, 10, false, false},
+	{"ip_dW", 500, 800, 64, true, false},
+	{"ip_dW", 10, 500, 64, true, false},
+	{"bias_fwd", 64, 500, 1, false, false},
+	{"bias_fwd", 96, 3025, 1, false, false},
+	{"gemv_T", 1, 500, 64, false, false},
+	{"gemv_N", 96, 1, 3025, false, false},
+	{"square", 256, 256, 256, false, false},
+}
+
+// BenchmarkSgemm measures every implementation on every shape in one run, so that
+// their ratios are not skewed by what else the machine is doing. Naive runs on the
+// small shapes only.
+func BenchmarkSgemm(b *testing.B) {
+	impls := []struct {
+		name string
+		g    Gemmer
+	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"fast", Fast{}}}
+	for _, s := range benchShapes {
+		m, n, k := s.m, s.n, s.k
+		r := rand.New(rand.NewPCG(3, 4))
+		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		lda, ldb := k, n
+		if s.transA {
+			lda = m
+		}
+		if s.transB {
+			ldb = k
+		}
+		for _, impl := range impls {
+			if impl.name == "naive" && m*n*k > 1<<20 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.name, m, n, k, impl.name), func(b *testing.B) {
+				start := time.Now()
+				for b.Loop() {
+					impl.g.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

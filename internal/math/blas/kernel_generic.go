@@ -1,0 +1,33 @@
+package blas
+
+// kernelGeneric is the portable micro-kernel: the reference for the assembly one and
+// the kernel wherever that cannot run (other architectures, CPUs without AVX2/FMA,
+// the purego build tag). Same contract as kernel.
+func kernelGeneric(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	var acc [mr * nr]float32
+	a, b = a[:mr*k], b[:nr*k]
+	for p := 0; p < k; p++ {
+		// Array pointers let the compiler drop the bounds checks of the inner loops.
+		ap := (*[mr]float32)(a[p*mr:])
+		bp := (*[nr]float32)(b[p*nr:])
+		for r, ar := range ap {
+			row := (*[nr]float32)(acc[r*nr:])
+			for j, bv := range bp {
+				row[j] += ar * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		row := (*[nr]float32)(acc[r*nr:])
+		crow := (*[nr]float32)(c[r*ldc:])
+		if beta == 0 {
+			for j, v := range row {
+				crow[j] = alpha * v
+			}
+			continue
+		}
+		for j, v := range row {
+			crow[j] = alpha*v + beta*crow[j]
+		}
+	}
+}
