@@ -11,6 +11,7 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // A TextError is a problem at a place in a text file. Line and Col count from 1;
@@ -93,10 +94,46 @@ func ReadText(path string, m proto.Message) error {
 func UnmarshalText(name string, data []byte, m proto.Message) error {
 	clean, shifts := sanitize(data)
 	err := prototext.UnmarshalOptions{}.Unmarshal(clean, m)
-	if err == nil {
-		return nil
+	if err != nil {
+		return describeTextError(name, data, clean, shifts, m, err)
 	}
-	return describeTextError(name, data, clean, shifts, m, err)
+	// Go's parser takes any number for an enum; C++ takes only the numbers of its
+	// values. The scanner finds where such a number is.
+	if hasUndefinedEnum(m.ProtoReflect()) {
+		if p := newScanner(data, m.ProtoReflect().Descriptor()).run(-1); p != nil {
+			proto.Reset(m)
+			line, col := position(data, p.off)
+			return &TextError{File: name, Line: line, Col: col, Msg: p.msg}
+		}
+	}
+	return nil
+}
+
+// hasUndefinedEnum reports whether an enum field of m, or of a message in it, holds a
+// number that names no value of its enum.
+func hasUndefinedEnum(m protoreflect.Message) bool {
+	found := false
+	defined := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		return fd.Enum().Values().ByNumber(v.Enum()) != nil
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Kind() == protoreflect.EnumKind:
+			for i := 0; i < v.List().Len() && !found; i++ {
+				found = !defined(fd, v.List().Get(i))
+			}
+		case fd.IsList() && fd.Message() != nil:
+			for i := 0; i < v.List().Len() && !found; i++ {
+				found = hasUndefinedEnum(v.List().Get(i).Message())
+			}
+		case fd.Kind() == protoreflect.EnumKind:
+			found = !defined(fd, v)
+		case fd.Message() != nil && !fd.IsMap():
+			found = hasUndefinedEnum(v.Message())
+		}
+		return !found
+	})
+	return found
 }
 
 // sanitize makes the input acceptable to Go's prototext where C++ TextFormat accepts

@@ -1,6 +1,7 @@
 package protofile
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"regexp"
@@ -59,6 +60,9 @@ func (s *scanner) at(off int) string {
 // there.
 func (s *scanner) run(limit int) *problem {
 	s.limit = limit
+	if bytes.HasPrefix(s.src, []byte("\xef\xbb\xbf")) {
+		s.pos = 3 // a byte-order mark, as some Windows editors write
+	}
 	p := s.fields()
 	if p != nil && limit >= 0 {
 		return nil
@@ -295,6 +299,9 @@ func (s *scanner) scalar(fd protoreflect.FieldDescriptor) *problem {
 		return nil
 	}
 	start := s.pos
+	if c := s.src[s.pos]; c == '"' || c == '\'' {
+		return s.fail(start, "expected %s for %q, found a quoted string (only string fields take quotes)", expectedValue(fd), name)
+	}
 	neg := false
 	if s.src[s.pos] == '-' {
 		neg = true
@@ -306,15 +313,14 @@ func (s *scanner) scalar(fd protoreflect.FieldDescriptor) *problem {
 		if s.eof() {
 			return s.fail(s.pos, "missing value for %q at the end of the file", name)
 		}
-		what := "a value"
-		if fd.Kind() == protoreflect.EnumKind {
-			what = "one of " + enumNames(fd.Enum())
-		}
-		return s.fail(s.pos, "expected %s for %q, found %s", what, name, s.found())
+		return s.fail(s.pos, "expected %s for %q, found %s", expectedValue(fd), name, s.found())
 	}
 	s.pos += len(w)
 	if neg {
 		w = "-" + w
+	}
+	if s.limit >= 0 {
+		return nil // only following the structure up to limit; the parser judged the values
 	}
 	switch k := fd.Kind(); k {
 	case protoreflect.BoolKind:
@@ -324,13 +330,22 @@ func (s *scanner) scalar(fd protoreflect.FieldDescriptor) *problem {
 		}
 		return s.fail(start, "invalid value %s for %q: expected true or false", w, name)
 	case protoreflect.EnumKind:
-		if fd.Enum().Values().ByName(protoreflect.Name(w)) != nil {
+		vals := fd.Enum().Values()
+		if vals.ByName(protoreflect.Name(w)) != nil {
 			return nil
 		}
+		// C++ refuses numbers that name no value; Go's parser takes any int32, so
+		// UnmarshalText asks the scanner about them.
 		if mag, ok, _ := parseUint(strings.TrimPrefix(w, "-")); ok && intFits(k, neg, mag) {
-			return nil
+			num := int64(mag)
+			if neg {
+				num = -num
+			}
+			if vals.ByNumber(protoreflect.EnumNumber(num)) != nil {
+				return nil
+			}
 		}
-		return s.fail(start, "invalid value %s for %q: expected one of %s", w, name, enumNames(fd.Enum()))
+		return s.fail(start, "invalid value %s for %q: %s", w, name, enumHint(fd.Enum(), w))
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		if floatRE.MatchString(w) {
 			return nil
@@ -467,6 +482,40 @@ func (s *scanner) escape() *problem {
 		return s.fail(at, "invalid escape \\%c in string (write \\\\ for a backslash)", r[0])
 	}
 	return nil
+}
+
+// expectedValue says what a value of fd looks like.
+func expectedValue(fd protoreflect.FieldDescriptor) string {
+	switch k := fd.Kind(); k {
+	case protoreflect.EnumKind:
+		return "a " + string(fd.Enum().Name()) + " name"
+	case protoreflect.BoolKind:
+		return "true or false"
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		return "a quoted string"
+	default:
+		return fmt.Sprintf("a number (%s)", k)
+	}
+}
+
+// enumHint says what values an enum takes: the name nearest to w if there is a
+// close one, else all the names if they are few.
+func enumHint(ed protoreflect.EnumDescriptor, w string) string {
+	vals := ed.Values()
+	best, bestDist := "", 3
+	for i := 0; i < vals.Len(); i++ {
+		name := string(vals.Get(i).Name())
+		if d := editDistance(strings.ToUpper(w), strings.ToUpper(name)); d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	switch {
+	case best != "":
+		return fmt.Sprintf("not a %s (did you mean %s?)", ed.Name(), best)
+	case vals.Len() <= 12:
+		return "expected one of " + enumNames(ed)
+	}
+	return fmt.Sprintf("not a %s (its values are %s ... %s)", ed.Name(), vals.Get(0).Name(), vals.Get(vals.Len()-1).Name())
 }
 
 // enumNames lists an enum's value names for a message.

@@ -3,6 +3,7 @@ package protofile
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -32,7 +33,7 @@ func walkWire(b []byte, base int, md protoreflect.MessageDescriptor, path string
 		num, typ, n := protowire.ConsumeTag(b[off:])
 		if n < 0 {
 			return &BinaryError{Offset: int64(base + off), What: where,
-				Msg: "bad field tag (" + protowire.ParseError(n).Error() + "): the file is corrupt or not a " + string(md.Name())}
+				Msg: "bad field tag (" + wireError(n) + "): the file is corrupt or not a " + string(md.Name())}
 		}
 		var fd protoreflect.FieldDescriptor
 		if md != nil {
@@ -47,12 +48,19 @@ func walkWire(b []byte, base int, md protoreflect.MessageDescriptor, path string
 		val := b[off+n:]
 		m := protowire.ConsumeFieldValue(num, typ, val)
 		if m < 0 {
-			return &BinaryError{Offset: int64(base + off), What: fieldPath, Msg: valueError(typ, val, m)}
+			be := &BinaryError{Offset: int64(base + off), What: fieldPath, Msg: valueError(typ, val, m)}
+			// A message cut short: say which of its own fields the cut falls in.
+			if _, k := protowire.ConsumeVarint(val); typ == protowire.BytesType && k > 0 && fd != nil && fd.Message() != nil {
+				if inner := checkLengthDelimited(fd, val[k:], base+off, base+off+n+k, fieldPath, depth); inner != nil {
+					return inner
+				}
+			}
+			return be
 		}
 		if fd != nil && typ == protowire.BytesType {
 			content, _ := protowire.ConsumeBytes(val)
 			contentBase := base + off + n + (m - len(content))
-			if be := checkLengthDelimited(fd, content, contentBase, fieldPath, depth); be != nil {
+			if be := checkLengthDelimited(fd, content, base+off, contentBase, fieldPath, depth); be != nil {
 				return be
 			}
 		}
@@ -61,9 +69,9 @@ func walkWire(b []byte, base int, md protoreflect.MessageDescriptor, path string
 	return nil
 }
 
-// checkLengthDelimited checks the content of a length-delimited field: a nested
-// message, or a packed list of numbers.
-func checkLengthDelimited(fd protoreflect.FieldDescriptor, content []byte, base int, path string, depth int) *BinaryError {
+// checkLengthDelimited checks the content of a length-delimited field that starts at
+// byte start, its content at byte base: a nested message, or a packed list of numbers.
+func checkLengthDelimited(fd protoreflect.FieldDescriptor, content []byte, start, base int, path string, depth int) *BinaryError {
 	if sub := fd.Message(); sub != nil {
 		if nameFd := sub.Fields().ByName("name"); nameFd != nil && nameFd.Kind() == protoreflect.StringKind {
 			if s, ok := peekString(content, nameFd.Number()); ok {
@@ -86,7 +94,7 @@ func checkLengthDelimited(fd protoreflect.FieldDescriptor, content []byte, base 
 	}
 	if size > 0 {
 		if len(content)%size != 0 {
-			return &BinaryError{Offset: int64(base), What: path,
+			return &BinaryError{Offset: int64(start), What: path,
 				Msg: fmt.Sprintf("%d bytes of packed %s values is not a whole number of %d-byte values", len(content), fd.Kind(), size)}
 		}
 		return nil
@@ -103,13 +111,17 @@ func checkLengthDelimited(fd protoreflect.FieldDescriptor, content []byte, base 
 }
 
 // fieldLabel names a field for a path: "layer[3]" for the fourth value of a repeated
-// field, "shape" for a singular one, "field 1003" for one the schema does not know.
+// message or string field, "shape" for a singular or packed one, "field 1003" for one
+// the schema does not know.
 func fieldLabel(fd protoreflect.FieldDescriptor, num protowire.Number, index int) string {
 	if fd == nil {
 		return fmt.Sprintf("field %d", num)
 	}
-	if fd.IsList() {
-		return fmt.Sprintf("%s[%d]", fd.Name(), index)
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind, protoreflect.StringKind, protoreflect.BytesKind:
+		if fd.IsList() {
+			return fmt.Sprintf("%s[%d]", fd.Name(), index)
+		}
 	}
 	return string(fd.Name())
 }
@@ -117,7 +129,6 @@ func fieldLabel(fd protoreflect.FieldDescriptor, num protowire.Number, index int
 // valueError says why the value of a field of wire type typ at the start of b could
 // not be read; code is protowire's negative error code.
 func valueError(typ protowire.Type, b []byte, code int) string {
-	err := protowire.ParseError(code)
 	switch typ {
 	case protowire.BytesType:
 		if n, k := protowire.ConsumeVarint(b); k > 0 && n > uint64(len(b)-k) {
@@ -128,12 +139,19 @@ func valueError(typ protowire.Type, b []byte, code int) string {
 			return "the file ends inside a number: it is truncated"
 		}
 	case protowire.StartGroupType:
-		return "a group that does not end (" + err.Error() + "): the file is corrupt"
+		return "a group that does not end (" + wireError(code) + "): the file is corrupt"
 	}
 	if typ > protowire.Fixed32Type {
 		return fmt.Sprintf("invalid wire type %d: the file is corrupt or not a protocol buffer", typ)
 	}
-	return err.Error() + ": the file is corrupt"
+	return wireError(code) + ": the file is corrupt"
+}
+
+// wireError is protowire's text for error code, without its "proto:" prefix (which
+// the protobuf module follows with a space or, at random, a no-break space).
+func wireError(code int) string {
+	s := strings.TrimPrefix(protowire.ParseError(code).Error(), "proto:")
+	return strings.TrimLeft(s, " \u00a0")
 }
 
 // peekString returns the first string field number num of the message in b, for
