@@ -1,0 +1,455 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/im2col"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// baseConv is what Convolution and Deconvolution share (Caffe's BaseConvolutionLayer):
+// the parameters, the weights, and the three GEMMs of a convolution done by im2col.
+//
+// It is written in terms of the underlying convolution, whose input is the "image"
+// and whose output is the "columns" side. For Convolution the image is the bottom and
+// the output the top; Deconvolution swaps them (reverse), so its forward pass is the
+// convolution's backward pass and vice versa.
+//
+// Per image, with G groups and K = (image channels / G)·kernel volume:
+//
+//	weight  (convOut, convIn/G, k0, k1, …)   — convOut = num_output, or the bottom's channels when reversed
+//	col     (G·K, S)                         — im2col of the image; S = the output's spatial volume
+//	output  (convOut, S)
+//	bias    (num_output)
+//
+// The batch is split into chunks, one per worker, each with its own column buffer and
+// its own partial weight and bias gradients; the partials are added in chunk order,
+// so the result does not depend on timing.
+type baseConv struct {
+	base
+	reverse bool // Deconvolution
+
+	axis     int // the channel axis; the axes after it are spatial
+	nSpatial int
+	kernel   []int
+	stride   []int
+	pad      []int
+	dilation []int
+	is1x1    bool // 1×1 kernel, stride 1, no padding: im2col is the identity
+	forceND  bool
+
+	channels  int // of the bottom
+	numOutput int
+	group     int
+	convIn    int // channels of the image side
+	convOut   int // channels of the output side
+	biasTerm  bool
+	kernelDim int // K: convIn/G · kernel volume
+
+	// Set by Reshape.
+	num        int // images: the product of the axes before axis
+	geom       *im2col.Geometry
+	outShape   []int       // spatial shape of the top
+	convOutS   int         // S: spatial volume of the output side
+	imDim      int         // values per image on the image side
+	outDim     int         // values per image on the output side
+	bottomDim  int         // values per image in the bottom
+	topDim     int         // values per image in the top
+	topSpatial int         // spatial volume of the top (the bias is added per position)
+	chunks     int         // pieces the batch is split into, one per worker
+	cols       [][]float32 // per chunk: (G·K, S)
+	wdiff      [][]float32 // per chunk except 0: partial weight gradient
+	bdiff      [][]float32 // per chunk except 0: partial bias gradient
+}
+
+// setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
+// against the bottom, and creates and fills the weights.
+func (l *baseConv) setupConv(bottom []*blob.Blob) error {
+	cp := l.param.GetConvolutionParam()
+	l.forceND = cp.GetForceNdIm2Col()
+	axis, err := bottom[0].CanonicalAxis(int(cp.GetAxis()))
+	if err != nil {
+		return fmt.Errorf("convolution_param.axis: %w", err)
+	}
+	l.axis = axis
+	l.nSpatial = bottom[0].NumAxes() - axis - 1
+	if l.nSpatial > im2col.MaxAxes {
+		return fmt.Errorf("bottom %s has %d spatial axes, at most %d are supported", bottom[0].ShapeString(), l.nSpatial, im2col.MaxAxes)
+	}
+
+	if l.kernel, err = spatialParam("kernel_size", cp.GetKernelSize(), cp.KernelH != nil || cp.KernelW != nil,
+		cp.GetKernelH(), cp.GetKernelW(), l.nSpatial, 0); err != nil {
+		return err
+	}
+	for i, k := range l.kernel {
+		if k <= 0 {
+			return fmt.Errorf("convolution_param: kernel size must be positive, got %d on spatial axis %d (give kernel_size, or kernel_h and kernel_w)", k, i)
+		}
+	}
+	if l.stride, err = spatialParam("stride", cp.GetStride(), cp.StrideH != nil || cp.StrideW != nil,
+		cp.GetStrideH(), cp.GetStrideW(), l.nSpatial, 1); err != nil {
+		return err
+	}
+	for i, s := range l.stride {
+		if s <= 0 {
+			return fmt.Errorf("convolution_param: stride must be positive, got %d on spatial axis %d", s, i)
+		}
+	}
+	if l.pad, err = spatialParam("pad", cp.GetPad(), cp.PadH != nil || cp.PadW != nil,
+		cp.GetPadH(), cp.GetPadW(), l.nSpatial, 0); err != nil {
+		return err
+	}
+	if l.dilation, err = spatialParam("dilation", cp.GetDilation(), false, 0, 0, l.nSpatial, 1); err != nil {
+		return err
+	}
+	for i, d := range l.dilation {
+		if d <= 0 {
+			return fmt.Errorf("convolution_param: dilation must be positive, got %d on spatial axis %d", d, i)
+		}
+	}
+	l.is1x1 = true
+	for i := range l.nSpatial {
+		l.is1x1 = l.is1x1 && l.kernel[i] == 1 && l.stride[i] == 1 && l.pad[i] == 0
+	}
+
+	l.channels = bottom[0].Dim(axis)
+	l.numOutput = int(cp.GetNumOutput())
+	if l.numOutput <= 0 {
+		return fmt.Errorf("convolution_param.num_output must be given and positive")
+	}
+	l.group = int(cp.GetGroup())
+	if l.group <= 0 {
+		return fmt.Errorf("convolution_param.group must be positive, got %d", l.group)
+	}
+	if l.channels%l.group != 0 {
+		return fmt.Errorf("convolution_param.group: the bottom's %d channels (axis %d of %s) are not divisible by group %d",
+			l.channels, axis, bottom[0].ShapeString(), l.group)
+	}
+	if l.numOutput%l.group != 0 {
+		return fmt.Errorf("convolution_param.num_output %d is not divisible by group %d", l.numOutput, l.group)
+	}
+	if l.reverse {
+		l.convOut, l.convIn = l.channels, l.numOutput
+	} else {
+		l.convOut, l.convIn = l.numOutput, l.channels
+	}
+
+	// blobs[0]: the filters, (convOut, convIn/G, k0, k1, …); blobs[1]: the biases.
+	wshape := append([]int{l.convOut, l.convIn / l.group}, l.kernel...)
+	weight := blob.New(wshape...)
+	if err := filler.Fill(weight, cp.GetWeightFiller(), l.ctx.RNG); err != nil {
+		return fmt.Errorf("convolution_param.weight_filler: %w", err)
+	}
+	l.blobs = []*blob.Blob{weight}
+	l.biasTerm = cp.GetBiasTerm()
+	if l.biasTerm {
+		bias := blob.New(l.numOutput)
+		if err := filler.Fill(bias, cp.GetBiasFiller(), l.ctx.RNG); err != nil {
+			return fmt.Errorf("convolution_param.bias_filler: %w", err)
+		}
+		l.blobs = append(l.blobs, bias)
+	}
+	l.kernelDim = weight.CountFrom(1)
+	return nil
+}
+
+// spatialParam reads one of the per-axis parameters: either the repeated field (once
+// for every axis, or once per axis; def when absent) or, for 2-D only, its _h/_w pair.
+func spatialParam(name string, repeated []uint32, hasHW bool, h, w uint32, nSpatial, def int) ([]int, error) {
+	out := make([]int, nSpatial)
+	if hasHW {
+		if nSpatial != 2 {
+			return nil, fmt.Errorf("convolution_param: %s_h and %s_w can only be used for 2-D convolution, the bottom has %d spatial axes", name, name, nSpatial)
+		}
+		if len(repeated) != 0 {
+			return nil, fmt.Errorf("convolution_param: give either %s or %s_h and %s_w, not both", name, name, name)
+		}
+		out[0], out[1] = int(h), int(w)
+		return out, nil
+	}
+	switch n := len(repeated); {
+	case n == 0 && name == "kernel_size":
+		return nil, fmt.Errorf("convolution_param: kernel_size (or kernel_h and kernel_w) must be given")
+	case n == 0:
+		for i := range out {
+			out[i] = def
+		}
+	case n == 1:
+		for i := range out {
+			out[i] = int(repeated[0])
+		}
+	case n == nSpatial:
+		for i := range out {
+			out[i] = int(repeated[i])
+		}
+	default:
+		return nil, fmt.Errorf("convolution_param: %s must be given once, or once per spatial axis (given %d times; the bottom has %d spatial axes)",
+			name, n, nSpatial)
+	}
+	return out, nil
+}
+
+// reshapeConv checks the bottoms, shapes the tops and sizes the buffers (Caffe's
+// BaseConvolutionLayer::Reshape). outSize computes the top's spatial size from the
+// bottom's along one axis.
+func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in int) int) error {
+	b0 := bottom[0]
+	if b0.NumAxes() != l.axis+1+l.nSpatial {
+		return fmt.Errorf("bottom %s has %d axes; the layer was set up for %d (the number of axes may not change)",
+			b0.ShapeString(), b0.NumAxes(), l.axis+1+l.nSpatial)
+	}
+	if c := b0.Dim(l.axis); c != l.channels {
+		return fmt.Errorf("input size incompatible with convolution kernel: bottom %s has %d channels on axis %d, the weights take %d",
+			b0.ShapeString(), c, l.axis, l.channels)
+	}
+	for i, b := range bottom[1:] {
+		if !equalInts(b.Shape(), b0.Shape()) {
+			return fmt.Errorf("all bottoms must have the same shape: bottom %d is %s, bottom 0 is %s", i+1, b.ShapeString(), b0.ShapeString())
+		}
+	}
+	l.num = b0.CountRange(0, l.axis)
+	inShape := b0.Shape()[l.axis+1:]
+	l.outShape = make([]int, l.nSpatial)
+	for i := range l.nSpatial {
+		l.outShape[i] = outSize(i, inShape[i])
+		if l.outShape[i] <= 0 {
+			return fmt.Errorf("output size %d on spatial axis %d is not positive: input %d, kernel %d, pad %d, stride %d, dilation %d (bottom %s)",
+				l.outShape[i], i, inShape[i], l.kernel[i], l.pad[i], l.stride[i], l.dilation[i], b0.ShapeString())
+		}
+	}
+	topShape := append(append(append([]int(nil), b0.Shape()[:l.axis]...), l.numOutput), l.outShape...)
+	for _, t := range top {
+		t.Reshape(topShape...)
+	}
+
+	// The underlying convolution maps the image side to the output side.
+	imSpatial, colSpatial := inShape, l.outShape
+	if l.reverse {
+		imSpatial, colSpatial = l.outShape, inShape
+	}
+	g, err := im2col.New(l.convIn, imSpatial, l.kernel, l.pad, l.stride, l.dilation)
+	if err != nil {
+		return err
+	}
+	if !equalInts(g.Out, colSpatial) {
+		return fmt.Errorf("deconvolution geometry does not invert: %v → %v, want %v", imSpatial, g.Out, colSpatial)
+	}
+	l.geom = g
+	l.convOutS = g.ColCols()
+	l.imDim = g.ImSize()
+	l.outDim = l.convOut * l.convOutS
+	l.bottomDim = b0.CountFrom(l.axis)
+	l.topDim = top[0].CountFrom(l.axis)
+	l.topSpatial = top[0].CountFrom(l.axis + 1)
+
+	l.chunks = max(min(parallel.Workers(), l.num), 1)
+	colSize := 0
+	if !l.is1x1 {
+		colSize = l.group * l.kernelDim * l.convOutS
+	}
+	l.cols = resizeBuffers(l.cols, l.chunks, colSize)
+	l.wdiff = resizeBuffers(l.wdiff, l.chunks, l.blobs[0].Count())
+	nb := 0
+	if l.biasTerm {
+		nb = l.numOutput
+	}
+	l.bdiff = resizeBuffers(l.bdiff, l.chunks, nb)
+	return nil
+}
+
+// resizeBuffers returns n buffers of size values each, reusing bufs' storage.
+func resizeBuffers(bufs [][]float32, n, size int) [][]float32 {
+	for len(bufs) < n {
+		bufs = append(bufs, nil)
+	}
+	bufs = bufs[:n]
+	for i := range bufs {
+		if cap(bufs[i]) < size {
+			bufs[i] = make([]float32, size)
+		}
+		bufs[i] = bufs[i][:size]
+	}
+	return bufs
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// chunkRange is the images [lo, hi) of chunk c.
+func (l *baseConv) chunkRange(c int) (lo, hi int) {
+	return c * l.num / l.chunks, (c + 1) * l.num / l.chunks
+}
+
+// forEachChunk runs body on every chunk of the batch, on up to one worker each.
+func (l *baseConv) forEachChunk(body func(c, lo, hi int)) {
+	parallel.ForEach(l.chunks, func(c, _ int) {
+		lo, hi := l.chunkRange(c)
+		body(c, lo, hi)
+	})
+}
+
+func (l *baseConv) im2col(im, col []float32) {
+	if l.forceND {
+		im2col.Im2colND(l.geom, im, col)
+	} else {
+		im2col.Im2col(l.geom, im, col)
+	}
+}
+
+func (l *baseConv) col2im(col, im []float32) {
+	if l.forceND {
+		im2col.Col2imND(l.geom, col, im)
+	} else {
+		im2col.Col2im(l.geom, col, im)
+	}
+}
+
+// convForward is the convolution proper for one image (Caffe's forward_cpu_gemm):
+//
+//	col (G·K, S) = im2col(im)              — skipped when col already holds it, or for 1×1
+//	out (convOut, S) = W (convOut, K) · col, group by group
+func (l *baseConv) convForward(im, out, col []float32, haveCol bool) {
+	if l.is1x1 {
+		col = im
+	} else if !haveCol {
+		l.im2col(im, col)
+	}
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	w := l.blobs[0].Data
+	for g := range l.group {
+		blas.Gemm(false, false, mg, s, k, 1, w[g*mg*k:(g+1)*mg*k], col[g*k*s:(g+1)*k*s], 0, out[g*mg*s:(g+1)*mg*s])
+	}
+}
+
+// convBackward is the adjoint of convForward for one image (Caffe's backward_cpu_gemm),
+// overwriting im:
+//
+//	col (G·K, S) = Wᵀ (K, convOut) · out, group by group
+//	im = col2im(col)
+func (l *baseConv) convBackward(out, im, col []float32) {
+	if l.is1x1 {
+		col = im
+	}
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	w := l.blobs[0].Data
+	for g := range l.group {
+		blas.Gemm(true, false, k, s, mg, 1, w[g*mg*k:(g+1)*mg*k], out[g*mg*s:(g+1)*mg*s], 0, col[g*k*s:(g+1)*k*s])
+	}
+	if !l.is1x1 {
+		l.col2im(col, im)
+	}
+}
+
+// weightGrad adds one image's weight gradient to dw (Caffe's weight_cpu_gemm):
+//
+//	col (G·K, S) = im2col(im)
+//	dW (convOut, K) += dout (convOut, S) · colᵀ, group by group
+//
+// On return col holds im2col(im).
+func (l *baseConv) weightGrad(im, dout, col, dw []float32) {
+	if l.is1x1 {
+		col = im
+	} else {
+		l.im2col(im, col)
+	}
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	for g := range l.group {
+		blas.Gemm(false, true, mg, k, s, 1, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], 1, dw[g*mg*k:(g+1)*mg*k])
+	}
+}
+
+// addBias adds the bias to every position of one image of the top:
+// top (num_output, S) += bias ⊗ 1.
+func (l *baseConv) addBias(top []float32) {
+	s := l.topSpatial
+	for o, b := range l.blobs[1].Data {
+		row := top[o*s : (o+1)*s]
+		for i := range row {
+			row[i] += b
+		}
+	}
+}
+
+// biasGrad adds one image's bias gradient: db (num_output) += dtop (num_output, S) · 1.
+func (l *baseConv) biasGrad(dtop, db []float32) {
+	s := l.topSpatial
+	for o := range db {
+		var sum float32
+		for _, v := range dtop[o*s : (o+1)*s] {
+			sum += v
+		}
+		db[o] += sum
+	}
+}
+
+// paramGrads returns the weight and bias gradient buffers of chunk c: chunk 0 adds
+// straight into the parameters' diffs, the others into their own partials, which
+// beginParamGrads zeroes and endParamGrads adds in chunk order.
+func (l *baseConv) paramGrads(c int) (dw, db []float32) {
+	if c == 0 {
+		dw = l.blobs[0].Diff
+		if l.biasTerm {
+			db = l.blobs[1].Diff
+		}
+		return dw, db
+	}
+	return l.wdiff[c], l.bdiff[c]
+}
+
+func (l *baseConv) beginParamGrads() {
+	for c := 1; c < l.chunks; c++ {
+		clear(l.wdiff[c])
+		clear(l.bdiff[c])
+	}
+}
+
+func (l *baseConv) endParamGrads() {
+	for c := 1; c < l.chunks; c++ {
+		blas.Axpy(1, l.wdiff[c], l.blobs[0].Diff)
+		if l.biasTerm {
+			blas.Axpy(1, l.bdiff[c], l.blobs[1].Diff)
+		}
+	}
+}
+
+// BlobCounts implements Counter: one top per bottom, all sharing the weights.
+func (l *baseConv) BlobCounts() BlobCounts {
+	return BlobCounts{MinBottom: 1, MaxBottom: Any, MinTop: 1, MaxTop: Any, EqualBottomTop: true}
+}
+
+// checkConvParam checks what the constructors can check before seeing a bottom.
+func checkConvParam(p *caffepb.LayerParameter) error {
+	cp := p.GetConvolutionParam()
+	if cp == nil {
+		return fmt.Errorf("convolution_param must be given (at least num_output and kernel_size)")
+	}
+	if cp.GetNumOutput() == 0 {
+		return fmt.Errorf("convolution_param.num_output must be given and positive")
+	}
+	if (cp.KernelH != nil || cp.KernelW != nil) && len(cp.GetKernelSize()) > 0 {
+		return fmt.Errorf("convolution_param: give either kernel_size or kernel_h and kernel_w, not both")
+	}
+	if (cp.KernelH != nil) != (cp.KernelW != nil) {
+		return fmt.Errorf("convolution_param: kernel_h and kernel_w must be given together")
+	}
+	if len(cp.GetKernelSize()) == 0 && cp.KernelH == nil {
+		return fmt.Errorf("convolution_param: kernel_size (or kernel_h and kernel_w) must be given")
+	}
+	if cp.GetGroup() == 0 {
+		return fmt.Errorf("convolution_param.group must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package layers
+
+import (
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/im2col"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Convolution", newConvolution) }
+
+// convolution is Caffe's Convolution layer: every bottom i is convolved with the same
+// filters into top i, by im2col and one GEMM per image and group (see baseConv).
+//
+//	bottom (N, C, H, W, …)                — N the axes before axis, then channels, then spatial axes
+//	weight (num_output, C/G, kh, kw, …)
+//	bias   (num_output)
+//	top    (N, num_output, H', W', …)     — H' = (H + 2p − (d(k−1)+1)) / s + 1, rounded down
+type convolution struct {
+	baseConv
+}
+
+func newConvolution(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	if err := checkConvParam(p); err != nil {
+		return nil, err
+	}
+	return &convolution{baseConv{base: newBase(p, ctx)}}, nil
+}
+
+func (l *convolution) Setup(bottom, top []*blob.Blob) error {
+	if err := l.setupConv(bottom); err != nil {
+		return err
+	}
+	return l.Reshape(bottom, top)
+}
+
+func (l *convolution) Reshape(bottom, top []*blob.Blob) error {
+	return l.reshapeConv(bottom, top, func(i, in int) int {
+		return im2col.OutSize(in, l.kernel[i], l.pad[i], l.stride[i], l.dilation[i])
+	})
+}
+
+// Forward, per image n of every bottom:
+//
+//	top[n] (num_output, S) = W · im2col(bottom[n]) + bias ⊗ 1
+func (l *convolution) Forward(bottom, top []*blob.Blob) error {
+	for i := range bottom {
+		x, y := bottom[i].Data, top[i].Data
+		l.forEachChunk(func(c, lo, hi int) {
+			for n := lo; n < hi; n++ {
+				yn := y[n*l.topDim : (n+1)*l.topDim]
+				l.convForward(x[n*l.bottomDim:(n+1)*l.bottomDim], yn, l.cols[c], false)
+				if l.biasTerm {
+					l.addBias(yn)
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// Backward, per image n of every bottom (the lecture's three products):
+//
+//	dbias   += dtop[n] · 1
+//	dW      += dtop[n] · im2col(bottom[n])ᵀ
+//	dbottom[n] = col2im(Wᵀ · dtop[n])
+func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	l.beginParamGrads()
+	for i := range top {
+		x, dy, dx := bottom[i].Data, top[i].Diff, bottom[i].Diff
+		l.forEachChunk(func(c, lo, hi int) {
+			dw, db := l.paramGrads(c)
+			col := l.cols[c]
+			for n := lo; n < hi; n++ {
+				xn := x[n*l.bottomDim : (n+1)*l.bottomDim]
+				dyn := dy[n*l.topDim : (n+1)*l.topDim]
+				if l.biasTerm {
+					l.biasGrad(dyn, db)
+				}
+				l.weightGrad(xn, dyn, col, dw)
+				if down[i] {
+					l.convBackward(dyn, dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
+				}
+			}
+		})
+	}
+	l.endParamGrads()
+}

@@ -1,0 +1,87 @@
+package layers
+
+import (
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Deconvolution", newDeconvolution) }
+
+// deconvolution is Caffe's Deconvolution layer, the transpose of a convolution: its
+// forward pass is a convolution's backward pass (col2im of Wᵀ·bottom) and its backward
+// pass a convolution's forward pass (see baseConv, reversed).
+//
+//	bottom (N, C, H, W, …)
+//	weight (C, num_output/G, kh, kw, …)
+//	bias   (num_output)
+//	top    (N, num_output, H', W', …)   — H' = s(H − 1) + d(k − 1) + 1 − 2p
+type deconvolution struct {
+	baseConv
+}
+
+func newDeconvolution(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	if err := checkConvParam(p); err != nil {
+		return nil, err
+	}
+	return &deconvolution{baseConv{base: newBase(p, ctx), reverse: true}}, nil
+}
+
+func (l *deconvolution) Setup(bottom, top []*blob.Blob) error {
+	if err := l.setupConv(bottom); err != nil {
+		return err
+	}
+	return l.Reshape(bottom, top)
+}
+
+func (l *deconvolution) Reshape(bottom, top []*blob.Blob) error {
+	return l.reshapeConv(bottom, top, func(i, in int) int {
+		extent := l.dilation[i]*(l.kernel[i]-1) + 1
+		return l.stride[i]*(in-1) + extent - 2*l.pad[i]
+	})
+}
+
+// Forward, per image n of every bottom:
+//
+//	top[n] (num_output, H'·W'·…) = col2im(Wᵀ · bottom[n]) + bias ⊗ 1
+func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
+	for i := range bottom {
+		x, y := bottom[i].Data, top[i].Data
+		l.forEachChunk(func(c, lo, hi int) {
+			for n := lo; n < hi; n++ {
+				yn := y[n*l.topDim : (n+1)*l.topDim]
+				l.convBackward(x[n*l.bottomDim:(n+1)*l.bottomDim], yn, l.cols[c])
+				if l.biasTerm {
+					l.addBias(yn)
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// Backward, per image n of every bottom:
+//
+//	dbias   += dtop[n] · 1
+//	dW      += bottom[n] · im2col(dtop[n])ᵀ
+//	dbottom[n] = W · im2col(dtop[n])      — reusing the columns of the weight gradient
+func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	l.beginParamGrads()
+	for i := range top {
+		x, dy, dx := bottom[i].Data, top[i].Diff, bottom[i].Diff
+		l.forEachChunk(func(c, lo, hi int) {
+			dw, db := l.paramGrads(c)
+			col := l.cols[c]
+			for n := lo; n < hi; n++ {
+				dyn := dy[n*l.topDim : (n+1)*l.topDim]
+				if l.biasTerm {
+					l.biasGrad(dyn, db)
+				}
+				l.weightGrad(dyn, x[n*l.bottomDim:(n+1)*l.bottomDim], col, dw)
+				if down[i] {
+					l.convForward(dyn, dx[n*l.bottomDim:(n+1)*l.bottomDim], col, true)
+				}
+			}
+		})
+	}
+	l.endParamGrads()
+}

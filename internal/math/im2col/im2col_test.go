@@ -1,0 +1,338 @@
+package im2col
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveIm2col is the definition, one column element at a time: the column row r is
+// (channel, kernel offset) and the column index the output position, both decoded
+// into per-axis indices.
+func naiveIm2col(g *Geometry, im []float32) []float32 {
+	col := make([]float32, g.ColRows()*g.ColCols())
+	forEach(g, func(r, o, pixel int) {
+		if pixel >= 0 {
+			col[r*g.ColCols()+o] = im[pixel]
+		}
+	})
+	return col
+}
+
+// naiveCol2im adds every column element onto its pixel.
+func naiveCol2im(g *Geometry, col []float32) []float32 {
+	im := make([]float32, g.ImSize())
+	forEach(g, func(r, o, pixel int) {
+		if pixel >= 0 {
+			im[pixel] += col[r*g.ColCols()+o]
+		}
+	})
+	return im
+}
+
+// forEach calls f for every column row r and output position o, in row-major order,
+// with the flat image index the element reads, or -1 in the padding.
+func forEach(g *Geometry, f func(r, o, pixel int)) {
+	n := len(g.In)
+	kvol := prod(g.Kernel)
+	for r := 0; r < g.ColRows(); r++ {
+		c := r / kvol
+		for o := 0; o < g.ColCols(); o++ {
+			// Decode the kernel offset and the output position, last axis fastest.
+			k, out := r%kvol, o
+			pos := make([]int, n)
+			inside := true
+			for a := n - 1; a >= 0; a-- {
+				ka, oa := k%g.Kernel[a], out%g.Out[a]
+				k /= g.Kernel[a]
+				out /= g.Out[a]
+				pos[a] = oa*g.Stride[a] - g.Pad[a] + ka*g.Dilation[a]
+				if pos[a] < 0 || pos[a] >= g.In[a] {
+					inside = false
+				}
+			}
+			if !inside {
+				f(r, o, -1)
+				continue
+			}
+			pixel := c
+			for a := 0; a < n; a++ {
+				pixel = pixel*g.In[a] + pos[a]
+			}
+			f(r, o, pixel)
+		}
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+type geomCase struct {
+	channels                          int
+	in, kernel, pad, stride, dilation []int
+}
+
+func (c geomCase) String() string {
+	return fmt.Sprintf("c%d_in%v_k%v_p%v_s%v_d%v", c.channels, c.in, c.kernel, c.pad, c.stride, c.dilation)
+}
+
+var geomCases = []geomCase{
+	// 2-D: plain, padded, strided, dilated, rectangular, kernel as big as the padded input.
+	{3, []int{6, 5}, []int{3, 3}, []int{0, 0}, []int{1, 1}, []int{1, 1}},
+	{2, []int{6, 6}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}},
+	{2, []int{7, 8}, []int{3, 3}, []int{2, 2}, []int{2, 2}, []int{1, 1}},
+	{2, []int{8, 8}, []int{3, 3}, []int{0, 0}, []int{3, 3}, []int{1, 1}},
+	{3, []int{7, 7}, []int{3, 3}, []int{2, 2}, []int{1, 1}, []int{2, 2}},
+	{2, []int{9, 7}, []int{3, 2}, []int{1, 0}, []int{2, 1}, []int{1, 3}},
+	{1, []int{4, 5}, []int{5, 6}, []int{1, 1}, []int{1, 1}, []int{1, 1}},
+	{4, []int{5, 5}, []int{1, 1}, []int{0, 0}, []int{1, 1}, []int{1, 1}},
+	{2, []int{5, 5}, []int{2, 2}, []int{3, 3}, []int{4, 3}, []int{2, 1}},
+	// 1-D, 3-D, 4-D.
+	{3, []int{9}, []int{3}, []int{1}, []int{2}, []int{1}},
+	{2, []int{5, 6, 4}, []int{3, 3, 2}, []int{1, 0, 1}, []int{2, 1, 1}, []int{1, 2, 1}},
+	{2, []int{4, 5, 6}, []int{3, 2, 3}, []int{1, 1, 2}, []int{1, 2, 3}, []int{1, 1, 2}},
+	{1, []int{3, 4, 3, 5}, []int{2, 2, 2, 3}, []int{0, 1, 1, 1}, []int{1, 2, 1, 2}, []int{1, 1, 2, 1}},
+}
+
+func TestIm2colMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range geomCases {
+		t.Run(tc.String(), func(t *testing.T) {
+			g, err := New(tc.channels, tc.in, tc.kernel, tc.pad, tc.stride, tc.dilation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := randSlice(r, g.ImSize())
+			want := naiveIm2col(g, im)
+			for _, impl := range []struct {
+				name string
+				f    func(*Geometry, []float32, []float32)
+			}{{"Im2col", Im2col}, {"Im2colND", Im2colND}} {
+				// Start from garbage: every element must be written.
+				col := make([]float32, len(want))
+				for i := range col {
+					col[i] = float32(math.NaN())
+				}
+				impl.f(g, im, col)
+				for i := range want {
+					if col[i] != want[i] && !(math.IsNaN(float64(col[i])) && math.IsNaN(float64(want[i]))) {
+						t.Fatalf("%s: col[%d] = %g, want %g", impl.name, i, col[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCol2imMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range geomCases {
+		t.Run(tc.String(), func(t *testing.T) {
+			g, err := New(tc.channels, tc.in, tc.kernel, tc.pad, tc.stride, tc.dilation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			col := randSlice(r, g.ColRows()*g.ColCols())
+			want := naiveCol2im(g, col)
+			for _, impl := range []struct {
+				name string
+				f    func(*Geometry, []float32, []float32)
+			}{{"Col2im", Col2im}, {"Col2imND", Col2imND}} {
+				im := make([]float32, len(want))
+				for i := range im {
+					im[i] = 1e9 // overwritten, not added to
+				}
+				impl.f(g, col, im)
+				// The additions happen in the same order as the naive loop (Caffe's),
+				// so the sums agree exactly.
+				for i := range want {
+					if im[i] != want[i] {
+						t.Fatalf("%s: im[%d] = %g, want %g", impl.name, i, im[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAdjoint checks ⟨Im2col(x), y⟩ = ⟨x, Col2im(y)⟩: Col2im is the transpose that
+// the convolution's backward pass needs.
+func TestAdjoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range geomCases {
+		g, err := New(tc.channels, tc.in, tc.kernel, tc.pad, tc.stride, tc.dilation)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, g.ImSize())
+		y := randSlice(r, g.ColRows()*g.ColCols())
+		cx := make([]float32, len(y))
+		ty := make([]float32, len(x))
+		Im2col(g, x, cx)
+		Col2im(g, y, ty)
+		var lhs, rhs float64
+		for i := range y {
+			lhs += float64(cx[i]) * float64(y[i])
+		}
+		for i := range x {
+			rhs += float64(x[i]) * float64(ty[i])
+		}
+		if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Errorf("%v: <Im2col x, y> = %g, <x, Col2im y> = %g", tc, lhs, rhs)
+		}
+	}
+}
+
+func TestOutSize(t *testing.T) {
+	for _, tc := range []struct{ in, k, p, s, d, want int }{
+		{28, 5, 0, 1, 1, 24},
+		{32, 5, 2, 1, 1, 32},
+		{6, 3, 0, 2, 1, 2},
+		{7, 3, 2, 1, 2, 7},
+		{8, 3, 0, 3, 1, 2},
+		{5, 3, 0, 2, 1, 2},
+		{4, 5, 0, 2, 1, 1}, // C++ division truncates toward zero: (−1)/2 + 1 = 1
+		{4, 5, 0, 1, 1, 0},
+	} {
+		if got := OutSize(tc.in, tc.k, tc.p, tc.s, tc.d); got != tc.want {
+			t.Errorf("OutSize(in %d, k %d, p %d, s %d, d %d) = %d, want %d", tc.in, tc.k, tc.p, tc.s, tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	one := []int{1, 1}
+	for _, tc := range []struct {
+		name                              string
+		channels                          int
+		in, kernel, pad, stride, dilation []int
+	}{
+		{"kernel 0", 1, []int{5, 5}, []int{0, 3}, []int{0, 0}, one, one},
+		{"stride 0", 1, []int{5, 5}, []int{3, 3}, []int{0, 0}, []int{1, 0}, one},
+		{"dilation 0", 1, []int{5, 5}, []int{3, 3}, []int{0, 0}, one, []int{0, 1}},
+		{"negative pad", 1, []int{5, 5}, []int{3, 3}, []int{-1, 0}, one, one},
+		{"no output", 1, []int{2, 5}, []int{3, 3}, []int{0, 0}, one, one},
+		{"axes disagree", 1, []int{5, 5}, []int{3}, []int{0, 0}, one, one},
+		{"no channels", 0, []int{5, 5}, []int{3, 3}, []int{0, 0}, one, one},
+	} {
+		if _, err := New(tc.channels, tc.in, tc.kernel, tc.pad, tc.stride, tc.dilation); err == nil {
+			t.Errorf("%s: New accepted it", tc.name)
+		}
+	}
+}
+
+// Benchmarks on the shapes of the example nets' convolutions, one image each, against
+// the naive loop as the baseline.
+var benchShapes = []struct {
+	name string
+	geomCase
+}{
+	{"lenet_conv1", geomCase{1, []int{28, 28}, []int{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1}}},
+	{"lenet_conv2", geomCase{20, []int{12, 12}, []int{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1}}},
+	{"cifar_conv1", geomCase{3, []int{32, 32}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
+	{"cifar_conv2", geomCase{32, []int{16, 16}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
+	{"stride2_k3", geomCase{16, []int{32, 32}, []int{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}}},
+}
+
+func BenchmarkIm2col(b *testing.B) {
+	for _, s := range benchShapes {
+		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		im := randSlice(r, g.ImSize())
+		col := make([]float32, g.ColRows()*g.ColCols())
+		b.Run(s.name+"/naive", func(b *testing.B) {
+			for b.Loop() {
+				naiveIm2colFlat(g, im, col)
+			}
+		})
+		b.Run(s.name+"/2d", func(b *testing.B) {
+			for b.Loop() {
+				Im2col(g, im, col)
+			}
+		})
+		b.Run(s.name+"/nd", func(b *testing.B) {
+			for b.Loop() {
+				Im2colND(g, im, col)
+			}
+		})
+	}
+}
+
+func BenchmarkCol2im(b *testing.B) {
+	for _, s := range benchShapes {
+		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		col := randSlice(r, g.ColRows()*g.ColCols())
+		im := make([]float32, g.ImSize())
+		b.Run(s.name+"/naive", func(b *testing.B) {
+			for b.Loop() {
+				naiveCol2imFlat(g, col, im)
+			}
+		})
+		b.Run(s.name+"/2d", func(b *testing.B) {
+			for b.Loop() {
+				Col2im(g, col, im)
+			}
+		})
+		b.Run(s.name+"/nd", func(b *testing.B) {
+			for b.Loop() {
+				Col2imND(g, col, im)
+			}
+		})
+	}
+}
+
+// naiveIm2colFlat and naiveCol2imFlat are the textbook 2-D loops (Caffe's original
+// im2col_cpu, one bounds test per element): the baseline of the benchmarks.
+func naiveIm2colFlat(g *Geometry, im, col []float32) {
+	h, w, oh, ow := g.In[0], g.In[1], g.Out[0], g.Out[1]
+	rows := g.ColRows()
+	for r := 0; r < rows; r++ {
+		kj := r % g.Kernel[1]
+		ki := (r / g.Kernel[1]) % g.Kernel[0]
+		c := r / g.Kernel[0] / g.Kernel[1]
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				iy := y*g.Stride[0] - g.Pad[0] + ki*g.Dilation[0]
+				ix := x*g.Stride[1] - g.Pad[1] + kj*g.Dilation[1]
+				v := float32(0)
+				if iy >= 0 && iy < h && ix >= 0 && ix < w {
+					v = im[(c*h+iy)*w+ix]
+				}
+				col[(r*oh+y)*ow+x] = v
+			}
+		}
+	}
+}
+
+func naiveCol2imFlat(g *Geometry, col, im []float32) {
+	h, w, oh, ow := g.In[0], g.In[1], g.Out[0], g.Out[1]
+	clear(im)
+	rows := g.ColRows()
+	for r := 0; r < rows; r++ {
+		kj := r % g.Kernel[1]
+		ki := (r / g.Kernel[1]) % g.Kernel[0]
+		c := r / g.Kernel[0] / g.Kernel[1]
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				iy := y*g.Stride[0] - g.Pad[0] + ki*g.Dilation[0]
+				ix := x*g.Stride[1] - g.Pad[1] + kj*g.Dilation[1]
+				if iy >= 0 && iy < h && ix >= 0 && ix < w {
+					im[(c*h+iy)*w+ix] += col[(r*oh+y)*ow+x]
+				}
+			}
+		}
+	}
+}
