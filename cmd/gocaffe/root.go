@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // rootCmd is the gocaffe command; every subcommand adds itself with addCommand from
@@ -88,8 +89,27 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// resetFlags puts every flag of every command back to its default, so that run can
+// be called more than once in a process (the tests do).
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			sv.Replace(nil)
+		} else {
+			f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sub := range c.Commands() {
+		resetFlags(sub)
+	}
+}
+
 // run executes gocaffe with the given arguments and returns the process exit status.
 func run(args []string) int {
+	resetFlags(rootCmd)
 	rootCmd.SetArgs(normalizeArgs(args))
 	if err := rootCmd.Execute(); err != nil {
 		var ee exitError
