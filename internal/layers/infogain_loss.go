@@ -3,11 +3,9 @@ package layers
 import (
 	"fmt"
 	"math"
-	"os"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -73,16 +71,12 @@ func (l *infogainLoss) Setup(bottom, top []*blob.Blob) error {
 	return l.Reshape(bottom, top)
 }
 
-// readInfogainMatrix reads H from a binary BlobProto file, such as one written by
-// Caffe's Python blobproto_to_array counterpart.
+// readInfogainMatrix reads H from a binary BlobProto file (what Caffe's
+// caffe.io.array_to_blobproto writes). Its shape does not matter, only its count.
 func readInfogainMatrix(path string) (*blob.Blob, error) {
-	data, err := os.ReadFile(path)
+	bp, err := protofile.ReadBlobProto(path)
 	if err != nil {
 		return nil, err
-	}
-	bp := &caffepb.BlobProto{}
-	if err := proto.Unmarshal(data, bp); err != nil {
-		return nil, fmt.Errorf("%s: not a binary BlobProto: %w", path, err)
 	}
 	h := blob.New()
 	if err := h.FromProto(bp, true); err != nil {
