@@ -33,7 +33,7 @@ layer { name: "acc" type: "Accuracy" bottom: "pool1" bottom: "label" top: "acc" 
 			t.Errorf("DOT lacks %s\n%s", want, dot)
 		}
 	}
-	if strings.Count(dot, `"conv1_blob" [`) != 1 {
+	if strings.Count(dot, `"conv1_blob" [label="conv1", shape`) != 1 {
 		t.Error("a blob must be declared once")
 	}
 	train := caffepb.Phase_TRAIN
