@@ -1,6 +1,7 @@
 package protofile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -43,7 +44,7 @@ func ReadNetBinary(path string) (*caffepb.NetParameter, error) {
 	if err := ReadBinary(path, p); err != nil {
 		return nil, err
 	}
-	if _, err := UpgradeNet(p, path); err != nil {
+	if _, err := UpgradeNet(p, path); err != nil && !errors.Is(err, ErrPartialUpgrade) {
 		return nil, err
 	}
 	return p, nil

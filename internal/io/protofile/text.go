@@ -2,6 +2,7 @@ package protofile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -37,13 +38,16 @@ func ReadNetText(path string) (*caffepb.NetParameter, error) {
 }
 
 // ParseNetText parses and upgrades a net prototxt held in data; name is the file name
-// used in errors and log messages.
+// used in errors and log messages. Fields the upgrade has no place for are logged and
+// dropped, as Caffe drops them; only what stops Caffe is an error.
 func ParseNetText(name string, data []byte) (*caffepb.NetParameter, error) {
 	p := &caffepb.NetParameter{}
 	if err := UnmarshalText(name, data, p); err != nil {
 		return nil, err
 	}
-	if _, err := UpgradeNet(p, name); err != nil {
+	// Like Caffe, go on with a net some of whose fields could not be upgraded: the
+	// upgrade has logged them.
+	if _, err := UpgradeNet(p, name); err != nil && !errors.Is(err, ErrPartialUpgrade) {
 		return nil, err
 	}
 	return p, nil
@@ -242,8 +246,12 @@ func offsetOf(src []byte, line, col int) int {
 	return off
 }
 
-// goErrorPos matches the place in an error of Go's prototext: "(line 3:7): ".
-var goErrorPos = regexp.MustCompile(`\(line (\d+):(\d+)\): (.*)$`)
+// goErrorPos matches the place in an error of Go's prototext, "(line 3:7): ", and
+// the message after it; goUnknownField its message for an unknown field.
+var (
+	goErrorPos     = regexp.MustCompile(`\(line (\d+):(\d+)\): (.*)$`)
+	goUnknownField = regexp.MustCompile(`^unknown field: (.*)$`)
+)
 
 // describeTextError turns an error of Go's prototext into a TextError. Go's messages
 // say little of the context and, for some errors, nothing of the place, so the input
@@ -272,7 +280,7 @@ func describeTextError(name string, src, clean []byte, shifts []shift, m proto.M
 	// naming the message being read there.
 	sc = newScanner(src, md)
 	sc.run(goOff)
-	if sub := regexp.MustCompile(`^unknown field: (.*)$`).FindStringSubmatch(goMsg); sub != nil {
+	if sub := goUnknownField.FindStringSubmatch(goMsg); sub != nil {
 		goMsg = fmt.Sprintf("unknown field %q in %s", sub[1], sc.current().md.Name())
 	}
 	line, col := position(src, goOff)
