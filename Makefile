@@ -3,13 +3,22 @@ GO      ?= go
 PROTOC  ?= protoc
 BIN     ?= bin/gocaffe
 
-.PHONY: build test proto bench lint
+.PHONY: build test proto bench lint lenet
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gocaffe
 
+# The tests check gocaffe's files against the real LMDB library and tools and render
+# graphs with Graphviz: install those Debian packages first (a no-op when present).
 test:
+	scripts/install-test-deps.sh
 	$(GO) test ./...
+
+# The main job: LeNet on MNIST. Training is being built; until then this shows the net
+# gocaffe builds from Caffe's example, with Caffe's shapes.
+lenet: build
+	$(BIN) summary --model=testdata/caffe-examples/examples/mnist/lenet_train_test.prototxt \
+		--phase=TRAIN --shape=data=64,1,28,28 --shape=label=64
 
 # Needs Debian's protobuf-compiler; protoc-gen-go is built from the version in go.mod.
 proto:
