@@ -1,0 +1,269 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("LRN", newLRN) }
+
+// lrn is Caffe's local response normalisation, in one of two regions:
+//
+// ACROSS_CHANNELS: every value is divided by the energy of its neighbours in the
+// channels around it, n = local_size of them centred on its own:
+//
+//	scale_c = k + α/n · Σ_{c' = c−(n−1)/2 … c+(n−1)/2} x_c'²
+//	y_c     = x_c · scale_c^−β
+//
+// WITHIN_CHANNEL: the neighbours are an n×n square around the value in its own
+// channel. Caffe builds it from sub-layers — square, AVE pooling (kernel n, pad
+// (n−1)/2, stride 1, so the divisor is always n² and the padding counts as zeros),
+// Power(shift 1, scale α, power −β), and a product — and ignores k:
+//
+//	pooled = AVE(x²)
+//	power  = (1 + α·pooled)^−β
+//	y      = x · power
+//
+// It is done here directly with the same arithmetic, in the same order.
+//
+//	bottom, top (N, C, H, W)
+type lrn struct {
+	base
+	region         caffepb.LRNParameter_NormRegion
+	size, prePad   int
+	alpha, beta, k float32
+
+	num, channels, height, width int
+
+	// ACROSS_CHANNELS
+	scale  []float32   // (N, C, H, W): the denominators before the power
+	chunks int         // pieces the batch is split into
+	accum  [][]float32 // per chunk: (H, W) running sum of the backward pass
+
+	// WITHIN_CHANNEL
+	geom   poolGeom  // the n×n window, pad (n−1)/2, stride 1
+	pooled []float32 // (N, C, H, W): AVE of x² over the window
+	power  []float32 // (N, C, H, W): (1 + α·pooled)^−β
+	sq     []float32 // (N, C, H, W): x² in forward, its gradient in backward
+	dpool  []float32 // (N, C, H, W): the gradient of pooled
+}
+
+func newLRN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	lp := p.GetLrnParam()
+	l := &lrn{
+		base:   newBase(p, ctx),
+		region: lp.GetNormRegion(),
+		size:   int(lp.GetLocalSize()),
+		alpha:  lp.GetAlpha(),
+		beta:   lp.GetBeta(),
+		k:      lp.GetK(),
+	}
+	if l.size <= 0 || l.size%2 != 1 {
+		return nil, fmt.Errorf("lrn_param.local_size must be odd and positive, got %d", l.size)
+	}
+	switch l.region {
+	case caffepb.LRNParameter_ACROSS_CHANNELS, caffepb.LRNParameter_WITHIN_CHANNEL:
+	default:
+		return nil, fmt.Errorf("lrn_param.norm_region: unknown normalisation region %v", l.region)
+	}
+	l.prePad = (l.size - 1) / 2
+	return l, nil
+}
+
+func (l *lrn) BlobCounts() BlobCounts { return Exactly(1, 1) }
+
+func (l *lrn) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+
+func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
+	b := bottom[0]
+	if b.NumAxes() != 4 {
+		return fmt.Errorf("input must have 4 axes (num, channels, height, width), got %s", b.ShapeString())
+	}
+	l.num, l.channels, l.height, l.width = b.Dim(0), b.Dim(1), b.Dim(2), b.Dim(3)
+	top[0].ReshapeLike(b)
+	n := b.Count()
+	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.scale = resizeFloat32(l.scale, n)
+		l.chunks = max(min(parallel.Workers(), l.num), 1)
+		l.accum = resizeBuffers(l.accum, l.chunks, l.height*l.width)
+		return nil
+	}
+	l.geom = poolGeom{
+		h: l.height, w: l.width, kh: l.size, kw: l.size,
+		padH: l.prePad, padW: l.prePad, strideH: 1, strideW: 1,
+		outH: l.height, outW: l.width,
+	}
+	l.pooled = resizeFloat32(l.pooled, n)
+	l.power = resizeFloat32(l.power, n)
+	l.sq = resizeFloat32(l.sq, n)
+	l.dpool = resizeFloat32(l.dpool, n)
+	return nil
+}
+
+func (l *lrn) Forward(bottom, top []*blob.Blob) error {
+	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.acrossForward(bottom[0].Data, top[0].Data)
+	} else {
+		l.withinForward(bottom[0].Data, top[0].Data)
+	}
+	return nil
+}
+
+func (l *lrn) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.acrossBackward(bottom[0].Data, top[0].Data, top[0].Diff, bottom[0].Diff)
+	} else {
+		l.withinBackward(bottom[0].Data, top[0].Diff, bottom[0].Diff)
+	}
+}
+
+// forImages runs body on every image, the batch split into l.chunks pieces, one per
+// worker; c says which chunk's scratch to use.
+func (l *lrn) forImages(body func(c, n int)) {
+	parallel.ForEach(l.chunks, func(c, _ int) {
+		for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
+			body(c, n)
+		}
+	})
+}
+
+func pow32(x, y float32) float32 { return float32(math.Pow(float64(x), float64(y))) }
+
+// acrossForward computes the scales as a running sum over the channels — add the
+// square entering the window, subtract the one leaving it — in Caffe's order, then
+// y = x · scale^−β.
+func (l *lrn) acrossForward(x, y []float32) {
+	plane := l.height * l.width
+	aos := l.alpha / float32(l.size)
+	l.forImages(func(_, n int) {
+		xs := x[n*l.channels*plane : (n+1)*l.channels*plane]
+		sc := l.scale[n*l.channels*plane : (n+1)*l.channels*plane]
+		// The first channel's window: channels 0 … (n−1)/2 (the rest is padding).
+		s0 := sc[:plane]
+		for i := range s0 {
+			s0[i] = l.k
+		}
+		for c := 0; c <= l.prePad && c < l.channels; c++ {
+			addSquares(s0, xs[c*plane:(c+1)*plane], aos)
+		}
+		for c := 1; c < l.channels; c++ {
+			s := sc[c*plane : (c+1)*plane]
+			copy(s, sc[(c-1)*plane:c*plane])
+			if head := c + l.prePad; head < l.channels {
+				addSquares(s, xs[head*plane:(head+1)*plane], aos)
+			}
+			if tail := c - 1 - l.prePad; tail >= 0 {
+				addSquares(s, xs[tail*plane:(tail+1)*plane], -aos)
+			}
+		}
+	})
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = pow32(l.scale[i], -l.beta) * x[i]
+		}
+	})
+}
+
+// addSquares: s += a·x².
+func addSquares(s, x []float32, a float32) {
+	x = x[:len(s)]
+	for i, v := range x {
+		s[i] += a * (v * v)
+	}
+}
+
+// acrossBackward is Caffe's CrossChannelBackward:
+//
+//	dx_c = dy_c · scale_c^−β − (2αβ/n) · x_c · Σ_{c' whose window holds c} dy_c' · y_c' / scale_c'
+//
+// the sum again a running sum over the channels.
+func (l *lrn) acrossBackward(x, y, dy, dx []float32) {
+	plane := l.height * l.width
+	cache := float32(2 * float64(l.alpha) * float64(l.beta) / float64(l.size))
+	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] = dy[i] * pow32(l.scale[i], -l.beta)
+		}
+	})
+	l.forImages(func(chunk, n int) {
+		off := n * l.channels * plane
+		// ratio adds (sign +1) or removes (−1) channel c's dy·y/scale from the sum.
+		accum := l.accum[chunk]
+		ratio := func(c int, sign float32) {
+			o := off + c*plane
+			dyc, yc, sc := dy[o:o+plane], y[o:o+plane], l.scale[o:o+plane]
+			for i := range accum {
+				accum[i] += sign * (dyc[i] * yc[i] / sc[i])
+			}
+		}
+		clear(accum)
+		// Channels −(n−1)/2 … (n−1)/2 − 1 first, then one in and one out per channel.
+		for c := 0; c < l.prePad && c < l.channels; c++ {
+			ratio(c, 1)
+		}
+		for c := 0; c < l.channels; c++ {
+			if head := c + l.prePad; head < l.channels {
+				ratio(head, 1)
+			}
+			o := off + c*plane
+			xc, dxc := x[o:o+plane], dx[o:o+plane]
+			for i := range accum {
+				dxc[i] += -cache * (xc[i] * accum[i])
+			}
+			if tail := c - l.prePad; tail >= 0 {
+				ratio(tail, -1)
+			}
+		}
+	})
+}
+
+// withinForward: y = x · (1 + α·AVE(x²))^−β, plane by plane.
+func (l *lrn) withinForward(x, y []float32) {
+	plane := l.height * l.width
+	forPlanes(l.num*l.channels, plane, func(p int) {
+		o := p * plane
+		xs, sq := x[o:o+plane], l.sq[o:o+plane]
+		for i, v := range xs {
+			sq[i] = v * v
+		}
+		pooled, pw, ys := l.pooled[o:o+plane], l.power[o:o+plane], y[o:o+plane]
+		l.geom.aveForward(sq, pooled)
+		for i, v := range pooled {
+			pw[i] = pow32(l.alpha*v+1, -l.beta)
+			ys[i] = xs[i] * pw[i]
+		}
+	})
+}
+
+// withinBackward runs the backward passes of Caffe's sub-layers, in reverse:
+//
+//	product:  dx₁ = dy · power,  dpower = dy · x
+//	power:    dpooled = dpower · power / (α·pooled + 1) · (−β·α)
+//	AVE pool: dsq = AVE backward of dpooled (each window's share, divided by n²)
+//	square:   dx₂ = 2x · dsq
+//	split:    dx = dx₁ + dx₂
+func (l *lrn) withinBackward(x, dy, dx []float32) {
+	plane := l.height * l.width
+	diffScale := -l.beta * l.alpha
+	forPlanes(l.num*l.channels, plane, func(p int) {
+		o := p * plane
+		xs, dys, dxs := x[o:o+plane], dy[o:o+plane], dx[o:o+plane]
+		pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
+		dpool, dsq := l.dpool[o:o+plane], l.sq[o:o+plane]
+		for i := range dpool {
+			dpower := xs[i] * dys[i]
+			dpool[i] = dpower * (pw[i] / (pooled[i]*l.alpha + 1) * diffScale)
+		}
+		l.geom.aveBackward(dpool, dsq)
+		for i := range dxs {
+			dxs[i] = pw[i]*dys[i] + 2*xs[i]*dsq[i]
+		}
+	})
+}

@@ -1,0 +1,455 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Pooling", newPooling) }
+
+// pooling is Caffe's Pooling layer: MAX, AVE or STOCHASTIC over windows of every
+// channel of every image.
+//
+//	bottom (N, C, H, W)
+//	top    (N, C, H', W')   — H' = ⌈(H + 2p − k)/s⌉ + 1 (CEIL, Caffe's default) or ⌊…⌋ + 1
+//	                          (FLOOR), less one if the last window would start in the padding
+//	top[1] (N, C, H', W')   — MAX only, optional: the argmax of each window as a float
+//	                          index h·W + w into its channel
+//
+// The N·C channel planes are independent and are split over the workers.
+type pooling struct {
+	base
+	method caffepb.PoolingParameter_PoolMethod
+	global bool
+	round  caffepb.PoolingParameter_RoundMode
+	geom   poolGeom
+
+	num, channels int
+	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
+	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
+}
+
+// poolGeom is the window geometry over one H×W plane.
+type poolGeom struct {
+	h, w             int
+	kh, kw           int
+	padH, padW       int
+	strideH, strideW int
+	outH, outW       int
+}
+
+func newPooling(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	pp := p.GetPoolingParam()
+	l := &pooling{base: newBase(p, ctx), method: pp.GetPool(), global: pp.GetGlobalPooling(), round: pp.GetRoundMode()}
+	hasK, hasKH, hasKW := pp.KernelSize != nil, pp.KernelH != nil, pp.KernelW != nil
+	if l.global {
+		if hasK || hasKH || hasKW {
+			return nil, fmt.Errorf("pooling_param: with global_pooling: true the kernel size cannot be given (it is the bottom's H×W)")
+		}
+	} else {
+		switch {
+		case hasK && (hasKH || hasKW):
+			return nil, fmt.Errorf("pooling_param: give either kernel_size or kernel_h and kernel_w, not both")
+		case !hasK && !(hasKH && hasKW):
+			return nil, fmt.Errorf("pooling_param: kernel_size must be given (or, for a rectangular window, both kernel_h and kernel_w)")
+		}
+	}
+	if pp.Pad != nil && (pp.PadH != nil || pp.PadW != nil) || (pp.PadH != nil) != (pp.PadW != nil) {
+		return nil, fmt.Errorf("pooling_param: give either pad or both pad_h and pad_w")
+	}
+	if pp.Stride != nil && (pp.StrideH != nil || pp.StrideW != nil) || (pp.StrideH != nil) != (pp.StrideW != nil) {
+		return nil, fmt.Errorf("pooling_param: give either stride or both stride_h and stride_w")
+	}
+	g := &l.geom
+	if hasK {
+		g.kh, g.kw = int(pp.GetKernelSize()), int(pp.GetKernelSize())
+	} else {
+		g.kh, g.kw = int(pp.GetKernelH()), int(pp.GetKernelW())
+	}
+	if !l.global && (g.kh <= 0 || g.kw <= 0) {
+		return nil, fmt.Errorf("pooling_param: the kernel size must be positive, got %d×%d", g.kh, g.kw)
+	}
+	if pp.PadH != nil {
+		g.padH, g.padW = int(pp.GetPadH()), int(pp.GetPadW())
+	} else {
+		g.padH, g.padW = int(pp.GetPad()), int(pp.GetPad())
+	}
+	if pp.StrideH != nil {
+		g.strideH, g.strideW = int(pp.GetStrideH()), int(pp.GetStrideW())
+	} else {
+		g.strideH, g.strideW = int(pp.GetStride()), int(pp.GetStride())
+	}
+	if g.strideH <= 0 || g.strideW <= 0 {
+		return nil, fmt.Errorf("pooling_param: the stride must be positive, got %d×%d", g.strideH, g.strideW)
+	}
+	if l.global && (g.padH != 0 || g.padW != 0 || g.strideH != 1 || g.strideW != 1) {
+		return nil, fmt.Errorf("pooling_param: with global_pooling: true only pad 0 and stride 1 are allowed")
+	}
+	if g.padH != 0 || g.padW != 0 {
+		if l.method != caffepb.PoolingParameter_AVE && l.method != caffepb.PoolingParameter_MAX {
+			return nil, fmt.Errorf("pooling_param.pad: padding is implemented only for AVE and MAX pooling, not %v", l.method)
+		}
+		if g.padH >= g.kh || g.padW >= g.kw {
+			return nil, fmt.Errorf("pooling_param.pad: the padding (%d×%d) must be smaller than the kernel (%d×%d)", g.padH, g.padW, g.kh, g.kw)
+		}
+	}
+	switch l.method {
+	case caffepb.PoolingParameter_MAX, caffepb.PoolingParameter_AVE, caffepb.PoolingParameter_STOCHASTIC:
+	default:
+		return nil, fmt.Errorf("pooling_param.pool: unknown pooling method %v", l.method)
+	}
+	switch l.round {
+	case caffepb.PoolingParameter_CEIL, caffepb.PoolingParameter_FLOOR:
+	default:
+		return nil, fmt.Errorf("pooling_param.round_mode: unknown rounding mode %v", l.round)
+	}
+	return l, nil
+}
+
+// BlobCounts: one bottom; MAX may have the mask as a second top.
+func (l *pooling) BlobCounts() BlobCounts {
+	if l.method == caffepb.PoolingParameter_MAX {
+		return BlobCounts{MinBottom: 1, MaxBottom: 1, MinTop: 1, MaxTop: 2}
+	}
+	return Exactly(1, 1)
+}
+
+func (l *pooling) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+
+func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
+	b := bottom[0]
+	if b.NumAxes() != 4 {
+		return fmt.Errorf("input must have 4 axes (num, channels, height, width), got %s", b.ShapeString())
+	}
+	g := &l.geom
+	l.num, l.channels, g.h, g.w = b.Dim(0), b.Dim(1), b.Dim(2), b.Dim(3)
+	if l.global {
+		g.kh, g.kw = g.h, g.w
+	}
+	g.outH = pooledSize(g.h, g.kh, g.padH, g.strideH, l.round)
+	g.outW = pooledSize(g.w, g.kw, g.padW, g.strideW, l.round)
+	if g.outH <= 0 || g.outW <= 0 {
+		return fmt.Errorf("pooled output %d×%d is empty: bottom %s, kernel %d×%d, pad %d×%d, stride %d×%d",
+			g.outH, g.outW, b.ShapeString(), g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW)
+	}
+	top[0].Reshape(l.num, l.channels, g.outH, g.outW)
+	if len(top) > 1 {
+		top[1].ReshapeLike(top[0])
+	}
+	n := top[0].Count()
+	switch l.method {
+	case caffepb.PoolingParameter_MAX:
+		l.maxIdx = resizeInt32(l.maxIdx, n)
+	case caffepb.PoolingParameter_STOCHASTIC:
+		l.randIdx = resizeFloat32(l.randIdx, n)
+	}
+	return nil
+}
+
+// pooledSize is Caffe's output size along one axis: rounded up (or down), then one
+// less if the last window would start inside the padding rather than the image.
+func pooledSize(in, k, pad, stride int, round caffepb.PoolingParameter_RoundMode) int {
+	q := float64(float32(in+2*pad-k) / float32(stride))
+	var out int
+	if round == caffepb.PoolingParameter_FLOOR {
+		out = int(math.Floor(q)) + 1
+	} else {
+		out = int(math.Ceil(q)) + 1
+	}
+	if pad > 0 && (out-1)*stride >= in+pad {
+		out--
+	}
+	return out
+}
+
+func resizeInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+func resizeFloat32(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// planeGrain is the least number of channel planes worth a goroutine of their own.
+func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
+
+// forPlanes calls body for every plane p in [0, n) of planeSize values, split over
+// the workers.
+func forPlanes(n, planeSize int, body func(p int)) {
+	parallel.For(n, planeGrain(planeSize), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			body(p)
+		}
+	})
+}
+
+// forPlanes calls body for every channel plane p in [0, N·C), split over the workers.
+func (l *pooling) forPlanes(body func(p int)) {
+	forPlanes(l.num*l.channels, l.geom.h*l.geom.w, body)
+}
+
+func (l *pooling) Forward(bottom, top []*blob.Blob) error {
+	g := &l.geom
+	in, out := g.h*g.w, g.outH*g.outW
+	x, y := bottom[0].Data, top[0].Data
+	switch l.method {
+	case caffepb.PoolingParameter_MAX:
+		var mask []float32
+		if len(top) > 1 {
+			mask = top[1].Data
+		}
+		l.forPlanes(func(p int) {
+			idx := l.maxIdx[p*out : (p+1)*out]
+			g.maxForward(x[p*in:(p+1)*in], y[p*out:(p+1)*out], idx)
+			if mask != nil {
+				for i, v := range idx {
+					mask[p*out+i] = float32(v)
+				}
+			}
+		})
+	case caffepb.PoolingParameter_AVE:
+		l.forPlanes(func(p int) {
+			g.aveForward(x[p*in:(p+1)*in], y[p*out:(p+1)*out])
+		})
+	case caffepb.PoolingParameter_STOCHASTIC:
+		if l.phase() == caffepb.Phase_TRAIN {
+			// The draws come from the net's source, in order, on this goroutine.
+			for i := range l.randIdx {
+				l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
+			}
+			l.forPlanes(func(p int) {
+				g.stochasticForwardTrain(x[p*in:(p+1)*in], y[p*out:(p+1)*out], l.randIdx[p*out:(p+1)*out])
+			})
+		} else {
+			l.forPlanes(func(p int) {
+				g.stochasticForwardTest(x[p*in:(p+1)*in], y[p*out:(p+1)*out])
+			})
+		}
+	}
+	return nil
+}
+
+func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !down[0] {
+		return
+	}
+	g := &l.geom
+	in, out := g.h*g.w, g.outH*g.outW
+	dy, dx := top[0].Diff, bottom[0].Diff
+	switch l.method {
+	case caffepb.PoolingParameter_MAX:
+		l.forPlanes(func(p int) {
+			scatter(dy[p*out:(p+1)*out], l.maxIdx[p*out:(p+1)*out], dx[p*in:(p+1)*in])
+		})
+	case caffepb.PoolingParameter_AVE:
+		l.forPlanes(func(p int) {
+			g.aveBackward(dy[p*out:(p+1)*out], dx[p*in:(p+1)*in])
+		})
+	case caffepb.PoolingParameter_STOCHASTIC:
+		if l.phase() == caffepb.Phase_TRAIN {
+			l.forPlanes(func(p int) {
+				scatterFloat(dy[p*out:(p+1)*out], l.randIdx[p*out:(p+1)*out], dx[p*in:(p+1)*in])
+			})
+		} else {
+			x, y := bottom[0].Data, top[0].Data
+			l.forPlanes(func(p int) {
+				g.stochasticBackwardTest(x[p*in:(p+1)*in], y[p*out:(p+1)*out], dy[p*out:(p+1)*out], dx[p*in:(p+1)*in])
+			})
+		}
+	}
+}
+
+// window returns the rows [hs, he) and columns [ws, we) of output (oy, ox), clipped
+// to the image, and pool, the size of the window clipped to the padded image only
+// (Caffe's AVE divisor: padding counts, the overhang past it does not).
+func (g *poolGeom) window(oy, ox int) (hs, he, ws, we, pool int) {
+	hs, ws = oy*g.strideH-g.padH, ox*g.strideW-g.padW
+	he, we = min(hs+g.kh, g.h+g.padH), min(ws+g.kw, g.w+g.padW)
+	pool = (he - hs) * (we - ws)
+	hs, ws = max(hs, 0), max(ws, 0)
+	he, we = min(he, g.h), min(we, g.w)
+	return hs, he, ws, we, pool
+}
+
+// maxForward: y[o] = the largest x in window o, idx[o] its index. Ties go to the first
+// in scan order (strict >); an empty window gives −FLT_MAX and index −1, as in Caffe.
+//
+//	x (H, W), y and idx (H', W')
+func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we, _ := g.window(oy, ox)
+			best, arg := float32(-math.MaxFloat32), -1
+			for h := hs; h < he; h++ {
+				row := x[h*g.w : (h+1)*g.w]
+				for w := ws; w < we; w++ {
+					if row[w] > best {
+						best, arg = row[w], h*g.w+w
+					}
+				}
+			}
+			y[o], idx[o] = best, int32(arg)
+			o++
+		}
+	}
+}
+
+// scatter is the backward pass of MAX: dx = 0, then dx[idx[o]] += dy[o].
+func scatter(dy []float32, idx []int32, dx []float32) {
+	clear(dx)
+	for o, i := range idx {
+		if i >= 0 {
+			dx[i] += dy[o]
+		}
+	}
+}
+
+// scatterFloat is scatter with indices stored as floats (STOCHASTIC's).
+func scatterFloat(dy, idx, dx []float32) {
+	clear(dx)
+	for o, i := range idx {
+		dx[int(i)] += dy[o]
+	}
+}
+
+// aveForward: y[o] = (Σ x over window o) / pool size, Caffe's divisor.
+//
+//	x (H, W), y (H', W')
+func (g *poolGeom) aveForward(x, y []float32) {
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we, pool := g.window(oy, ox)
+			var sum float32
+			for h := hs; h < he; h++ {
+				for _, v := range x[h*g.w+ws : h*g.w+we] {
+					sum += v
+				}
+			}
+			y[o] = sum / float32(pool)
+			o++
+		}
+	}
+}
+
+// aveBackward: dx = 0, then every x of window o gets dy[o] / pool size.
+func (g *poolGeom) aveBackward(dy, dx []float32) {
+	clear(dx)
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we, pool := g.window(oy, ox)
+			d := dy[o] / float32(pool)
+			for h := hs; h < he; h++ {
+				row := dx[h*g.w+ws : h*g.w+we]
+				for i := range row {
+					row[i] += d
+				}
+			}
+			o++
+		}
+	}
+}
+
+// stochasticWindow is the window of STOCHASTIC pooling, which has no padding (Caffe's
+// CUDA kernels).
+func (g *poolGeom) stochasticWindow(oy, ox int) (hs, he, ws, we int) {
+	hs, ws = oy*g.strideH, ox*g.strideW
+	return hs, min(hs+g.kh, g.h), ws, min(ws+g.kw, g.w)
+}
+
+// stochasticForwardTrain samples one x of every window with probability x / Σx (the
+// activations are meant to be non-negative, e.g. after a ReLU): with u the uniform
+// draw in r[o], the first x at which the running sum reaches u·Σx. y[o] is that x and
+// r[o] becomes its index. This is Caffe's StoPoolForwardTrain; where rounding keeps
+// the running sum from reaching u·Σx (it can only with negative inputs), the last x
+// of the window is taken rather than leaving y undefined.
+func (g *poolGeom) stochasticForwardTrain(x, y, r []float32) {
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we := g.stochasticWindow(oy, ox)
+			var total float32
+			for h := hs; h < he; h++ {
+				for _, v := range x[h*g.w+ws : h*g.w+we] {
+					total += v
+				}
+			}
+			thres := r[o] * total
+			var cum float32
+			pick := (he-1)*g.w + we - 1
+		search:
+			for h := hs; h < he; h++ {
+				for w := ws; w < we; w++ {
+					cum += x[h*g.w+w]
+					if cum >= thres {
+						pick = h*g.w + w
+						break search
+					}
+				}
+			}
+			y[o], r[o] = x[pick], float32(pick)
+			o++
+		}
+	}
+}
+
+// stochasticForwardTest is the expectation of the sampled value: y = Σx² / Σx, with
+// FLT_MIN added to the denominator as Caffe's StoPoolForwardTest does.
+func (g *poolGeom) stochasticForwardTest(x, y []float32) {
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we := g.stochasticWindow(oy, ox)
+			sum, sq := float32(minNormalFloat32), float32(0)
+			for h := hs; h < he; h++ {
+				for _, v := range x[h*g.w+ws : h*g.w+we] {
+					sum += v
+					sq += v * v
+				}
+			}
+			y[o] = sq / sum
+			o++
+		}
+	}
+}
+
+// minNormalFloat32 is C's FLT_MIN, the smallest normal float32.
+const minNormalFloat32 = 1.17549435e-38
+
+// stochasticBackwardTest is the gradient of the TEST output y = Σx²/S, S = FLT_MIN + Σx:
+// ∂y/∂x_i = (2x_i − y) / S. Caffe has no such pass (its backward always routes through
+// the last sampled index); this one is exact, so a TEST net can be differentiated too.
+func (g *poolGeom) stochasticBackwardTest(x, y, dy, dx []float32) {
+	clear(dx)
+	o := 0
+	for oy := 0; oy < g.outH; oy++ {
+		for ox := 0; ox < g.outW; ox++ {
+			hs, he, ws, we := g.stochasticWindow(oy, ox)
+			sum := float32(minNormalFloat32)
+			for h := hs; h < he; h++ {
+				for _, v := range x[h*g.w+ws : h*g.w+we] {
+					sum += v
+				}
+			}
+			d := dy[o] / sum
+			for h := hs; h < he; h++ {
+				for w := ws; w < we; w++ {
+					dx[h*g.w+w] += d * (2*x[h*g.w+w] - y[o])
+				}
+			}
+			o++
+		}
+	}
+}
