@@ -624,7 +624,6 @@ func TestNeuronInPlace(t *testing.T) {
 		{"threshold", `type: "Threshold" threshold_param { threshold: 0.3 }`, caffepb.Phase_TRAIN, normal},
 		{"dropout_train", `type: "Dropout" dropout_param { dropout_ratio: 0.3 }`, caffepb.Phase_TRAIN, normal},
 		{"dropout_test", `type: "Dropout"`, caffepb.Phase_TEST, normal},
-		{"softplus", `type: "Softplus"`, caffepb.Phase_TRAIN, normal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Out of place.
