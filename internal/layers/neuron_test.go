@@ -307,7 +307,11 @@ func TestThresholdForward(t *testing.T) {
 		if ones == 0 || ones == len(l.Top[0].Data) {
 			t.Fatalf("threshold %g: %d ones of %d, the inputs should fall on both sides", th, ones, len(l.Top[0].Data))
 		}
-		// Should a net ever ask, the step's gradient is 0 and overwrites the old one.
+		// Like Caffe's, the layer gives no gradient: the net must not ask for one...
+		if g, ok := l.Layer.(layers.BackwardGate); !ok || g.AllowForceBackward(0) {
+			t.Fatal("Threshold lets the net ask for its bottom's gradient")
+		}
+		// ...and should anything ask, the step's gradient is 0 and overwrites the old one.
 		for i := range l.Bottom[0].Diff {
 			l.Bottom[0].Diff[i], l.Top[0].Diff[i] = 7, 1
 		}

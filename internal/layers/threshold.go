@@ -43,8 +43,12 @@ func (l *thresholdLayer) Forward(bottom, top []*blob.Blob) error {
 	return nil
 }
 
-// Backward: Caffe's Threshold has none (it aborts if asked), and the net does not
-// ask. Should anything call it, it writes the step's derivative, 0 wherever it
+// AllowForceBackward is false: Caffe's Threshold has no backward (it aborts if asked),
+// so the net never asks for the bottom's gradient, not even with force_backward, and
+// gradient checks skip the layer.
+func (l *thresholdLayer) AllowForceBackward(int) bool { return false }
+
+// Backward: should anything call it, it writes the step's derivative, 0 wherever it
 // exists, so that the bottom's gradient is overwritten as every Backward does.
 func (l *thresholdLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if down[0] {
