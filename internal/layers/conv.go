@@ -81,7 +81,7 @@ func (l *baseConv) setupConv(bottom []*blob.Blob) error {
 		return fmt.Errorf("bottom %s has %d spatial axes, at most %d are supported", bottom[0].ShapeString(), l.nSpatial, im2col.MaxAxes)
 	}
 
-	if l.kernel, err = spatialParam("kernel_size", cp.GetKernelSize(), cp.KernelH != nil || cp.KernelW != nil,
+	if l.kernel, err = spatialParam("kernel_size", "kernel", cp.GetKernelSize(), cp.KernelH != nil || cp.KernelW != nil,
 		cp.GetKernelH(), cp.GetKernelW(), l.nSpatial, 0); err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (l *baseConv) setupConv(bottom []*blob.Blob) error {
 			return fmt.Errorf("convolution_param: kernel size must be positive, got %d on spatial axis %d (give kernel_size, or kernel_h and kernel_w)", k, i)
 		}
 	}
-	if l.stride, err = spatialParam("stride", cp.GetStride(), cp.StrideH != nil || cp.StrideW != nil,
+	if l.stride, err = spatialParam("stride", "stride", cp.GetStride(), cp.StrideH != nil || cp.StrideW != nil,
 		cp.GetStrideH(), cp.GetStrideW(), l.nSpatial, 1); err != nil {
 		return err
 	}
@@ -99,11 +99,11 @@ func (l *baseConv) setupConv(bottom []*blob.Blob) error {
 			return fmt.Errorf("convolution_param: stride must be positive, got %d on spatial axis %d", s, i)
 		}
 	}
-	if l.pad, err = spatialParam("pad", cp.GetPad(), cp.PadH != nil || cp.PadW != nil,
+	if l.pad, err = spatialParam("pad", "pad", cp.GetPad(), cp.PadH != nil || cp.PadW != nil,
 		cp.GetPadH(), cp.GetPadW(), l.nSpatial, 0); err != nil {
 		return err
 	}
-	if l.dilation, err = spatialParam("dilation", cp.GetDilation(), false, 0, 0, l.nSpatial, 1); err != nil {
+	if l.dilation, err = spatialParam("dilation", "dilation", cp.GetDilation(), false, 0, 0, l.nSpatial, 1); err != nil {
 		return err
 	}
 	for i, d := range l.dilation {
@@ -157,16 +157,17 @@ func (l *baseConv) setupConv(bottom []*blob.Blob) error {
 	return nil
 }
 
-// spatialParam reads one of the per-axis parameters: either the repeated field (once
-// for every axis, or once per axis; def when absent) or, for 2-D only, its _h/_w pair.
-func spatialParam(name string, repeated []uint32, hasHW bool, h, w uint32, nSpatial, def int) ([]int, error) {
+// spatialParam reads one of the per-axis parameters: either the repeated field name
+// (once for every axis, or once per axis; def when absent) or, for 2-D only, the pair
+// hw_h and hw_w.
+func spatialParam(name, hw string, repeated []uint32, hasHW bool, h, w uint32, nSpatial, def int) ([]int, error) {
 	out := make([]int, nSpatial)
 	if hasHW {
 		if nSpatial != 2 {
-			return nil, fmt.Errorf("convolution_param: %s_h and %s_w can only be used for 2-D convolution, the bottom has %d spatial axes", name, name, nSpatial)
+			return nil, fmt.Errorf("convolution_param: %s_h and %s_w can only be used for 2-D convolution, the bottom has %d spatial axes", hw, hw, nSpatial)
 		}
 		if len(repeated) != 0 {
-			return nil, fmt.Errorf("convolution_param: give either %s or %s_h and %s_w, not both", name, name, name)
+			return nil, fmt.Errorf("convolution_param: give either %s or %s_h and %s_w, not both", name, hw, hw)
 		}
 		out[0], out[1] = int(h), int(w)
 		return out, nil
