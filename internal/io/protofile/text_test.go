@@ -145,7 +145,7 @@ func firstDiff(got, want []byte) string {
 }
 
 // TestPrinterValues checks the printing of the values whose text C++ fixes: floats
-// (shortest text that reads back to the same float32, C's exponent form, inf and nan),
+// (C++'s digits, C's exponent form, inf and nan),
 // escaped strings, bytes, enums with and without a name, negative integers.
 func TestPrinterValues(t *testing.T) {
 	tests := []struct {
@@ -156,8 +156,11 @@ func TestPrinterValues(t *testing.T) {
 			"value: 0.1\nmin: -2\nmax: 1e+06\nstd: 1e-05\n"},
 		{&caffepb.FillerParameter{Value: proto.Float32(float32(math.Inf(1))), Min: proto.Float32(float32(math.Inf(-1))), Max: proto.Float32(float32(math.NaN()))},
 			"value: inf\nmin: -inf\nmax: nan\n"},
-		{&caffepb.FillerParameter{Value: proto.Float32(0.00390625), Mean: proto.Float32(1.0000001), Std: proto.Float32(3.4028235e38)},
-			"value: 0.00390625\nmean: 1.0000001\nstd: 3.4028235e+38\n"},
+		// C++ prints 6 significant digits when they read back to the same float,
+		// else 9: 0.0129828453 is the first weight of LeNet's conv1 as protoc
+		// --decode prints it.
+		{&caffepb.FillerParameter{Value: proto.Float32(0.00390625), Min: proto.Float32(0.0129828453), Mean: proto.Float32(1.0000001), Std: proto.Float32(3.4028235e38)},
+			"value: 0.00390625\nmin: 0.0129828453\nmean: 1.00000012\nstd: 3.40282347e+38\n"},
 		{&caffepb.SolverParameter{Net: proto.String("a\"b'c\\d\ne\tf\rg\x01h\xffi é")},
 			"net: \"a\\\"b\\'c\\\\d\\ne\\tf\\rg\\001h\\377i \\303\\251\"\n"},
 		{&caffepb.Datum{Channels: proto.Int32(1), Data: []byte{0, 1, 'A', 200}, Label: proto.Int32(-3)},
@@ -170,7 +173,7 @@ func TestPrinterValues(t *testing.T) {
 		{&caffepb.LayerParameter{Name: proto.String("ip"), InnerProductParam: &caffepb.InnerProductParameter{
 			WeightFiller: &caffepb.FillerParameter{Type: proto.String("xavier")}}, Param: []*caffepb.ParamSpec{{}}},
 			"name: \"ip\"\nparam {\n}\ninner_product_param {\n  weight_filler {\n    type: \"xavier\"\n  }\n}\n"},
-		{&caffepb.BlobProto{DoubleData: []float64{0.1, 1.0 / 3}}, "double_data: 0.1\ndouble_data: 0.3333333333333333\n"},
+		{&caffepb.BlobProto{DoubleData: []float64{0.1, 1.0 / 3}}, "double_data: 0.1\ndouble_data: 0.33333333333333331\n"},
 	}
 	for _, tt := range tests {
 		got := string(MarshalText(tt.m))

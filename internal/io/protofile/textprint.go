@@ -11,12 +11,12 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// MarshalText returns m in the text format as C++ TextFormat prints it: fields in
-// field-number order, one per line, two spaces of indent per level, enums by name,
-// strings escaped as C's escapes, float fields printed as the shortest text that reads
-// back to the same float32. Unlike Go's prototext, the output is the same on every
-// run and parses back to an equal message. Unknown fields are left out: the text
-// format cannot name them.
+// MarshalText returns m in the text format as C++ TextFormat prints it, so as Caffe
+// writes it: fields in field-number order, one per line, two spaces of indent per
+// level, enums by name, strings with C's escapes, floats as C++ prints them (see
+// formatFloat). Unlike Go's prototext, the output is the same on every run, and it
+// parses back to an equal message. Unknown fields are left out, as the text format
+// cannot name them.
 func MarshalText(m proto.Message) []byte {
 	var b bytes.Buffer
 	printMessage(&b, m.ProtoReflect(), 0)
@@ -119,9 +119,11 @@ func printField(b *bytes.Buffer, fd protoreflect.FieldDescriptor, v protoreflect
 	b.WriteByte('\n')
 }
 
-// formatFloat prints the shortest decimal that reads back to the same value of the
-// given bit size, in C's %g style (1e-05, 0.001, 1e+06), with C++'s names for the
-// special values.
+// formatFloat prints a float as C++ TextFormat does (SimpleFtoa, SimpleDtoa): C's %g
+// with 6 significant digits for a float (15 for a double) when that reads back to
+// the same value, else with 9 (17), which always does; inf, -inf and nan for the
+// special values. Printing as Caffe prints keeps our text files byte for byte
+// equal to Caffe's.
 func formatFloat(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
@@ -131,7 +133,15 @@ func formatFloat(f float64, bits int) string {
 	case math.IsInf(f, -1):
 		return "-inf"
 	}
-	return strconv.FormatFloat(f, 'g', -1, bits)
+	short, long := 6, 9 // FLT_DIG, FLT_DIG+3
+	if bits == 64 {
+		short, long = 15, 17 // DBL_DIG, DBL_DIG+2
+	}
+	s := strconv.FormatFloat(f, 'g', short, bits)
+	if back, err := strconv.ParseFloat(s, bits); err != nil || back != f {
+		s = strconv.FormatFloat(f, 'g', long, bits)
+	}
+	return s
 }
 
 // quote writes s between double quotes with C++'s CEscape: \n \r \t \" \' \\ by name,

@@ -2,6 +2,7 @@ package protofile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -70,6 +71,7 @@ func (s *scanner) run(limit int) *problem {
 	return p
 }
 
+// errStopped ends a run that reached its limit.
 var errStopped = &problem{off: -1, msg: "stopped"}
 
 // skip passes over white space and # comments.
@@ -177,8 +179,9 @@ func (s *scanner) fields() *problem {
 	}
 }
 
-func openOf(close byte) byte {
-	if close == '>' {
+// openOf is the opening brace of a closing one.
+func openOf(closer byte) byte {
+	if closer == '>' {
 		return '<'
 	}
 	return '{'
@@ -235,11 +238,11 @@ func (s *scanner) message(fd protoreflect.FieldDescriptor, name string) *problem
 	if s.eof() || (s.src[s.pos] != '{' && s.src[s.pos] != '<') {
 		return s.fail(s.pos, "expected \"{\" after %q (a %s message), found %s", name, fd.Message().Name(), s.found())
 	}
-	close := byte('}')
+	closer := byte('}')
 	if s.src[s.pos] == '<' {
-		close = '>'
+		closer = '>'
 	}
-	s.stack = append(s.stack, &frame{md: fd.Message(), field: name, open: s.pos, close: close,
+	s.stack = append(s.stack, &frame{md: fd.Message(), field: name, open: s.pos, close: closer,
 		seen: map[protoreflect.FieldNumber]int{}})
 	s.pos++
 	if p := s.fields(); p != nil {
@@ -374,7 +377,8 @@ func (s *scanner) scalar(fd protoreflect.FieldDescriptor) *problem {
 // floatRE is the text format's floating-point literal, with C++'s f suffix.
 var floatRE = regexp.MustCompile(`^-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[fF]?$`)
 
-// parseUint parses a decimal, 0x hexadecimal or 0-prefixed octal integer literal.
+// parseUint parses a decimal, 0x hexadecimal or 0-prefixed octal integer literal:
+// ok says it is one, overflow that it does not fit 64 bits.
 func parseUint(w string) (v uint64, ok, overflow bool) {
 	base := 10
 	switch {
@@ -387,11 +391,10 @@ func parseUint(w string) (v uint64, ok, overflow bool) {
 		return 0, false, false
 	}
 	v, err := strconv.ParseUint(w, base, 64)
-	if err != nil {
-		ne, _ := err.(*strconv.NumError)
-		return 0, ne != nil && ne.Err == strconv.ErrRange, true
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, true, true // an integer, too big for any field
 	}
-	return v, true, false
+	return v, err == nil, false
 }
 
 // intFits reports whether the integer with magnitude mag, negative if neg, is a
