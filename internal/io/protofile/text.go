@@ -99,6 +99,7 @@ func UnmarshalText(name string, data []byte, m proto.Message) error {
 	clean, shifts := sanitize(data)
 	err := prototext.UnmarshalOptions{}.Unmarshal(clean, m)
 	if err != nil {
+		proto.Reset(m) // what the parser filled in before it failed
 		return describeTextError(name, data, clean, shifts, m, err)
 	}
 	// Go's parser takes any number for an enum; C++ takes only the numbers of its
