@@ -52,6 +52,12 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+	if m == 1 || n == 1 {
+		ws := workspaces.Get().(*workspace)
+		g.gemv(ws)
+		workspaces.Put(ws)
+		return
+	}
 	w := runtime.GOMAXPROCS(0)
 	if work := m * n * k; work < minParallel {
 		w = 1
@@ -83,8 +89,10 @@ type gemm struct {
 
 // workspace holds one goroutine's packed blocks, reused from call to call.
 type workspace struct {
-	a, b []float32
-	edge [mr * nr]float32 // an edge tile, before its valid part is merged into C
+	a, b   []float32
+	x, acc []float32        // a gathered vector and a sum, for gemv
+	pad    []float32        // a ragged sliver, zero-padded before packing
+	edge   [mr * nr]float32 // an edge tile, before its valid part is merged into C
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -111,11 +119,11 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 				beta = 1
 			}
 			bp := ws.b[:roundUp(nn, nr)*kk]
-			g.packB(bp, pc, kk, jc, nn)
+			g.packB(ws, bp, pc, kk, jc, nn)
 			for ic := i0; ic < i1; ic += mb {
 				mm := min(mb, i1-ic)
 				ap := ws.a[:roundUp(mm, mr)*kk]
-				g.packA(ap, ic, mm, pc, kk)
+				g.packA(ws, ap, ic, mm, pc, kk)
 				g.macroKernel(ws, ap, bp, ic, mm, jc, nn, kk, beta)
 			}
 		}
@@ -149,89 +157,6 @@ func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk i
 				}
 				for j, v := range src {
 					dst[j] = v + beta*dst[j]
-				}
-			}
-		}
-	}
-}
-
-// packA packs op(A)[i0:i0+mm, p0:p0+kk] into slivers of mr rows: sliver s holds, for
-// each p in turn, the mr values op(A)[i0+s·mr+r, p0+p]. Rows past mm are zero.
-func (g *gemm) packA(dst []float32, i0, mm, p0, kk int) {
-	a, lda := g.a, g.lda
-	for s := 0; s < mm; s += mr {
-		d := dst[s*kk : (s+mr)*kk]
-		rows := min(mr, mm-s)
-		i := i0 + s
-		switch {
-		case g.transA:
-			// op(A)[i, p] = A[p, i]: each step is a short contiguous run.
-			for p := 0; p < kk; p++ {
-				src := a[(p0+p)*lda+i:]
-				dp := (*[mr]float32)(d[p*mr:])
-				if rows == mr {
-					*dp = *(*[mr]float32)(src)
-					continue
-				}
-				for r := range dp {
-					if r < rows {
-						dp[r] = src[r]
-					} else {
-						dp[r] = 0
-					}
-				}
-			}
-		case rows == mr:
-			// Six rows of A read side by side, interleaved into the sliver.
-			r0 := a[(i+0)*lda+p0:][:kk]
-			r1 := a[(i+1)*lda+p0:][:kk]
-			r2 := a[(i+2)*lda+p0:][:kk]
-			r3 := a[(i+3)*lda+p0:][:kk]
-			r4 := a[(i+4)*lda+p0:][:kk]
-			r5 := a[(i+5)*lda+p0:][:kk]
-			for p := range r0 {
-				dp := (*[mr]float32)(d[p*mr:])
-				dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-			}
-		default:
-			clear(d)
-			for r := 0; r < rows; r++ {
-				for p, v := range a[(i+r)*lda+p0:][:kk] {
-					d[p*mr+r] = v
-				}
-			}
-		}
-	}
-}
-
-// packB packs op(B)[p0:p0+kk, j0:j0+nn] into slivers of nr columns: sliver s holds,
-// for each p in turn, the nr values op(B)[p0+p, j0+s·nr+j]. Columns past nn are zero.
-func (g *gemm) packB(dst []float32, p0, kk, j0, nn int) {
-	b, ldb := g.b, g.ldb
-	for s := 0; s < nn; s += nr {
-		d := dst[s*kk : (s+nr)*kk]
-		cols := min(nr, nn-s)
-		j := j0 + s
-		switch {
-		case !g.transB && cols == nr:
-			for p := 0; p < kk; p++ {
-				*(*[nr]float32)(d[p*nr:]) = *(*[nr]float32)(b[(p0+p)*ldb+j:])
-			}
-		case !g.transB:
-			for p := 0; p < kk; p++ {
-				dp := d[p*nr : p*nr+nr]
-				copy(dp, b[(p0+p)*ldb+j:][:cols])
-				clear(dp[cols:])
-			}
-		default:
-			// op(B)[p, j] = B[j, p]: read each row of B once, scatter it down
-			// one column of the sliver.
-			if cols < nr {
-				clear(d)
-			}
-			for c := 0; c < cols; c++ {
-				for p, v := range b[(j+c)*ldb+p0:][:kk] {
-					d[p*nr+c] = v
 				}
 			}
 		}

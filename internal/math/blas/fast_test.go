@@ -302,3 +302,83 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestPackGenericMatchesAsm packs the same blocks with the assembly and the
+// portable packing, which must agree exactly, ragged slivers and tails included.
+func TestPackGenericMatchesAsm(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("this CPU has no AVX2/FMA: only the portable packing runs here")
+	}
+	defer func(old bool) { useAsm = old }(useAsm)
+	r := rand.New(rand.NewPCG(14, 15))
+	for _, kk := range []int{1, 7, 8, 9, 16, 23, 255, 256} {
+		for _, size := range []int{1, 5, 6, 7, 15, 16, 17, 40} {
+			for _, trans := range []bool{false, true} {
+				const pad = 3
+				// A block of size×kk of op(A) and kk×size of op(B), at an offset into
+				// larger matrices so that packing reads from the middle of them.
+				g := gemm{transA: trans, transB: trans, m: size + 2, n: size + 2, k: kk + 1}
+				g.lda, g.ldb = g.k+pad, g.n+pad
+				if trans {
+					g.lda, g.ldb = g.m+pad, g.k+pad
+				}
+				g.a, g.b = randSlice(r, (g.m+g.k)*g.lda), randSlice(r, (g.n+g.k)*g.ldb)
+				for _, side := range []string{"A", "B"} {
+					var want, got []float32
+					for _, asm := range []bool{false, true} {
+						useAsm = asm
+						// NaN shows any element the packing fails to write.
+						dst := make([]float32, max(roundUp(size, mr), roundUp(size, nr))*kk)
+						for i := range dst {
+							dst[i] = float32(math.NaN())
+						}
+						if side == "A" {
+							g.packA(new(workspace), dst, 1, size, 1, kk)
+							dst = dst[:roundUp(size, mr)*kk]
+						} else {
+							g.packB(new(workspace), dst, 1, kk, 1, size)
+						}
+						if asm {
+							got = dst
+						} else {
+							want = dst
+						}
+					}
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("pack%s kk=%d size=%d trans=%v: element %d = %g (assembly), %g (generic)", side, kk, size, trans, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestVecGenericMatchesAsm compares the vector kernels of the matrix-vector path.
+func TestVecGenericMatchesAsm(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("this CPU has no AVX2/FMA: only the portable kernels run here")
+	}
+	defer func(old bool) { useAsm = old }(useAsm)
+	r := rand.New(rand.NewPCG(16, 17))
+	for n := 0; n <= 75; n++ {
+		x, y := randSlice(r, n), randSlice(r, n)
+		useAsm = false
+		want := dot32(x, y)
+		wantY := append([]float32(nil), y...)
+		axpy32(-1.5, x, wantY)
+		useAsm = true
+		got := dot32(x, y)
+		gotY := append([]float32(nil), y...)
+		axpy32(-1.5, x, gotY)
+		if math.Abs(float64(want-got)) > 1e-5*float64(n+1) {
+			t.Fatalf("dot n=%d: %g (assembly), %g (generic)", n, got, want)
+		}
+		for i := range wantY {
+			if math.Abs(float64(wantY[i]-gotY[i])) > 1e-6*(1+math.Abs(float64(wantY[i]))) {
+				t.Fatalf("axpy n=%d: y[%d] = %g (assembly), %g (generic)", n, i, gotY[i], wantY[i])
+			}
+		}
+	}
+}

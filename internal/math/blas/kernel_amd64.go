@@ -31,3 +31,97 @@ func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	}
 	kernelGeneric(k, a, b, c, ldc, alpha, beta)
 }
+
+// The packing routines of pack_amd64.s; see the portable ones in pack.go.
+
+//go:noescape
+func packBNAVX2(kk, slivers int, b *float32, ldb int, dst *float32)
+
+//go:noescape
+func packBTAVX2(k8 int, b *float32, ldb int, dst *float32)
+
+//go:noescape
+func packANAVX2(k8 int, a *float32, lda int, dst *float32)
+
+//go:noescape
+func packATAVX2(kk int, a *float32, lda int, dst *float32)
+
+// packAN is packANGo, in assembly for whole slivers and steps in multiples of 8.
+func packAN(d, a []float32, lda, kk, rows int) {
+	if k8 := kk &^ 7; useAsm && rows == mr && k8 > 0 {
+		_ = a[(mr-1)*lda+k8-1]
+		_ = d[k8*mr-1]
+		packANAVX2(k8, &a[0], lda, &d[0])
+		if k8 == kk {
+			return
+		}
+		d, a, kk = d[k8*mr:], a[k8:], kk-k8
+	}
+	packANGo(d, a, lda, kk, rows)
+}
+
+// packAT is packATGo, in assembly for whole slivers.
+func packAT(d, a []float32, lda, kk, rows int) {
+	if useAsm && rows == mr {
+		_ = a[(kk-1)*lda+mr-1]
+		_ = d[kk*mr-1]
+		packATAVX2(kk, &a[0], lda, &d[0])
+		return
+	}
+	packATGo(d, a, lda, kk, rows)
+}
+
+// packBN is packBNGo, in assembly for the whole slivers.
+func packBN(d, b []float32, ldb, kk, nn int) {
+	if full := nn / nr; useAsm && full > 0 {
+		_ = b[(kk-1)*ldb+full*nr-1]
+		_ = d[full*nr*kk-1]
+		packBNAVX2(kk, full, &b[0], ldb, &d[0])
+		if full*nr == nn {
+			return
+		}
+		d, b, nn = d[full*nr*kk:], b[full*nr:], nn-full*nr
+	}
+	packBNGo(d, b, ldb, kk, nn)
+}
+
+// packBT is packBTGo, in assembly for whole slivers and steps in multiples of 8.
+func packBT(d, b []float32, ldb, kk, cols int) {
+	if k8 := kk &^ 7; useAsm && cols == nr && k8 > 0 {
+		_ = b[(nr-1)*ldb+k8-1]
+		_ = d[k8*nr-1]
+		packBTAVX2(k8, &b[0], ldb, &d[0])
+		if k8 == kk {
+			return
+		}
+		d, b, kk = d[k8*nr:], b[k8:], kk-k8
+	}
+	packBTGo(d, b, ldb, kk, cols)
+}
+
+// The vector kernels of vec_amd64.s, for the matrix-vector products.
+
+//go:noescape
+func dotAVX2(n int, x, y *float32) float32
+
+//go:noescape
+func axpyAVX2(n int, alpha float32, x, y *float32)
+
+// dot32 is dot32Go in assembly.
+func dot32(x, y []float32) float32 {
+	if useAsm && len(x) > 0 {
+		y = y[:len(x)]
+		return dotAVX2(len(x), &x[0], &y[0])
+	}
+	return dot32Go(x, y)
+}
+
+// axpy32 is axpy32Go in assembly.
+func axpy32(alpha float32, x, y []float32) {
+	if useAsm && len(x) > 0 {
+		y = y[:len(x)]
+		axpyAVX2(len(x), alpha, &x[0], &y[0])
+		return
+	}
+	axpy32Go(alpha, x, y)
+}

@@ -14,3 +14,11 @@ var useAsm = false
 func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	kernelGeneric(k, a, b, c, ldc, alpha, beta)
 }
+
+func packAN(d, a []float32, lda, kk, rows int) { packANGo(d, a, lda, kk, rows) }
+func packAT(d, a []float32, lda, kk, rows int) { packATGo(d, a, lda, kk, rows) }
+func packBN(d, b []float32, ldb, kk, nn int)   { packBNGo(d, b, ldb, kk, nn) }
+func packBT(d, b []float32, ldb, kk, cols int) { packBTGo(d, b, ldb, kk, cols) }
+
+func dot32(x, y []float32) float32         { return dot32Go(x, y) }
+func axpy32(alpha float32, x, y []float32) { axpy32Go(alpha, x, y) }
