@@ -492,17 +492,17 @@ func BenchmarkConvolution(b *testing.B) {
 		{"cifar_conv1_b100", []int{100, 3, 32, 32}, `type: "Convolution" convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1 weight_filler { type: "gaussian" std: 0.0001 } bias_filler { type: "constant" } }`},
 	}
 	for _, s := range shapes {
-		for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
+		for _, procs := range benchProcs() {
 			name := fmt.Sprintf("%s/workers=%d", s.name, procs)
 			b.Run(name+"/forward", func(b *testing.B) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				defer setProcs(procs)()
 				l := visionBenchLayer(b, s.text, s.bottom)
 				for b.Loop() {
 					l.Forward(l.Bottom, l.Top)
 				}
 			})
 			b.Run(name+"/backward", func(b *testing.B) {
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				defer setProcs(procs)()
 				l := visionBenchLayer(b, s.text, s.bottom)
 				l.Forward(l.Bottom, l.Top)
 				down := []bool{true}
@@ -512,6 +512,17 @@ func BenchmarkConvolution(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchProcs lists the worker counts of the benchmarks: 1, the serial baseline, and
+// every core.
+func benchProcs() []int { return []int{1, runtime.GOMAXPROCS(0)} }
+
+// setProcs sets GOMAXPROCS (and with it the number of workers) and returns the
+// function that restores it.
+func setProcs(n int) func() {
+	old := runtime.GOMAXPROCS(n)
+	return func() { runtime.GOMAXPROCS(old) }
 }
 
 func visionBenchLayer(b *testing.B, text string, shape []int) *testLayer {
