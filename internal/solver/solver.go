@@ -1,0 +1,628 @@
+// Package solver trains a net as Caffe's solvers do: SGD with momentum, Nesterov,
+// AdaGrad, RMSProp, AdaDelta and Adam, Caffe's learning-rate policies, weight decay,
+// gradient clipping, iter_size accumulation, test nets run on a schedule, snapshots
+// (.caffemodel and .solverstate) and resuming from them. The log carries Caffe's
+// messages in Caffe's number format, so Caffe's log tools read it.
+//
+// Beyond Caffe, a snapshot also records where every data layer stood and the state
+// of the random sources (SolverState field 1000), so that a resumed run continues
+// exactly as the uninterrupted run would have.
+package solver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// Action is what the user asked the running solver to do (Caffe's SolverAction),
+// through a signal.
+type Action int
+
+const (
+	// None: go on.
+	None Action = iota
+	// Stop: stop training (the end-of-training snapshot is still written).
+	Stop
+	// Snapshot: write a snapshot now and go on.
+	Snapshot
+)
+
+// ParseAction reads the value of -sigint_effect / -sighup_effect.
+func ParseAction(s string) (Action, error) {
+	switch s {
+	case "stop":
+		return Stop, nil
+	case "snapshot":
+		return Snapshot, nil
+	case "none":
+		return None, nil
+	}
+	return None, fmt.Errorf("invalid signal effect %q: want stop, snapshot or none", s)
+}
+
+// Options tune a solver beyond its SolverParameter.
+type Options struct {
+	// Action, if set, is polled after every iteration and between test batches for
+	// a request to stop or snapshot.
+	Action func() Action
+	// OnLoss, if set, is called after every iteration's forward and backward passes
+	// with the iteration number and its loss (averaged over iter_size).
+	OnLoss func(iter int, loss float32)
+}
+
+// Solver trains a net.
+type Solver struct {
+	param    *caffepb.SolverParameter
+	kind     string
+	opts     Options
+	rng      *rng.Source
+	net      *net.Net
+	testNets []*net.Net
+
+	iter        int
+	currentStep int
+
+	// The learnable blobs and their multipliers, and per blob the history the
+	// solver type keeps and the scratch Nesterov needs.
+	params    []*blob.Blob
+	lrMult    []float32
+	decayMult []float32
+	history   []*blob.Blob
+	update    [][]float32
+
+	// The smoothed loss of the display lines: a ring of the last average_loss losses.
+	losses       []float32
+	smoothedLoss float32
+
+	// The speed of the display lines.
+	iterTimer      time.Time
+	iterationsLast int
+
+	outputs     []output   // the train net's outputs
+	testOutputs [][]output // each test net's outputs
+	testScore   [][]float32
+
+	requestedEarlyExit bool
+}
+
+// output is a net output blob with its name and loss weight, for the log.
+type output struct {
+	name   string
+	blob   *blob.Blob
+	weight float32
+}
+
+// New builds the solver param describes: its train net and test nets (with the
+// weights of param.weights copied in), checked settings and zeroed history. Paths in
+// param are relative to the working directory, as in Caffe; snapshot_prefix must
+// already be filled in (protofile.ReadSolverText does it).
+func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
+	param = proto.Clone(param).(*caffepb.SolverParameter)
+	glog.Infof("Initializing solver from parameters: \n%s", strings.TrimRight(string(protofile.MarshalText(param)), "\n"))
+	if err := check(param); err != nil {
+		return nil, err
+	}
+	s := &Solver{param: param, kind: param.GetType(), opts: opts}
+	if err := s.checkSnapshotWritable(); err != nil {
+		return nil, err
+	}
+	if seed := param.GetRandomSeed(); seed >= 0 {
+		s.rng = rng.New(uint32(seed))
+	} else {
+		s.rng = rng.New(uint32(time.Now().UnixNano()) ^ uint32(os.Getpid())*2654435761)
+	}
+	weights := &weightCache{}
+	if err := s.initTrainNet(weights); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.initTestNets(weights); err != nil {
+		s.Close()
+		return nil, err
+	}
+	glog.Infof("Solver scaffolding done.")
+
+	s.params = s.net.Learnable()
+	s.lrMult = s.net.LrMult()
+	s.decayMult = s.net.DecayMult()
+	s.history = newHistory(s.kind, s.params)
+	for _, p := range s.params {
+		var u []float32
+		if s.kind == "Nesterov" {
+			u = make([]float32, p.Count())
+		}
+		s.update = append(s.update, u)
+	}
+	s.losses = make([]float32, 0, param.GetAverageLoss())
+	s.outputs = netOutputs(s.net)
+	for _, tn := range s.testNets {
+		outs := netOutputs(tn)
+		s.testOutputs = append(s.testOutputs, outs)
+		n := 0
+		for _, o := range outs {
+			n += o.blob.Count()
+		}
+		s.testScore = append(s.testScore, make([]float32, 0, n))
+	}
+	return s, nil
+}
+
+// check refuses settings Caffe refuses, before any work is done.
+func check(p *caffepb.SolverParameter) error {
+	if p.GetAverageLoss() < 1 {
+		return fmt.Errorf("average_loss should be at least 1, got %d", p.GetAverageLoss())
+	}
+	if p.GetIterSize() < 1 {
+		return fmt.Errorf("iter_size should be at least 1, got %d", p.GetIterSize())
+	}
+	if p.GetDisplay() < 0 || p.GetTestInterval() < 0 || p.GetSnapshot() < 0 {
+		return fmt.Errorf("display, test_interval and snapshot must not be negative (got %d, %d, %d)",
+			p.GetDisplay(), p.GetTestInterval(), p.GetSnapshot())
+	}
+	if p.GetSnapshotFormat() == caffepb.SolverParameter_HDF5 {
+		return errors.New("snapshot_format: HDF5 is not supported by gocaffe yet; " +
+			"remove the line or set snapshot_format: BINARYPROTO to write .caffemodel and .solverstate files, which Caffe reads too")
+	}
+	if err := checkType(p); err != nil {
+		return err
+	}
+	return checkPolicy(p)
+}
+
+// weightCache reads each weights file once for all the nets that copy it.
+type weightCache map[string]*caffepb.NetParameter
+
+func (c *weightCache) load(n *net.Net, list []string) error {
+	if *c == nil {
+		*c = weightCache{}
+	}
+	for _, entry := range list {
+		for _, path := range strings.Split(entry, ",") {
+			glog.Infof("Finetuning from %s", path)
+			w, ok := (*c)[path]
+			if !ok {
+				var err error
+				if w, err = readWeights(path); err != nil {
+					return err
+				}
+				(*c)[path] = w
+			}
+			if err := n.CopyTrainedLayersFrom(w); err != nil {
+				return fmt.Errorf("copying weights from %s: %w", path, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readWeights reads a .caffemodel.
+func readWeights(path string) (*caffepb.NetParameter, error) {
+	if strings.HasSuffix(path, ".h5") {
+		return nil, fmt.Errorf("%s: HDF5 weights are not supported by gocaffe yet; use a binary .caffemodel (Caffe's default snapshot format)", path)
+	}
+	w, err := protofile.ReadNetBinary(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading weights: %w", err)
+	}
+	return w, nil
+}
+
+// initTrainNet builds the train net from whichever of net, net_param, train_net and
+// train_net_param the solver gives (exactly one), in the state TRAIN merged with the
+// net's own state and then train_state.
+func (s *Solver) initTrainNet(weights *weightCache) error {
+	p := s.param
+	count := 0
+	for _, set := range []bool{p.Net != nil, p.NetParam != nil, p.TrainNet != nil, p.TrainNetParam != nil} {
+		if set {
+			count++
+		}
+	}
+	if count == 0 {
+		return errors.New("the solver must specify a train net using one of these fields: net, net_param, train_net, train_net_param")
+	}
+	if count > 1 {
+		return errors.New("the solver must not contain more than one of these fields specifying a train net: net, net_param, train_net, train_net_param")
+	}
+	var np *caffepb.NetParameter
+	var err error
+	switch {
+	case p.TrainNetParam != nil:
+		glog.Infof("Creating training net specified in train_net_param.")
+		np, err = upgraded(p.TrainNetParam, "train_net_param")
+	case p.TrainNet != nil:
+		glog.Infof("Creating training net from train_net file: %s", p.GetTrainNet())
+		np, err = protofile.ReadNetText(p.GetTrainNet())
+	case p.NetParam != nil:
+		glog.Infof("Creating training net specified in net_param.")
+		np, err = upgraded(p.NetParam, "net_param")
+	default:
+		glog.Infof("Creating training net from net file: %s", p.GetNet())
+		np, err = protofile.ReadNetText(p.GetNet())
+	}
+	if err != nil {
+		return fmt.Errorf("train net: %w", err)
+	}
+	state := &caffepb.NetState{Phase: caffepb.Phase_TRAIN.Enum()}
+	proto.Merge(state, np.GetState())
+	proto.Merge(state, p.GetTrainState())
+	np.State = state
+	logNetParam(np)
+	if s.net, err = net.New(np, net.Options{RNG: s.rng}); err != nil {
+		return fmt.Errorf("train net: %w", err)
+	}
+	if err := weights.load(s.net, p.GetWeights()); err != nil {
+		return fmt.Errorf("train net: %w", err)
+	}
+	return nil
+}
+
+// upgraded returns a copy of a net given inside the solver, upgraded from old formats.
+func upgraded(np *caffepb.NetParameter, field string) (*caffepb.NetParameter, error) {
+	np = proto.Clone(np).(*caffepb.NetParameter)
+	if _, err := protofile.UpgradeNet(np, field); err != nil {
+		return nil, err
+	}
+	return np, nil
+}
+
+// logNetParam logs the net as Caffe's Net::Init does before building it: the
+// layers its state admits.
+func logNetParam(np *caffepb.NetParameter) {
+	filtered, err := net.Filter(np, np.GetState(), nil)
+	if err != nil {
+		return // net.New reports it
+	}
+	glog.InfoDepthf(1, "Initializing net from parameters: \n%s", strings.TrimRight(string(protofile.MarshalText(filtered)), "\n"))
+}
+
+// initTestNets builds the test nets: one per test_net_param, one per test_net file,
+// then, for the remaining test_iter entries, copies of net or net_param; each in the
+// state TEST merged with its own state and its test_state.
+func (s *Solver) initTestNets(weights *weightCache) error {
+	p := s.param
+	generic := 0
+	if p.NetParam != nil {
+		generic++
+	}
+	if p.Net != nil {
+		generic++
+	}
+	if generic > 1 {
+		return errors.New("the solver may not specify both net_param and net")
+	}
+	specific := len(p.TestNetParam) + len(p.TestNet)
+	if generic > 0 && len(p.TestIter) < specific {
+		return fmt.Errorf("test_iter must be specified for each test network: %d test nets, %d test_iter", specific, len(p.TestIter))
+	}
+	if generic == 0 && len(p.TestIter) != specific {
+		return fmt.Errorf("test_iter must be specified for each test network: %d test nets, %d test_iter", specific, len(p.TestIter))
+	}
+	instances := len(p.TestIter)
+	if len(p.TestState) > 0 && len(p.TestState) != instances {
+		return fmt.Errorf("test_state must be unspecified or specified once per test net: %d test nets, %d test_state", instances, len(p.TestState))
+	}
+	if instances > 0 && p.GetTestInterval() <= 0 {
+		return fmt.Errorf("test_interval must be positive when there are test nets (%d test_iter given)", instances)
+	}
+	type source struct {
+		what string
+		np   *caffepb.NetParameter
+		err  error
+	}
+	var sources []source
+	for _, tp := range p.TestNetParam {
+		np, err := upgraded(tp, "test_net_param")
+		sources = append(sources, source{"test_net_param", np, err})
+	}
+	for _, f := range p.TestNet {
+		np, err := protofile.ReadNetText(f)
+		sources = append(sources, source{"test_net file: " + f, np, err})
+	}
+	for len(sources) < instances {
+		if p.NetParam != nil {
+			np, err := upgraded(p.NetParam, "net_param")
+			sources = append(sources, source{"net_param", np, err})
+		} else {
+			np, err := protofile.ReadNetText(p.GetNet())
+			sources = append(sources, source{"net file: " + p.GetNet(), np, err})
+		}
+	}
+	for i, src := range sources {
+		if src.err != nil {
+			return fmt.Errorf("test net #%d: %w", i, src.err)
+		}
+		np := src.np
+		state := &caffepb.NetState{Phase: caffepb.Phase_TEST.Enum()}
+		proto.Merge(state, np.GetState())
+		if len(p.TestState) > 0 {
+			proto.Merge(state, p.TestState[i])
+		}
+		np.State = state
+		np.DebugInfo = proto.Bool(p.GetDebugInfo())
+		glog.Infof("Creating test net (#%d) specified by %s", i, src.what)
+		logNetParam(np)
+		tn, err := net.New(np, net.Options{RNG: s.rng})
+		if err != nil {
+			return fmt.Errorf("test net #%d: %w", i, err)
+		}
+		s.testNets = append(s.testNets, tn)
+		if err := weights.load(tn, p.GetWeights()); err != nil {
+			return fmt.Errorf("test net #%d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func netOutputs(n *net.Net) []output {
+	var outs []output
+	for _, name := range n.Outputs() {
+		outs = append(outs, output{name: name, blob: n.Blob(name), weight: n.OutputLossWeight(name)})
+	}
+	return outs
+}
+
+// Net returns the train net.
+func (s *Solver) Net() *net.Net { return s.net }
+
+// TestNets returns the test nets.
+func (s *Solver) TestNets() []*net.Net { return s.testNets }
+
+// Iter returns the number of updates applied so far.
+func (s *Solver) Iter() int { return s.iter }
+
+// Param returns the solver's settings.
+func (s *Solver) Param() *caffepb.SolverParameter { return s.param }
+
+// Close releases the nets' resources (databases, prefetchers).
+func (s *Solver) Close() error {
+	var first error
+	if s.net != nil {
+		first = s.net.Close()
+	}
+	for _, tn := range s.testNets {
+		if err := tn.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (s *Solver) requestedAction() Action {
+	if s.opts.Action == nil {
+		return None
+	}
+	return s.opts.Action()
+}
+
+// Solve trains up to max_iter, as Caffe's Solver::Solve: the training steps, the
+// snapshot after training, then one more forward pass of the train net to display
+// the final loss and a last test.
+func (s *Solver) Solve() error {
+	glog.Infof("Solving %s", s.net.Name())
+	glog.Infof("Learning Rate Policy: %s", s.param.GetLrPolicy())
+	s.requestedEarlyExit = false
+	start := s.iter
+	if err := s.Step(int(s.param.GetMaxIter()) - s.iter); err != nil {
+		return err
+	}
+	if s.param.GetSnapshotAfterTrain() && (s.param.GetSnapshot() == 0 || s.iter%int(s.param.GetSnapshot()) != 0) {
+		if err := s.Snapshot(); err != nil {
+			return err
+		}
+	}
+	if s.requestedEarlyExit {
+		glog.Infof("Optimization stopped early.")
+		return nil
+	}
+	if d := int(s.param.GetDisplay()); d > 0 && s.iter%d == 0 {
+		loss, err := s.net.Forward()
+		if err != nil {
+			return fmt.Errorf("iteration %d: %w", s.iter, err)
+		}
+		s.updateSmoothedLoss(loss, start)
+		glog.Infof("Iteration %d, loss = %v", s.iter, G(s.smoothedLoss))
+	}
+	if ti := int(s.param.GetTestInterval()); ti > 0 && s.iter%ti == 0 {
+		if err := s.TestAll(); err != nil {
+			return err
+		}
+	}
+	glog.Infof("Optimization Done.")
+	return nil
+}
+
+// Step runs iters training iterations (fewer if a stop is requested), testing and
+// snapshotting on schedule.
+func (s *Solver) Step(iters int) error {
+	start, stop := s.iter, s.iter+iters
+	s.losses = s.losses[:0]
+	s.smoothedLoss = 0
+	s.iterTimer = time.Now()
+	iterSize := int(s.param.GetIterSize())
+	display := int(s.param.GetDisplay())
+	testInterval := int(s.param.GetTestInterval())
+	snapshot := int(s.param.GetSnapshot())
+
+	for s.iter < stop {
+		s.net.ClearParamDiffs()
+		if testInterval > 0 && s.iter%testInterval == 0 && (s.iter > 0 || s.param.GetTestInitialization()) {
+			if err := s.TestAll(); err != nil {
+				return err
+			}
+			if s.requestedEarlyExit {
+				break
+			}
+		}
+		show := display > 0 && s.iter%display == 0
+		s.net.SetDebugInfo(show && s.param.GetDebugInfo())
+		var loss float32
+		for i := 0; i < iterSize; i++ {
+			l, err := s.net.ForwardBackward()
+			if err != nil {
+				return fmt.Errorf("iteration %d: %w", s.iter, err)
+			}
+			loss += l
+		}
+		loss /= float32(iterSize)
+		s.updateSmoothedLoss(loss, start)
+		if s.opts.OnLoss != nil {
+			s.opts.OnLoss(s.iter, loss)
+		}
+		if show {
+			s.logDisplay()
+		}
+		s.applyUpdate(show)
+		s.iter++
+
+		request := s.requestedAction()
+		if (snapshot > 0 && s.iter%snapshot == 0) || request == Snapshot {
+			if err := s.Snapshot(); err != nil {
+				return err
+			}
+		}
+		if request == Stop {
+			s.requestedEarlyExit = true
+			break
+		}
+	}
+	return nil
+}
+
+// logDisplay logs the smoothed loss with the speed since the last display, then
+// every element of every train net output.
+func (s *Solver) logDisplay() {
+	// Caffe's timer counts whole milliseconds.
+	now := time.Now()
+	lapse := float32(now.Sub(s.iterTimer).Milliseconds()) / 1000
+	div := lapse
+	if div == 0 {
+		div = 1
+	}
+	perS := float32(s.iter-s.iterationsLast) / div
+	glog.Infof("Iteration %d (%v iter/s, %vs/%d iters), loss = %v",
+		s.iter, G(perS), G(lapse), s.param.GetDisplay(), G(s.smoothedLoss))
+	s.iterTimer = now
+	s.iterationsLast = s.iter
+	k := 0
+	for _, o := range s.outputs {
+		for _, v := range o.blob.Data {
+			if o.weight != 0 {
+				glog.Infof("    Train net output #%d: %s = %v (* %v = %v loss)", k, o.name, G(v), G(o.weight), G(o.weight*v))
+			} else {
+				glog.Infof("    Train net output #%d: %s = %v", k, o.name, G(v))
+			}
+			k++
+		}
+	}
+}
+
+// updateSmoothedLoss folds loss into the mean of the last average_loss losses, in
+// float32 as Caffe does.
+func (s *Solver) updateSmoothedLoss(loss float32, start int) {
+	avg := int(s.param.GetAverageLoss())
+	if len(s.losses) < avg {
+		s.losses = append(s.losses, loss)
+		n := float32(len(s.losses))
+		s.smoothedLoss = (s.smoothedLoss*(n-1) + loss) / n
+		return
+	}
+	i := (s.iter - start) % avg
+	s.smoothedLoss += (loss - s.losses[i]) / float32(avg)
+	s.losses[i] = loss
+}
+
+// TestAll runs every test net.
+func (s *Solver) TestAll() error {
+	for i := range s.testNets {
+		if s.requestedEarlyExit {
+			break
+		}
+		if err := s.Test(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Test runs test net k for its test_iter batches with the train net's current
+// weights and logs the mean of each output element over the batches.
+func (s *Solver) Test(k int) error {
+	glog.Infof("Iteration %d, Testing net (#%d)", s.iter, k)
+	tn := s.testNets[k]
+	if err := tn.ShareTrainedLayersWith(s.net); err != nil {
+		return fmt.Errorf("test net #%d: %w", k, err)
+	}
+	iters := int(s.param.GetTestIter()[k])
+	score := s.testScore[k][:0]
+	var loss float32
+	for i := 0; i < iters; i++ {
+		for request := s.requestedAction(); request != None; request = s.requestedAction() {
+			if request == Snapshot {
+				if err := s.Snapshot(); err != nil {
+					return err
+				}
+			} else if request == Stop {
+				s.requestedEarlyExit = true
+			}
+		}
+		if s.requestedEarlyExit {
+			break
+		}
+		l, err := tn.Forward()
+		if err != nil {
+			return fmt.Errorf("iteration %d, test net #%d: %w", s.iter, k, err)
+		}
+		if s.param.GetTestComputeLoss() {
+			loss += l
+		}
+		j := 0
+		for _, o := range s.testOutputs[k] {
+			for _, v := range o.blob.Data {
+				if i == 0 {
+					score = append(score, v)
+				} else if j < len(score) {
+					score[j] += v
+				}
+				j++
+			}
+		}
+		if j != len(score) {
+			return fmt.Errorf("iteration %d, test net #%d: the outputs had %d values in the first batch and %d in batch %d", s.iter, k, len(score), j, i)
+		}
+	}
+	s.testScore[k] = score
+	if s.requestedEarlyExit {
+		glog.Infof("Test interrupted.")
+		return nil
+	}
+	if s.param.GetTestComputeLoss() {
+		loss /= float32(iters)
+		glog.Infof("Test loss: %v", G(loss))
+	}
+	j := 0
+	for _, o := range s.testOutputs[k] {
+		for range o.blob.Data {
+			mean := score[j] / float32(iters)
+			if o.weight != 0 {
+				glog.Infof("    Test net output #%d: %s = %v (* %v = %v loss)", j, o.name, G(mean), G(o.weight), G(o.weight*mean))
+			} else {
+				glog.Infof("    Test net output #%d: %s = %v", j, o.name, G(mean))
+			}
+			j++
+		}
+	}
+	return nil
+}
