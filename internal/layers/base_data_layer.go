@@ -1,0 +1,270 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+)
+
+// What the Data and ImageData layers share (Caffe's BasePrefetchingDataLayer): a
+// goroutine that reads and transforms batches ahead of the net into a queue of
+// `prefetch` batches, and the bookkeeping that lets a resumed run read on exactly
+// where the interrupted one stopped.
+//
+// A reader's state is its position in the endless stream of records (record i of the
+// stream is record i mod N of the source, in the source's order of that epoch) and
+// its random sources. Only the prefetch goroutine touches the reader while it runs;
+// each batch carries a copy of the state after it was read, so the net's goroutine
+// knows the state after the last batch it consumed — what Position reports — without
+// looking at the reader.
+
+// readerState is a data reader's position and random sources at a batch boundary.
+type readerState struct {
+	pos          uint64     // stream position of the next record
+	transform    rng.Source // the transformer's source (when hasTransform)
+	shuffle      rng.Source // the source of the next shuffle (when hasShuffle)
+	hasTransform bool
+	hasShuffle   bool
+}
+
+// Tags of the sections of a marshalled readerState.
+const (
+	stateTransform = 'T'
+	stateShuffle   = 'S'
+)
+
+// marshalRNG returns the random sources of s: a tagged section per source, nil when
+// the reader has none.
+func (s *readerState) marshalRNG() []byte {
+	var out []byte
+	add := func(tag byte, src *rng.Source) {
+		b, _ := src.MarshalBinary() // cannot fail
+		out = append(out, tag)
+		out = append(out, b...)
+	}
+	if s.hasTransform {
+		add(stateTransform, &s.transform)
+	}
+	if s.hasShuffle {
+		add(stateShuffle, &s.shuffle)
+	}
+	return out
+}
+
+// rngStateSize is the length of a marshalled random source.
+var rngStateSize = func() int {
+	b, _ := rng.New(0).MarshalBinary()
+	return len(b)
+}()
+
+// unmarshalRNG restores the random sources s has from b, which must hold exactly
+// those, as marshalRNG wrote them.
+func (s *readerState) unmarshalRNG(b []byte) error {
+	take := func(tag byte, src *rng.Source, what string) error {
+		if len(b) < 1+rngStateSize || b[0] != tag {
+			return fmt.Errorf("the saved data state has no %s random source, which this layer needs (was transform_param or shuffle changed?)", what)
+		}
+		if err := src.UnmarshalBinary(b[1 : 1+rngStateSize]); err != nil {
+			return fmt.Errorf("the saved %s random source: %w", what, err)
+		}
+		b = b[1+rngStateSize:]
+		return nil
+	}
+	if s.hasTransform {
+		if err := take(stateTransform, &s.transform, "transformation"); err != nil {
+			return err
+		}
+	}
+	if s.hasShuffle {
+		if err := take(stateShuffle, &s.shuffle, "shuffle"); err != nil {
+			return err
+		}
+	}
+	if len(b) != 0 {
+		return errors.New("the saved data state holds random sources this layer does not use (was transform_param or shuffle changed?)")
+	}
+	return nil
+}
+
+// batch is one prefetched batch.
+type batch struct {
+	data  []float32 // N×C×H×W, the transformed records
+	shape []int     // (N, C, H, W)
+	label []float32 // N labels; nil without a label top
+	after readerState
+	err   error // why the batch could not be read; the batch is then empty
+}
+
+// batchReader reads batches for a prefetcher. All its methods run on one goroutine
+// at a time: the prefetch goroutine while it runs, the net's while it is stopped.
+type batchReader interface {
+	// readBatch fills b with the next batch (b.data, b.shape, b.label).
+	readBatch(b *batch) error
+	// state copies the reader's current state into s.
+	state(s *readerState)
+	// seek restores a state saved by state (its pos and random sources).
+	seek(s *readerState) error
+}
+
+// prefetcher runs a batchReader on its own goroutine, prefetch batches ahead.
+type prefetcher struct {
+	r          batchReader
+	free, full chan *batch
+	quit, done chan struct{}
+	running    bool
+	closed     bool
+
+	consumed readerState // the state after the last batch the net took
+	err      error       // the error that stopped reading, returned by every later Forward
+}
+
+// newPrefetcher makes count batches of the given initial shape and starts reading.
+func newPrefetcher(r batchReader, count int, shape []int, labels bool) *prefetcher {
+	p := &prefetcher{r: r, free: make(chan *batch, count), full: make(chan *batch, count)}
+	for i := 0; i < count; i++ {
+		b := &batch{shape: append([]int(nil), shape...), data: make([]float32, shapeCount(shape))}
+		if labels {
+			b.label = make([]float32, shape[0])
+		}
+		p.free <- b
+	}
+	r.state(&p.consumed)
+	p.start()
+	return p
+}
+
+func (p *prefetcher) start() {
+	p.quit, p.done = make(chan struct{}), make(chan struct{})
+	p.running = true
+	go p.run(p.quit, p.done)
+}
+
+// run is the prefetch goroutine: it fills free batches and queues them until told to
+// quit or until a batch fails, which it queues and stops after.
+func (p *prefetcher) run(quit, done chan struct{}) {
+	defer close(done)
+	for {
+		var b *batch
+		select {
+		case b = <-p.free:
+		case <-quit:
+			return
+		}
+		b.err = p.r.readBatch(b)
+		p.r.state(&b.after)
+		select {
+		case p.full <- b:
+		case <-quit:
+			p.free <- b
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// stop ends the goroutine and returns every queued batch to the free list.
+func (p *prefetcher) stop() {
+	if !p.running {
+		return
+	}
+	close(p.quit)
+	<-p.done
+	p.running = false
+	for {
+		select {
+		case b := <-p.full:
+			p.free <- b
+		default:
+			return
+		}
+	}
+}
+
+// next takes the next batch into the tops: top[0] gets the data and, when present,
+// top[1] the labels.
+func (p *prefetcher) next(top []*blob.Blob) error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.closed {
+		return errors.New("data layer used after Close")
+	}
+	b := <-p.full
+	if b.err != nil {
+		// The goroutine has stopped after this batch; keep the error for later calls.
+		p.err = b.err
+		p.free <- b
+		p.running = false
+		<-p.done
+		return p.err
+	}
+	top[0].Reshape(b.shape...)
+	copy(top[0].Data, b.data)
+	if len(top) > 1 {
+		top[1].Reshape(b.shape[0])
+		copy(top[1].Data, b.label)
+	}
+	p.consumed = b.after
+	p.free <- b
+	return nil
+}
+
+// position implements DataSource.Position.
+func (p *prefetcher) position() (uint64, []byte) {
+	return p.consumed.pos, p.consumed.marshalRNG()
+}
+
+// seek implements DataSource.Seek: it stops reading ahead, drops the batches read
+// from the old position, moves the reader and starts again.
+func (p *prefetcher) seek(consumed uint64, rngState []byte) error {
+	if p.closed {
+		return errors.New("data layer used after Close")
+	}
+	s := p.consumed // says which sources the reader has
+	s.pos = consumed
+	if err := s.unmarshalRNG(rngState); err != nil {
+		return err
+	}
+	p.stop()
+	if err := p.r.seek(&s); err != nil {
+		// The reader is in no known place: the layer cannot go on.
+		p.err = fmt.Errorf("seeking to record %d: %w", consumed, err)
+		return p.err
+	}
+	p.consumed, p.err = s, nil
+	p.start()
+	return nil
+}
+
+// close stops the goroutine; the prefetcher cannot be used afterwards.
+func (p *prefetcher) close() {
+	if p == nil || p.closed {
+		return
+	}
+	p.stop()
+	p.closed = true
+}
+
+// growBatch shapes b for n items of the given item shape (1, C, H, W).
+func growBatch(b *batch, n int, item []int) {
+	b.shape = append(b.shape[:0], n)
+	b.shape = append(b.shape, item[1:]...)
+	size := shapeCount(b.shape)
+	if cap(b.data) < size {
+		b.data = make([]float32, size)
+	}
+	b.data = b.data[:size]
+}
+
+// shapeCount is the number of elements of a shape.
+func shapeCount(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}

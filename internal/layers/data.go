@@ -1,0 +1,270 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/io/datum"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("Data", newData) }
+
+// dataLayer is Caffe's Data layer: batches of Datum records read in key order from
+// an LMDB or LevelDB (data_param.source, backend LEVELDB unless set, as in Caffe),
+// transformed by transform_param, with the labels as a second top when there is
+// one. The cursor wraps at the end of the database. A goroutine reads and transforms
+// prefetch batches ahead while the net computes.
+//
+// Every batch takes the shape of its first record, so records of different sizes
+// work as long as the records of one batch agree.
+type dataLayer struct {
+	base
+	batchSize int
+	db        recordDB
+	cur       *dbReader
+	tr        *dataTransformer
+	labels    bool
+	pf        *prefetcher
+}
+
+func newData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	dp := p.GetDataParam()
+	if dp.GetSource() == "" {
+		return nil, fmt.Errorf("data_param.source is not set")
+	}
+	if dp.GetBatchSize() == 0 {
+		return nil, fmt.Errorf("data_param.batch_size must be positive")
+	}
+	if dp.GetPrefetch() == 0 {
+		return nil, fmt.Errorf("data_param.prefetch must be at least 1")
+	}
+	warnDeprecatedDataParams(p.GetName(), dp.Scale != nil, dp.MeanFile != nil, dp.CropSize != nil, dp.Mirror != nil, "data_param")
+	// Caffe opens the database when it constructs the layer.
+	db, err := openRecordDB(dp.GetBackend(), dp.GetSource())
+	if err != nil {
+		return nil, err
+	}
+	return &dataLayer{base: newBase(p, ctx), batchSize: int(dp.GetBatchSize()), db: db}, nil
+}
+
+// warnDeprecatedDataParams warns about the transformation fields a layer's own
+// parameter still has from before transform_param: Caffe ignores them in current
+// nets (only the upgrade of V1 nets moves them), and so does gocaffe.
+func warnDeprecatedDataParams(layer string, scale, meanFile, cropSize, mirror bool, param string) {
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{scale, "scale"}, {meanFile, "mean_file"}, {cropSize, "crop_size"}, {mirror, "mirror"}} {
+		if f.set {
+			glog.Warningf("Layer %s: %s.%s is deprecated and ignored; set transform_param.%s instead", layer, param, f.name, f.name)
+		}
+	}
+}
+
+func (l *dataLayer) BlobCounts() BlobCounts { return BlobCounts{0, 0, 1, 2, false} }
+
+func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
+	dp := l.param.GetDataParam()
+	l.labels = len(top) > 1
+	var err error
+	l.tr, err = newDataTransformer(l.param.GetTransformParam(), l.phase(), l.ctx.RNG)
+	if err != nil {
+		return err
+	}
+	l.cur, err = newDBReader(l.db, dp.GetSource())
+	if err != nil {
+		return err
+	}
+	if skip := dp.GetRandSkip(); skip > 0 {
+		n := uint64(l.ctx.RNG.Uint32() % skip)
+		glog.Infof("Skipping first %d data points.", n)
+		if err := l.cur.seekTo(n); err != nil {
+			return err
+		}
+	}
+
+	// Shape the tops from the first record to be read.
+	key, value := l.cur.peek()
+	d := &caffepb.Datum{}
+	if err := datum.Unmarshal(value, d); err != nil {
+		return l.cur.recordError(key, fmt.Errorf("not a Datum: %w", err))
+	}
+	c, h, w, _, err := l.tr.recordShape(d)
+	if err != nil {
+		return l.cur.recordError(key, err)
+	}
+	item, err := l.tr.shape(c, h, w)
+	if err != nil {
+		return l.cur.recordError(key, err)
+	}
+	shape := append([]int{l.batchSize}, item[1:]...)
+	top[0].Reshape(shape...)
+	glog.Infof("output data size: %d,%d,%d,%d", top[0].Num(), top[0].Channels(), top[0].Height(), top[0].Width())
+	if l.labels {
+		top[1].Reshape(l.batchSize)
+	}
+	l.pf = newPrefetcher(&dataReader{l: l, datum: d}, int(dp.GetPrefetch()), shape, l.labels)
+	return nil
+}
+
+// Reshape does nothing: the tops take each batch's shape in Forward, as in Caffe.
+func (l *dataLayer) Reshape(bottom, top []*blob.Blob) error { return nil }
+
+// Forward copies the next prefetched batch into the tops.
+func (l *dataLayer) Forward(bottom, top []*blob.Blob) error { return l.pf.next(top) }
+
+// Backward does nothing: data layers have no bottoms.
+func (l *dataLayer) Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob) {}
+
+// Position implements DataSource.
+func (l *dataLayer) Position() (uint64, []byte) { return l.pf.position() }
+
+// Seek implements DataSource.
+func (l *dataLayer) Seek(consumed uint64, rngState []byte) error {
+	if l.pf == nil {
+		return fmt.Errorf("Seek before Setup")
+	}
+	return l.pf.seek(consumed, rngState)
+}
+
+// Close stops the prefetching goroutine and closes the database.
+func (l *dataLayer) Close() error {
+	l.pf.close()
+	if l.db == nil {
+		return nil
+	}
+	err := l.db.Close()
+	l.db = nil
+	return err
+}
+
+// dataReader reads batches of Datums for the prefetcher.
+type dataReader struct {
+	l     *dataLayer
+	datum *caffepb.Datum // reused for every record
+}
+
+func (r *dataReader) readBatch(b *batch) error {
+	l := r.l
+	var item []int
+	for i := 0; i < l.batchSize; i++ {
+		key, value := l.cur.peek()
+		if err := datum.Unmarshal(value, r.datum); err != nil {
+			return l.cur.recordError(key, fmt.Errorf("not a Datum: %w", err))
+		}
+		c, h, w, im, err := l.tr.recordShape(r.datum)
+		if err != nil {
+			return l.cur.recordError(key, err)
+		}
+		if i == 0 {
+			// Every batch takes the shape of its first record.
+			if item, err = l.tr.shape(c, h, w); err != nil {
+				return l.cur.recordError(key, err)
+			}
+			growBatch(b, l.batchSize, item)
+		}
+		n := len(b.data) / l.batchSize
+		if err := l.tr.transformDatum(r.datum, im, item[1:], b.data[i*n:(i+1)*n]); err != nil {
+			return l.cur.recordError(key, err)
+		}
+		if b.label != nil {
+			b.label[i] = float32(r.datum.GetLabel())
+		}
+		if err := l.cur.advance(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *dataReader) state(s *readerState) {
+	s.pos = r.l.cur.pos
+	if tr := r.l.tr; tr.rng != nil {
+		s.transform, s.hasTransform = *tr.rng, true
+	}
+}
+
+func (r *dataReader) seek(s *readerState) error {
+	if err := r.l.cur.seekTo(s.pos); err != nil {
+		return err
+	}
+	if s.hasTransform {
+		*r.l.tr.rng = s.transform
+	}
+	return nil
+}
+
+// dbReader walks a database's records as an endless stream: after the last record
+// it starts again from the first, as Caffe's Data layer does.
+type dbReader struct {
+	db     recordDB
+	source string
+	cur    recordCursor
+	pos    uint64 // stream position of the current record
+	n      uint64 // number of records; 0 until counted
+}
+
+func newDBReader(db recordDB, source string) (*dbReader, error) {
+	r := &dbReader{db: db, source: source, cur: db.Cursor()}
+	if !r.cur.First() {
+		if err := r.cur.Err(); err != nil {
+			return nil, fmt.Errorf("database %s: %w", source, err)
+		}
+		return nil, fmt.Errorf("database %s is empty", source)
+	}
+	return r, nil
+}
+
+// recordError names the database and the key of a bad record.
+func (r *dbReader) recordError(key []byte, err error) error {
+	return fmt.Errorf("database %s, key %q: %w", r.source, key, err)
+}
+
+// peek returns the current record. The key and value are valid until the cursor
+// moves.
+func (r *dbReader) peek() (key, value []byte) { return r.cur.Key(), r.cur.Value() }
+
+// advance moves to the next record, and from the last back to the first.
+func (r *dbReader) advance() error {
+	r.pos++
+	if r.cur.Next() {
+		return nil
+	}
+	if err := r.cur.Err(); err != nil {
+		return fmt.Errorf("database %s: moving to the next record: %w", r.source, err)
+	}
+	if r.n == 0 {
+		// Without a seek the stream started at the first record, so this is the count.
+		r.n = r.pos
+	}
+	glog.Infof("Restarting data prefetching from start.")
+	if !r.cur.First() {
+		return fmt.Errorf("database %s: cannot go back to the first record: %v", r.source, r.cur.Err())
+	}
+	return nil
+}
+
+
+// seekTo moves to stream position pos: record pos mod N.
+func (r *dbReader) seekTo(pos uint64) error {
+	if r.n == 0 {
+		n, err := r.db.Len()
+		if err != nil {
+			return fmt.Errorf("database %s: counting records: %w", r.source, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("database %s is empty", r.source)
+		}
+		r.n = n
+	}
+	if !r.cur.First() {
+		return fmt.Errorf("database %s: %v", r.source, r.cur.Err())
+	}
+	if err := r.cur.Skip(pos % r.n); err != nil {
+		return fmt.Errorf("database %s: skipping to record %d: %w", r.source, pos%r.n, err)
+	}
+	r.pos = pos
+	return nil
+}
