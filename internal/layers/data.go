@@ -246,7 +246,6 @@ func (r *dbReader) advance() error {
 	return nil
 }
 
-
 // seekTo moves to stream position pos: record pos mod N.
 func (r *dbReader) seekTo(pos uint64) error {
 	if r.n == 0 {

@@ -32,12 +32,12 @@ type dataTransformer struct {
 	crop  int
 	scale float32
 
-	mean                      []float32 // mean_file, C×H×W; nil without one
-	meanC, meanH, meanW       int
-	meanValues                []float32 // mean_value, one or one per channel
-	decode                    datum.ColorMode
-	rng                       *rng.Source // nil when nothing is random
-	warnedForce               bool
+	mean                []float32 // mean_file, C×H×W; nil without one
+	meanC, meanH, meanW int
+	meanValues          []float32 // mean_value, one or one per channel
+	decode              datum.ColorMode
+	rng                 *rng.Source // nil when nothing is random
+	warnedForce         bool
 
 	chw []byte // scratch: a decoded image in channel, row, column order
 }
