@@ -53,10 +53,10 @@ type baseConv struct {
 	// Set by Reshape.
 	num        int // images: the product of the axes before axis
 	geom       *im2col.Geometry
+	inShape    []int       // spatial shape of the bottom the geometry is for
 	outShape   []int       // spatial shape of the top
+	topShape   []int       // the top's whole shape
 	convOutS   int         // S: spatial volume of the output side
-	imDim      int         // values per image on the image side
-	outDim     int         // values per image on the output side
 	bottomDim  int         // values per image in the bottom
 	topDim     int         // values per image in the top
 	topSpatial int         // spatial volume of the top (the bias is added per position)
@@ -214,35 +214,18 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 	}
 	l.num = b0.CountRange(0, l.axis)
 	inShape := b0.Shape()[l.axis+1:]
-	l.outShape = make([]int, l.nSpatial)
-	for i := range l.nSpatial {
-		l.outShape[i] = outSize(i, inShape[i])
-		if l.outShape[i] <= 0 {
-			return fmt.Errorf("output size %d on spatial axis %d is not positive: input %d, kernel %d, pad %d, stride %d, dilation %d (bottom %s)",
-				l.outShape[i], i, inShape[i], l.kernel[i], l.pad[i], l.stride[i], l.dilation[i], b0.ShapeString())
+	// Reshape may run before every forward pass (Caffe's Layer::Forward does): while
+	// the spatial shape stays the same, keep the geometry and allocate nothing.
+	if l.geom == nil || !equalInts(inShape, l.inShape) {
+		if err := l.reshapeGeometry(inShape, b0, outSize); err != nil {
+			return err
 		}
 	}
-	topShape := append(append(append([]int(nil), b0.Shape()[:l.axis]...), l.numOutput), l.outShape...)
+	l.topShape = append(append(append(l.topShape[:0], b0.Shape()[:l.axis]...), l.numOutput), l.outShape...)
 	for _, t := range top {
-		t.Reshape(topShape...)
+		t.Reshape(l.topShape...)
 	}
-
-	// The underlying convolution maps the image side to the output side.
-	imSpatial, colSpatial := inShape, l.outShape
-	if l.reverse {
-		imSpatial, colSpatial = l.outShape, inShape
-	}
-	g, err := im2col.New(l.convIn, imSpatial, l.kernel, l.pad, l.stride, l.dilation)
-	if err != nil {
-		return err
-	}
-	if !equalInts(g.Out, colSpatial) {
-		return fmt.Errorf("deconvolution geometry does not invert: %v → %v, want %v", imSpatial, g.Out, colSpatial)
-	}
-	l.geom = g
-	l.convOutS = g.ColCols()
-	l.imDim = g.ImSize()
-	l.outDim = l.convOut * l.convOutS
+	l.convOutS = l.geom.ColCols()
 	l.bottomDim = b0.CountFrom(l.axis)
 	l.topDim = top[0].CountFrom(l.axis)
 	l.topSpatial = top[0].CountFrom(l.axis + 1)
@@ -259,6 +242,34 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 		nb = l.numOutput
 	}
 	l.bdiff = resizeBuffers(l.bdiff, l.chunks, nb)
+	return nil
+}
+
+// reshapeGeometry computes the top's spatial shape and the im2col geometry for a
+// bottom of spatial shape inShape.
+func (l *baseConv) reshapeGeometry(inShape []int, b0 *blob.Blob, outSize func(axis, in int) int) error {
+	out := make([]int, l.nSpatial)
+	for i := range l.nSpatial {
+		out[i] = outSize(i, inShape[i])
+		if out[i] <= 0 {
+			return fmt.Errorf("output size %d on spatial axis %d is not positive: input %d, kernel %d, pad %d, stride %d, dilation %d (bottom %s)",
+				out[i], i, inShape[i], l.kernel[i], l.pad[i], l.stride[i], l.dilation[i], b0.ShapeString())
+		}
+	}
+	// The underlying convolution maps the image side to the output side.
+	imSpatial, colSpatial := inShape, out
+	if l.reverse {
+		imSpatial, colSpatial = out, inShape
+	}
+	g, err := im2col.New(l.convIn, imSpatial, l.kernel, l.pad, l.stride, l.dilation)
+	if err != nil {
+		return err
+	}
+	if !equalInts(g.Out, colSpatial) {
+		return fmt.Errorf("deconvolution geometry does not invert: %v → %v, want %v", imSpatial, g.Out, colSpatial)
+	}
+	l.geom, l.outShape = g, out
+	l.inShape = append([]int(nil), inShape...)
 	return nil
 }
 

@@ -415,6 +415,9 @@ func TestConvolutionReshape(t *testing.T) {
 		want, _ := naiveConv(x, l.Params()[0].Data, l.Params()[1].Data, 2, g)
 		visionCompare(t, fmt.Sprintf("batch %d top", n), l.Top[0].Data, want, 1e-5)
 	}
+	if allocs := testing.AllocsPerRun(10, func() { l.Reshape(l.Bottom, l.Top) }); allocs != 0 {
+		t.Errorf("Reshape to the same shape allocates %v times", allocs)
+	}
 	l.Bottom[0] = gaussian(r, 0, 1, 2, 4, 5, 4)
 	if err := l.Reshape(l.Bottom, l.Top); err == nil || !strings.Contains(err.Error(), "channels") {
 		t.Fatalf("Reshape with 4 channels for 3: %v", err)

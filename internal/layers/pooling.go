@@ -29,6 +29,7 @@ type pooling struct {
 	geom   poolGeom
 
 	num, channels int
+	topShape      [4]int
 	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
 	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
 }
@@ -136,7 +137,9 @@ func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("pooled output %d×%d is empty: bottom %s, kernel %d×%d, pad %d×%d, stride %d×%d",
 			g.outH, g.outW, b.ShapeString(), g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW)
 	}
-	top[0].Reshape(l.num, l.channels, g.outH, g.outW)
+	// Through a field: a variadic list built here would be allocated on every call.
+	l.topShape = [4]int{l.num, l.channels, g.outH, g.outW}
+	top[0].Reshape(l.topShape[:]...)
 	if len(top) > 1 {
 		top[1].ReshapeLike(top[0])
 	}

@@ -444,3 +444,22 @@ func BenchmarkPooling(b *testing.B) {
 		}
 	}
 }
+
+// TestVisionReshapeNoAlloc: reshaping to the same shapes, as happens before every
+// forward pass, allocates nothing.
+func TestVisionReshapeNoAlloc(t *testing.T) {
+	r := rng.New(1701)
+	for _, text := range []string{
+		`type: "Pooling" pooling_param { pool: MAX kernel_size: 3 stride: 2 }`,
+		`type: "Pooling" pooling_param { pool: STOCHASTIC kernel_size: 3 stride: 2 }`,
+		`type: "Pooling" pooling_param { pool: AVE global_pooling: true }`,
+		`type: "LRN" lrn_param { local_size: 3 }`,
+		`type: "LRN" lrn_param { local_size: 3 norm_region: WITHIN_CHANNEL }`,
+		`type: "Deconvolution" convolution_param { num_output: 2 kernel_size: 3 stride: 2 }`,
+	} {
+		l := setUp(t, text, caffepb.Phase_TRAIN, []*blob.Blob{gaussian(r, 0, 1, 3, 4, 7, 6)}, 1)
+		if allocs := testing.AllocsPerRun(10, func() { l.Reshape(l.Bottom, l.Top) }); allocs != 0 {
+			t.Errorf("%s: Reshape to the same shape allocates %v times", text, allocs)
+		}
+	}
+}
