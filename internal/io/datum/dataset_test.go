@@ -218,3 +218,27 @@ func TestCIFAR10(t *testing.T) {
 		t.Errorf("CIFAR-10 file as CIFAR-100: %v", err)
 	}
 }
+
+func TestReadImageList(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "list.txt", []byte("a.png 0\r\n\nsub/b c.jpg 12 \n  \nd.png -1\n"))
+	got, err := ReadImageList(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ListEntry{{"a.png", 0, 1}, {"sub/b c.jpg", 12, 3}, {"d.png", -1, 5}}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"a.png\n", "a.png x\n", "ok.png 1\nb.png 9999999999\n"} {
+		p := write(t, dir, "bad.txt", []byte(bad))
+		if _, err := ReadImageList(p); err == nil || !strings.Contains(err.Error(), p+":") {
+			t.Errorf("%q: error %v, want one naming the file and line", bad, err)
+		}
+	}
+}

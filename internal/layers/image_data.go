@@ -1,0 +1,213 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/io/datum"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+func init() { Register("ImageData", newImageData) }
+
+// imageData is Caffe's ImageData layer: batches of image files named, with their
+// labels, by a list file (image_data_param.source, one "path label" per line; paths
+// are appended to root_folder as Caffe does, so give it a trailing slash). Images are
+// decoded in colour (BGR) or grey (is_color), resized to new_height×new_width when
+// both are set, and transformed by transform_param. With shuffle, the list is put in
+// a random order at the start and again at every pass. A goroutine reads ahead.
+//
+// Caffe reshuffles the previous pass's order; gocaffe shuffles the list's own order
+// with the source's state at the start of each pass, which is as random and lets a
+// resumed run rebuild the order of any pass from that state alone.
+type imageData struct {
+	base
+	p                *caffepb.ImageDataParameter
+	batchSize        int
+	newH, newW       int
+	lines            []datum.ListEntry
+	order            []int // the current pass's order: indices into lines
+	pos              uint64
+	shuffle          *rng.Source // nil without shuffle
+	passStart        rng.Source  // shuffle's state before the current pass was shuffled
+	tr               *dataTransformer
+	pf               *prefetcher
+	rootFolder, list string
+}
+
+func newImageData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
+	ip := p.GetImageDataParam()
+	if ip.GetSource() == "" {
+		return nil, fmt.Errorf("image_data_param.source is not set")
+	}
+	if ip.GetBatchSize() == 0 {
+		return nil, fmt.Errorf("image_data_param.batch_size must be positive")
+	}
+	h, w := int(ip.GetNewHeight()), int(ip.GetNewWidth())
+	if (h == 0) != (w == 0) {
+		return nil, fmt.Errorf("image_data_param: new_height (%d) and new_width (%d) must be set together", h, w)
+	}
+	warnDeprecatedDataParams(p.GetName(), ip.Scale != nil, ip.MeanFile != nil, ip.CropSize != nil, ip.Mirror != nil, "image_data_param")
+	return &imageData{base: newBase(p, ctx), p: ip, batchSize: int(ip.GetBatchSize()), newH: h, newW: w,
+		rootFolder: ip.GetRootFolder(), list: ip.GetSource()}, nil
+}
+
+func (l *imageData) BlobCounts() BlobCounts { return Exactly(0, 2) }
+
+func (l *imageData) Setup(bottom, top []*blob.Blob) error {
+	var err error
+	if l.tr, err = newDataTransformer(l.param.GetTransformParam(), l.phase(), l.ctx.RNG); err != nil {
+		return err
+	}
+	glog.Infof("Opening file %s", l.list)
+	if l.lines, err = datum.ReadImageList(l.list); err != nil {
+		return fmt.Errorf("image_data_param.source: %w", err)
+	}
+	if len(l.lines) == 0 {
+		return fmt.Errorf("image_data_param.source %s lists no images", l.list)
+	}
+	l.order = make([]int, len(l.lines))
+	for i := range l.order {
+		l.order[i] = i
+	}
+	if l.p.GetShuffle() {
+		glog.Infof("Shuffling data")
+		l.shuffle = rng.New(l.ctx.RNG.Uint32())
+		l.shufflePass()
+	}
+	glog.Infof("A total of %d images.", len(l.lines))
+	if skip := l.p.GetRandSkip(); skip > 0 {
+		n := l.ctx.RNG.Uint32() % skip
+		glog.Infof("Skipping first %d data points.", n)
+		if int(n) >= len(l.lines) {
+			return fmt.Errorf("image_data_param.rand_skip: cannot skip %d of the %d images", n, len(l.lines))
+		}
+		l.pos = uint64(n)
+	}
+
+	im, err := l.read(l.current())
+	if err != nil {
+		return err
+	}
+	item, err := l.tr.shape(im.Channels, im.Height, im.Width)
+	if err != nil {
+		return l.entryError(l.current(), err)
+	}
+	shape := append([]int{l.batchSize}, item[1:]...)
+	top[0].Reshape(shape...)
+	glog.Infof("output data size: %d,%d,%d,%d", top[0].Num(), top[0].Channels(), top[0].Height(), top[0].Width())
+	top[1].Reshape(l.batchSize)
+	// Caffe's base class reads the queue length from data_param, default 4.
+	prefetch := int(l.param.GetDataParam().GetPrefetch())
+	if prefetch < 1 {
+		prefetch = 1
+	}
+	l.pf = newPrefetcher(l, prefetch, shape, true)
+	return nil
+}
+
+// shufflePass puts the list in a random order for a new pass.
+func (l *imageData) shufflePass() {
+	l.passStart = *l.shuffle
+	for i := range l.order {
+		l.order[i] = i
+	}
+	l.shuffle.Shuffle(len(l.order), func(i, j int) { l.order[i], l.order[j] = l.order[j], l.order[i] })
+}
+
+// current is the list entry at the reader's position.
+func (l *imageData) current() datum.ListEntry {
+	return l.lines[l.order[l.pos%uint64(len(l.lines))]]
+}
+
+func (l *imageData) entryError(e datum.ListEntry, err error) error {
+	return fmt.Errorf("image list %s, line %d (%s): %w", l.list, e.Line, e.Path, err)
+}
+
+// read decodes (and resizes) the image of a list entry.
+func (l *imageData) read(e datum.ListEntry) (*datum.Img, error) {
+	im, err := datum.ReadImage(l.rootFolder+e.Path, l.newH, l.newW, l.p.GetIsColor())
+	if err != nil {
+		return nil, l.entryError(e, fmt.Errorf("could not load image: %w", err))
+	}
+	return im, nil
+}
+
+// readBatch implements batchReader; it runs on the prefetch goroutine.
+func (l *imageData) readBatch(b *batch) error {
+	var item []int
+	for i := 0; i < l.batchSize; i++ {
+		e := l.current()
+		im, err := l.read(e)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			// Every batch takes the shape of its first image.
+			if item, err = l.tr.shape(im.Channels, im.Height, im.Width); err != nil {
+				return l.entryError(e, err)
+			}
+			growBatch(b, l.batchSize, item)
+		}
+		n := len(b.data) / l.batchSize
+		if err := l.tr.transformImage(im, item[1:], b.data[i*n:(i+1)*n]); err != nil {
+			return l.entryError(e, err)
+		}
+		b.label[i] = float32(e.Label)
+		l.pos++
+		if l.pos%uint64(len(l.lines)) == 0 && l.shuffle != nil {
+			l.shufflePass()
+		}
+	}
+	return nil
+}
+
+func (l *imageData) state(s *readerState) {
+	s.pos = l.pos
+	if l.tr.rng != nil {
+		s.transform, s.hasTransform = *l.tr.rng, true
+	}
+	if l.shuffle != nil {
+		s.shuffle, s.hasShuffle = l.passStart, true
+	}
+}
+
+func (l *imageData) seek(s *readerState) error {
+	l.pos = s.pos
+	if s.hasTransform {
+		*l.tr.rng = s.transform
+	}
+	if s.hasShuffle {
+		*l.shuffle = s.shuffle
+		l.shufflePass()
+	}
+	return nil
+}
+
+// Reshape does nothing: the tops take each batch's shape in Forward, as in Caffe.
+func (l *imageData) Reshape(bottom, top []*blob.Blob) error { return nil }
+
+// Forward copies the next prefetched batch into the tops.
+func (l *imageData) Forward(bottom, top []*blob.Blob) error { return l.pf.next(top) }
+
+// Backward does nothing: data layers have no bottoms.
+func (l *imageData) Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob) {}
+
+// Position implements DataSource.
+func (l *imageData) Position() (uint64, []byte) { return l.pf.position() }
+
+// Seek implements DataSource.
+func (l *imageData) Seek(consumed uint64, rngState []byte) error {
+	if l.pf == nil {
+		return fmt.Errorf("Seek before Setup")
+	}
+	return l.pf.seek(consumed, rngState)
+}
+
+// Close stops the prefetching goroutine.
+func (l *imageData) Close() error {
+	l.pf.close()
+	return nil
+}
