@@ -28,7 +28,7 @@ import (
 //
 // The batch is split into chunks, one per worker, each with its own column buffer and
 // its own partial weight and bias gradients; the partials are added in chunk order,
-// so the result does not depend on timing.
+// so the result depends on the number of workers when Reshape ran, never on timing.
 type baseConv struct {
 	base
 	reverse bool // Deconvolution
@@ -51,19 +51,19 @@ type baseConv struct {
 	kernelDim int // K: convIn/G · kernel volume
 
 	// Set by Reshape.
-	num        int // images: the product of the axes before axis
-	geom       *im2col.Geometry
-	inShape    []int       // spatial shape of the bottom the geometry is for
-	outShape   []int       // spatial shape of the top
-	topShape   []int       // the top's whole shape
-	convOutS   int         // S: spatial volume of the output side
-	bottomDim  int         // values per image in the bottom
-	topDim     int         // values per image in the top
-	topSpatial int         // spatial volume of the top (the bias is added per position)
-	chunks     int         // pieces the batch is split into, one per worker
-	cols       [][]float32 // per chunk: (G·K, S)
-	wdiff      [][]float32 // per chunk except 0: partial weight gradient
-	bdiff      [][]float32 // per chunk except 0: partial bias gradient
+	num        int              // images: the product of the axes before axis
+	geom       *im2col.Geometry // the window over the image side
+	inShape    []int            // spatial shape of the bottom the geometry is for
+	outShape   []int            // spatial shape of the top
+	topShape   []int            // the top's whole shape
+	convOutS   int              // S: spatial volume of the output side
+	bottomDim  int              // values per image in the bottom
+	topDim     int              // values per image in the top
+	topSpatial int              // spatial volume of the top (the bias is added per position)
+	chunks     int              // pieces the batch is split into, one per worker
+	cols       [][]float32      // per chunk: (G·K, S)
+	wdiff      [][]float32      // per chunk except 0: partial weight gradient
+	bdiff      [][]float32      // per chunk except 0: partial bias gradient
 }
 
 // setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
