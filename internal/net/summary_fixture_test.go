@@ -20,10 +20,7 @@ import (
 // netsAwaitingLayers lists the summary fixtures whose nets use layer types gocaffe
 // does not have yet. The test fails if another net cannot be built, and also if a
 // listed one can (take it off the list): the list only ever shrinks.
-var netsAwaitingLayers = []string{
-	"bvlc_googlenet_deploy", "mnist_autoencoder_test", "mobilenet_deploy",
-	"mobilenet_v2_deploy", "resnet50_deploy", "squeezenet_deploy",
-}
+var netsAwaitingLayers = []string{}
 
 type summaryFixture struct {
 	Net            string             `json:"net"`
