@@ -2,10 +2,12 @@ package db
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -338,4 +340,43 @@ func TestBackendNames(t *testing.T) {
 	if _, err := FromProto(7); err == nil {
 		t.Error("FromProto(7) succeeded")
 	}
+}
+
+// TestLevelDBWithLibleveldb checks our LevelDBs against C++ LevelDB, the library Caffe
+// links, through python3-plyvel: it reads what we write, and once it has opened the
+// database (replaying the log into a snappy-compressed table, as Caffe's read-write
+// open does) we read its tables back.
+func TestLevelDBWithLibleveldb(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import plyvel").Run(); err != nil {
+		t.Skip("python3-plyvel not installed (apt-get install python3-plyvel): ", err)
+	}
+	path := filepath.Join(t.TempDir(), "db")
+	recs := testRecords(3000)
+	write(t, path, LevelDB, false, recs)
+
+	const script = `
+import hashlib, plyvel, sys
+db = plyvel.DB(sys.argv[1], create_if_missing=False)
+for k, v in db:
+    sys.stdout.write("%s %s\n" % (k.hex(), hashlib.sha256(v).hexdigest()))
+db.close()
+`
+	out, err := exec.Command("/usr/bin/python3", "-c", script, path).Output()
+	if err != nil {
+		t.Fatalf("plyvel: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(recs) {
+		t.Fatalf("libleveldb read %d records, want %d", len(lines), len(recs))
+	}
+	for i, r := range recs {
+		if want := fmt.Sprintf("%x %x", r.key, sha256.Sum256(r.value)); lines[i] != want {
+			t.Fatalf("libleveldb record %d: %q, want %q", i, lines[i], want)
+		}
+	}
+	tables, _ := filepath.Glob(filepath.Join(path, "*.ldb"))
+	if len(tables) == 0 {
+		t.Fatalf("libleveldb left no table in %s", path)
+	}
+	sameRecords(t, "after libleveldb rewrote it", readAll(t, path, LevelDB), recs)
 }

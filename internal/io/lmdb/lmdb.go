@@ -9,6 +9,15 @@
 // The reader maps the data file read-only and takes no lock: it is meant for databases
 // that no process is writing. The writer bulk-loads sorted records into a fresh
 // database and never modifies an existing one in place.
+//
+// A database the writer makes is a directory holding data.mdb and an empty lock.mdb.
+// liblmdb opens the lock file read-write even for read-only access (mdb_dump,
+// python-lmdb with readonly=True, Caffe) and creates it when it is missing, which
+// fails once the directory is read-only; an empty lock file is initialised by the
+// first process that opens the database, so it avoids that failure at no cost. The
+// map size recorded is the smallest power of two of at least 1 MiB that holds the
+// data, which is what Caffe's converters leave as they double the map while writing;
+// liblmdb raises a smaller map size set by a reader to the data size.
 package lmdb
 
 import (

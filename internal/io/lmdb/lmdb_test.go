@@ -113,6 +113,33 @@ func TestOursReadByLiblmdb(t *testing.T) {
 	}
 }
 
+// TestMapSizesInLiblmdb: liblmdb opens what we write whatever map size the reader
+// sets: liblmdb's default (1 MiB, smaller than the data), python-lmdb's (10 MiB),
+// and the 1 TiB that older Caffe versions set before opening any LMDB.
+func TestMapSizesInLiblmdb(t *testing.T) {
+	needPythonLMDB(t)
+	recs := seqRecords(5000, func(int) int { return 3083 }) // about 20 MiB
+	path, st := writeDB(t, recs)
+	for _, size := range []uint64{1 << 20, 10 << 20, 1 << 40} {
+		script := fmt.Sprintf(`
+import lmdb, sys
+env = lmdb.open(sys.argv[1], readonly=True, map_size=%d)
+with env.begin() as txn:
+    n = sum(len(v) for _, v in txn.cursor())
+print(env.stat()["entries"], n, env.info()["map_size"])
+`, size)
+		out, err := exec.Command(python, "-c", script, path).Output()
+		if err != nil {
+			t.Fatalf("map size %d: %v\n%s", size, err, stderrOf(err))
+		}
+		want := fmt.Sprintf("%d %d", len(recs), len(recs)*3083)
+		if !strings.HasPrefix(string(out), want+" ") {
+			t.Errorf("map size %d: python3-lmdb says %q, want %q (entries, value bytes)", size, out, want)
+		}
+	}
+	t.Logf("map size recorded: %d", st.MapSize)
+}
+
 // TestLiblmdbReadByUs: what liblmdb writes, we read, both from mdb_load and from
 // python3-lmdb (random insertion order, several transactions, deletions and
 // overwrites, so the file holds free pages and a free-list tree that we must ignore).
