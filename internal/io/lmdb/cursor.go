@@ -3,6 +3,7 @@ package lmdb
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 )
 
 // Cursor walks the records of a DB in key order (lexicographic bytes, as liblmdb's
@@ -58,7 +59,7 @@ func (c *Cursor) First() bool {
 // Next moves to the following record. It returns false after the last record or on
 // error; the cursor then stays invalid until First or Seek.
 func (c *Cursor) Next() bool {
-	if !c.valid {
+	if !c.valid || !c.open() {
 		return false
 	}
 	prev := c.key
@@ -140,7 +141,7 @@ func (c *Cursor) Seek(key []byte) bool {
 // Skip moves n records forward without reading the records in between; whole leaf
 // pages are stepped over. It returns false if fewer than n records follow.
 func (c *Cursor) Skip(n uint64) bool {
-	if !c.valid {
+	if !c.valid || !c.open() {
 		return false
 	}
 	for n > 0 {
@@ -172,10 +173,15 @@ func (c *Cursor) Skip(n uint64) bool {
 // start clears the position and checks that the database is open and not empty.
 func (c *Cursor) start() bool {
 	c.valid, c.key, c.value, c.err = false, nil, nil, nil
+	return c.open() && len(c.stack) > 0
+}
+
+// open fails the cursor if its database has been closed: its pages are unmapped.
+func (c *Cursor) open() bool {
 	if c.db.data == nil {
-		return c.fail(c.db.errorf(ErrUnsupported, "database is closed"))
+		return c.fail(errors.New("lmdb " + c.db.path + ": database is closed"))
 	}
-	return len(c.stack) > 0
+	return true
 }
 
 func (c *Cursor) fail(err error) bool {

@@ -364,9 +364,14 @@ func TestOpenPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := db.Cursor()
+	c2 := db.Cursor()
+	c2.First()
 	db.Close()
 	if c.First() || c.Err() == nil {
 		t.Errorf("cursor on a closed database: valid %v err %v", c.Valid(), c.Err())
+	}
+	if c2.Next() || c2.Err() == nil || c2.Skip(1) {
+		t.Errorf("cursor moving on after Close: valid %v err %v", c2.Valid(), c2.Err())
 	}
 	if err := db.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
