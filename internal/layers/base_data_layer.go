@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
@@ -138,13 +139,18 @@ func newPrefetcher(r batchReader, count int, shape []int, labels bool) *prefetch
 func (p *prefetcher) start() {
 	p.quit, p.done = make(chan struct{}), make(chan struct{})
 	p.running = true
+	prefetching.Add(1)
 	go p.run(p.quit, p.done)
 }
+
+// prefetching counts the prefetch goroutines running, for the tests.
+var prefetching atomic.Int64
 
 // run is the prefetch goroutine: it fills free batches and queues them until told to
 // quit or until a batch fails, which it queues and stops after.
 func (p *prefetcher) run(quit, done chan struct{}) {
 	defer close(done)
+	defer prefetching.Add(-1)
 	for {
 		var b *batch
 		select {

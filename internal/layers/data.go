@@ -6,6 +6,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/datum"
+	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -22,7 +23,6 @@ func init() { Register("Data", newData) }
 type dataLayer struct {
 	base
 	batchSize int
-	db        recordDB
 	cur       *dbReader
 	tr        *dataTransformer
 	labels    bool
@@ -42,11 +42,11 @@ func newData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	}
 	warnDeprecatedDataParams(p.GetName(), dp.Scale != nil, dp.MeanFile != nil, dp.CropSize != nil, dp.Mirror != nil, "data_param")
 	// Caffe opens the database when it constructs the layer.
-	db, err := openRecordDB(dp.GetBackend(), dp.GetSource())
+	cur, err := newDBReader(dp.GetBackend(), dp.GetSource())
 	if err != nil {
 		return nil, err
 	}
-	return &dataLayer{base: newBase(p, ctx), batchSize: int(dp.GetBatchSize()), db: db}, nil
+	return &dataLayer{base: newBase(p, ctx), batchSize: int(dp.GetBatchSize()), cur: cur}, nil
 }
 
 // warnDeprecatedDataParams warns about the transformation fields a layer's own
@@ -70,10 +70,6 @@ func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
 	l.labels = len(top) > 1
 	var err error
 	l.tr, err = newDataTransformer(l.param.GetTransformParam(), l.phase(), l.ctx.RNG)
-	if err != nil {
-		return err
-	}
-	l.cur, err = newDBReader(l.db, dp.GetSource())
 	if err != nil {
 		return err
 	}
@@ -132,11 +128,11 @@ func (l *dataLayer) Seek(consumed uint64, rngState []byte) error {
 // Close stops the prefetching goroutine and closes the database.
 func (l *dataLayer) Close() error {
 	l.pf.close()
-	if l.db == nil {
+	if l.cur == nil {
 		return nil
 	}
-	err := l.db.Close()
-	l.db = nil
+	err := l.cur.r.Close()
+	l.cur = nil
 	return err
 }
 
@@ -199,22 +195,25 @@ func (r *dataReader) seek(s *readerState) error {
 // dbReader walks a database's records as an endless stream: after the last record
 // it starts again from the first, as Caffe's Data layer does.
 type dbReader struct {
-	db     recordDB
+	r      *db.Reader
 	source string
-	cur    recordCursor
 	pos    uint64 // stream position of the current record
-	n      uint64 // number of records; 0 until counted
 }
 
-func newDBReader(db recordDB, source string) (*dbReader, error) {
-	r := &dbReader{db: db, source: source, cur: db.Cursor()}
-	if !r.cur.First() {
-		if err := r.cur.Err(); err != nil {
-			return nil, fmt.Errorf("database %s: %w", source, err)
-		}
+func newDBReader(backend caffepb.DataParameter_DB, source string) (*dbReader, error) {
+	b, err := db.FromProto(backend)
+	if err != nil {
+		return nil, fmt.Errorf("data_param.backend: %w", err)
+	}
+	r, err := db.OpenReader(source, b)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Valid() {
+		r.Close()
 		return nil, fmt.Errorf("database %s is empty", source)
 	}
-	return r, nil
+	return &dbReader{r: r, source: source}, nil
 }
 
 // recordError names the database and the key of a bad record.
@@ -222,47 +221,31 @@ func (r *dbReader) recordError(key []byte, err error) error {
 	return fmt.Errorf("database %s, key %q: %w", r.source, key, err)
 }
 
-// peek returns the current record. The key and value are valid until the cursor
+// peek returns the current record. The key and value are valid until the reader
 // moves.
-func (r *dbReader) peek() (key, value []byte) { return r.cur.Key(), r.cur.Value() }
+func (r *dbReader) peek() (key, value []byte) { return r.r.Key(), r.r.Value() }
 
 // advance moves to the next record, and from the last back to the first.
 func (r *dbReader) advance() error {
 	r.pos++
-	if r.cur.Next() {
-		return nil
+	wrapped, err := r.r.NextWrap()
+	if err != nil {
+		return err
 	}
-	if err := r.cur.Err(); err != nil {
-		return fmt.Errorf("database %s: moving to the next record: %w", r.source, err)
-	}
-	if r.n == 0 {
-		// Without a seek the stream started at the first record, so this is the count.
-		r.n = r.pos
-	}
-	glog.Infof("Restarting data prefetching from start.")
-	if !r.cur.First() {
-		return fmt.Errorf("database %s: cannot go back to the first record: %v", r.source, r.cur.Err())
+	if wrapped {
+		glog.Infof("Restarting data prefetching from start.")
 	}
 	return nil
 }
 
 // seekTo moves to stream position pos: record pos mod N.
 func (r *dbReader) seekTo(pos uint64) error {
-	if r.n == 0 {
-		n, err := r.db.Len()
-		if err != nil {
-			return fmt.Errorf("database %s: counting records: %w", r.source, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("database %s is empty", r.source)
-		}
-		r.n = n
+	n, err := r.r.Len()
+	if err != nil {
+		return err
 	}
-	if !r.cur.First() {
-		return fmt.Errorf("database %s: %v", r.source, r.cur.Err())
-	}
-	if err := r.cur.Skip(pos % r.n); err != nil {
-		return fmt.Errorf("database %s: skipping to record %d: %w", r.source, pos%r.n, err)
+	if err := r.r.SeekIndex(int(pos % uint64(n))); err != nil {
+		return err
 	}
 	r.pos = pos
 	return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -489,11 +488,12 @@ func TestDataSeekResumes(t *testing.T) {
 }
 
 // TestDataCloseStopsPrefetching: Close ends the prefetching goroutine, whether it is
-// waiting for a free batch or not.
+// waiting for a free batch or not, and Seek restarts exactly one.
 func TestDataCloseStopsPrefetching(t *testing.T) {
 	dir := t.TempDir()
 	src := writeLMDB(t, dir, "db", marshal(t, rawDatum(1, 2, 2, 0, 0), rawDatum(1, 2, 2, 1, 0))...)
-	before := runtime.NumGoroutine()
+	before := layers.Prefetching()
+	var open []*dataLayer
 	for i := 0; i < 20; i++ {
 		l, err := buildDataLayer(`type: "Data" data_param { source: "`+src+`" batch_size: 1 backend: LMDB prefetch: 3 }`, caffepb.Phase_TEST, 1, 1)
 		if err != nil {
@@ -502,23 +502,29 @@ func TestDataCloseStopsPrefetching(t *testing.T) {
 		for j := 0; j < i%4; j++ {
 			l.forward(t)
 		}
+		if i%3 == 0 {
+			if err := l.Layer.(layers.DataSource).Seek(uint64(i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		open = append(open, l)
+	}
+	// Close waits for each goroutine to end.
+	if n := layers.Prefetching() - before; n != 20 {
+		t.Errorf("%d prefetching goroutines for 20 data layers", n)
+	}
+	for _, l := range open {
 		if err := l.Layer.(layers.Closer).Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Close waits for the goroutine to return; give the runtime a moment to reap it.
-	after := runtime.NumGoroutine()
-	for i := 0; i < 100 && after > before; i++ {
-		runtime.Gosched()
-		after = runtime.NumGoroutine()
-	}
-	if after > before {
-		t.Errorf("%d goroutines before, %d after closing 20 data layers", before, after)
+	if n := layers.Prefetching() - before; n != 0 {
+		t.Errorf("%d prefetching goroutines left after closing every data layer", n)
 	}
 }
 
-// TestDataMNISTMean checks a mean file made by Caffe's compute_image_mean with
-// rounding as Caffe does it: (x − mean)·scale in float32.
+// TestDataCIFARMeanFile subtracts the mean file of Caffe's compute_image_mean as
+// Caffe does: (x − mean)·scale in float32.
 func TestDataCIFARMeanFile(t *testing.T) {
 	src := testutil.CopyDir(t, "fixtures/nets/cifar10_synth/cifar10_test_lmdb")
 	mean := testutil.Path("fixtures/nets/cifar10_synth/mean.binaryproto")
