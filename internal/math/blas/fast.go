@@ -14,29 +14,42 @@ import (
 // transpositions, so all four cases run the same kernel, and its zero padding turns
 // ragged edges into full tiles that are stored through a small buffer.
 //
-// Large products are cut into a grid of tiles of C, one per goroutine, each packing
-// its own blocks; small ones run on the caller alone.
+// Products that would be mostly padding take other paths: one row or column of C
+// (gemv.go) and k == 1 (a bias added to every row) run as vector operations, and
+// few rows of A times few rows of B over a long k as blocks of dot products (dot.go).
+//
+// Large products are cut into a grid of tiles of C handed out to the caller and
+// helper goroutines, each packing its own blocks; small ones run on the caller
+// alone. Buffers come from pools, so a warm call allocates nothing.
 type Fast struct{}
 
 // Block sizes. mr×nr is the micro-kernel's tile: 12 of the 16 YMM registers hold C,
 // with 6 broadcasts and 2 loads per 12 FMAs. A kc×nr sliver of B (16 KiB) stays in
 // the 32 KiB L1 while the kernel walks the A slivers of an mc×kc block (144 KiB),
-// which stays in the 1 MiB L2; the kc×nc block of B (4 MiB) lives in L3.
+// which stays in the 1 MiB L2. The kc×nc block of B (1 MiB) is smaller than L3
+// needs: with m small, as in convolutions, it keeps the m×nc block of C close
+// enough that the next k block finds it in cache (measured: 96×3025×363 gained 15%
+// over nc = 4096).
 const (
 	mr = 6
 	nr = 16
 	kc = 256
 	mc = 144
-	nc = 4096
+	nc = 1024
 )
 
-// Parallel thresholds in multiply-adds (m·n·k): below minParallel a product runs on
-// the caller, and each extra goroutine must have at least minPerWorker to do. Waking
-// a goroutine costs a few microseconds; the kernel does about 30 multiply-adds a
-// nanosecond.
+// Parallel thresholds in multiply-adds (m·n·k). Below minParallel a product runs on
+// the caller: waking a helper goroutine takes microseconds on an idle machine and
+// far longer on a busy one, while the kernel does about 25 multiply-adds a
+// nanosecond; the layers also call Gemm from their own parallel workers, so small
+// products gain little from more. Above it each goroutine must have at least
+// minPerWorker, and C is cut into up to tilesPerWorker tiles of at least minPerTile
+// per goroutine, so that a helper that starts late still finds work.
 const (
-	minParallel  = 1 << 18
-	minPerWorker = 1 << 17
+	minParallel    = 1 << 20
+	minPerWorker   = 1 << 19
+	minPerTile     = 1 << 18
+	tilesPerWorker = 4
 )
 
 // Sgemm implements Gemmer.
@@ -52,25 +65,25 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	if m == 1 || n == 1 {
+	if m == 1 || n == 1 || k == 1 {
 		ws := workspaces.Get().(*workspace)
-		g.gemv(ws)
+		if k == 1 {
+			g.rank1(ws)
+		} else {
+			g.gemv(ws)
+		}
 		workspaces.Put(ws)
 		return
 	}
-	w := runtime.GOMAXPROCS(0)
-	if work := m * n * k; work < minParallel {
-		w = 1
-	} else {
-		w = min(w, work/minPerWorker)
-	}
-	if w <= 1 {
+	w, work := runtime.GOMAXPROCS(0), m*n*k
+	if w == 1 || work < minParallel {
 		ws := workspaces.Get().(*workspace)
 		g.run(ws, 0, m, 0, n)
 		workspaces.Put(ws)
 		return
 	}
-	parallel(&g, w)
+	w = min(w, work/minPerWorker)
+	parallel(&g, w, min(w*tilesPerWorker, work/minPerTile))
 }
 
 // gemm holds the operands of one Sgemm call.
@@ -99,6 +112,10 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
 // run computes the tile C[i0:i1, j0:j1].
 func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
+	if g.useDot() {
+		g.dotNT(i0, i1, j0, j1)
+		return
+	}
 	// Blocks as even as possible: k = 300 is cut 150+150, not 256+44.
 	kb := evenBlock(g.k, kc, 1)
 	mb := evenBlock(i1-i0, mc, mr)
@@ -164,23 +181,24 @@ func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk i
 }
 
 // parallel computes C on up to w goroutines, the caller and w-1 helpers, over a grid
-// of tiles of C chosen so that each does about the same work with the least
-// duplicated packing.
-func parallel(g *gemm, w int) {
+// of at most tiles tiles of C chosen so that each does about the same work with the
+// least duplicated packing.
+func parallel(g *gemm, w, tiles int) {
 	t := tilings.Get().(*tiling)
 	t.g = *g
-	t.choose(w)
+	t.choose(tiles)
 	t.next.Store(0)
 	// Wake idle helpers only: a busy helper (serving another call) is not waited
 	// for, and the caller takes the tiles nobody else does.
+	w = min(w, t.count())
 	startHelpers(w - 1)
-	for i := 1; i < t.count(); i++ {
+	for i := 1; i < w; i++ {
 		t.wg.Add(1)
 		select {
 		case helperWork <- t:
 		default:
 			t.wg.Done()
-			i = t.count() // nobody idle
+			i = w // nobody idle
 		}
 	}
 	ws := workspaces.Get().(*workspace)
@@ -204,7 +222,7 @@ var tilings = sync.Pool{New: func() any { return new(tiling) }}
 
 func (t *tiling) count() int { return t.pm * t.pn }
 
-// choose picks the grid for w workers that minimises the cost of the largest tile:
+// choose picks the grid of at most w tiles that minimises the cost of the largest:
 // its multiply-adds, padded to whole slivers, plus its packing, which costs roughly
 // as much per element as packCost multiply-adds.
 func (t *tiling) choose(w int) {

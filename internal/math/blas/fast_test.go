@@ -119,7 +119,8 @@ func diffWithNaive(g Gemmer, tc gemmCase, r *rand.Rand) error {
 }
 
 // TestFastBlockEdges tries sizes one below, at and one above every block size, in
-// every transposition, with and without padded leading dimensions.
+// every transposition, with and without padded leading dimensions. The small and
+// thin shapes also take the matrix-vector, rank-1 and dot-product paths.
 func TestFastBlockEdges(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{
@@ -135,6 +136,7 @@ func TestFastBlockEdges(t *testing.T) {
 				for _, pad := range []int{0, 5} {
 					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
 					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
+					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
 				}
 			}
 		}
@@ -258,6 +260,8 @@ var benchShapes = []struct {
 	{"conv_dX", 363, 3025, 96, true, false},
 	{"ip_fwd", 64, 500, 800, false, true},
 	{"ip_fwd", 64, 10, 500, false, true},
+	{"conv_dW", 32, 800, 256, false, true},
+	{"conv_dW", 64, 27, 1024, false, true},
 	{"ip_dX", 64, 800, 500, false, false},
 	{"ip_dX", 64, 500, 10, false, false},
 	{"ip_dW", 500, 800, 64, true, false},
@@ -293,11 +297,15 @@ func BenchmarkSgemm(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.name, m, n, k, impl.name), func(b *testing.B) {
-				start := time.Now()
+				start, cpuStart := time.Now(), cpuTime()
 				for b.Loop() {
 					impl.g.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
 				}
-				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
+				gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
+				b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
+				if cpu := cpuTime() - cpuStart; cpu > 0 {
+					b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
+				}
 			})
 		}
 	}

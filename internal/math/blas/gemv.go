@@ -37,8 +37,33 @@ func (g *gemm) gemv(ws *workspace) {
 	}
 }
 
-// vector returns the k elements of a row (contiguous when !strided) or a column
-// (stride ld) of s, gathered into ws.x when they are not contiguous.
+// rank1 computes C when k == 1, as for a bias added to every row of C: row i
+// of C is beta·C[i, :] + alpha·op(A)[i, 0]·op(B)[0, :].
+func (g *gemm) rank1(ws *workspace) {
+	b := g.vector(ws, g.b, g.transB, g.ldb, g.n)
+	for i := 0; i < g.m; i++ {
+		var ai float32 // op(A)[i, 0]
+		if g.transA {
+			ai = g.a[i] // A is stored 1×m
+		} else {
+			ai = g.a[i*g.lda]
+		}
+		row := g.c[i*g.ldc:][:g.n]
+		switch g.beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= g.beta
+			}
+		}
+		axpy32(g.alpha*ai, b, row)
+	}
+}
+
+// vector returns k elements of s: a row (contiguous when !strided) or a column
+// (stride ld), gathered into ws.x when they are not contiguous.
 func (g *gemm) vector(ws *workspace, s []float32, strided bool, ld, k int) []float32 {
 	if !strided || ld == 1 {
 		return s[:k]

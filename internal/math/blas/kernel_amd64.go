@@ -125,3 +125,17 @@ func axpy32(alpha float32, x, y []float32) {
 	}
 	axpy32Go(alpha, x, y)
 }
+
+//go:noescape
+func dotBlockAVX2(k int, a0, a1, a2, a3, b0, b1, b2 *float32, out *[dotRows * dotCols]float32)
+
+// dotBlock is dotBlockGo in assembly.
+func dotBlock(a *[dotRows][]float32, b *[dotCols][]float32, out *[dotRows * dotCols]float32) {
+	if k := len(a[0]); useAsm && k > 0 {
+		a1, a2, a3 := a[1][:k], a[2][:k], a[3][:k]
+		b0, b1, b2 := b[0][:k], b[1][:k], b[2][:k]
+		dotBlockAVX2(k, &a[0][0], &a1[0], &a2[0], &a3[0], &b0[0], &b1[0], &b2[0], out)
+		return
+	}
+	dotBlockGo(a, b, out)
+}

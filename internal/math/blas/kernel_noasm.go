@@ -22,3 +22,7 @@ func packBT(d, b []float32, ldb, kk, cols int) { packBTGo(d, b, ldb, kk, cols) }
 
 func dot32(x, y []float32) float32         { return dot32Go(x, y) }
 func axpy32(alpha float32, x, y []float32) { axpy32Go(alpha, x, y) }
+
+func dotBlock(a *[dotRows][]float32, b *[dotCols][]float32, out *[dotRows * dotCols]float32) {
+	dotBlockGo(a, b, out)
+}

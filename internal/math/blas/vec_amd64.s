@@ -130,3 +130,134 @@ axpy1:
 axpyDone:
 	VZEROUPPER
 	RET
+
+// dotMask holds eight all-ones then eight zero words: the eight words at
+// dotMask+4·(8-t) select the first t floats of a vector.
+DATA dotMask<>+0(SB)/4, $0xffffffff
+DATA dotMask<>+4(SB)/4, $0xffffffff
+DATA dotMask<>+8(SB)/4, $0xffffffff
+DATA dotMask<>+12(SB)/4, $0xffffffff
+DATA dotMask<>+16(SB)/4, $0xffffffff
+DATA dotMask<>+20(SB)/4, $0xffffffff
+DATA dotMask<>+24(SB)/4, $0xffffffff
+DATA dotMask<>+28(SB)/4, $0xffffffff
+DATA dotMask<>+32(SB)/4, $0
+DATA dotMask<>+36(SB)/4, $0
+DATA dotMask<>+40(SB)/4, $0
+DATA dotMask<>+44(SB)/4, $0
+DATA dotMask<>+48(SB)/4, $0
+DATA dotMask<>+52(SB)/4, $0
+DATA dotMask<>+56(SB)/4, $0
+DATA dotMask<>+60(SB)/4, $0
+GLOBL dotMask<>(SB), RODATA|NOPTR, $64
+
+// DOT4x3 multiplies the four A vectors, loaded in turn into Y15, by the three B
+// vectors in Y12..Y14 into the accumulators Y0..Y11.
+#define DOT4x3 \
+	VMOVUPS     (R8)(AX*1), Y15 \
+	VFMADD231PS Y12, Y15, Y0 \
+	VFMADD231PS Y13, Y15, Y1 \
+	VFMADD231PS Y14, Y15, Y2 \
+	VMOVUPS     (R9)(AX*1), Y15 \
+	VFMADD231PS Y12, Y15, Y3 \
+	VFMADD231PS Y13, Y15, Y4 \
+	VFMADD231PS Y14, Y15, Y5 \
+	VMOVUPS     (R10)(AX*1), Y15 \
+	VFMADD231PS Y12, Y15, Y6 \
+	VFMADD231PS Y13, Y15, Y7 \
+	VFMADD231PS Y14, Y15, Y8 \
+	VMOVUPS     (R11)(AX*1), Y15 \
+	VFMADD231PS Y12, Y15, Y9 \
+	VFMADD231PS Y13, Y15, Y10 \
+	VFMADD231PS Y14, Y15, Y11
+
+// REDUCE4 writes the sums of the eight lanes of a, b, c, d to four floats at
+// off(DI).
+#define REDUCE4(a, b, c, d, off) \
+	VHADDPS      b, a, Y12 \
+	VHADDPS      d, c, Y13 \
+	VHADDPS      Y13, Y12, Y14 \
+	VEXTRACTF128 $1, Y14, X15 \
+	VADDPS       X15, X14, X14 \
+	VMOVUPS      X14, off(DI)
+
+// func dotBlockAVX2(k int, a0, a1, a2, a3, b0, b1, b2 *float32, out *[12]float32)
+//
+// out[3r+j] = Σ_p ar[p]·bj[p] over k ≥ 1 elements: twelve dot products sharing
+// their loads, for the product of a few rows of A by a few rows of B.
+TEXT ·dotBlockAVX2(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a0+8(FP), R8
+	MOVQ a1+16(FP), R9
+	MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11
+	MOVQ b0+40(FP), R12
+	MOVQ b1+48(FP), R13
+	MOVQ b2+56(FP), BX
+	MOVQ out+64(FP), DI
+	XORQ AX, AX // byte offset into every vector
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, DX
+	SHRQ $3, DX
+	JZ   dbTail
+
+dbLoop:
+	VMOVUPS (R12)(AX*1), Y12
+	VMOVUPS (R13)(AX*1), Y13
+	VMOVUPS (BX)(AX*1), Y14
+	DOT4x3
+	ADDQ    $32, AX
+	DECQ    DX
+	JNZ     dbLoop
+
+dbTail:
+	// The last k mod 8 floats, through masked loads that do not touch memory
+	// past the vectors' ends.
+	ANDQ       $7, CX
+	JZ         dbReduce
+	NEGQ       CX
+	LEAQ       dotMask<>+32(SB), DX
+	VMOVDQU    (DX)(CX*4), Y15
+	VMASKMOVPS (R12)(AX*1), Y15, Y12
+	VMASKMOVPS (R13)(AX*1), Y15, Y13
+	VMASKMOVPS (BX)(AX*1), Y15, Y14
+	VMOVDQU    (DX)(CX*4), Y15
+	VMASKMOVPS (R8)(AX*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVDQU    (DX)(CX*4), Y15
+	VMASKMOVPS (R9)(AX*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVDQU    (DX)(CX*4), Y15
+	VMASKMOVPS (R10)(AX*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVDQU    (DX)(CX*4), Y15
+	VMASKMOVPS (R11)(AX*1), Y15, Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+
+dbReduce:
+	REDUCE4(Y0, Y1, Y2, Y3, 0)
+	REDUCE4(Y4, Y5, Y6, Y7, 16)
+	REDUCE4(Y8, Y9, Y10, Y11, 32)
+	VZEROUPPER
+	RET
