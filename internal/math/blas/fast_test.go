@@ -363,7 +363,8 @@ func TestPackGenericMatchesAsm(t *testing.T) {
 	}
 }
 
-// TestVecGenericMatchesAsm compares the vector kernels of the matrix-vector path.
+// TestVecGenericMatchesAsm compares the vector kernels of the matrix-vector and
+// dot-product paths, for every length up to a few times their unrolling.
 func TestVecGenericMatchesAsm(t *testing.T) {
 	if !hasAVX2FMA {
 		t.Skip("this CPU has no AVX2/FMA: only the portable kernels run here")
@@ -386,6 +387,28 @@ func TestVecGenericMatchesAsm(t *testing.T) {
 		for i := range wantY {
 			if math.Abs(float64(wantY[i]-gotY[i])) > 1e-6*(1+math.Abs(float64(wantY[i]))) {
 				t.Fatalf("axpy n=%d: y[%d] = %g (assembly), %g (generic)", n, i, gotY[i], wantY[i])
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		// Seven separate vectors, as the assembly takes seven pointers.
+		var a [dotRows][]float32
+		var b [dotCols][]float32
+		for i := range a {
+			a[i] = randSlice(r, n)
+		}
+		for i := range b {
+			b[i] = randSlice(r, n)
+		}
+		var wantOut, gotOut [dotRows * dotCols]float32
+		useAsm = false
+		dotBlock(&a, &b, &wantOut)
+		useAsm = true
+		dotBlock(&a, &b, &gotOut)
+		for i := range wantOut {
+			if math.Abs(float64(wantOut[i]-gotOut[i])) > 1e-5*float64(n+1) {
+				t.Fatalf("dotBlock n=%d: out[%d] = %g (assembly), %g (generic)", n, i, gotOut[i], wantOut[i])
 			}
 		}
 	}
