@@ -19,6 +19,8 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/datum"
 	"github.com/gocaffe/gocaffe/internal/io/db"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -547,5 +549,68 @@ func TestConvertImagesetErrors(t *testing.T) {
 	}
 	if fmt.Sprint(keys) != "[00000000_im 0.png 00000003_im 1.png]" {
 		t.Errorf("--skip_bad kept %q", keys)
+	}
+}
+
+// TestCIFAR100Models converts a small generated CIFAR-100 set where
+// scripts/get_cifar.sh puts the real one, computes its mean, and builds and runs the
+// TRAIN and TEST nets of both models/cifar100 solvers on it: 100 outputs, a loss near
+// log(100) for the untrained nets.
+func TestCIFAR100Models(t *testing.T) {
+	captureLog(t)
+	root := t.TempDir()
+	in := t.TempDir()
+	for split, n := range map[string]int{"train": 200, "test": 100} {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = append(b, cifar100Record(i)...)
+		}
+		os.WriteFile(filepath.Join(in, split+".bin"), b, 0o644)
+	}
+	data := filepath.Join(root, "data", "cifar100")
+	if err := execute("convert", "cifar100", in, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := execute("mean", filepath.Join(data, "cifar100_train_lmdb"), filepath.Join(data, "mean.binaryproto")); err != nil {
+		t.Fatal(err)
+	}
+	models := filepath.Join(root, "models", "cifar100")
+	os.MkdirAll(models, 0o755)
+	files, _ := filepath.Glob(filepath.Join(testutil.Root(), "models", "cifar100", "*.prototxt"))
+	if len(files) != 4 {
+		t.Fatalf("models/cifar100 holds %d prototxt files, want 4", len(files))
+	}
+	for _, f := range files {
+		os.WriteFile(filepath.Join(models, filepath.Base(f)), readFile(t, f), 0o644)
+	}
+	t.Chdir(root)
+	for _, variant := range []string{"quick", "full"} {
+		solver, err := protofile.ReadSolverText("models/cifar100/cifar100_" + variant + "_solver.prototxt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, phase := range []caffepb.Phase{caffepb.Phase_TRAIN, caffepb.Phase_TEST} {
+			param, err := protofile.ReadNetText(solver.GetNet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			param.State = &caffepb.NetState{Phase: phase.Enum()}
+			n, err := net.New(param, net.Options{Quiet: true})
+			if err != nil {
+				t.Fatalf("%s %s: %v", variant, phase, err)
+			}
+			loss, err := n.Forward()
+			n.Close()
+			if err != nil {
+				t.Fatalf("%s %s: %v", variant, phase, err)
+			}
+			classifier := map[string]string{"quick": "ip2", "full": "ip1"}[variant]
+			if shape := n.Blob(classifier).Shape(); fmt.Sprint(shape) != "[100 100]" {
+				t.Errorf("%s %s: the classifier's output is %v, want [100 100]", variant, phase, shape)
+			}
+			if math.Abs(float64(loss)-math.Log(100)) > 0.5 {
+				t.Errorf("%s %s: initial loss %g, want about log(100) = 4.6", variant, phase, loss)
+			}
+		}
 	}
 }
