@@ -163,8 +163,10 @@ func ceilDiv(a, b int) int {
 	return (a + b - 1) / b
 }
 
-// im2col2D is the 2-D case, row by row: each output row of a column row is a strided
-// slice of one image row with zeros on either side where the window overhangs.
+// im2col2D is the 2-D case. For one column row (channel, kernel row, kernel column)
+// the output rows whose input row lies in the image are a contiguous range, and so
+// are the output columns whose input column does; the rest is padding. Rows that
+// are wholly inside the image with stride 1 are plain copies, the common case.
 func im2col2D(g *Geometry, im, col []float32) {
 	h, w := g.In[0], g.In[1]
 	kh, kw := g.Kernel[0], g.Kernel[1]
@@ -176,19 +178,23 @@ func im2col2D(g *Geometry, im, col []float32) {
 		img := im[c*plane : (c+1)*plane]
 		for ki := 0; ki < kh; ki++ {
 			y0 := ki*g.Dilation[0] - g.Pad[0] // input row of output row 0
+			ylo, yhi := validRange(y0, sh, h, oh)
 			for kj := 0; kj < kw; kj++ {
 				x0 := kj*g.Dilation[1] - g.Pad[1] // input column of output column 0
-				lo, hi := validRange(x0, sw, w, ow)
+				xlo, xhi := validRange(x0, sw, w, ow)
 				dst := col[r*rowLen : (r+1)*rowLen]
 				r++
-				for oy := 0; oy < oh; oy++ {
-					out := dst[oy*ow : (oy+1)*ow]
-					y := oy*sh + y0
-					if y < 0 || y >= h {
-						clear(out)
-						continue
+				clear(dst[:ylo*ow])
+				clear(dst[yhi*ow:])
+				if sw == 1 && xlo == 0 && xhi == ow {
+					for oy := ylo; oy < yhi; oy++ {
+						copy(dst[oy*ow:(oy+1)*ow], img[(oy*sh+y0)*w+x0:])
 					}
-					fillRow(out, img[y*w:(y+1)*w], lo, hi, sw, x0)
+					continue
+				}
+				for oy := ylo; oy < yhi; oy++ {
+					y := oy*sh + y0
+					fillRow(dst[oy*ow:(oy+1)*ow], img[y*w:(y+1)*w], xlo, xhi, sw, x0)
 				}
 			}
 		}
@@ -209,20 +215,15 @@ func col2im2D(g *Geometry, col, im []float32) {
 		img := im[c*plane : (c+1)*plane]
 		for ki := 0; ki < kh; ki++ {
 			y0 := ki*g.Dilation[0] - g.Pad[0]
+			ylo, yhi := validRange(y0, sh, h, oh)
 			for kj := 0; kj < kw; kj++ {
 				x0 := kj*g.Dilation[1] - g.Pad[1]
-				lo, hi := validRange(x0, sw, w, ow)
+				xlo, xhi := validRange(x0, sw, w, ow)
 				src := col[r*rowLen : (r+1)*rowLen]
 				r++
-				if lo == hi {
-					continue
-				}
-				for oy := 0; oy < oh; oy++ {
+				for oy := ylo; oy < yhi; oy++ {
 					y := oy*sh + y0
-					if y < 0 || y >= h {
-						continue
-					}
-					addRow(img[y*w:(y+1)*w], src[oy*ow:(oy+1)*ow], lo, hi, sw, x0)
+					addRow(img[y*w:(y+1)*w], src[oy*ow:(oy+1)*ow], xlo, xhi, sw, x0)
 				}
 			}
 		}
@@ -302,24 +303,21 @@ func ndCore(g *Geometry, im, col []float32, forward bool) {
 }
 
 // fillRow sets out[o] = src[o·stride + x0] for o in [lo, hi), and 0 elsewhere (the
-// padding). Rows are short (a few to a few dozen values), so plain loops beat calls
-// to copy and clear.
+// padding).
 func fillRow(out, src []float32, lo, hi, stride, x0 int) {
+	if stride == 1 {
+		clear(out[:lo])
+		copy(out[lo:hi], src[lo+x0:hi+x0])
+		clear(out[hi:])
+		return
+	}
+	// Strided rows are short: plain loops beat calls to clear.
 	head := out[:lo]
 	for i := range head {
 		head[i] = 0
 	}
-	if stride == 1 {
-		d := out[lo:hi]
-		s := src[lo+x0 : hi+x0]
-		s = s[:len(d)]
-		for i := range d {
-			d[i] = s[i]
-		}
-	} else {
-		for o := lo; o < hi; o++ {
-			out[o] = src[o*stride+x0]
-		}
+	for o := lo; o < hi; o++ {
+		out[o] = src[o*stride+x0]
 	}
 	tail := out[hi:]
 	for i := range tail {
