@@ -20,7 +20,8 @@ func init() { Register("Pooling", newPooling) }
 //	top[1] (N, C, H', W')   — MAX only, optional: the argmax of each window as a float
 //	                          index h·W + w into its channel
 //
-// The N·C channel planes are independent and are split over the workers.
+// MAX's backward pass routes through the argmax kept from forward; the mask top is an
+// output only. The N·C channel planes are independent and are split over the workers.
 type pooling struct {
 	base
 	method caffepb.PoolingParameter_PoolMethod
@@ -279,8 +280,10 @@ func (g *poolGeom) window(oy, ox int) (hs, he, ws, we, pool int) {
 	hs, ws = oy*g.strideH-g.padH, ox*g.strideW-g.padW
 	he, we = min(hs+g.kh, g.h+g.padH), min(ws+g.kw, g.w+g.padW)
 	pool = (he - hs) * (we - ws)
-	hs, ws = max(hs, 0), max(ws, 0)
-	he, we = min(he, g.h), min(we, g.w)
+	// A window past the edge (possible when the stride exceeds the kernel) comes out
+	// empty, hs = he.
+	hs, ws = min(max(hs, 0), g.h), min(max(ws, 0), g.w)
+	he, we = max(min(he, g.h), hs), max(min(we, g.w), ws)
 	return hs, he, ws, we, pool
 }
 
@@ -322,7 +325,9 @@ func scatter(dy []float32, idx []int32, dx []float32) {
 func scatterFloat(dy, idx, dx []float32) {
 	clear(dx)
 	for o, i := range idx {
-		dx[int(i)] += dy[o]
+		if i >= 0 {
+			dx[int(i)] += dy[o]
+		}
 	}
 }
 
@@ -368,7 +373,7 @@ func (g *poolGeom) aveBackward(dy, dx []float32) {
 // stochasticWindow is the window of STOCHASTIC pooling, which has no padding (Caffe's
 // CUDA kernels).
 func (g *poolGeom) stochasticWindow(oy, ox int) (hs, he, ws, we int) {
-	hs, ws = oy*g.strideH, ox*g.strideW
+	hs, ws = min(oy*g.strideH, g.h), min(ox*g.strideW, g.w)
 	return hs, min(hs+g.kh, g.h), ws, min(ws+g.kw, g.w)
 }
 
@@ -388,6 +393,12 @@ func (g *poolGeom) stochasticForwardTrain(x, y, r []float32) {
 				for _, v := range x[h*g.w+ws : h*g.w+we] {
 					total += v
 				}
+			}
+			if hs >= he || ws >= we {
+				// A window past the edge (stride > kernel): nothing to sample.
+				y[o], r[o] = 0, -1
+				o++
+				continue
 			}
 			thres := r[o] * total
 			var cum float32

@@ -463,3 +463,39 @@ func TestVisionReshapeNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolingEmptyWindows: with a stride larger than the kernel, rounding up can make
+// the last window start past the image. Caffe's MAX gives −FLT_MAX there and AVE 0;
+// no gradient flows from it.
+func TestPoolingEmptyWindows(t *testing.T) {
+	x := repeatPlanes(1, 1, 1, 5, []float32{1, 2, 3, 4, 5})
+	for _, tc := range []struct {
+		method string
+		want   []float32
+	}{
+		{"MAX", []float32{1, 4, -math.MaxFloat32}},
+		{"AVE", []float32{1, 4, 0}},
+		{"STOCHASTIC", []float32{1, 4, 0}},
+	} {
+		l := setUp(t, `type: "Pooling" pooling_param { pool: `+tc.method+` kernel_h: 1 kernel_w: 1 stride: 3 }`,
+			caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+		if err := l.Forward(l.Bottom, l.Top); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range l.Top[0].Data {
+			if v != tc.want[i] {
+				t.Fatalf("%s: top %v, want %v", tc.method, l.Top[0].Data, tc.want)
+			}
+		}
+		for i := range l.Top[0].Diff {
+			l.Top[0].Diff[i] = 1
+		}
+		l.Backward(l.Top, []bool{true}, l.Bottom)
+		want := []float32{1, 0, 0, 1, 0}
+		for i, v := range l.Bottom[0].Diff {
+			if v != want[i] {
+				t.Fatalf("%s: bottom diff %v, want %v", tc.method, l.Bottom[0].Diff, want)
+			}
+		}
+	}
+}
