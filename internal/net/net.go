@@ -525,6 +525,11 @@ func (n *Net) ForwardFromTo(start, end int) (float32, error) {
 	}
 	var loss float32
 	for i := start; i <= end; i++ {
+		// As Caffe's Layer::Forward, reshape first: a data layer may have produced a
+		// batch of another shape. Layers allocate nothing when shapes are unchanged.
+		if err := n.layers[i].Reshape(n.bottoms[i], n.tops[i]); err != nil {
+			return 0, fmt.Errorf("layer %q: %w", n.layerNames[i], err)
+		}
 		if err := n.layers[i].Forward(n.bottoms[i], n.tops[i]); err != nil {
 			return 0, fmt.Errorf("layer %q: %w", n.layerNames[i], err)
 		}
