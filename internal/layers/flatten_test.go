@@ -129,6 +129,7 @@ func viewNet(view, inPlace string, ipInPlace bool) string {
 	return fmt.Sprintf(`
 name: "views"
 force_backward: true
+state { phase: TRAIN }
 layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 dim: 2 dim: 2 } } }
 layer { name: "target" type: "Input" top: "target" input_param { shape { dim: 2 dim: 4 } } }
 layer { name: "view" bottom: "x" top: "v" %s }
