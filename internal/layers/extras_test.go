@@ -228,3 +228,26 @@ func TestBatchReindex(t *testing.T) {
 	}
 	wantError(t, setUpError(`type: "BatchReindex"`, caffepb.Phase_TRAIN, []*blob.Blob{blob.New(5, 2), blob.New(2, 1)}, 1), "1 axis")
 }
+
+// In a net, a silenced blob is no output.
+func TestSilenceInNet(t *testing.T) {
+	text := `name: "s"
+layer { name: "x" type: "Input" top: "x" top: "unused" input_param { shape { dim: 2 dim: 3 } shape { dim: 4 } } }
+layer { name: "silence" type: "Silence" bottom: "unused" }
+layer { name: "relu" type: "ReLU" bottom: "x" top: "y" }`
+	param, err := protofile.ParseNetText("s.prototxt", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := net.New(param, net.Options{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if out := n.Outputs(); len(out) != 1 || out[0] != "y" {
+		t.Fatalf("outputs %v, want [y]", out)
+	}
+	if _, err := n.ForwardBackward(); err != nil {
+		t.Fatal(err)
+	}
+}
