@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
-	"google.golang.org/protobuf/proto"
 )
 
 func init() { Register("BatchNorm", newBatchNorm) }

@@ -3,10 +3,11 @@ package layers
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
-	"google.golang.org/protobuf/proto"
 )
 
 func init() { Register("Scale", newScale) }

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
-	"google.golang.org/protobuf/proto"
 )
 
 func init() { Register("SPP", newSPP) }
