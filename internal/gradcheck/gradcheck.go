@@ -44,6 +44,9 @@ type Checker struct {
 	// MaxPerBlob, when positive, compares only that many elements of each blob, evenly
 	// spread, to keep checks of whole nets affordable.
 	MaxPerBlob int
+	// Frozen marks parameter blobs not to check (by index in Params): those whose
+	// gradient nobody computes or uses, such as BatchNorm's statistics.
+	Frozen []bool
 }
 
 // New returns a checker with Caffe's default seed and no kink.
@@ -174,6 +177,9 @@ func (c *Checker) single(r *Report, l layers.Layer, bottom, top []*blob.Blob, ch
 	var toCheck []checked
 	for i, p := range l.Params() {
 		clear(p.Diff)
+		if i < len(c.Frozen) && c.Frozen[i] {
+			continue
+		}
 		toCheck = append(toCheck, checked{fmt.Sprintf("param %d", i), p})
 	}
 	down := make([]bool, len(bottom))

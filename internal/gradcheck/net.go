@@ -37,12 +37,21 @@ type LayerResult struct {
 func (r LayerResult) Failed() bool { return r.Report != nil && r.Report.Err() != nil }
 
 // defaultChecker returns the step, threshold and kink Caffe's test of a layer type uses.
-func defaultChecker(typ string, l layers.Layer) *Checker {
-	switch typ {
-	case "Pooling":
+func defaultChecker(lp *caffepb.LayerParameter, l layers.Layer) *Checker {
+	switch lp.GetType() {
+	case "Pooling", "SPP":
 		return New(1e-4, 1e-2)
-	case "LRN", "Split", "Concat", "Slice", "Eltwise":
+	case "Eltwise":
+		if lp.GetEltwiseParam().GetOperation() == caffepb.EltwiseParameter_MAX {
+			return New(1e-4, 1e-2)
+		}
 		return New(1e-2, 1e-2)
+	case "LRN", "Split", "Concat", "Slice", "Tile", "Flatten", "Reshape":
+		return New(1e-2, 1e-2)
+	case "Reduction":
+		return New(1e-2, 2e-3)
+	case "BatchNorm":
+		return New(1e-2, 1e-4)
 	case "ReLU", "PReLU", "AbsVal":
 		c := New(1e-2, 1e-3)
 		c.Kink, c.KinkRange = 0, 0.01
@@ -177,7 +186,14 @@ func checkLayer(n *net.Net, i int, opts NetOptions) (LayerResult, error) {
 		copy(l.Params()[j].Data, p.Data)
 	}
 
-	c := defaultChecker(lp.GetType(), l)
+	c := defaultChecker(lp, l)
+	// Parameters with lr_mult 0 (as Setup may have set them: BatchNorm's statistics)
+	// get no gradient anyone uses.
+	params := l.Params()
+	c.Frozen = make([]bool, len(params))
+	for j := range params {
+		c.Frozen[j] = j < len(lp.Param) && lp.Param[j].LrMult != nil && lp.Param[j].GetLrMult() == 0
+	}
 	if opts.Step > 0 {
 		c.Step = opts.Step
 	}

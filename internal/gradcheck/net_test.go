@@ -112,3 +112,42 @@ func TestCheckNetFindsAWrongLayer(t *testing.T) {
 		t.Fatal("an unknown layer name was accepted")
 	}
 }
+
+// BatchNorm's statistics get no gradient (lr_mult 0): the check leaves them out, in
+// both phases, and passes.
+func TestCheckNetSkipsFrozenParams(t *testing.T) {
+	for _, phase := range []caffepb.Phase{caffepb.Phase_TRAIN, caffepb.Phase_TEST} {
+		p := &caffepb.NetParameter{}
+		if err := prototext.Unmarshal([]byte(`
+layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 4 dim: 3 dim: 2 dim: 2 } } }
+layer { name: "bn" type: "BatchNorm" bottom: "x" top: "y" }
+layer { name: "scale" type: "Scale" bottom: "y" top: "z" scale_param { bias_term: true } }`), p); err != nil {
+			t.Fatal(err)
+		}
+		p.State = &caffepb.NetState{Phase: phase.Enum()}
+		r := rng.New(2)
+		n, err := net.New(p, net.Options{Quiet: true, RNG: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gradcheck.FillInputs(n, r)
+		bn := n.Layer(n.LayerIndex("bn")).Params()
+		bn[1].Data[0], bn[1].Data[1], bn[1].Data[2], bn[2].Data[0] = 1, 2, 3, 1 // statistics for TEST
+		results, err := gradcheck.CheckNet(n, gradcheck.NetOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Failed() {
+				t.Errorf("%v: layer %s: %v", phase, r.Layer, r.Report.Err())
+			}
+			if r.Layer == "bn" {
+				for _, b := range r.Report.Blobs {
+					if strings.HasPrefix(b.Blob, "param") {
+						t.Errorf("%v: BatchNorm's %s was checked", phase, b.Blob)
+					}
+				}
+			}
+		}
+	}
+}
