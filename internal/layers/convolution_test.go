@@ -12,6 +12,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -483,8 +484,8 @@ func visionSetUpErr(text string, bottom ...*blob.Blob) error {
 }
 
 // BenchmarkConvolution times forward and backward on the shapes of LeNet's conv2 and
-// cifar10_quick's conv1, with every worker and with one (the serial baseline: no
-// batch split and a single-threaded GEMM).
+// cifar10_quick's conv1, with each GEMM kernel, with every worker and with one (the
+// serial baseline: no batch split and a single-threaded GEMM).
 func BenchmarkConvolution(b *testing.B) {
 	shapes := []struct {
 		name   string
@@ -494,25 +495,33 @@ func BenchmarkConvolution(b *testing.B) {
 		{"lenet_conv2_b64", []int{64, 20, 12, 12}, `type: "Convolution" convolution_param { num_output: 50 kernel_size: 5 stride: 1 weight_filler { type: "xavier" } bias_filler { type: "constant" } }`},
 		{"cifar_conv1_b100", []int{100, 3, 32, 32}, `type: "Convolution" convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1 weight_filler { type: "gaussian" std: 0.0001 } bias_filler { type: "constant" } }`},
 	}
+	gemms := []struct {
+		name string
+		g    blas.Gemmer
+	}{{"gonum", blas.Gonum{}}, {"fast", blas.Fast{}}}
 	for _, s := range shapes {
-		for _, procs := range benchProcs() {
-			name := fmt.Sprintf("%s/workers=%d", s.name, procs)
-			b.Run(name+"/forward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				for b.Loop() {
+		for _, gm := range gemms {
+			for _, procs := range benchProcs() {
+				name := fmt.Sprintf("%s/gemm=%s/workers=%d", s.name, gm.name, procs)
+				b.Run(name+"/forward", func(b *testing.B) {
+					defer setProcs(procs)()
+					defer useGemm(gm.name, gm.g)()
+					l := visionBenchLayer(b, s.text, s.bottom)
+					for b.Loop() {
+						l.Forward(l.Bottom, l.Top)
+					}
+				})
+				b.Run(name+"/backward", func(b *testing.B) {
+					defer setProcs(procs)()
+					defer useGemm(gm.name, gm.g)()
+					l := visionBenchLayer(b, s.text, s.bottom)
 					l.Forward(l.Bottom, l.Top)
-				}
-			})
-			b.Run(name+"/backward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				l.Forward(l.Bottom, l.Top)
-				down := []bool{true}
-				for b.Loop() {
-					l.Backward(l.Top, down, l.Bottom)
-				}
-			})
+					down := []bool{true}
+					for b.Loop() {
+						l.Backward(l.Top, down, l.Bottom)
+					}
+				})
+			}
 		}
 	}
 }
@@ -526,6 +535,14 @@ func benchProcs() []int { return []int{1, runtime.GOMAXPROCS(0)} }
 func setProcs(n int) func() {
 	old := runtime.GOMAXPROCS(n)
 	return func() { runtime.GOMAXPROCS(old) }
+}
+
+// useGemm puts g behind blas.Gemm and returns the function that restores the
+// previous kernel.
+func useGemm(name string, g blas.Gemmer) func() {
+	prevName, prev := blas.Current()
+	blas.Use(name, g)
+	return func() { blas.Use(prevName, prev) }
 }
 
 func visionBenchLayer(b *testing.B, text string, shape []int) *testLayer {
