@@ -5,7 +5,8 @@ package blas
 // hasAVX2FMA is false where there is no assembly micro-kernel.
 const hasAVX2FMA = false
 
-// useAsm exists so that tests build everywhere; it has no effect here.
+// useAsm is always false here; the portable code checks it too, where it would
+// prepare data for the assembly.
 var useAsm = false
 
 // kernel computes the mr×nr block C = alpha·Ã·B̃ + beta·C from a packed A sliver
@@ -14,6 +15,8 @@ var useAsm = false
 func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	kernelGeneric(k, a, b, c, ldc, alpha, beta)
 }
+
+// Without assembly, every routine is its portable version.
 
 func packAN(d, a []float32, lda, kk, rows int) { packANGo(d, a, lda, kk, rows) }
 func packAT(d, a []float32, lda, kk, rows int) { packATGo(d, a, lda, kk, rows) }
