@@ -1,0 +1,47 @@
+package main
+
+import (
+	"runtime"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/cpu"
+
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
+)
+
+var deviceQueryGPU string
+
+var deviceQueryCmd = &cobra.Command{
+	Use:   "device_query",
+	Short: "show the device gocaffe computes on",
+	Long: `device_query describes the device gocaffe computes on — always the CPU: its
+architecture, the cores Go may use, the matrix-product kernel and the vector
+instructions it can use. Caffe's device_query lists GPUs; scripts that pass --gpu
+are accepted and told there are none.`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		defer func() { deviceQueryGPU = "" }()
+		if deviceQueryGPU != "" {
+			glog.Warningf("gocaffe computes on the CPU only: there is no GPU %s to query", deviceQueryGPU)
+		}
+		name, _ := blas.Current()
+		glog.Infof("Device: CPU")
+		glog.Infof("Architecture:         %s/%s", runtime.GOOS, runtime.GOARCH)
+		glog.Infof("Logical cores:        %d", runtime.NumCPU())
+		glog.Infof("Cores used (GOMAXPROCS): %d", runtime.GOMAXPROCS(0))
+		glog.Infof("Matrix product (GEMM): %s", name)
+		if runtime.GOARCH == "amd64" {
+			glog.Infof("AVX2: %v, FMA: %v, AVX-512F: %v", cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F)
+		}
+		if runtime.GOARCH == "arm64" {
+			glog.Infof("ASIMD: %v", cpu.ARM64.HasASIMD)
+		}
+		return nil
+	},
+}
+
+func init() {
+	deviceQueryCmd.Flags().StringVar(&deviceQueryGPU, "gpu", "", "accepted for Caffe's scripts; there are no GPUs to query")
+	addCommand(deviceQueryCmd)
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/solver"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// testFlags are the flags of gocaffe test, Caffe's names and defaults.
+type testFlags struct {
+	model, weights, gpu, stage string
+	iterations, level          int
+}
+
+var testOpts = testFlags{iterations: 50}
+
+var testCmd = &cobra.Command{
+	Use:   "test --model=NET.prototxt --weights=W.caffemodel [--iterations=50]",
+	Short: "score a trained net on its TEST phase data",
+	Long: `test builds the net in the TEST phase, copies in the weights, runs --iterations
+forward passes and logs each output of each batch, then the mean loss and the mean
+of each output, as "caffe test" does.`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		f := testOpts
+		defer func() { testOpts = testFlags{iterations: 50} }()
+		return score(f)
+	},
+}
+
+func init() {
+	fl := testCmd.Flags()
+	fl.StringVar(&testOpts.model, "model", "", "the net prototxt")
+	fl.StringVar(&testOpts.weights, "weights", "", "the trained weights: .caffemodel files, comma-separated")
+	fl.IntVar(&testOpts.iterations, "iterations", 50, "the number of batches to score")
+	fl.StringVar(&testOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
+	fl.StringVar(&testOpts.stage, "stage", "", "NetState stages, comma-separated")
+	addCommand(testCmd)
+}
+
+// loadNet reads a net prototxt and builds it in the given phase, level and stages,
+// as Caffe's Net(file, phase, level, stages) constructor does.
+func loadNet(model string, phase caffepb.Phase, level int, stageFlag string) (*net.Net, error) {
+	param, err := protofile.ReadNetText(model)
+	if err != nil {
+		return nil, err
+	}
+	if param.State == nil {
+		param.State = &caffepb.NetState{}
+	}
+	param.State.Phase = phase.Enum()
+	param.State.Stage = append(param.State.Stage, stages(stageFlag)...)
+	param.State.Level = proto.Int32(int32(level))
+	n, err := net.New(param, net.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", model, err)
+	}
+	return n, nil
+}
+
+func score(f testFlags) error {
+	if f.model == "" {
+		return errors.New("test: need a model definition to score (--model)")
+	}
+	if f.weights == "" {
+		return errors.New("test: need model weights to score (--weights)")
+	}
+	if f.iterations < 1 {
+		return fmt.Errorf("test: --iterations must be at least 1, got %d", f.iterations)
+	}
+	useCPU(f.gpu, nil)
+	n, err := loadNet(f.model, caffepb.Phase_TEST, f.level, f.stage)
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer n.Close()
+	for _, path := range strings.Split(f.weights, ",") {
+		w, err := protofile.ReadNetBinary(path)
+		if err != nil {
+			return fmt.Errorf("test: %w", err)
+		}
+		if err := n.CopyTrainedLayersFrom(w); err != nil {
+			return fmt.Errorf("test: %s: %w", path, err)
+		}
+	}
+	glog.Infof("Running for %d iterations.", f.iterations)
+
+	outputs := n.Outputs()
+	var scores []float32
+	var scoreName []string
+	var loss float32
+	for i := 0; i < f.iterations; i++ {
+		l, err := n.Forward()
+		if err != nil {
+			return fmt.Errorf("test: batch %d: %w", i, err)
+		}
+		loss += l
+		idx := 0
+		for _, name := range outputs {
+			for _, v := range n.Blob(name).Data {
+				if i == 0 {
+					scores = append(scores, v)
+					scoreName = append(scoreName, name)
+				} else if idx < len(scores) {
+					scores[idx] += v
+				}
+				idx++
+				glog.Infof("Batch %d, %s = %v", i, name, solver.G(v))
+			}
+		}
+		if idx != len(scores) {
+			return fmt.Errorf("test: the outputs had %d values in the first batch and %d in batch %d", len(scores), idx, i)
+		}
+	}
+	loss /= float32(f.iterations)
+	glog.Infof("Loss: %v", solver.G(loss))
+	for i, total := range scores {
+		name := scoreName[i]
+		mean := total / float32(f.iterations)
+		if w := n.OutputLossWeight(name); w != 0 {
+			glog.Infof("%s = %v (* %v = %v loss)", name, solver.G(mean), solver.G(w), solver.G(w*mean))
+		} else {
+			glog.Infof("%s = %v", name, solver.G(mean))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/solver"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// trainFlags are the flags of gocaffe train, Caffe's names and defaults.
+type trainFlags struct {
+	solver, weights, snapshot  string
+	gpu, stage                 string
+	level                      int
+	sigintEffect, sighupEffect string
+}
+
+var trainOpts trainFlags
+
+var trainCmd = &cobra.Command{
+	Use:   "train --solver=SOLVER.prototxt [--weights=A.caffemodel[,B.caffemodel] | --snapshot=S.solverstate]",
+	Short: "train a net from a solver prototxt",
+	Long: `train runs the solver a solver prototxt describes, as "caffe train" does: the same
+updates, test passes, snapshots and log lines (on stderr), so that Caffe's
+parse_log.py and plot_training_log.py read the log.
+
+--weights fine-tunes from one or more .caffemodel files (comma-separated, copied by
+layer name in order); --snapshot resumes from a .solverstate. A .solverstate written
+by gocaffe also holds where the data layers stood and the state of the random
+sources, so the resumed run continues exactly as the uninterrupted run would have;
+one written by Caffe resumes as Caffe resumes it (data from the first record).
+
+SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
+--sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
+relative to the working directory, as in Caffe.`,
+	Args: cobra.NoArgs,
+	RunE: func(cmd *cobra.Command, args []string) error {
+		f := trainOpts
+		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot"} }()
+		return train(f, cmd.Flags().Changed("level"))
+	},
+}
+
+func init() {
+	fl := trainCmd.Flags()
+	fl.StringVar(&trainOpts.solver, "solver", "", "the solver prototxt")
+	fl.StringVar(&trainOpts.weights, "weights", "", "pretrained weights to fine-tune from: .caffemodel files, comma-separated (not with --snapshot)")
+	fl.StringVar(&trainOpts.snapshot, "snapshot", "", "a .solverstate to resume training from (not with --weights)")
+	fl.StringVar(&trainOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	fl.IntVar(&trainOpts.level, "level", 0, "the train net's NetState level (overrides the solver's train_state level)")
+	fl.StringVar(&trainOpts.stage, "stage", "", "NetState stages of the train net, comma-separated")
+	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
+	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
+	addCommand(trainCmd)
+}
+
+// stages splits Caffe's -stage flag.
+func stages(flag string) []string {
+	var out []string
+	for _, s := range strings.Split(flag, ",") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// useCPU logs Caffe's "Use CPU." after a warning when a GPU was asked for.
+func useCPU(gpu string, solverMode *caffepb.SolverParameter) {
+	switch {
+	case gpu != "":
+		glog.Warningf("gocaffe computes on the CPU only: ignoring --gpu=%s", gpu)
+	case solverMode != nil && solverMode.SolverMode != nil && solverMode.GetSolverMode() == caffepb.SolverParameter_GPU:
+		glog.Warningf("gocaffe computes on the CPU only: ignoring solver_mode: GPU")
+	}
+	glog.Infof("Use CPU.")
+}
+
+func train(f trainFlags, levelSet bool) error {
+	if f.solver == "" {
+		return errors.New("train: need a solver definition to train (--solver)")
+	}
+	if f.snapshot != "" && f.weights != "" {
+		return errors.New("train: give a snapshot to resume training or weights to finetune but not both")
+	}
+	sigint, err := solver.ParseAction(f.sigintEffect)
+	if err != nil {
+		return fmt.Errorf("train: --sigint_effect: %w", err)
+	}
+	sighup, err := solver.ParseAction(f.sighupEffect)
+	if err != nil {
+		return fmt.Errorf("train: --sighup_effect: %w", err)
+	}
+	param, err := protofile.ReadSolverText(f.solver)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if param.TrainState == nil {
+		param.TrainState = &caffepb.NetState{}
+	}
+	if levelSet {
+		param.TrainState.Level = proto.Int32(int32(f.level))
+	}
+	param.TrainState.Stage = append(param.TrainState.Stage, stages(f.stage)...)
+	useCPU(f.gpu, param)
+	switch {
+	case f.snapshot != "":
+		param.Weights = nil
+	case f.weights != "":
+		param.Weights = []string{f.weights}
+	}
+
+	var gotInt, gotHup atomic.Bool
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-signals:
+				if s == syscall.SIGINT {
+					gotInt.Store(true)
+				} else {
+					gotHup.Store(true)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	action := func() solver.Action {
+		if gotInt.Swap(false) {
+			return sigint
+		}
+		if gotHup.Swap(false) {
+			return sighup
+		}
+		return solver.None
+	}
+
+	s, err := solver.New(param, solver.Options{Action: action})
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", f.solver, err)
+	}
+	defer s.Close()
+	if f.snapshot != "" {
+		glog.Infof("Resuming from %s", f.snapshot)
+		if err := s.Restore(f.snapshot); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
+	glog.Infof("Starting Optimization")
+	if err := s.Solve(); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	glog.Infof("Optimization Done.")
+	return nil
+}
