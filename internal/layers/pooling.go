@@ -273,40 +273,43 @@ func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	}
 }
 
-// window returns the rows [hs, he) and columns [ws, we) of output (oy, ox), clipped
-// to the image, and pool, the size of the window clipped to the padded image only
-// (Caffe's AVE divisor: padding counts, the overhang past it does not).
-func (g *poolGeom) window(oy, ox int) (hs, he, ws, we, pool int) {
-	hs, ws = oy*g.strideH-g.padH, ox*g.strideW-g.padW
-	he, we = min(hs+g.kh, g.h+g.padH), min(ws+g.kw, g.w+g.padW)
-	pool = (he - hs) * (we - ws)
-	// A window past the edge (possible when the stride exceeds the kernel) comes out
-	// empty, hs = he.
-	hs, ws = min(max(hs, 0), g.h), min(max(ws, 0), g.w)
-	he, we = max(min(he, g.h), hs), max(min(we, g.w), ws)
-	return hs, he, ws, we, pool
+// span is the input positions [start, end) of window o along one axis (of input
+// size n, kernel k, stride s, padding p), clipped to the image, and its length
+// clipped to the padded image only, Caffe's AVE divisor along that axis: padding
+// counts, the overhang past it does not. A window past the edge (possible when the
+// stride exceeds the kernel) comes out empty, start = end.
+func span(o, n, k, s, p int) (start, end, size int) {
+	start = o*s - p
+	end = min(start+k, n+p)
+	size = end - start
+	start = min(max(start, 0), n)
+	end = max(min(end, n), start)
+	return start, end, size
 }
+
+func (g *poolGeom) rows(oy int) (hs, he, size int) { return span(oy, g.h, g.kh, g.strideH, g.padH) }
+func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, g.strideW, g.padW) }
 
 // maxForward: y[o] = the largest x in window o, idx[o] its index. Ties go to the first
 // in scan order (strict >); an empty window gives −FLT_MAX and index −1, as in Caffe.
 //
 //	x (H, W), y and idx (H', W')
 func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
-	o := 0
 	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we, _ := g.window(oy, ox)
+		hs, he, _ := g.rows(oy)
+		yr, ir := y[oy*g.outW:(oy+1)*g.outW], idx[oy*g.outW:(oy+1)*g.outW]
+		for ox := range yr {
+			ws, we, _ := g.cols(ox)
 			best, arg := float32(-math.MaxFloat32), -1
 			for h := hs; h < he; h++ {
-				row := x[h*g.w : (h+1)*g.w]
-				for w := ws; w < we; w++ {
-					if row[w] > best {
-						best, arg = row[w], h*g.w+w
+				base := h*g.w + ws
+				for i, v := range x[base : h*g.w+we] {
+					if v > best {
+						best, arg = v, base+i
 					}
 				}
 			}
-			y[o], idx[o] = best, int32(arg)
-			o++
+			yr[ox], ir[ox] = best, int32(arg)
 		}
 	}
 }
@@ -335,18 +338,18 @@ func scatterFloat(dy, idx, dx []float32) {
 //
 //	x (H, W), y (H', W')
 func (g *poolGeom) aveForward(x, y []float32) {
-	o := 0
 	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we, pool := g.window(oy, ox)
+		hs, he, ph := g.rows(oy)
+		yr := y[oy*g.outW : (oy+1)*g.outW]
+		for ox := range yr {
+			ws, we, pw := g.cols(ox)
 			var sum float32
 			for h := hs; h < he; h++ {
 				for _, v := range x[h*g.w+ws : h*g.w+we] {
 					sum += v
 				}
 			}
-			y[o] = sum / float32(pool)
-			o++
+			yr[ox] = sum / float32(ph*pw)
 		}
 	}
 }
@@ -354,18 +357,18 @@ func (g *poolGeom) aveForward(x, y []float32) {
 // aveBackward: dx = 0, then every x of window o gets dy[o] / pool size.
 func (g *poolGeom) aveBackward(dy, dx []float32) {
 	clear(dx)
-	o := 0
 	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we, pool := g.window(oy, ox)
-			d := dy[o] / float32(pool)
+		hs, he, ph := g.rows(oy)
+		dyr := dy[oy*g.outW : (oy+1)*g.outW]
+		for ox, d := range dyr {
+			ws, we, pw := g.cols(ox)
+			d /= float32(ph * pw)
 			for h := hs; h < he; h++ {
 				row := dx[h*g.w+ws : h*g.w+we]
 				for i := range row {
 					row[i] += d
 				}
 			}
-			o++
 		}
 	}
 }
