@@ -73,6 +73,16 @@ func TestModels(t *testing.T) {
 			p.SolverMode = caffepb.SolverParameter_CPU.Enum()
 			p.RandomSeed = proto.Int64(1701)
 		}},
+		// The short run of `make demo`.
+		{"models/lenet/lenet_demo_solver.prototxt", "mnist/lenet_solver.prototxt", func(p *caffepb.SolverParameter) {
+			p.SolverMode = caffepb.SolverParameter_CPU.Enum()
+			p.RandomSeed = proto.Int64(1701)
+			p.TestInterval = proto.Int32(250)
+			p.Display = proto.Int32(50)
+			p.MaxIter = proto.Int32(500)
+			p.Snapshot = nil
+			p.SnapshotPrefix = proto.String("examples/mnist/lenet_demo")
+		}},
 		// Caffe's two cifar10_quick stages as one multistep run, snapshots every 1,000.
 		{"models/cifar10_quick/cifar10_quick_solver.prototxt", "cifar10/cifar10_quick_solver.prototxt", func(p *caffepb.SolverParameter) {
 			p.SolverMode = caffepb.SolverParameter_CPU.Enum()

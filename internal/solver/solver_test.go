@@ -335,3 +335,96 @@ func TestActions(t *testing.T) {
 		t.Errorf("stopped at %d", s.Iter())
 	}
 }
+
+// TestStepAllocs wants the solver to add no allocation to a training iteration
+// (display, tests and the clipping message off: logging allocates) beyond what the
+// net's own forward and backward passes do.
+func TestStepAllocs(t *testing.T) {
+	quiet(t)
+	for _, kind := range Types {
+		settings := toyNet + `type: "` + kind + `" max_iter: 1000 clip_gradients: 1e6 iter_size: 2 average_loss: 5`
+		s := newSolver(t, settings, Options{})
+		if err := s.Step(6); err != nil {
+			t.Fatal(err)
+		}
+		step := testing.AllocsPerRun(20, func() {
+			if err := s.Step(1); err != nil {
+				t.Fatal(err)
+			}
+		})
+		passes := testing.AllocsPerRun(20, func() {
+			s.net.ClearParamDiffs()
+			for range 2 {
+				if _, err := s.net.ForwardBackward(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if step != passes {
+			t.Errorf("%s: %v allocations per iteration, %v of them in the net's passes", kind, step, passes)
+		}
+	}
+}
+
+// TestDebugInfo logs the per-layer debug lines on display iterations only.
+func TestDebugInfo(t *testing.T) {
+	buf := quiet(t)
+	s := newSolver(t, toyNet+`debug_info: true display: 2 max_iter: 3`, Options{})
+	if err := s.Solve(); err != nil {
+		t.Fatal(err)
+	}
+	log := buf.String()
+	// Iterations 0 and 2 display; the final forward pass at 3 does not (3 % 2 ≠ 0).
+	if n := strings.Count(log, "[Backward] Layer ip1, param blob 0 diff"); n != 2 {
+		t.Errorf("%d backward debug lines for ip1, want 2", n)
+	}
+}
+
+// TestWeights copies weights from a list of files: later files override earlier
+// ones layer by layer, and layers no file has keep their fillers' values.
+func TestWeights(t *testing.T) {
+	quiet(t)
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "a")
+	a := newSolver(t, toyNet+`max_iter: 2 snapshot_prefix: "`+prefix+`"`, Options{})
+	if err := a.Solve(); err != nil {
+		t.Fatal(err)
+	}
+	full, err := protofile.ReadNetBinary(prefix + "_iter_2.caffemodel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b.caffemodel: only ip2, with its weights doubled.
+	only := &caffepb.NetParameter{}
+	for _, l := range full.Layer {
+		if l.GetName() == "ip2" {
+			l = proto.Clone(l).(*caffepb.LayerParameter)
+			for i := range l.Blobs[0].Data {
+				l.Blobs[0].Data[i] *= 2
+			}
+			only.Layer = append(only.Layer, l)
+		}
+	}
+	if err := protofile.WriteBinary(filepath.Join(dir, "b.caffemodel"), only); err != nil {
+		t.Fatal(err)
+	}
+	b := newSolver(t, toyNet+`weights: "`+prefix+`_iter_2.caffemodel,`+filepath.Join(dir, "b.caffemodel")+`"`, Options{})
+	for i, n := range []string{"ip1", "ip2"} {
+		got := b.Net().Layer(b.Net().LayerIndex(n)).Params()[0].Data
+		want := a.Net().Layer(a.Net().LayerIndex(n)).Params()[0].Data
+		for j := range want {
+			w := want[j] * float32(i+1)
+			if got[j] != w {
+				t.Fatalf("%s[%d] = %v, want %v", n, j, got[j], w)
+			}
+		}
+	}
+	// The test nets get the weights too (Caffe copies them into every net).
+	c := newSolver(t, toyNet+`test_iter: 1 test_interval: 10 weights: "`+prefix+`_iter_2.caffemodel"`, Options{})
+	tn := c.TestNets()[0]
+	got := tn.Layer(tn.LayerIndex("ip1")).Params()[0].Data
+	want := a.Net().Layer(a.Net().LayerIndex("ip1")).Params()[0].Data
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Error("the test net did not get the weights")
+	}
+}
