@@ -499,3 +499,98 @@ func TestPoolingEmptyWindows(t *testing.T) {
 		}
 	}
 }
+
+// caffePool is Caffe's Forward_cpu and Backward_cpu of MAX and AVE pooling, loop for
+// loop, on one plane: the reference our row-at-a-time passes must match bit for bit.
+func caffePool(max bool, x, dy []float32, h, w, kh, kw, sh, sw, ph, pw, outH, outW int) (y, mask, dx []float32) {
+	y, mask, dx = make([]float32, outH*outW), make([]float32, outH*outW), make([]float32, h*w)
+	for oy := 0; oy < outH; oy++ {
+		for ox := 0; ox < outW; ox++ {
+			hs, ws := oy*sh-ph, ox*sw-pw
+			o := oy*outW + ox
+			if max {
+				he, we := min(hs+kh, h), min(ws+kw, w)
+				hs, ws = max2(hs, 0), max2(ws, 0)
+				y[o], mask[o] = -math.MaxFloat32, -1
+				for i := hs; i < he; i++ {
+					for j := ws; j < we; j++ {
+						if x[i*w+j] > y[o] {
+							y[o], mask[o] = x[i*w+j], float32(i*w+j)
+						}
+					}
+				}
+				if mask[o] >= 0 {
+					dx[int(mask[o])] += dy[o]
+				}
+				continue
+			}
+			he, we := min(hs+kh, h+ph), min(ws+kw, w+pw)
+			size := (he - hs) * (we - ws)
+			hs, ws, he, we = max2(hs, 0), max2(ws, 0), min(he, h), min(we, w)
+			for i := hs; i < he; i++ {
+				for j := ws; j < we; j++ {
+					y[o] += x[i*w+j]
+				}
+			}
+			y[o] /= float32(size)
+			for i := hs; i < he; i++ {
+				for j := ws; j < we; j++ {
+					dx[i*w+j] += dy[o] / float32(size)
+				}
+			}
+		}
+	}
+	return y, mask, dx
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func TestPoolingMatchesCaffeLoops(t *testing.T) {
+	r := rng.New(1701)
+	for _, method := range []string{"MAX", "AVE"} {
+		for _, g := range [][7]int{ // h, w, kh, kw, stride_h, stride_w, pad
+			{6, 5, 3, 3, 2, 2, 0}, {6, 5, 3, 3, 2, 2, 1}, {7, 7, 3, 2, 1, 2, 1}, {8, 8, 2, 2, 2, 2, 0},
+			{5, 5, 2, 2, 2, 2, 1}, {9, 6, 4, 3, 3, 2, 2}, {5, 7, 1, 1, 3, 2, 0}, {4, 4, 4, 4, 1, 1, 3},
+			{12, 12, 5, 5, 1, 1, 2}, {3, 10, 3, 3, 1, 4, 1},
+		} {
+			h, w, kh, kw, sh, sw, pad := g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+			text := fmt.Sprintf(`type: "Pooling" pooling_param { pool: %s kernel_h: %d kernel_w: %d stride_h: %d stride_w: %d pad: %d }`,
+				method, kh, kw, sh, sw, pad)
+			x := gaussian(r, 0, 1, 2, 2, h, w)
+			nTop := 1
+			if method == "MAX" {
+				nTop = 2
+			}
+			l := setUp(t, text, caffepb.Phase_TRAIN, []*blob.Blob{x}, nTop)
+			if err := l.Forward(l.Bottom, l.Top); err != nil {
+				t.Fatal(err)
+			}
+			for i := range l.Top[0].Diff {
+				l.Top[0].Diff[i] = r.Gaussian(0, 1)
+			}
+			l.Backward(l.Top, []bool{true}, l.Bottom)
+			outH, outW := l.Top[0].Dim(2), l.Top[0].Dim(3)
+			in, out := h*w, outH*outW
+			for p := 0; p < 4; p++ {
+				y, mask, dx := caffePool(method == "MAX", x.Data[p*in:(p+1)*in], l.Top[0].Diff[p*out:(p+1)*out],
+					h, w, kh, kw, sh, sw, pad, pad, outH, outW)
+				for i := range y {
+					if y[i] != l.Top[0].Data[p*out+i] || method == "MAX" && mask[i] != l.Top[1].Data[p*out+i] {
+						t.Fatalf("%s plane %d: output %d = %g (mask %v), Caffe's loops give %g (mask %g)",
+							text, p, i, l.Top[0].Data[p*out+i], l.Top[len(l.Top)-1].Data[p*out+i], y[i], mask[i])
+					}
+				}
+				for i := range dx {
+					if dx[i] != x.Diff[p*in+i] {
+						t.Fatalf("%s plane %d: bottom diff %d = %g, Caffe's loops give %g", text, p, i, x.Diff[p*in+i], dx[i])
+					}
+				}
+			}
+		}
+	}
+}
