@@ -41,8 +41,10 @@ func checkPolicy(p *caffepb.SolverParameter) error {
 }
 
 // learningRate returns the rate of the update that takes the solver from iteration
-// iter to iter+1, as Caffe's SGDSolver::GetLearningRate computes it, in float32
-// where Caffe computes in float. currentStep is the multistep/step position, which
+// iter to iter+1, as Caffe's SGDSolver::GetLearningRate computes it, with C++'s
+// types: pow and exp of floats give a float, pow of a float to an int power a
+// double, so that the rates round as Caffe's do (they are printed in the log, and
+// Caffe's LeNet log is matched digit for digit). currentStep is the multistep/step position, which
 // the call advances as Caffe's does (multistep moves at most one step per call).
 func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float32 {
 	base := p.GetBaseLr()
@@ -57,7 +59,7 @@ func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float3
 		return float32(float64(base) * math.Pow(float64(gamma), float64(iter)))
 	case "inv":
 		x := 1 + gamma*float32(iter)
-		return float32(float64(base) * math.Pow(float64(x), -float64(p.GetPower())))
+		return base * powf(x, -p.GetPower())
 	case "multistep":
 		steps := p.GetStepvalue()
 		if *currentStep < len(steps) && iter >= int(steps[*currentStep]) {
@@ -67,11 +69,14 @@ func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float3
 		return float32(float64(base) * math.Pow(float64(gamma), float64(*currentStep)))
 	case "poly":
 		x := 1 - float32(iter)/float32(p.GetMaxIter())
-		return float32(float64(base) * math.Pow(float64(x), float64(p.GetPower())))
+		return base * powf(x, p.GetPower())
 	case "sigmoid":
 		x := -gamma * (float32(iter) - float32(p.GetStepsize()))
-		return base * float32(1/(1+math.Exp(float64(x))))
+		return base * (1 / (1 + float32(math.Exp(float64(x)))))
 	}
 	// checkPolicy has refused every other name before training started.
 	panic("solver: unknown learning rate policy " + p.GetLrPolicy())
 }
+
+// powf is C's powf: x^y rounded to float.
+func powf(x, y float32) float32 { return float32(math.Pow(float64(x), float64(y))) }

@@ -2,11 +2,15 @@ package solver
 
 import (
 	"math"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/prototext"
 
+	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -95,5 +99,28 @@ func TestBadPolicy(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.solver, err, tt.want)
 		}
+	}
+}
+
+// TestLearningRateCaffeLog wants every rate of Caffe's LeNet log (inv policy,
+// iterations 0–99) digit for digit.
+func TestLearningRateCaffeLog(t *testing.T) {
+	data, err := os.ReadFile(testutil.Path("fixtures/nets/lenet_mnist/train.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := solverParam(t, `lr_policy: "inv" base_lr: 0.01 gamma: 0.0001 power: 0.75`)
+	re := regexp.MustCompile(`Iteration (\d+), lr = (\S+)`)
+	n := 0
+	for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+		iter, _ := strconv.Atoi(m[1])
+		step := 0
+		if got := G(learningRate(p, iter, &step)).String(); got != m[2] {
+			t.Errorf("iteration %d: lr = %s, Caffe's %s", iter, got, m[2])
+		}
+		n++
+	}
+	if n != 100 {
+		t.Errorf("%d rates in Caffe's log", n)
 	}
 }
