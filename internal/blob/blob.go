@@ -34,19 +34,26 @@ func New(shape ...int) *Blob {
 // Negative dimensions and more than MaxAxes axes are programming errors and panic:
 // layers check shapes that come from users before they get here.
 func (b *Blob) Reshape(shape ...int) {
-	if len(shape) > MaxAxes {
-		panic(fmt.Sprintf("blob: %d axes, at most %d", len(shape), MaxAxes))
-	}
 	count := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("blob: negative dimension in shape %v", shape))
+			badShape(append([]int(nil), shape...))
 		}
 		count *= d
+	}
+	if len(shape) > MaxAxes {
+		badShape(append([]int(nil), shape...))
 	}
 	b.shape = append(b.shape[:0], shape...)
 	b.Data = resize(b.Data, count)
 	b.Diff = resize(b.Diff, count)
+}
+
+// badShape panics about a shape Reshape cannot take. It gets a copy, so that the
+// shape passed to Reshape does not escape to the heap: reshaping a layer's tops every
+// iteration must not allocate.
+func badShape(shape []int) {
+	panic(fmt.Sprintf("blob: cannot reshape to %v: dimensions must be non-negative and at most %d axes", shape, MaxAxes))
 }
 
 func resize(s []float32, n int) []float32 {

@@ -113,3 +113,12 @@ func TestProtoRoundTrip(t *testing.T) {
 		t.Fatal("short data accepted")
 	}
 }
+
+func TestReshapeDoesNotAllocate(t *testing.T) {
+	b := New(64, 20, 24, 24)
+	n, c := 64, 20
+	allocs := testing.AllocsPerRun(100, func() { b.Reshape(n, c, 24, 24) })
+	if allocs != 0 {
+		t.Fatalf("Reshape to the same shape allocates %g times", allocs)
+	}
+}
