@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // runCapture runs gocaffe with args and returns its exit status and standard output.
@@ -137,4 +138,29 @@ func captureStderr(t *testing.T, f func()) string {
 	w.Close()
 	os.Stderr = old
 	return <-done
+}
+
+// The layers issue's check: Caffe's shapes for LeNet and cifar10_quick, their
+// parameter counts, and Caffe's rounding up of pooling outputs (16, 8, 4).
+func TestSummaryLeNetAndCIFAR10Quick(t *testing.T) {
+	lenet := testutil.Path("caffe-examples/examples/mnist/lenet_train_test.prototxt")
+	code, out := runCapture(t, "summary", "--model="+lenet, "--phase=TEST", "--shape=data=100,1,28,28", "--shape=label=100")
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	for _, want := range []string{"100×20×24×24", "100×20×12×12", "100×50×8×8", "100×50×4×4", "100×500", "100×10", "Total parameters: 431,080"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("LeNet summary lacks %q:\n%s", want, out)
+		}
+	}
+	quick := testutil.Path("caffe-examples/examples/cifar10/cifar10_quick_train_test.prototxt")
+	code, out = runCapture(t, "summary", "--model="+quick, "--shape=data=100,3,32,32", "--shape=label=100")
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	for _, want := range []string{"100×32×16×16", "100×32×8×8", "100×64×4×4", "Total parameters: 145,578"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cifar10_quick summary lacks %q:\n%s", want, out)
+		}
+	}
 }
