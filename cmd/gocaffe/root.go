@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 )
 
 // rootCmd is the gocaffe command; every subcommand adds itself with addCommand from
@@ -109,6 +111,14 @@ func resetFlags(c *cobra.Command) {
 
 // run executes gocaffe with the given arguments and returns the process exit status.
 func run(args []string) int {
+	// GOCAFFE_GEMM chooses the matrix product (fast, gonum or naive): for comparing
+	// numbers between implementations, not for everyday use.
+	if g := os.Getenv("GOCAFFE_GEMM"); g != "" {
+		if err := blas.UseByName(g); err != nil {
+			fmt.Fprintf(os.Stderr, "gocaffe: GOCAFFE_GEMM: %v\n", err)
+			return 2
+		}
+	}
 	resetFlags(rootCmd)
 	rootCmd.SetArgs(normalizeArgs(args))
 	if err := rootCmd.Execute(); err != nil {

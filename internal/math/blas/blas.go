@@ -32,6 +32,19 @@ type namedGemmer struct {
 
 func init() { Use("fast", Fast{}) }
 
+// Implementations are the GEMMs gocaffe has, by name, for UseByName.
+var Implementations = map[string]Gemmer{"naive": Naive{}, "gonum": Gonum{}, "fast": Fast{}}
+
+// UseByName makes the named implementation the one behind Gemm.
+func UseByName(name string) error {
+	g, ok := Implementations[name]
+	if !ok {
+		return fmt.Errorf("unknown GEMM %q (want naive, gonum or fast)", name)
+	}
+	Use(name, g)
+	return nil
+}
+
 // Use makes g the implementation behind Gemm and returns the name of the previous one.
 func Use(name string, g Gemmer) (previous string) {
 	old := current.Swap(&namedGemmer{name, g})
