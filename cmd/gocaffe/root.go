@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -106,6 +107,30 @@ func resetFlags(c *cobra.Command) {
 	c.PersistentFlags().VisitAll(reset)
 	for _, sub := range c.Commands() {
 		resetFlags(sub)
+	}
+}
+
+// cpuProfile, when set by --cpuprofile, names the file a CPU profile of the command
+// is written to (for `go tool pprof`).
+var cpuProfile string
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	rootCmd.PersistentFlags().MarkHidden("cpuprofile")
+	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	rootCmd.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+		if cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
 	}
 }
 
