@@ -35,21 +35,10 @@ shapes (from --shape or their own parameters); no database is opened.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &gradcheckFlags
-		param, err := f.state.readNet(f.model)
-		if err != nil {
-			return err
-		}
-		shapes, err := parseShapes(f.shapes)
-		if err != nil {
-			return err
-		}
-		if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
-			return fmt.Errorf("%s: %w", f.model, err)
-		}
 		r := rng.New(f.seed)
-		n, err := net.New(param, net.Options{Quiet: true, RNG: r})
+		n, _, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{RNG: r})
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.model, err)
+			return err
 		}
 		defer n.Close()
 		gradcheck.FillInputs(n, r)

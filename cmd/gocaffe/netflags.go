@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -80,4 +81,28 @@ func parseShapes(values []string) (map[string][]int, error) {
 		shapes[name] = shape
 	}
 	return shapes, nil
+}
+
+// buildShapeOnly builds the net of a prototxt in the flags' state with its data layers
+// turned into Input layers of the shapes given as --shape values (or implied by their
+// parameters), so that no database is opened: for commands that look at a net's
+// structure or its layers' arithmetic rather than at data.
+func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts net.Options) (*net.Net, *caffepb.NetParameter, error) {
+	param, err := f.readNet(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	shapes, err := parseShapes(shapeFlags)
+	if err != nil {
+		return nil, nil, err
+	}
+	if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", model, err)
+	}
+	opts.Quiet = true
+	n, err := net.New(param, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", model, err)
+	}
+	return n, param, nil
 }

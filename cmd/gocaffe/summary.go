@@ -30,20 +30,9 @@ parameters where those fix them. --shape also overrides an Input layer's shapes.
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &summaryFlags
-		param, err := f.state.readNet(f.model)
+		n, param, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
 		if err != nil {
 			return err
-		}
-		shapes, err := parseShapes(f.shapes)
-		if err != nil {
-			return err
-		}
-		if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
-			return fmt.Errorf("%s: %w", f.model, err)
-		}
-		n, err := net.New(param, net.Options{Quiet: true})
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.model, err)
 		}
 		defer n.Close()
 		s := n.Summarize()
