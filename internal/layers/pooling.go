@@ -42,6 +42,28 @@ type poolGeom struct {
 	padH, padW       int
 	strideH, strideW int
 	outH, outW       int
+	// The outputs [inY0, inY1) × [inX0, inX1) have their whole kh×kw window inside
+	// the image: no clipping, the AVE divisor kh·kw. Most outputs are such; the
+	// forward passes treat them with straight loops (set by Reshape).
+	inY0, inY1, inX0, inX1 int
+}
+
+// setInterior computes the outputs whose windows lie wholly inside the image.
+func (g *poolGeom) setInterior() {
+	g.inY0, g.inY1 = interior(g.h, g.kh, g.strideH, g.padH, g.outH)
+	g.inX0, g.inX1 = interior(g.w, g.kw, g.strideW, g.padW, g.outW)
+}
+
+// interior is the outputs [lo, hi) along one axis whose window [o·s − p, o·s − p + k)
+// lies inside [0, n).
+func interior(n, k, s, p, out int) (lo, hi int) {
+	lo = (p + s - 1) / s // the first o with o·s ≥ p
+	hi = 0
+	if n+p >= k {
+		hi = (n+p-k)/s + 1 // one past the last o with o·s − p + k ≤ n
+	}
+	lo, hi = min(lo, out), min(hi, out)
+	return lo, max(hi, lo)
 }
 
 func newPooling(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -138,6 +160,7 @@ func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("pooled output %d×%d is empty: bottom %s, kernel %d×%d, pad %d×%d, stride %d×%d",
 			g.outH, g.outW, b.ShapeString(), g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW)
 	}
+	g.setInterior()
 	// Through a field: a variadic list built here would be allocated on every call.
 	l.topShape = [4]int{l.num, l.channels, g.outH, g.outW}
 	top[0].Reshape(l.topShape[:]...)
@@ -296,20 +319,111 @@ func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, 
 //	x (H, W), y and idx (H', W')
 func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
 	for oy := 0; oy < g.outH; oy++ {
-		hs, he, _ := g.rows(oy)
 		yr, ir := y[oy*g.outW:(oy+1)*g.outW], idx[oy*g.outW:(oy+1)*g.outW]
-		for ox := range yr {
-			ws, we, _ := g.cols(ox)
-			best, arg := float32(-math.MaxFloat32), -1
-			for h := hs; h < he; h++ {
-				base := h*g.w + ws
-				for i, v := range x[base : h*g.w+we] {
-					if v > best {
-						best, arg = v, base+i
-					}
+		if oy < g.inY0 || oy >= g.inY1 {
+			g.maxClipped(x, oy, 0, g.outW, yr, ir)
+			continue
+		}
+		g.maxClipped(x, oy, 0, g.inX0, yr, ir)
+		g.maxInterior(x, oy, yr[g.inX0:g.inX1], ir[g.inX0:g.inX1])
+		g.maxClipped(x, oy, g.inX1, g.outW, yr, ir)
+	}
+}
+
+// noMax is the bits of −FLT_MAX, where Caffe's scan of a window starts.
+const noMax = 0xff7fffff
+
+// maxStep is one step of Caffe's scan of a window: v becomes the running maximum
+// (kept as its bits) and i its index if v > the maximum. A NaN never does, nor does
+// −∞. It is written so that the compiler emits conditional moves rather than a
+// branch: on real activations the comparison is a coin toss, and a mispredicted
+// branch per value cost more than all the rest (the branchy loop took twice as long).
+//
+// A window may also be scanned in pieces, each from −FLT_MAX, and the pieces'
+// results merged in order by maxStep(left, right's value, right's index): the
+// right piece wins only if strictly greater, so ties still go to the earliest
+// value and the winner is the one scan's, bit for bit.
+func maxStep(best uint32, arg int32, v float32, i int32) (uint32, int32) {
+	vb := math.Float32bits(v)
+	gt := v > math.Float32frombits(best)
+	if gt {
+		best = vb
+	}
+	if gt {
+		arg = i
+	}
+	return best, arg
+}
+
+// maxClipped is maxForward of the outputs [ox0, ox1) of row oy, Caffe's loop over
+// each window clipped to the image.
+func (g *poolGeom) maxClipped(x []float32, oy, ox0, ox1 int, yr []float32, ir []int32) {
+	hs, he, _ := g.rows(oy)
+	for ox := ox0; ox < ox1; ox++ {
+		ws, we, _ := g.cols(ox)
+		best, arg := uint32(noMax), int32(-1)
+		for h := hs; h < he; h++ {
+			for w := ws; w < we; w++ {
+				best, arg = maxStep(best, arg, x[h*g.w+w], int32(h*g.w+w))
+			}
+		}
+		yr[ox], ir[ox] = math.Float32frombits(best), arg
+	}
+}
+
+// maxInterior is maxForward of the outputs [inX0, inX1) of row oy (yr and ir), whose
+// windows need no clipping: the same scan with fixed bounds, unrolled for 2×2 and 3×3.
+func (g *poolGeom) maxInterior(x []float32, oy int, yr []float32, ir []int32) {
+	w, sw := g.w, g.strideW
+	hs := oy*g.strideH - g.padH
+	ws := g.inX0*sw - g.padW // the first window's column
+	switch {
+	case g.kh == 2 && g.kw == 2:
+		r0, r1 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w]
+		i0, i1 := int32(hs*w), int32((hs+1)*w)
+		for o := range yr {
+			j := ws + o*sw
+			a, b := r0[j:j+2], r1[j:j+2]
+			j32 := int32(j)
+			best, arg := maxStep(noMax, -1, a[0], i0+j32)
+			best, arg = maxStep(best, arg, a[1], i0+j32+1)
+			best, arg = maxStep(best, arg, b[0], i1+j32)
+			best, arg = maxStep(best, arg, b[1], i1+j32+1)
+			yr[o], ir[o] = math.Float32frombits(best), arg
+		}
+	case g.kh == 3 && g.kw == 3:
+		r0, r1, r2 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w], x[(hs+2)*w:(hs+3)*w]
+		i0, i1, i2 := int32(hs*w), int32((hs+1)*w), int32((hs+2)*w)
+		for o := range yr {
+			j := ws + o*sw
+			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+			j32 := int32(j)
+			// Row by row, then each row's winner against the rows' before it
+			// (see maxStep): the same winner as one scan, by shorter chains.
+			ba, aa := maxStep(noMax, -1, a[0], i0+j32)
+			ba, aa = maxStep(ba, aa, a[1], i0+j32+1)
+			ba, aa = maxStep(ba, aa, a[2], i0+j32+2)
+			bb, ab := maxStep(noMax, -1, b[0], i1+j32)
+			bb, ab = maxStep(bb, ab, b[1], i1+j32+1)
+			bb, ab = maxStep(bb, ab, b[2], i1+j32+2)
+			bc, ac := maxStep(noMax, -1, c[0], i2+j32)
+			bc, ac = maxStep(bc, ac, c[1], i2+j32+1)
+			bc, ac = maxStep(bc, ac, c[2], i2+j32+2)
+			best, arg := maxStep(ba, aa, math.Float32frombits(bb), ab)
+			best, arg = maxStep(best, arg, math.Float32frombits(bc), ac)
+			yr[o], ir[o] = math.Float32frombits(best), arg
+		}
+	default:
+		for o := range yr {
+			j := ws + o*sw
+			best, arg := uint32(noMax), int32(-1)
+			for h := hs; h < hs+g.kh; h++ {
+				row := x[h*w+j : h*w+j+g.kw]
+				for i, v := range row {
+					best, arg = maxStep(best, arg, v, int32(h*w+j+i))
 				}
 			}
-			yr[ox], ir[ox] = best, int32(arg)
+			yr[o], ir[o] = math.Float32frombits(best), arg
 		}
 	}
 }
@@ -334,40 +448,168 @@ func scatterFloat(dy, idx, dx []float32) {
 	}
 }
 
-// aveForward: y[o] = (Σ x over window o) / pool size, Caffe's divisor.
+// aveForward: y[o] = (Σ x over window o) / pool size, Caffe's divisor. The sum starts
+// from 0 and adds in scan order, as Caffe's does.
 //
 //	x (H, W), y (H', W')
 func (g *poolGeom) aveForward(x, y []float32) {
 	for oy := 0; oy < g.outH; oy++ {
-		hs, he, ph := g.rows(oy)
 		yr := y[oy*g.outW : (oy+1)*g.outW]
-		for ox := range yr {
-			ws, we, pw := g.cols(ox)
-			var sum float32
-			for h := hs; h < he; h++ {
-				for _, v := range x[h*g.w+ws : h*g.w+we] {
-					sum += v
-				}
+		if oy < g.inY0 || oy >= g.inY1 {
+			g.aveClipped(x, oy, 0, g.outW, yr)
+			continue
+		}
+		g.aveClipped(x, oy, 0, g.inX0, yr)
+		g.aveInterior(x, oy, yr[g.inX0:g.inX1])
+		g.aveClipped(x, oy, g.inX1, g.outW, yr)
+	}
+}
+
+// aveClipped is aveForward of the outputs [ox0, ox1) of row oy, Caffe's loop over each
+// window clipped to the image.
+func (g *poolGeom) aveClipped(x []float32, oy, ox0, ox1 int, yr []float32) {
+	hs, he, ph := g.rows(oy)
+	for ox := ox0; ox < ox1; ox++ {
+		ws, we, pw := g.cols(ox)
+		var sum float32
+		for h := hs; h < he; h++ {
+			for _, v := range x[h*g.w+ws : h*g.w+we] {
+				sum += v
 			}
-			yr[ox] = sum / float32(ph*pw)
+		}
+		yr[ox] = sum / float32(ph*pw)
+	}
+}
+
+// aveInterior is aveForward of the outputs [inX0, inX1) of row oy (yr), whose windows
+// need no clipping and whose divisor is kh·kw; 2×2 and 3×3 are unrolled.
+func (g *poolGeom) aveInterior(x []float32, oy int, yr []float32) {
+	w, sw := g.w, g.strideW
+	hs := oy*g.strideH - g.padH
+	ws := g.inX0*sw - g.padW
+	size := float32(g.kh * g.kw)
+	switch {
+	case g.kh == 2 && g.kw == 2:
+		r0, r1 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w]
+		for o := range yr {
+			j := ws + o*sw
+			a, b := r0[j:j+2], r1[j:j+2]
+			var sum float32
+			sum += a[0]
+			sum += a[1]
+			sum += b[0]
+			sum += b[1]
+			yr[o] = sum / size
+		}
+		return
+	case g.kh == 3 && g.kw == 3:
+		r0, r1, r2 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w], x[(hs+2)*w:(hs+3)*w]
+		for o := range yr {
+			j := ws + o*sw
+			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+			var sum float32
+			sum += a[0]
+			sum += a[1]
+			sum += a[2]
+			sum += b[0]
+			sum += b[1]
+			sum += b[2]
+			sum += c[0]
+			sum += c[1]
+			sum += c[2]
+			yr[o] = sum / size
+		}
+		return
+	}
+	for o := range yr {
+		j := ws + o*sw
+		var sum float32
+		for h := hs; h < hs+g.kh; h++ {
+			for _, v := range x[h*w+j : h*w+j+g.kw] {
+				sum += v
+			}
+		}
+		yr[o] = sum / size
+	}
+}
+
+// aveBackward: dx = 0, then every x of window o gets dy[o] / pool size, window by
+// window in Caffe's order.
+func (g *poolGeom) aveBackward(dy, dx []float32) {
+	clear(dx)
+	for oy := 0; oy < g.outH; oy++ {
+		dyr := dy[oy*g.outW : (oy+1)*g.outW]
+		if oy < g.inY0 || oy >= g.inY1 {
+			g.aveBackClipped(dyr, dx, oy, 0, g.outW)
+			continue
+		}
+		g.aveBackClipped(dyr, dx, oy, 0, g.inX0)
+		g.aveBackInterior(dyr[g.inX0:g.inX1], dx, oy)
+		g.aveBackClipped(dyr, dx, oy, g.inX1, g.outW)
+	}
+}
+
+// aveBackClipped is aveBackward of the outputs [ox0, ox1) of row oy (dyr), windows
+// clipped to the image.
+func (g *poolGeom) aveBackClipped(dyr, dx []float32, oy, ox0, ox1 int) {
+	hs, he, ph := g.rows(oy)
+	for ox := ox0; ox < ox1; ox++ {
+		ws, we, pw := g.cols(ox)
+		d := dyr[ox] / float32(ph*pw)
+		for h := hs; h < he; h++ {
+			row := dx[h*g.w+ws : h*g.w+we]
+			for i := range row {
+				row[i] += d
+			}
 		}
 	}
 }
 
-// aveBackward: dx = 0, then every x of window o gets dy[o] / pool size.
-func (g *poolGeom) aveBackward(dy, dx []float32) {
-	clear(dx)
-	for oy := 0; oy < g.outH; oy++ {
-		hs, he, ph := g.rows(oy)
-		dyr := dy[oy*g.outW : (oy+1)*g.outW]
-		for ox, d := range dyr {
-			ws, we, pw := g.cols(ox)
-			d /= float32(ph * pw)
-			for h := hs; h < he; h++ {
-				row := dx[h*g.w+ws : h*g.w+we]
-				for i := range row {
-					row[i] += d
-				}
+// aveBackInterior is aveBackward of the outputs [inX0, inX1) of row oy (dyr), whose
+// windows need no clipping; 2×2 and 3×3 are unrolled.
+func (g *poolGeom) aveBackInterior(dyr, dx []float32, oy int) {
+	w, sw := g.w, g.strideW
+	hs := oy*g.strideH - g.padH
+	ws := g.inX0*sw - g.padW
+	size := float32(g.kh * g.kw)
+	switch {
+	case g.kh == 2 && g.kw == 2:
+		r0, r1 := dx[hs*w:(hs+1)*w], dx[(hs+1)*w:(hs+2)*w]
+		for o, d := range dyr {
+			j := ws + o*sw
+			a, b := r0[j:j+2], r1[j:j+2]
+			d /= size
+			a[0] += d
+			a[1] += d
+			b[0] += d
+			b[1] += d
+		}
+		return
+	case g.kh == 3 && g.kw == 3:
+		r0, r1, r2 := dx[hs*w:(hs+1)*w], dx[(hs+1)*w:(hs+2)*w], dx[(hs+2)*w:(hs+3)*w]
+		for o, d := range dyr {
+			j := ws + o*sw
+			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+			d /= size
+			a[0] += d
+			a[1] += d
+			a[2] += d
+			b[0] += d
+			b[1] += d
+			b[2] += d
+			c[0] += d
+			c[1] += d
+			c[2] += d
+		}
+		return
+	}
+	for o, d := range dyr {
+		j := ws + o*sw
+		d /= size
+		for h := hs; h < hs+g.kh; h++ {
+			row := dx[h*w+j : h*w+j+g.kw]
+			for i := range row {
+				row[i] += d
 			}
 		}
 	}
