@@ -40,36 +40,42 @@ func scores(t *testing.T, log string) (batches map[string][]float64, means map[s
 	return batches, means
 }
 
-// TestTestCommand scores Caffe's iteration-100 LeNet weights on the LMDB and the
-// LevelDB test set: accuracy 0.897 and loss 0.334043, batch by batch as in Caffe's
-// test.log and test_leveldb.log.
+// TestTestCommand scores Caffe's trained weights as `caffe test` did: LeNet's
+// iteration-100 weights on the LMDB and the LevelDB test set (accuracy 0.897, loss
+// 0.334043) and cifar10_quick's iteration-40 weights (mean file, padding, average
+// pooling: accuracy 0.866, loss 0.41029), batch by batch as in Caffe's logs.
 func TestTestCommand(t *testing.T) {
-	for _, tt := range []struct{ model, caffeLog string }{
-		{"lenet_train_test.prototxt", "test.log"},
-		{"lenet_train_test_leveldb.prototxt", "test_leveldb.log"},
+	for _, tt := range []struct {
+		dir, model, weights, caffeLog, iterations string
+		accuracy, loss                            float64
+	}{
+		{"lenet_mnist", "lenet_train_test.prototxt", "lenet_iter_100.caffemodel", "test.log", "10", 0.897, 0.334043},
+		{"lenet_mnist", "lenet_train_test_leveldb.prototxt", "lenet_iter_100.caffemodel", "test_leveldb.log", "10", 0.897, 0.334043},
+		{"cifar10_synth", "cifar10_quick_train_test.prototxt", "cifar10_quick_iter_40.caffemodel", "test.log", "5", 0.866, 0.41029},
 	} {
-		t.Run(tt.model, func(t *testing.T) {
-			t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
-			log, err := gocaffe(t, "test", "-model", tt.model, "-weights", "lenet_iter_100.caffemodel", "-iterations", "10")
+		t.Run(tt.dir+"/"+tt.model, func(t *testing.T) {
+			t.Chdir(testutil.CopyDir(t, "fixtures/nets/"+tt.dir))
+			log, err := gocaffe(t, "test", "-model", tt.model, "-weights", tt.weights, "-iterations", tt.iterations)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(log, "] Running for 10 iterations.\n") {
+			if !strings.Contains(log, "] Running for "+tt.iterations+" iterations.\n") {
 				t.Error("no Running line")
 			}
 			gotBatches, got := scores(t, log)
 			wantBatches, want := scores(t, string(readFile(t, tt.caffeLog)))
+			if want["accuracy"] != tt.accuracy || want["loss"] != tt.loss {
+				t.Fatalf("Caffe's log read wrongly: %v", want)
+			}
 			for _, k := range []string{"accuracy", "loss", "Loss:"} {
 				if !testutil.Close(got[k], want[k], 1e-4, 0) {
 					t.Errorf("%s %v, Caffe prints %v", k, got[k], want[k])
 				}
 			}
-			if want["accuracy"] != 0.897 || want["loss"] != 0.334043 {
-				t.Fatalf("Caffe's log read wrongly: %v", want)
-			}
+			n, _ := strconv.Atoi(tt.iterations)
 			for _, k := range []string{"accuracy", "loss"} {
-				if len(gotBatches[k]) != 10 {
-					t.Fatalf("%d batches of %s", len(gotBatches[k]), k)
+				if len(gotBatches[k]) != n {
+					t.Fatalf("%d batches of %s, want %d", len(gotBatches[k]), k, n)
 				}
 				for i, w := range wantBatches[k] {
 					if !testutil.Close(gotBatches[k][i], w, 1e-4, 0) {
