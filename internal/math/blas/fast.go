@@ -34,8 +34,10 @@ const (
 	mr = 6
 	nr = 16
 	kc = 256
-	mc = 144
-	nc = 1024
+	// minSplitK is the least k cut into two blocks even when it fits in one.
+	minSplitK = 16
+	mc        = 144
+	nc        = 1024
 )
 
 // Parallel thresholds in multiply-adds (m·n·k). Below minParallel a product runs on
@@ -116,8 +118,16 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 		g.dotNT(i0, i1, j0, j1)
 		return
 	}
-	// Blocks as even as possible: k = 300 is cut 150+150, not 256+44.
+	// Blocks as even as possible: k = 300 is cut 150+150, not 256+44. A k that would
+	// fit one block is still cut in two (from minSplitK on): two partial sums carry
+	// about half the rounding error of one long chain, which decides near-ties the
+	// way OpenBLAS does — and Caffe's results with it — far more often (LeNet resumed
+	// from Caffe's iteration 50 follows Caffe's log to every printed digit through
+	// iteration 100 this way, and drifts from iteration 90 with one chain).
 	kb := evenBlock(g.k, kc, 1)
+	if kb == g.k && g.k >= minSplitK {
+		kb = (g.k + 1) / 2
+	}
 	mb := evenBlock(i1-i0, mc, mr)
 	nb := evenBlock(j1-j0, nc, nr)
 	if cap(ws.a) < mb*kb {
