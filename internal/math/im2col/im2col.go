@@ -32,7 +32,16 @@ type Geometry struct {
 	Dilation []int
 	// Out is the output (column) shape: (In + 2·Pad − (Dilation·(Kernel−1) + 1)) / Stride + 1.
 	Out []int
+
+	// taps[a][k] is kernel tap k along axis a: where it reads for output 0 and which
+	// outputs read inside the image. New computes them, so that the loops over the
+	// columns, run for every image, are straight copies with no division.
+	taps [][]tap
 }
+
+// tap is one kernel tap along one axis: output o reads input position o·stride + off,
+// which lies inside the image for the outputs [lo, hi) and in the padding for the rest.
+type tap struct{ off, lo, hi int }
 
 // New checks a geometry and computes its output shape. Every slice has one entry per
 // spatial axis.
@@ -73,6 +82,15 @@ func New(channels int, in, kernel, pad, stride, dilation []int) (*Geometry, erro
 		if g.Out[i] <= 0 {
 			return nil, fmt.Errorf("im2col: output size %d on axis %d (input %d, kernel %d, pad %d, stride %d, dilation %d)",
 				g.Out[i], i, in[i], kernel[i], pad[i], stride[i], dilation[i])
+		}
+	}
+	g.taps = make([][]tap, n)
+	for i := range n {
+		g.taps[i] = make([]tap, kernel[i])
+		for k := range g.taps[i] {
+			off := k*dilation[i] - pad[i]
+			lo, hi := validRange(off, stride[i], in[i], g.Out[i])
+			g.taps[i][k] = tap{off, lo, hi}
 		}
 	}
 	return g, nil
@@ -165,38 +183,62 @@ func ceilDiv(a, b int) int {
 
 // im2col2D is the 2-D case. For one column row (channel, kernel row, kernel column)
 // the output rows whose input row lies in the image are a contiguous range, and so
-// are the output columns whose input column does; the rest is padding. Rows that
-// are wholly inside the image with stride 1 are plain copies, the common case.
+// are the output columns whose input column does (the taps); the rest is padding.
 func im2col2D(g *Geometry, im, col []float32) {
 	h, w := g.In[0], g.In[1]
-	kh, kw := g.Kernel[0], g.Kernel[1]
 	oh, ow := g.Out[0], g.Out[1]
 	sh, sw := g.Stride[0], g.Stride[1]
 	plane, rowLen := h*w, oh*ow
 	r := 0
 	for c := 0; c < g.Channels; c++ {
 		img := im[c*plane : (c+1)*plane]
-		for ki := 0; ki < kh; ki++ {
-			y0 := ki*g.Dilation[0] - g.Pad[0] // input row of output row 0
-			ylo, yhi := validRange(y0, sh, h, oh)
-			for kj := 0; kj < kw; kj++ {
-				x0 := kj*g.Dilation[1] - g.Pad[1] // input column of output column 0
-				xlo, xhi := validRange(x0, sw, w, ow)
+		for _, ty := range g.taps[0] {
+			for _, tx := range g.taps[1] {
 				dst := col[r*rowLen : (r+1)*rowLen]
 				r++
-				clear(dst[:ylo*ow])
-				clear(dst[yhi*ow:])
-				if sw == 1 && xlo == 0 && xhi == ow {
-					for oy := ylo; oy < yhi; oy++ {
-						copy(dst[oy*ow:(oy+1)*ow], img[(oy*sh+y0)*w+x0:])
-					}
+				if ty.lo >= ty.hi || tx.lo >= tx.hi {
+					clear(dst) // the tap reads only padding
 					continue
 				}
-				for oy := ylo; oy < yhi; oy++ {
-					y := oy*sh + y0
-					fillRow(dst[oy*ow:(oy+1)*ow], img[y*w:(y+1)*w], xlo, xhi, sw, x0)
+				clear(dst[:ty.lo*ow])
+				clear(dst[ty.hi*ow:])
+				if sw == 1 {
+					// Input row y = oy·sh + ty.off, column x = ox + tx.off.
+					first := (ty.lo*sh+ty.off)*w + tx.lo + tx.off
+					fillRows(dst[ty.lo*ow:ty.hi*ow], ow, img[first:], sh*w, tx.lo, tx.hi)
+					continue
+				}
+				for oy := ty.lo; oy < ty.hi; oy++ {
+					y := oy*sh + ty.off
+					fillRow(dst[oy*ow:(oy+1)*ow], img[y*w:(y+1)*w], tx, sw)
 				}
 			}
+		}
+	}
+}
+
+// fillRows is the unit-stride case of im2col2D for the output rows of one column row
+// that read inside the image: dst holds rows of ow values; row i gets the hi − lo
+// values from src[i·srcStep:] at [lo, hi), and zeros (the padding) around them. A
+// call per column row rather than per output row: on small images a row is a few
+// values, fewer than a call costs. It is not inlined: inside im2col2D's loops the
+// registers run out and the copy loop would keep its counter on the stack.
+//
+//go:noinline
+func fillRows(dst []float32, ow int, src []float32, srcStep, lo, hi int) {
+	n := hi - lo
+	for len(dst) >= ow {
+		d := dst[:ow]
+		for i := range d[:lo] {
+			d[i] = 0
+		}
+		copy(d[lo:hi], src[:n])
+		for i := hi; i < ow; i++ {
+			d[i] = 0
+		}
+		dst = dst[ow:]
+		if len(dst) > 0 {
+			src = src[srcStep:]
 		}
 	}
 }
@@ -205,7 +247,6 @@ func im2col2D(g *Geometry, im, col []float32) {
 // (channel, kernel row, kernel column, output row, output column).
 func col2im2D(g *Geometry, col, im []float32) {
 	h, w := g.In[0], g.In[1]
-	kh, kw := g.Kernel[0], g.Kernel[1]
 	oh, ow := g.Out[0], g.Out[1]
 	sh, sw := g.Stride[0], g.Stride[1]
 	plane, rowLen := h*w, oh*ow
@@ -213,19 +254,41 @@ func col2im2D(g *Geometry, col, im []float32) {
 	r := 0
 	for c := 0; c < g.Channels; c++ {
 		img := im[c*plane : (c+1)*plane]
-		for ki := 0; ki < kh; ki++ {
-			y0 := ki*g.Dilation[0] - g.Pad[0]
-			ylo, yhi := validRange(y0, sh, h, oh)
-			for kj := 0; kj < kw; kj++ {
-				x0 := kj*g.Dilation[1] - g.Pad[1]
-				xlo, xhi := validRange(x0, sw, w, ow)
+		for _, ty := range g.taps[0] {
+			for _, tx := range g.taps[1] {
 				src := col[r*rowLen : (r+1)*rowLen]
 				r++
-				for oy := ylo; oy < yhi; oy++ {
-					y := oy*sh + y0
-					addRow(img[y*w:(y+1)*w], src[oy*ow:(oy+1)*ow], xlo, xhi, sw, x0)
+				if ty.lo >= ty.hi || tx.lo >= tx.hi {
+					continue
+				}
+				if sw == 1 {
+					first := (ty.lo*sh+ty.off)*w + tx.lo + tx.off
+					addRows(img[first:], sh*w, src[ty.lo*ow:ty.hi*ow], ow, tx.lo, tx.hi)
+					continue
+				}
+				for oy := ty.lo; oy < ty.hi; oy++ {
+					y := oy*sh + ty.off
+					addRow(img[y*w:(y+1)*w], src[oy*ow:(oy+1)*ow], tx, sw)
 				}
 			}
+		}
+	}
+}
+
+// addRows is fillRows' adjoint: dst[i·dstStep + j] += src[i·ow + lo + j] for the
+// rows i of src and j in [0, hi − lo). Not inlined, as fillRows.
+//
+//go:noinline
+func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
+	for len(src) >= ow {
+		s := src[lo:hi]
+		d := dst[:len(s)]
+		for i := range d {
+			d[i] += s[i]
+		}
+		src = src[ow:]
+		if len(src) > 0 {
+			dst = dst[dstStep:]
 		}
 	}
 }
@@ -266,8 +329,7 @@ func ndCore(g *Geometry, im, col []float32, forward bool) {
 			koff[a] = rem % g.Kernel[a]
 			rem /= g.Kernel[a]
 		}
-		x0 := koff[last]*g.Dilation[last] - g.Pad[last]
-		lo, hi := validRange(x0, sLast, inLast, outLast)
+		tx := g.taps[last][koff[last]]
 		img := im[c*imVol : (c+1)*imVol]
 		crow := col[r*rowLen : (r+1)*rowLen]
 		clear(oiter[:last])
@@ -286,9 +348,9 @@ func ndCore(g *Geometry, im, col []float32, forward bool) {
 			case forward && padding:
 				clear(seg)
 			case forward:
-				fillRow(seg, img[base*inLast:(base+1)*inLast], lo, hi, sLast, x0)
+				fillRow(seg, img[base*inLast:(base+1)*inLast], tx, sLast)
 			case !padding:
-				addRow(img[base*inLast:(base+1)*inLast], seg, lo, hi, sLast, x0)
+				addRow(img[base*inLast:(base+1)*inLast], seg, tx, sLast)
 			}
 			// Advance the odometer over the output's outer axes.
 			for a := last - 1; a >= 0; a-- {
@@ -302,37 +364,36 @@ func ndCore(g *Geometry, im, col []float32, forward bool) {
 	}
 }
 
-// fillRow sets out[o] = src[o·stride + x0] for o in [lo, hi), and 0 elsewhere (the
-// padding).
-func fillRow(out, src []float32, lo, hi, stride, x0 int) {
-	if stride == 1 {
-		clear(out[:lo])
-		copy(out[lo:hi], src[lo+x0:hi+x0])
-		clear(out[hi:])
-		return
-	}
-	// Strided rows are short: plain loops beat calls to clear.
-	head := out[:lo]
+// fillRow sets out[o] = src[o·stride + t.off] for o in [t.lo, t.hi), and 0 elsewhere
+// (the padding).
+func fillRow(out, src []float32, t tap, stride int) {
+	lo, hi := t.lo, t.hi
+	head, body, tail := out[:lo], out[lo:hi], out[hi:]
+	// The padding is a few values: a loop beats a call to clear.
 	for i := range head {
 		head[i] = 0
 	}
-	for o := lo; o < hi; o++ {
-		out[o] = src[o*stride+x0]
+	if stride == 1 {
+		copy(body, src[lo+t.off:hi+t.off])
+	} else {
+		for i := range body {
+			body[i] = src[(lo+i)*stride+t.off]
+		}
 	}
-	tail := out[hi:]
 	for i := range tail {
 		tail[i] = 0
 	}
 }
 
-// addRow is fillRow's adjoint: dst[o·stride + x0] += in[o] for o in [lo, hi).
-func addRow(dst, in []float32, lo, hi, stride, x0 int) {
+// addRow is fillRow's adjoint: dst[o·stride + t.off] += in[o] for o in [t.lo, t.hi).
+func addRow(dst, in []float32, t tap, stride int) {
+	lo, hi := t.lo, t.hi
 	if lo >= hi {
 		return
 	}
 	if stride == 1 {
 		s := in[lo:hi]
-		d := dst[lo+x0 : hi+x0]
+		d := dst[lo+t.off : hi+t.off]
 		d = d[:len(s)]
 		for i := range s {
 			d[i] += s[i]
@@ -340,6 +401,6 @@ func addRow(dst, in []float32, lo, hi, stride, x0 int) {
 		return
 	}
 	for o := lo; o < hi; o++ {
-		dst[o*stride+x0] += in[o]
+		dst[o*stride+t.off] += in[o]
 	}
 }

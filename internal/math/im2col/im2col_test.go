@@ -93,6 +93,8 @@ var geomCases = []geomCase{
 	{1, []int{4, 5}, []int{5, 6}, []int{1, 1}, []int{1, 1}, []int{1, 1}},
 	{4, []int{5, 5}, []int{1, 1}, []int{0, 0}, []int{1, 1}, []int{1, 1}},
 	{2, []int{5, 5}, []int{2, 2}, []int{3, 3}, []int{4, 3}, []int{2, 1}},
+	{1, []int{5, 1}, []int{3, 3}, []int{1, 2}, []int{1, 3}, []int{1, 1}}, // taps wholly in the padding
+	{1, []int{1, 5}, []int{3, 3}, []int{2, 1}, []int{3, 1}, []int{1, 1}},
 	// 1-D, 3-D, 4-D.
 	{3, []int{9}, []int{3}, []int{1}, []int{2}, []int{1}},
 	{2, []int{5, 6, 4}, []int{3, 3, 2}, []int{1, 0, 1}, []int{2, 1, 1}, []int{1, 2, 1}},
@@ -254,6 +256,11 @@ func BenchmarkIm2col(b *testing.B) {
 				naiveIm2colFlat(g, im, col)
 			}
 		})
+		b.Run(s.name+"/old", func(b *testing.B) {
+			for b.Loop() {
+				oldIm2col2D(g, im, col)
+			}
+		})
 		b.Run(s.name+"/2d", func(b *testing.B) {
 			for b.Loop() {
 				Im2col(g, im, col)
@@ -279,6 +286,11 @@ func BenchmarkCol2im(b *testing.B) {
 		b.Run(s.name+"/naive", func(b *testing.B) {
 			for b.Loop() {
 				naiveCol2imFlat(g, col, im)
+			}
+		})
+		b.Run(s.name+"/old", func(b *testing.B) {
+			for b.Loop() {
+				oldCol2im2D(g, col, im)
 			}
 		})
 		b.Run(s.name+"/2d", func(b *testing.B) {
