@@ -1,21 +1,45 @@
 // Package parallel splits loops over goroutines. Caffe runs everything but BLAS on
 // one core; gocaffe splits the batch of im2col, pooling and activation loops over
 // every core it may use.
+//
+// The loops run on the caller and on helper goroutines that live for the life of
+// the process, so that a loop starts no goroutine. A loop whose body is a Ranger
+// held in a long-lived struct (a layer) allocates nothing: a training iteration
+// runs hundreds of them, and DESIGN.md wants none of it to allocate.
 package parallel
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// Workers is the number of goroutines For uses: GOMAXPROCS.
+// Workers is the number of goroutines a loop uses at most: GOMAXPROCS.
 func Workers() int { return runtime.GOMAXPROCS(0) }
+
+// A Ranger is the body of a loop over [0, n): Range(lo, hi) handles the items lo to
+// hi−1. Calls on different goroutines get disjoint ranges.
+type Ranger interface {
+	Range(lo, hi int)
+}
+
+// Func makes a Ranger of a function.
+type Func func(lo, hi int)
+
+// Range calls f.
+func (f Func) Range(lo, hi int) { f(lo, hi) }
 
 // For calls body on contiguous chunks [lo, hi) covering [0, n), on up to Workers()
 // goroutines, and returns when all are done. Work below minPerWorker items per
 // goroutine runs on fewer goroutines (on the caller alone when n < 2·minPerWorker),
-// since starting a goroutine costs about a microsecond.
-func For(n, minPerWorker int, body func(lo, hi int)) {
+// since waking a goroutine costs about a microsecond. A closure passed as body is
+// allocated by the caller; Run with a Ranger avoids that.
+func For(n, minPerWorker int, body func(lo, hi int)) { Run(n, minPerWorker, Func(body)) }
+
+// Run is For with body.Range as the loop body. The chunks, and so the calls of
+// body.Range, depend only on n, minPerWorker and Workers(), never on timing; which
+// goroutine runs which chunk does.
+func Run(n, minPerWorker int, body Ranger) {
 	if n <= 0 {
 		return
 	}
@@ -27,25 +51,20 @@ func For(n, minPerWorker int, body func(lo, hi int)) {
 		w = most
 	}
 	if w <= 1 {
-		body(0, n)
+		body.Range(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + w - 1) / w
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			body(lo, hi)
-		}(lo, min(lo+chunk, n))
-	}
-	body(0, min(chunk, n))
-	wg.Wait()
+	j := getJob()
+	j.body, j.n, j.chunk, j.chunks = body, n, (n+w-1)/w, 0
+	j.chunks = (n + j.chunk - 1) / j.chunk
+	j.start(w)
+	j.body = nil
+	putJob(j)
 }
 
 // ForEach calls body(i, worker) for every i in [0, n) on up to Workers() goroutines;
 // worker is in [0, Workers()) and identifies the goroutine, so that each can use its
-// own scratch buffer. Items are handed out in contiguous chunks.
+// own scratch buffer. Items are handed out one at a time.
 func ForEach(n int, body func(i, worker int)) {
 	if n <= 0 {
 		return
@@ -57,20 +76,112 @@ func ForEach(n int, body func(i, worker int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	chunk := (n + w - 1) / w
-	for worker := 0; worker < w; worker++ {
-		lo, hi := worker*chunk, min((worker+1)*chunk, n)
-		if lo >= hi {
-			break
+	j := getJob()
+	j.each, j.n, j.chunk, j.chunks = body, n, 1, n
+	j.start(w)
+	j.each = nil
+	putJob(j)
+}
+
+// job is one loop, shared by the caller and the helpers that join it. Chunk c is
+// the items [c·chunk, min((c+1)·chunk, n)); the goroutines take chunks in turn.
+type job struct {
+	body   Ranger
+	each   func(i, worker int)
+	n      int
+	chunk  int
+	chunks int
+	next   atomic.Int64 // the next chunk to take
+	joined atomic.Int64 // goroutines that joined: their worker numbers
+	wg     sync.WaitGroup
+}
+
+// start runs the job on the caller and up to w−1 idle helpers, and returns when
+// every chunk is done.
+func (j *job) start(w int) {
+	j.next.Store(0)
+	j.joined.Store(1) // the caller is worker 0
+	startHelpers(w - 1)
+	// Only idle helpers take the job: a busy one (running another loop, as when a
+	// loop body itself runs a loop) is not waited for, and the caller takes the
+	// chunks nobody else does.
+	for i := 1; i < w; i++ {
+		j.wg.Add(1)
+		select {
+		case work <- j:
+		default:
+			j.wg.Done()
+			i = w
 		}
-		wg.Add(1)
-		go func(worker, lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				body(i, worker)
-			}
-		}(worker, lo, hi)
 	}
-	wg.Wait()
+	j.run(0)
+	j.wg.Wait()
+}
+
+// run takes chunks until none is left.
+func (j *job) run(worker int) {
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		lo, hi := c*j.chunk, min((c+1)*j.chunk, j.n)
+		if j.each != nil {
+			for i := lo; i < hi; i++ {
+				j.each(i, worker)
+			}
+			continue
+		}
+		j.body.Range(lo, hi)
+	}
+}
+
+// free holds finished jobs for reuse: a channel rather than a sync.Pool, which a
+// garbage collection may empty.
+var free = make(chan *job, 64)
+
+func getJob() *job {
+	select {
+	case j := <-free:
+		return j
+	default:
+		return new(job)
+	}
+}
+
+func putJob(j *job) {
+	select {
+	case free <- j:
+	default:
+	}
+}
+
+// work hands a job to an idle helper. It is unbuffered: a send succeeds only when a
+// helper is waiting, so the caller knows whom to wait for.
+var work = make(chan *job)
+
+var helpers struct {
+	sync.Mutex
+	n atomic.Int64
+}
+
+// startHelpers makes sure at least n helper goroutines exist. They live for the
+// life of the process, parked on work when idle.
+func startHelpers(n int) {
+	if int(helpers.n.Load()) >= n {
+		return
+	}
+	helpers.Lock()
+	for int(helpers.n.Load()) < n {
+		go helper()
+		helpers.n.Add(1)
+	}
+	helpers.Unlock()
+}
+
+func helper() {
+	for j := range work {
+		j.run(int(j.joined.Add(1)) - 1)
+		j.wg.Done()
+	}
 }
