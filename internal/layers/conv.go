@@ -64,6 +64,16 @@ type baseConv struct {
 	cols       [][]float32      // per chunk: (G·K, S)
 	wdiff      [][]float32      // per chunk except 0: partial weight gradient
 	bdiff      [][]float32      // per chunk except 0: partial bias gradient
+
+	pass convPass // the running pass, for the workers (the layers' Range)
+}
+
+// convPass is what a pass over the chunks of one bottom reads and writes.
+type convPass struct {
+	backward bool
+	x, y     []float32 // forward: bottom i's data, top i's data; backward: x only
+	dy, dx   []float32 // backward: top i's and bottom i's gradients
+	down     bool      // backward: whether bottom i wants its gradient
 }
 
 // setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
@@ -303,14 +313,6 @@ func equalInts(a, b []int) bool {
 // chunkRange is the images [lo, hi) of chunk c.
 func (l *baseConv) chunkRange(c int) (lo, hi int) {
 	return c * l.num / l.chunks, (c + 1) * l.num / l.chunks
-}
-
-// forEachChunk runs body on every chunk of the batch, on up to one worker each.
-func (l *baseConv) forEachChunk(body func(c, lo, hi int)) {
-	parallel.ForEach(l.chunks, func(c, _ int) {
-		lo, hi := l.chunkRange(c)
-		body(c, lo, hi)
-	})
 }
 
 func (l *baseConv) im2col(im, col []float32) {

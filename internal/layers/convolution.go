@@ -3,6 +3,7 @@ package layers
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -44,17 +45,10 @@ func (l *convolution) Reshape(bottom, top []*blob.Blob) error {
 //	top[n] (num_output, S) = W · im2col(bottom[n]) + bias ⊗ 1
 func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 	for i := range bottom {
-		x, y := bottom[i].Data, top[i].Data
-		l.forEachChunk(func(c, lo, hi int) {
-			for n := lo; n < hi; n++ {
-				yn := y[n*l.topDim : (n+1)*l.topDim]
-				l.convForward(x[n*l.bottomDim:(n+1)*l.bottomDim], yn, l.cols[c], false)
-				if l.biasTerm {
-					l.addBias(yn)
-				}
-			}
-		})
+		l.pass = convPass{x: bottom[i].Data, y: top[i].Data}
+		parallel.Run(l.chunks, 1, l)
 	}
+	l.pass = convPass{}
 	return nil
 }
 
@@ -66,22 +60,40 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	l.beginParamGrads()
 	for i := range top {
-		x, dy, dx := bottom[i].Data, top[i].Diff, bottom[i].Diff
-		l.forEachChunk(func(c, lo, hi int) {
-			dw, db := l.paramGrads(c)
-			col := l.cols[c]
-			for n := lo; n < hi; n++ {
-				xn := x[n*l.bottomDim : (n+1)*l.bottomDim]
-				dyn := dy[n*l.topDim : (n+1)*l.topDim]
+		l.pass = convPass{backward: true, x: bottom[i].Data, dy: top[i].Diff, dx: bottom[i].Diff, down: down[i]}
+		parallel.Run(l.chunks, 1, l)
+	}
+	l.pass = convPass{}
+	l.endParamGrads()
+}
+
+// Range runs the current pass on the chunks [lo, hi) of the batch.
+func (l *convolution) Range(lo, hi int) {
+	p := &l.pass
+	for c := lo; c < hi; c++ {
+		first, last := l.chunkRange(c)
+		col := l.cols[c]
+		if !p.backward {
+			for n := first; n < last; n++ {
+				yn := p.y[n*l.topDim : (n+1)*l.topDim]
+				l.convForward(p.x[n*l.bottomDim:(n+1)*l.bottomDim], yn, col, false)
 				if l.biasTerm {
-					l.biasGrad(dyn, db)
-				}
-				l.weightGrad(xn, dyn, col, dw)
-				if down[i] {
-					l.convBackward(dyn, dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
+					l.addBias(yn)
 				}
 			}
-		})
+			continue
+		}
+		dw, db := l.paramGrads(c)
+		for n := first; n < last; n++ {
+			xn := p.x[n*l.bottomDim : (n+1)*l.bottomDim]
+			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
+			if l.biasTerm {
+				l.biasGrad(dyn, db)
+			}
+			l.weightGrad(xn, dyn, col, dw)
+			if p.down {
+				l.convBackward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
+			}
+		}
 	}
-	l.endParamGrads()
 }

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -45,17 +46,10 @@ func (l *deconvolution) Reshape(bottom, top []*blob.Blob) error {
 //	top[n] (num_output, H'·W'·…) = col2im(Wᵀ · bottom[n]) + bias ⊗ 1
 func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 	for i := range bottom {
-		x, y := bottom[i].Data, top[i].Data
-		l.forEachChunk(func(c, lo, hi int) {
-			for n := lo; n < hi; n++ {
-				yn := y[n*l.topDim : (n+1)*l.topDim]
-				l.convBackward(x[n*l.bottomDim:(n+1)*l.bottomDim], yn, l.cols[c])
-				if l.biasTerm {
-					l.addBias(yn)
-				}
-			}
-		})
+		l.pass = convPass{x: bottom[i].Data, y: top[i].Data}
+		parallel.Run(l.chunks, 1, l)
 	}
+	l.pass = convPass{}
 	return nil
 }
 
@@ -67,21 +61,39 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	l.beginParamGrads()
 	for i := range top {
-		x, dy, dx := bottom[i].Data, top[i].Diff, bottom[i].Diff
-		l.forEachChunk(func(c, lo, hi int) {
-			dw, db := l.paramGrads(c)
-			col := l.cols[c]
-			for n := lo; n < hi; n++ {
-				dyn := dy[n*l.topDim : (n+1)*l.topDim]
+		l.pass = convPass{backward: true, x: bottom[i].Data, dy: top[i].Diff, dx: bottom[i].Diff, down: down[i]}
+		parallel.Run(l.chunks, 1, l)
+	}
+	l.pass = convPass{}
+	l.endParamGrads()
+}
+
+// Range runs the current pass on the chunks [lo, hi) of the batch.
+func (l *deconvolution) Range(lo, hi int) {
+	p := &l.pass
+	for c := lo; c < hi; c++ {
+		first, last := l.chunkRange(c)
+		col := l.cols[c]
+		if !p.backward {
+			for n := first; n < last; n++ {
+				yn := p.y[n*l.topDim : (n+1)*l.topDim]
+				l.convBackward(p.x[n*l.bottomDim:(n+1)*l.bottomDim], yn, col)
 				if l.biasTerm {
-					l.biasGrad(dyn, db)
-				}
-				l.weightGrad(dyn, x[n*l.bottomDim:(n+1)*l.bottomDim], col, dw)
-				if down[i] {
-					l.convForward(dyn, dx[n*l.bottomDim:(n+1)*l.bottomDim], col, true)
+					l.addBias(yn)
 				}
 			}
-		})
+			continue
+		}
+		dw, db := l.paramGrads(c)
+		for n := first; n < last; n++ {
+			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
+			if l.biasTerm {
+				l.biasGrad(dyn, db)
+			}
+			l.weightGrad(dyn, p.x[n*l.bottomDim:(n+1)*l.bottomDim], col, dw)
+			if p.down {
+				l.convForward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col, true)
+			}
+		}
 	}
-	l.endParamGrads()
 }

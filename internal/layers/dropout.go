@@ -22,6 +22,9 @@ type dropoutLayer struct {
 	ratio float32 // p, the probability of dropping
 	scale float32 // 1/(1 − p)
 	keep  []bool
+	// The running TRAIN pass, for the workers (Range): out = keep ? in·scale : 0 is
+	// the forward pass (in x, out y) and the backward pass (in dy, out dx) alike.
+	in, out []float32
 }
 
 func newDropout(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -58,15 +61,9 @@ func (l *dropoutLayer) Forward(bottom, top []*blob.Blob) error {
 	for i := range l.keep {
 		l.keep[i] = l.ctx.RNG.Bernoulli(p)
 	}
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if l.keep[i] {
-				y[i] = x[i] * l.scale
-			} else {
-				y[i] = 0
-			}
-		}
-	})
+	l.in, l.out = x, y
+	parallel.Run(len(x), elementwiseGrain, l)
+	l.in, l.out = nil, nil
 	return nil
 }
 
@@ -81,13 +78,20 @@ func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 		copy(dx, dy)
 		return
 	}
-	parallel.For(len(dy), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if l.keep[i] {
-				dx[i] = dy[i] * l.scale
-			} else {
-				dx[i] = 0
-			}
+	l.in, l.out = dy, dx
+	parallel.Run(len(dy), elementwiseGrain, l)
+	l.in, l.out = nil, nil
+}
+
+// Range is the loop of the TRAIN passes over the elements [lo, hi): the kept values
+// scaled, the dropped ones 0.
+func (l *dropoutLayer) Range(lo, hi int) {
+	in, out, keep := l.in[lo:hi], l.out[lo:hi], l.keep[lo:hi]
+	for i, k := range keep {
+		if k {
+			out[i] = in[i] * l.scale
+		} else {
+			out[i] = 0
 		}
-	})
+	}
 }

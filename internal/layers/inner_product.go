@@ -24,6 +24,7 @@ type innerProduct struct {
 	transpose bool
 	biasTerm  bool
 	ones      []float32 // (M) all 1: sums top_diff over the batch for the bias gradient
+	topShape  []int     // kept, so that reshaping to the same shape allocates nothing
 }
 
 func newInnerProduct(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -72,8 +73,8 @@ func (l *innerProduct) Reshape(bottom, top []*blob.Blob) error {
 			bottom[0].ShapeString(), k, axis, l.k)
 	}
 	l.m = bottom[0].CountRange(0, axis)
-	shape := append(append([]int(nil), bottom[0].Shape()[:axis]...), l.n)
-	top[0].Reshape(shape...)
+	l.topShape = append(append(l.topShape[:0], bottom[0].Shape()[:axis]...), l.n)
+	top[0].Reshape(l.topShape...)
 	if l.biasTerm && len(l.ones) != l.m {
 		l.ones = make([]float32, l.m)
 		blas.Fill(l.ones, 1)

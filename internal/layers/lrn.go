@@ -50,7 +50,27 @@ type lrn struct {
 	power  []float32 // (N, C, H, W): (1 + α·pooled)^−β
 	sq     []float32 // (N, C, H, W): x² in forward, its gradient in backward
 	dpool  []float32 // (N, C, H, W): the gradient of pooled
+
+	pass lrnPass // the running step of a pass, for the workers (Range)
 }
+
+// lrnPass is the step of a pass the workers run, and the blobs it reads and writes.
+type lrnPass struct {
+	step         lrnStep
+	x, y, dy, dx []float32
+}
+
+// lrnStep is one parallel loop of a pass.
+type lrnStep int
+
+const (
+	lrnAcrossScales   lrnStep = iota // over chunks of images: the scales
+	lrnAcrossOutput                  // over elements: y = x · scale^−β
+	lrnAcrossDiff                    // over elements: dx = dy · scale^−β
+	lrnAcrossDiffSum                 // over chunks of images: dx −= (2αβ/n) · x · Σ …
+	lrnWithinForward                 // over planes
+	lrnWithinBackward                // over planes
+)
 
 func newLRN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	lp := p.GetLrnParam()
@@ -97,6 +117,7 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 		padH: l.prePad, padW: l.prePad, strideH: 1, strideW: 1,
 		outH: l.height, outW: l.width,
 	}
+	l.geom.setInterior()
 	l.pooled = resizeFloat32(l.pooled, n)
 	l.power = resizeFloat32(l.power, n)
 	l.sq = resizeFloat32(l.sq, n)
@@ -105,11 +126,14 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 }
 
 func (l *lrn) Forward(bottom, top []*blob.Blob) error {
+	l.pass = lrnPass{x: bottom[0].Data, y: top[0].Data}
 	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
-		l.acrossForward(bottom[0].Data, top[0].Data)
+		l.run(lrnAcrossScales, l.chunks, 1)
+		l.run(lrnAcrossOutput, len(l.pass.x), elementwiseGrain)
 	} else {
-		l.withinForward(bottom[0].Data, top[0].Data)
+		l.run(lrnWithinForward, l.num*l.channels, planeGrain(l.height*l.width))
 	}
+	l.pass = lrnPass{}
 	return nil
 }
 
@@ -117,21 +141,62 @@ func (l *lrn) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
+	l.pass = lrnPass{x: bottom[0].Data, y: top[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
 	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
-		l.acrossBackward(bottom[0].Data, top[0].Data, top[0].Diff, bottom[0].Diff)
+		l.run(lrnAcrossDiff, len(l.pass.x), elementwiseGrain)
+		l.run(lrnAcrossDiffSum, l.chunks, 1)
 	} else {
-		l.withinBackward(bottom[0].Data, top[0].Diff, bottom[0].Diff)
+		l.run(lrnWithinBackward, l.num*l.channels, planeGrain(l.height*l.width))
 	}
+	l.pass = lrnPass{}
 }
 
-// forImages runs body on every image, the batch split into l.chunks pieces, one per
-// worker; c says which chunk's scratch to use.
-func (l *lrn) forImages(body func(c, n int)) {
-	parallel.ForEach(l.chunks, func(c, _ int) {
-		for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
-			body(c, n)
+// run runs one step of the pass over [0, n) on the workers.
+func (l *lrn) run(step lrnStep, n, grain int) {
+	l.pass.step = step
+	parallel.Run(n, grain, l)
+}
+
+// Range runs the current step on the items [lo, hi): chunks of the batch (the
+// batch split into l.chunks pieces, one per worker, each with its own scratch),
+// elements or planes.
+func (l *lrn) Range(lo, hi int) {
+	p := &l.pass
+	plane := l.height * l.width
+	switch p.step {
+	case lrnAcrossScales, lrnAcrossDiffSum:
+		for c := lo; c < hi; c++ {
+			for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
+				if p.step == lrnAcrossScales {
+					l.acrossScales(p.x, n)
+				} else {
+					l.acrossDiffSum(p.x, p.y, p.dy, p.dx, l.accum[c], n)
+				}
+			}
 		}
-	})
+	case lrnAcrossOutput:
+		pw := negPow(l.beta)
+		x, y, sc := p.x[lo:hi], p.y[lo:hi], l.scale[lo:hi]
+		for i := range x {
+			y[i] = pw.of(sc[i]) * x[i]
+		}
+	case lrnAcrossDiff:
+		pw := negPow(l.beta)
+		dy, dx, sc := p.dy[lo:hi], p.dx[lo:hi], l.scale[lo:hi]
+		for i := range dy {
+			dx[i] = dy[i] * pw.of(sc[i])
+		}
+	case lrnWithinForward:
+		for q := lo; q < hi; q++ {
+			o := q * plane
+			l.withinForward(p.x[o:o+plane], p.y[o:o+plane], o)
+		}
+	case lrnWithinBackward:
+		for q := lo; q < hi; q++ {
+			o := q * plane
+			l.withinBackward(p.x[o:o+plane], p.dy[o:o+plane], p.dx[o:o+plane], o)
+		}
+	}
 }
 
 // negPow computes x^−β for one β. Every LRN in Caffe's examples has β = 0.75, for
@@ -154,40 +219,32 @@ func (beta negPow) of(x float32) float32 {
 	return float32(math.Pow(v, -float64(beta)))
 }
 
-// acrossForward computes the scales as a running sum over the channels — add the
-// square entering the window, subtract the one leaving it — in Caffe's order, then
-// y = x · scale^−β.
-func (l *lrn) acrossForward(x, y []float32) {
+// acrossScales computes image n's scales as a running sum over the channels — add
+// the square entering the window, subtract the one leaving it — in Caffe's order;
+// the output is then y = x · scale^−β (lrnAcrossOutput).
+func (l *lrn) acrossScales(x []float32, n int) {
 	plane := l.height * l.width
 	aos := l.alpha / float32(l.size)
-	pw := negPow(l.beta)
-	l.forImages(func(_, n int) {
-		xs := x[n*l.channels*plane : (n+1)*l.channels*plane]
-		sc := l.scale[n*l.channels*plane : (n+1)*l.channels*plane]
-		// The first channel's window: channels 0 … (n−1)/2 (the rest is padding).
-		s0 := sc[:plane]
-		for i := range s0 {
-			s0[i] = l.k
+	xs := x[n*l.channels*plane : (n+1)*l.channels*plane]
+	sc := l.scale[n*l.channels*plane : (n+1)*l.channels*plane]
+	// The first channel's window: channels 0 … (n−1)/2 (the rest is padding).
+	s0 := sc[:plane]
+	for i := range s0 {
+		s0[i] = l.k
+	}
+	for c := 0; c <= l.prePad && c < l.channels; c++ {
+		addSquares(s0, xs[c*plane:(c+1)*plane], aos)
+	}
+	for c := 1; c < l.channels; c++ {
+		s := sc[c*plane : (c+1)*plane]
+		copy(s, sc[(c-1)*plane:c*plane])
+		if head := c + l.prePad; head < l.channels {
+			addSquares(s, xs[head*plane:(head+1)*plane], aos)
 		}
-		for c := 0; c <= l.prePad && c < l.channels; c++ {
-			addSquares(s0, xs[c*plane:(c+1)*plane], aos)
+		if tail := c - 1 - l.prePad; tail >= 0 {
+			addSquares(s, xs[tail*plane:(tail+1)*plane], -aos)
 		}
-		for c := 1; c < l.channels; c++ {
-			s := sc[c*plane : (c+1)*plane]
-			copy(s, sc[(c-1)*plane:c*plane])
-			if head := c + l.prePad; head < l.channels {
-				addSquares(s, xs[head*plane:(head+1)*plane], aos)
-			}
-			if tail := c - 1 - l.prePad; tail >= 0 {
-				addSquares(s, xs[tail*plane:(tail+1)*plane], -aos)
-			}
-		}
-	})
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = pw.of(l.scale[i]) * x[i]
-		}
-	})
+	}
 }
 
 // addSquares: s += a·x².
@@ -198,69 +255,58 @@ func addSquares(s, x []float32, a float32) {
 	}
 }
 
-// acrossBackward is Caffe's CrossChannelBackward:
+// acrossDiffSum is the second half of Caffe's CrossChannelBackward for image n,
+// after dx = dy · scale^−β (lrnAcrossDiff):
 //
-//	dx_c = dy_c · scale_c^−β − (2αβ/n) · x_c · Σ_{c' whose window holds c} dy_c' · y_c' / scale_c'
+//	dx_c −= (2αβ/n) · x_c · Σ_{c' whose window holds c} dy_c' · y_c' / scale_c'
 //
-// the sum again a running sum over the channels.
-func (l *lrn) acrossBackward(x, y, dy, dx []float32) {
+// the sum again a running sum over the channels, kept in accum (H, W).
+func (l *lrn) acrossDiffSum(x, y, dy, dx, accum []float32, n int) {
 	plane := l.height * l.width
 	cache := float32(2 * float64(l.alpha) * float64(l.beta) / float64(l.size))
-	pw := negPow(l.beta)
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * pw.of(l.scale[i])
+	off := n * l.channels * plane
+	// ratio adds (sign +1) or removes (−1) channel c's dy·y/scale from the sum.
+	ratio := func(c int, sign float32) {
+		o := off + c*plane
+		dyc, yc, sc := dy[o:o+plane], y[o:o+plane], l.scale[o:o+plane]
+		for i := range accum {
+			accum[i] += sign * (dyc[i] * yc[i] / sc[i])
 		}
-	})
-	l.forImages(func(chunk, n int) {
-		off := n * l.channels * plane
-		// ratio adds (sign +1) or removes (−1) channel c's dy·y/scale from the sum.
-		accum := l.accum[chunk]
-		ratio := func(c int, sign float32) {
-			o := off + c*plane
-			dyc, yc, sc := dy[o:o+plane], y[o:o+plane], l.scale[o:o+plane]
-			for i := range accum {
-				accum[i] += sign * (dyc[i] * yc[i] / sc[i])
-			}
+	}
+	clear(accum)
+	// Channels −(n−1)/2 … (n−1)/2 − 1 first, then one in and one out per channel.
+	for c := 0; c < l.prePad && c < l.channels; c++ {
+		ratio(c, 1)
+	}
+	for c := 0; c < l.channels; c++ {
+		if head := c + l.prePad; head < l.channels {
+			ratio(head, 1)
 		}
-		clear(accum)
-		// Channels −(n−1)/2 … (n−1)/2 − 1 first, then one in and one out per channel.
-		for c := 0; c < l.prePad && c < l.channels; c++ {
-			ratio(c, 1)
+		o := off + c*plane
+		xc, dxc := x[o:o+plane], dx[o:o+plane]
+		for i := range accum {
+			dxc[i] += -cache * (xc[i] * accum[i])
 		}
-		for c := 0; c < l.channels; c++ {
-			if head := c + l.prePad; head < l.channels {
-				ratio(head, 1)
-			}
-			o := off + c*plane
-			xc, dxc := x[o:o+plane], dx[o:o+plane]
-			for i := range accum {
-				dxc[i] += -cache * (xc[i] * accum[i])
-			}
-			if tail := c - l.prePad; tail >= 0 {
-				ratio(tail, -1)
-			}
+		if tail := c - l.prePad; tail >= 0 {
+			ratio(tail, -1)
 		}
-	})
+	}
 }
 
-// withinForward: y = x · (1 + α·AVE(x²))^−β, plane by plane.
-func (l *lrn) withinForward(x, y []float32) {
-	plane := l.height * l.width
+// withinForward: y = x · (1 + α·AVE(x²))^−β for the plane at offset o.
+func (l *lrn) withinForward(xs, ys []float32, o int) {
+	plane := len(xs)
 	np := negPow(l.beta)
-	forPlanes(l.num*l.channels, plane, func(p int) {
-		o := p * plane
-		xs, sq := x[o:o+plane], l.sq[o:o+plane]
-		for i, v := range xs {
-			sq[i] = v * v
-		}
-		pooled, pw, ys := l.pooled[o:o+plane], l.power[o:o+plane], y[o:o+plane]
-		l.geom.aveForward(sq, pooled)
-		for i, v := range pooled {
-			pw[i] = np.of(l.alpha*v + 1)
-			ys[i] = xs[i] * pw[i]
-		}
-	})
+	sq := l.sq[o : o+plane]
+	for i, v := range xs {
+		sq[i] = v * v
+	}
+	pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
+	l.geom.aveForward(sq, pooled)
+	for i, v := range pooled {
+		pw[i] = np.of(l.alpha*v + 1)
+		ys[i] = xs[i] * pw[i]
+	}
 }
 
 // withinBackward runs the backward passes of Caffe's sub-layers, in reverse:
@@ -270,21 +316,19 @@ func (l *lrn) withinForward(x, y []float32) {
 //	AVE pool: dsq = AVE backward of dpooled (each window's share, divided by n²)
 //	square:   dx₂ = 2x · dsq
 //	split:    dx = dx₁ + dx₂
-func (l *lrn) withinBackward(x, dy, dx []float32) {
-	plane := l.height * l.width
+//
+// for the plane at offset o.
+func (l *lrn) withinBackward(xs, dys, dxs []float32, o int) {
+	plane := len(xs)
 	diffScale := -l.beta * l.alpha
-	forPlanes(l.num*l.channels, plane, func(p int) {
-		o := p * plane
-		xs, dys, dxs := x[o:o+plane], dy[o:o+plane], dx[o:o+plane]
-		pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
-		dpool, dsq := l.dpool[o:o+plane], l.sq[o:o+plane]
-		for i := range dpool {
-			dpower := xs[i] * dys[i]
-			dpool[i] = dpower * (pw[i] / (pooled[i]*l.alpha + 1) * diffScale)
-		}
-		l.geom.aveBackward(dpool, dsq)
-		for i := range dxs {
-			dxs[i] = pw[i]*dys[i] + 2*xs[i]*dsq[i]
-		}
-	})
+	pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
+	dpool, dsq := l.dpool[o:o+plane], l.sq[o:o+plane]
+	for i := range dpool {
+		dpower := xs[i] * dys[i]
+		dpool[i] = dpower * (pw[i] / (pooled[i]*l.alpha + 1) * diffScale)
+	}
+	l.geom.aveBackward(dpool, dsq)
+	for i := range dxs {
+		dxs[i] = pw[i]*dys[i] + 2*xs[i]*dsq[i]
+	}
 }

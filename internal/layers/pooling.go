@@ -33,6 +33,7 @@ type pooling struct {
 	topShape      [4]int
 	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
 	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
+	pass          poolPass  // the running pass, for the workers (Range)
 }
 
 // poolGeom is the window geometry over one H×W plane.
@@ -210,88 +211,82 @@ func resizeFloat32(s []float32, n int) []float32 {
 // planeGrain is the least number of channel planes worth a goroutine of their own.
 func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
 
-// forPlanes calls body for every plane p in [0, n) of planeSize values, split over
-// the workers.
-func forPlanes(n, planeSize int, body func(p int)) {
-	parallel.For(n, planeGrain(planeSize), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			body(p)
-		}
-	})
-}
-
-// forPlanes calls body for every channel plane p in [0, N·C), split over the workers.
-func (l *pooling) forPlanes(body func(p int)) {
-	forPlanes(l.num*l.channels, l.geom.h*l.geom.w, body)
-}
-
+// Forward pools every channel plane, the planes split over the workers (Range).
 func (l *pooling) Forward(bottom, top []*blob.Blob) error {
-	g := &l.geom
-	in, out := g.h*g.w, g.outH*g.outW
-	x, y := bottom[0].Data, top[0].Data
-	switch l.method {
-	case caffepb.PoolingParameter_MAX:
-		var mask []float32
-		if len(top) > 1 {
-			mask = top[1].Data
-		}
-		l.forPlanes(func(p int) {
-			idx := l.maxIdx[p*out : (p+1)*out]
-			g.maxForward(x[p*in:(p+1)*in], y[p*out:(p+1)*out], idx)
-			if mask != nil {
-				for i, v := range idx {
-					mask[p*out+i] = float32(v)
-				}
-			}
-		})
-	case caffepb.PoolingParameter_AVE:
-		l.forPlanes(func(p int) {
-			g.aveForward(x[p*in:(p+1)*in], y[p*out:(p+1)*out])
-		})
-	case caffepb.PoolingParameter_STOCHASTIC:
-		if l.phase() == caffepb.Phase_TRAIN {
-			// The draws come from the net's source, in order, on this goroutine.
-			for i := range l.randIdx {
-				l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
-			}
-			l.forPlanes(func(p int) {
-				g.stochasticForwardTrain(x[p*in:(p+1)*in], y[p*out:(p+1)*out], l.randIdx[p*out:(p+1)*out])
-			})
-		} else {
-			l.forPlanes(func(p int) {
-				g.stochasticForwardTest(x[p*in:(p+1)*in], y[p*out:(p+1)*out])
-			})
+	l.pass = poolPass{x: bottom[0].Data, y: top[0].Data}
+	if len(top) > 1 {
+		l.pass.mask = top[1].Data
+	}
+	if l.method == caffepb.PoolingParameter_STOCHASTIC && l.phase() == caffepb.Phase_TRAIN {
+		// The draws come from the net's source, in order, on this goroutine.
+		for i := range l.randIdx {
+			l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
 		}
 	}
+	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), l)
+	l.pass = poolPass{}
 	return nil
 }
 
+// Backward routes every plane's top gradient back (Range).
 func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	g := &l.geom
+	l.pass = poolPass{backward: true, x: bottom[0].Data, y: top[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
+	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), l)
+	l.pass = poolPass{}
+}
+
+// poolPass is the running pass, for the workers.
+type poolPass struct {
+	backward bool
+	x, y     []float32 // (N, C, H, W), (N, C, H', W')
+	mask     []float32 // MAX's optional second top, or nil
+	dy, dx   []float32 // backward: the tops' and the bottom's gradients
+}
+
+// Range runs the current pass on the channel planes [lo, hi).
+func (l *pooling) Range(lo, hi int) {
+	g, ps := &l.geom, &l.pass
 	in, out := g.h*g.w, g.outH*g.outW
-	dy, dx := top[0].Diff, bottom[0].Diff
-	switch l.method {
-	case caffepb.PoolingParameter_MAX:
-		l.forPlanes(func(p int) {
-			scatter(dy[p*out:(p+1)*out], l.maxIdx[p*out:(p+1)*out], dx[p*in:(p+1)*in])
-		})
-	case caffepb.PoolingParameter_AVE:
-		l.forPlanes(func(p int) {
-			g.aveBackward(dy[p*out:(p+1)*out], dx[p*in:(p+1)*in])
-		})
-	case caffepb.PoolingParameter_STOCHASTIC:
-		if l.phase() == caffepb.Phase_TRAIN {
-			l.forPlanes(func(p int) {
-				scatterFloat(dy[p*out:(p+1)*out], l.randIdx[p*out:(p+1)*out], dx[p*in:(p+1)*in])
-			})
-		} else {
-			x, y := bottom[0].Data, top[0].Data
-			l.forPlanes(func(p int) {
-				g.stochasticBackwardTest(x[p*in:(p+1)*in], y[p*out:(p+1)*out], dy[p*out:(p+1)*out], dx[p*in:(p+1)*in])
-			})
+	train := l.phase() == caffepb.Phase_TRAIN
+	for p := lo; p < hi; p++ {
+		x, y := ps.x[p*in:(p+1)*in], ps.y[p*out:(p+1)*out]
+		if !ps.backward {
+			switch l.method {
+			case caffepb.PoolingParameter_MAX:
+				idx := l.maxIdx[p*out : (p+1)*out]
+				g.maxForward(x, y, idx)
+				if ps.mask != nil {
+					m := ps.mask[p*out : (p+1)*out]
+					for i, v := range idx {
+						m[i] = float32(v)
+					}
+				}
+			case caffepb.PoolingParameter_AVE:
+				g.aveForward(x, y)
+			case caffepb.PoolingParameter_STOCHASTIC:
+				if train {
+					g.stochasticForwardTrain(x, y, l.randIdx[p*out:(p+1)*out])
+				} else {
+					g.stochasticForwardTest(x, y)
+				}
+			}
+			continue
+		}
+		dy, dx := ps.dy[p*out:(p+1)*out], ps.dx[p*in:(p+1)*in]
+		switch l.method {
+		case caffepb.PoolingParameter_MAX:
+			scatter(dy, l.maxIdx[p*out:(p+1)*out], dx)
+		case caffepb.PoolingParameter_AVE:
+			g.aveBackward(dy, dx)
+		case caffepb.PoolingParameter_STOCHASTIC:
+			if train {
+				scatterFloat(dy, l.randIdx[p*out:(p+1)*out], dx)
+			} else {
+				g.stochasticBackwardTest(x, y, dy, dx)
+			}
 		}
 	}
 }

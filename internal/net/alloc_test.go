@@ -1,0 +1,128 @@
+package net
+
+import (
+	"testing"
+
+	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
+)
+
+// lenetInput is Caffe's examples/mnist/lenet_train_test.prototxt for TRAIN, with an
+// Input layer of the Data layer's shapes (batch 64) in place of the database.
+const lenetInput = `
+name: "LeNet"
+layer { name: "mnist" type: "Input" top: "data" top: "label"
+        input_param { shape { dim: 64 dim: 1 dim: 28 dim: 28 } shape { dim: 64 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        convolution_param { num_output: 20 kernel_size: 5 stride: 1
+                            weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
+        pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+layer { name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        convolution_param { num_output: 50 kernel_size: 5 stride: 1
+                            weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+layer { name: "pool2" type: "Pooling" bottom: "conv2" top: "pool2"
+        pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+layer { name: "ip1" type: "InnerProduct" bottom: "pool2" top: "ip1"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        inner_product_param { num_output: 500 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
+layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        inner_product_param { num_output: 10 weight_filler { type: "xavier" } bias_filler { type: "constant" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
+`
+
+// cifarQuickInput is Caffe's examples/cifar10/cifar10_quick_train_test.prototxt for
+// TRAIN with an Input layer of batch 100: ReLU in place, MAX and AVE pooling.
+const cifarQuickInput = `
+name: "CIFAR10_quick"
+layer { name: "cifar" type: "Input" top: "data" top: "label"
+        input_param { shape { dim: 100 dim: 3 dim: 32 dim: 32 } shape { dim: 100 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1
+                            weight_filler { type: "gaussian" std: 0.0001 } bias_filler { type: "constant" } } }
+layer { name: "pool1" type: "Pooling" bottom: "conv1" top: "pool1"
+        pooling_param { pool: MAX kernel_size: 3 stride: 2 } }
+layer { name: "relu1" type: "ReLU" bottom: "pool1" top: "pool1" }
+layer { name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1
+                            weight_filler { type: "gaussian" std: 0.01 } bias_filler { type: "constant" } } }
+layer { name: "relu2" type: "ReLU" bottom: "conv2" top: "conv2" }
+layer { name: "pool2" type: "Pooling" bottom: "conv2" top: "pool2"
+        pooling_param { pool: AVE kernel_size: 3 stride: 2 } }
+layer { name: "conv3" type: "Convolution" bottom: "pool2" top: "conv3"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        convolution_param { num_output: 64 pad: 2 kernel_size: 5 stride: 1
+                            weight_filler { type: "gaussian" std: 0.01 } bias_filler { type: "constant" } } }
+layer { name: "relu3" type: "ReLU" bottom: "conv3" top: "conv3" }
+layer { name: "pool3" type: "Pooling" bottom: "conv3" top: "pool3"
+        pooling_param { pool: AVE kernel_size: 3 stride: 2 } }
+layer { name: "ip1" type: "InnerProduct" bottom: "pool3" top: "ip1"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        inner_product_param { num_output: 64 weight_filler { type: "gaussian" std: 0.1 } bias_filler { type: "constant" } } }
+layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+        param { lr_mult: 1 } param { lr_mult: 2 }
+        inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.1 } bias_filler { type: "constant" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
+`
+
+// dropoutNet has the layers of AlexNet's classifier that the two nets above lack:
+// Dropout in place after a ReLU, and LRN.
+const dropoutNet = `
+name: "classifier"
+layer { name: "data" type: "Input" top: "data" top: "label"
+        input_param { shape { dim: 32 dim: 8 dim: 6 dim: 6 } shape { dim: 32 } } }
+layer { name: "norm" type: "LRN" bottom: "data" top: "norm" lrn_param { local_size: 5 alpha: 0.0001 beta: 0.75 } }
+layer { name: "fc6" type: "InnerProduct" bottom: "norm" top: "fc6"
+        inner_product_param { num_output: 64 weight_filler { type: "gaussian" std: 0.1 } bias_filler { type: "constant" value: 0.1 } } }
+layer { name: "relu6" type: "ReLU" bottom: "fc6" top: "fc6" }
+layer { name: "drop6" type: "Dropout" bottom: "fc6" top: "fc6" dropout_param { dropout_ratio: 0.5 } }
+layer { name: "fc7" type: "InnerProduct" bottom: "fc6" top: "fc7"
+        inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc7" bottom: "label" top: "loss" }
+`
+
+// TestForwardBackwardAllocs: once warm, a training pass of LeNet, cifar10_quick and
+// an AlexNet-like classifier allocates nothing (DESIGN.md §5: every buffer is sized
+// in Reshape, and the parallel loops start their workers without allocating).
+func TestForwardBackwardAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		classes    int
+	}{
+		{"lenet", lenetInput, 10},
+		{"cifar10_quick", cifarQuickInput, 10},
+		{"classifier", dropoutNet, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := build(t, tc.text, caffepb.Phase_TRAIN)
+			defer n.Close()
+			// Inputs as a real batch would have them: data of both signs, valid labels.
+			r := rng.New(1)
+			data, label := n.Blob("data"), n.Blob("label")
+			for i := range data.Data {
+				data.Data[i] = r.Gaussian(0, 1)
+			}
+			for i := range label.Data {
+				label.Data[i] = float32(r.Intn(tc.classes))
+			}
+			pass := func() {
+				n.ClearParamDiffs()
+				if _, err := n.ForwardBackward(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 3 {
+				pass() // warm up: buffers sized, pools and helper goroutines started
+			}
+			if allocs := testing.AllocsPerRun(5, pass); allocs != 0 {
+				t.Errorf("%v allocations per ForwardBackward, want 0", allocs)
+			}
+		})
+	}
+}
