@@ -495,6 +495,7 @@ func BenchmarkConvolution(b *testing.B) {
 		{"lenet_conv1_b64", []int{64, 1, 28, 28}, `type: "Convolution" convolution_param { num_output: 20 kernel_size: 5 stride: 1 weight_filler { type: "xavier" } bias_filler { type: "constant" } }`},
 		{"lenet_conv2_b64", []int{64, 20, 12, 12}, `type: "Convolution" convolution_param { num_output: 50 kernel_size: 5 stride: 1 weight_filler { type: "xavier" } bias_filler { type: "constant" } }`},
 		{"cifar_conv1_b100", []int{100, 3, 32, 32}, `type: "Convolution" convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1 weight_filler { type: "gaussian" std: 0.0001 } bias_filler { type: "constant" } }`},
+		{"cifar_conv2_b100", []int{100, 32, 16, 16}, `type: "Convolution" convolution_param { num_output: 32 pad: 2 kernel_size: 5 stride: 1 weight_filler { type: "gaussian" std: 0.01 } bias_filler { type: "constant" } }`},
 	}
 	gemms := []struct {
 		name string

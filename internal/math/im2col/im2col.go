@@ -227,6 +227,24 @@ func im2col2D(g *Geometry, im, col []float32) {
 //go:noinline
 func fillRows(dst []float32, ow int, src []float32, srcStep, lo, hi int) {
 	n := hi - lo
+	if srcStep == ow {
+		// The input rows are as far apart as the output rows, as in a "same"
+		// convolution (pad (k−1)/2, stride 1): the rows' values are one run in
+		// both, copied at once; the few padding values between the rows' runs,
+		// which the copy filled from the neighbouring rows, are then set to 0.
+		rows := len(dst) / ow
+		copy(dst[lo:(rows-1)*ow+hi], src[:(rows-1)*ow+n])
+		for r := 0; r < rows; r++ {
+			d := dst[r*ow : (r+1)*ow]
+			for i := range d[:lo] {
+				d[i] = 0
+			}
+			for i := hi; i < ow; i++ {
+				d[i] = 0
+			}
+		}
+		return
+	}
 	for len(dst) >= ow {
 		d := dst[:ow]
 		for i := range d[:lo] {
