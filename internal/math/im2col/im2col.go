@@ -293,11 +293,10 @@ func col2im2D(g *Geometry, col, im []float32) {
 	}
 }
 
-// addRows is fillRows' adjoint: dst[i·dstStep + j] += src[i·ow + lo + j] for the
-// rows i of src and j in [0, hi − lo). Not inlined, as fillRows.
+// addRowsGo is addRows in Go. Not inlined, as fillRows.
 //
 //go:noinline
-func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
+func addRowsGo(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
 	for len(src) >= ow {
 		s := src[lo:hi]
 		d := dst[:len(s)]

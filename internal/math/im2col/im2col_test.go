@@ -348,3 +348,52 @@ func naiveCol2imFlat(g *Geometry, col, im []float32) {
 		}
 	}
 }
+
+// TestAddRowsPaths: the assembly add (where the CPU has it) and the Go loop give the
+// same bits, NaN payloads and ±0 included, for every tail length.
+func TestAddRowsPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002), math.Float32frombits(0x7f800003)}
+	fill := func(s []float32) {
+		for i := range s {
+			if r.IntN(5) == 0 {
+				s[i] = special[r.IntN(len(special))]
+			} else {
+				s[i] = float32(r.NormFloat64())
+			}
+		}
+	}
+	for _, c := range [][4]int{ // ow, lo, hi, rows
+		{8, 0, 8, 5}, {12, 2, 12, 3}, {16, 2, 14, 16}, {32, 0, 32, 4}, {5, 1, 4, 7},
+		{1, 0, 1, 3}, {9, 0, 9, 2}, {23, 3, 20, 6}, {40, 0, 40, 1}, {7, 0, 7, 1},
+	} {
+		ow, lo, hi, rows := c[0], c[1], c[2], c[3]
+		dstStep := ow + 3
+		src := make([]float32, rows*ow)
+		fill(src)
+		dst := make([]float32, (rows-1)*dstStep+hi-lo)
+		fill(dst)
+		want := append([]float32(nil), dst...)
+		addRowsGo(want, dstStep, src, ow, lo, hi)
+		got := append([]float32(nil), dst...)
+		addRows(got, dstStep, src, ow, lo, hi)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("ow %d [%d, %d) × %d rows: dst[%d] = %x, the Go loop gives %x",
+					ow, lo, hi, rows, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+			}
+		}
+	}
+}
+
+// TestCol2imWithoutAVX runs the col2im comparison on the Go loop too, where the
+// assembly would otherwise always be taken.
+func TestCol2imWithoutAVX(t *testing.T) {
+	if !useAVX {
+		t.Skip("the Go loop is the only one here, tested by TestCol2imMatchesNaive")
+	}
+	useAVX = false
+	defer func() { useAVX = true }()
+	TestCol2imMatchesNaive(t)
+}

@@ -1,0 +1,29 @@
+//go:build amd64 && !purego
+
+package im2col
+
+import "golang.org/x/sys/cpu"
+
+// useAVX selects the assembly add (add_amd64.s); tests turn it off to run the Go
+// loop.
+var useAVX = cpu.X86.HasAVX
+
+// addRowsAVX is addRowsGo's loop in AVX assembly.
+//
+//go:noescape
+func addRowsAVX(dst *float32, dstStep int, src *float32, srcStep, n, rows int)
+
+// addRows is fillRows' adjoint: dst[i·dstStep + j] += src[i·ow + lo + j] for the
+// rows i of src and j in [0, hi − lo), eight values at a time where the CPU has AVX
+// (the sums are the Go loop's, bit for bit).
+func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
+	rows, n := len(src)/ow, hi-lo
+	if !useAVX || rows == 0 || n <= 0 {
+		addRowsGo(dst, dstStep, src, ow, lo, hi)
+		return
+	}
+	// The bounds the assembly relies on, checked once here.
+	_ = dst[(rows-1)*dstStep+n-1]
+	_ = src[(rows-1)*ow+hi-1]
+	addRowsAVX(&dst[0], dstStep, &src[lo], ow, n, rows)
+}

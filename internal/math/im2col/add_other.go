@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package im2col
+
+// useAVX is false where there is no assembly.
+var useAVX = false
+
+// addRows is fillRows' adjoint: dst[i·dstStep + j] += src[i·ow + lo + j] for the
+// rows i of src and j in [0, hi − lo).
+func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
+	addRowsGo(dst, dstStep, src, ow, lo, hi)
+}
