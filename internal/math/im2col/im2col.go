@@ -222,42 +222,38 @@ func im2col2D(g *Geometry, im, col []float32) {
 // values from src[i·srcStep:] at [lo, hi), and zeros (the padding) around them. A
 // call per column row rather than per output row: on small images a row is a few
 // values, fewer than a call costs. It is not inlined: inside im2col2D's loops the
-// registers run out and the copy loop would keep its counter on the stack.
+// registers run out and its loops would keep their counters on the stack.
 //
 //go:noinline
 func fillRows(dst []float32, ow int, src []float32, srcStep, lo, hi int) {
-	n := hi - lo
+	n, rows := hi-lo, len(dst)/ow
 	if srcStep == ow {
 		// The input rows are as far apart as the output rows, as in a "same"
 		// convolution (pad (k−1)/2, stride 1): the rows' values are one run in
 		// both, copied at once; the few padding values between the rows' runs,
-		// which the copy filled from the neighbouring rows, are then set to 0.
-		rows := len(dst) / ow
+		// which the copy filled from the neighbouring rows, are set to 0 below.
 		copy(dst[lo:(rows-1)*ow+hi], src[:(rows-1)*ow+n])
-		for r := 0; r < rows; r++ {
-			d := dst[r*ow : (r+1)*ow]
-			for i := range d[:lo] {
-				d[i] = 0
-			}
-			for i := hi; i < ow; i++ {
-				d[i] = 0
-			}
-		}
+	} else {
+		copyRows(dst[lo:], ow, src, srcStep, n, rows)
+	}
+	if lo == 0 && hi == ow {
 		return
 	}
-	for len(dst) >= ow {
-		d := dst[:ow]
+	for r := 0; r < rows; r++ {
+		d := dst[r*ow : (r+1)*ow]
 		for i := range d[:lo] {
 			d[i] = 0
 		}
-		copy(d[lo:hi], src[:n])
 		for i := hi; i < ow; i++ {
 			d[i] = 0
 		}
-		dst = dst[ow:]
-		if len(dst) > 0 {
-			src = src[srcStep:]
-		}
+	}
+}
+
+// copyRowsGo is copyRows in Go: a copy per row.
+func copyRowsGo(dst []float32, dstStep int, src []float32, srcStep, n, rows int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstStep:r*dstStep+n], src[r*srcStep:r*srcStep+n])
 	}
 }
 

@@ -397,3 +397,34 @@ func TestCol2imWithoutAVX(t *testing.T) {
 	defer func() { useAVX = true }()
 	TestCol2imMatchesNaive(t)
 }
+
+// TestCopyRowsPaths: the assembly copy and the Go one agree for every tail length,
+// and write nothing outside the rows.
+func TestCopyRowsPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	for _, c := range [][4]int{ // n, rows, srcStep, dstStep
+		{8, 5, 12, 8}, {1, 3, 4, 2}, {7, 4, 9, 7}, {9, 2, 9, 11}, {16, 8, 20, 16}, {24, 3, 28, 30}, {3, 1, 3, 3},
+	} {
+		n, rows, srcStep, dstStep := c[0], c[1], c[2], c[3]
+		src := randSlice(r, (rows-1)*srcStep+n)
+		want := randSlice(r, (rows-1)*dstStep+n+8)
+		got := append([]float32(nil), want...)
+		copyRowsGo(want, dstStep, src, srcStep, n, rows)
+		copyRows(got[:len(got)-8], dstStep, src, srcStep, n, rows)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%d values × %d rows: dst[%d] = %g, the Go copy gives %g", n, rows, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestIm2colWithoutAVX runs the im2col comparison on the Go copies too.
+func TestIm2colWithoutAVX(t *testing.T) {
+	if !useAVX {
+		t.Skip("the Go loop is the only one here, tested by TestIm2colMatchesNaive")
+	}
+	useAVX = false
+	defer func() { useAVX = true }()
+	TestIm2colMatchesNaive(t)
+}

@@ -10,3 +10,8 @@ var useAVX = false
 func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
 	addRowsGo(dst, dstStep, src, ow, lo, hi)
 }
+
+// copyRows sets dst[r·dstStep + i] = src[r·srcStep + i] for r < rows, i < n.
+func copyRows(dst []float32, dstStep int, src []float32, srcStep, n, rows int) {
+	copyRowsGo(dst, dstStep, src, srcStep, n, rows)
+}

@@ -78,3 +78,54 @@ next:
 	JNZ  row
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX(dst *float32, dstStep int, src *float32, srcStep, n, rows int)
+//
+// dst[r·dstStep + i] = src[r·srcStep + i] for r < rows, i < n; rows ≥ 1, n ≥ 1.
+// As addRowsAVX, the last n mod 8 values of a row go through a mask.
+TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStep+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStep+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ rows+40(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+	MOVQ    CX, BX
+	ANDQ    $7, BX
+	MOVQ    $8, AX
+	SUBQ    BX, AX
+	LEAQ    tailMask<>(SB), R10
+	VMOVDQU (R10)(AX*4), Y15
+	SHRQ    $3, CX
+
+crow:
+	MOVQ  DI, R11
+	MOVQ  SI, R12
+	MOVQ  CX, R13
+	TESTQ R13, R13
+	JZ    ctail
+
+cvec:
+	VMOVUPS (R12), Y0
+	VMOVUPS Y0, (R11)
+	ADDQ    $32, R11
+	ADDQ    $32, R12
+	DECQ    R13
+	JNZ     cvec
+
+ctail:
+	TESTQ      BX, BX
+	JZ         cnext
+	VMASKMOVPS (R12), Y15, Y0
+	VMASKMOVPS Y0, Y15, (R11)
+
+cnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ  crow
+	VZEROUPPER
+	RET

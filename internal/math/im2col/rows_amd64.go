@@ -4,8 +4,8 @@ package im2col
 
 import "golang.org/x/sys/cpu"
 
-// useAVX selects the assembly add (add_amd64.s); tests turn it off to run the Go
-// loop.
+// useAVX selects the assembly (rows_amd64.s); tests turn it off to run the Go
+// loops.
 var useAVX = cpu.X86.HasAVX
 
 // addRowsAVX is addRowsGo's loop in AVX assembly.
@@ -26,4 +26,22 @@ func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
 	_ = dst[(rows-1)*dstStep+n-1]
 	_ = src[(rows-1)*ow+hi-1]
 	addRowsAVX(&dst[0], dstStep, &src[lo], ow, n, rows)
+}
+
+// copyRowsAVX is copyRowsGo's loop in AVX assembly.
+//
+//go:noescape
+func copyRowsAVX(dst *float32, dstStep int, src *float32, srcStep, n, rows int)
+
+// copyRows sets dst[r·dstStep + i] = src[r·srcStep + i] for r < rows, i < n: one
+// masked vector move per row where the CPU has AVX, rather than a call to memmove
+// per row of a few values.
+func copyRows(dst []float32, dstStep int, src []float32, srcStep, n, rows int) {
+	if !useAVX || rows <= 0 || n <= 0 {
+		copyRowsGo(dst, dstStep, src, srcStep, n, rows)
+		return
+	}
+	_ = dst[(rows-1)*dstStep+n-1]
+	_ = src[(rows-1)*srcStep+n-1]
+	copyRowsAVX(&dst[0], dstStep, &src[0], srcStep, n, rows)
 }
