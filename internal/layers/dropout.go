@@ -84,14 +84,11 @@ func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 }
 
 // Range is the loop of the TRAIN passes over the elements [lo, hi): the kept values
-// scaled, the dropped ones 0.
+// scaled, the dropped ones 0, chosen without a branch (pick): the mask is random.
 func (l *dropoutLayer) Range(lo, hi int) {
-	in, out, keep := l.in[lo:hi], l.out[lo:hi], l.keep[lo:hi]
+	in, out, keep, scale := l.in[lo:hi], l.out[lo:hi], l.keep[lo:hi], l.scale
+	in, out = in[:len(keep)], out[:len(keep)]
 	for i, k := range keep {
-		if k {
-			out[i] = in[i] * l.scale
-		} else {
-			out[i] = 0
-		}
+		out[i] = pick(k, in[i]*scale, 0)
 	}
 }

@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"math"
+
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -56,25 +58,38 @@ func (l *relu) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 //
 //	forward:  y = x > 0 ? x : slope·x
 //	backward: dx = dy · (x > 0 ? 1 : slope)
+//
+// Both values are computed and one kept by a conditional move (see pick): the sign
+// of an activation is a coin toss, and a branch on it mispredicted half the time.
 func (l *relu) Range(lo, hi int) {
-	p := &l.pass
+	p, slope := &l.pass, l.slope
 	if !p.backward {
-		x, y := p.x[lo:hi], p.y[lo:hi]
-		for i, v := range x {
-			if v > 0 {
-				y[i] = v
-			} else {
-				y[i] = l.slope * v
-			}
-		}
+		reluForward(p.x[lo:hi], p.y[lo:hi], slope)
 		return
 	}
-	x, dy, dx := p.x[lo:hi], p.dy[lo:hi], p.dx[lo:hi]
-	for i := range x {
-		if x[i] > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = l.slope * dy[i]
-		}
+	reluBackward(p.x[lo:hi], p.dy[lo:hi], p.dx[lo:hi], slope)
+}
+
+func reluForward(x, y []float32, slope float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = pick(v > 0, v, slope*v)
 	}
+}
+
+func reluBackward(x, dy, dx []float32, slope float32) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	for i, v := range x {
+		dx[i] = pick(v > 0, dy[i], slope*dy[i])
+	}
+}
+
+// pick returns a if c, else b, without a branch: the compiler turns a choice
+// between integers into a conditional move, not one between floats.
+func pick(c bool, a, b float32) float32 {
+	ra, rb := math.Float32bits(a), math.Float32bits(b)
+	if c {
+		rb = ra
+	}
+	return math.Float32frombits(rb)
 }
