@@ -312,16 +312,54 @@ func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, 
 // in scan order (strict >); an empty window gives −FLT_MAX and index −1, as in Caffe.
 //
 //	x (H, W), y and idx (H', W')
+//
+// The outputs are cut into blocks in which every window has the same extent once
+// clipped to the image: the interior rows together and each border row alone, by
+// the interior columns together and each border column alone. A block runs as one
+// call (maxBlock).
 func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
-	for oy := 0; oy < g.outH; oy++ {
-		yr, ir := y[oy*g.outW:(oy+1)*g.outW], idx[oy*g.outW:(oy+1)*g.outW]
-		if oy < g.inY0 || oy >= g.inY1 {
-			g.maxClipped(x, oy, 0, g.outW, yr, ir)
-			continue
+	for oy := 0; oy < g.outH; {
+		oy1 := oy + 1
+		if oy == g.inY0 && g.inY1 > g.inY0 {
+			oy1 = g.inY1
 		}
-		g.maxClipped(x, oy, 0, g.inX0, yr, ir)
-		g.maxInterior(x, oy, yr[g.inX0:g.inX1], ir[g.inX0:g.inX1])
-		g.maxClipped(x, oy, g.inX1, g.outW, yr, ir)
+		hs, he, _ := g.rows(oy)
+		for ox := 0; ox < g.outW; {
+			ox1 := ox + 1
+			if ox == g.inX0 && g.inX1 > g.inX0 {
+				ox1 = g.inX1
+			}
+			ws, we, _ := g.cols(ox)
+			g.maxBlock(x, y, idx, oy, oy1, ox, ox1, hs, he-hs, ws, we-ws)
+			ox = ox1
+		}
+		oy = oy1
+	}
+}
+
+// maxBlock is maxForward of the outputs [oy0, oy1) × [ox0, ox1), whose windows are
+// kh×kw, clipped: the window of (oy, ox) starts at row hs + (oy − oy0)·strideH,
+// column ws + (ox − ox0)·strideW. Eight windows at a time in assembly where it can
+// (maxWindows); else a row at a time, unrolled for 2×2 and 3×3.
+func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs, kh, ws, kw int) {
+	out := oy0*g.outW + ox0
+	rows, n := oy1-oy0, ox1-ox0
+	if kh <= 0 || kw <= 0 {
+		// Windows past the edge (a stride larger than the kernel): nothing to scan.
+		for r := range rows {
+			for o := range n {
+				y[out+r*g.outW+o], idx[out+r*g.outW+o] = -math.MaxFloat32, -1
+			}
+		}
+		return
+	}
+	i0, xStep := hs*g.w+ws, g.strideH*g.w
+	if maxWindows(x, g.w, kh, kw, g.strideW, i0, xStep, y[out:], idx[out:], rows, n, g.outW) {
+		return
+	}
+	for r := range rows {
+		o := out + r*g.outW
+		g.maxRow(x, hs+r*g.strideH, kh, ws, kw, y[o:o+n], idx[o:o+n])
 	}
 }
 
@@ -350,30 +388,12 @@ func maxStep(best uint32, arg int32, v float32, i int32) (uint32, int32) {
 	return best, arg
 }
 
-// maxClipped is maxForward of the outputs [ox0, ox1) of row oy, Caffe's loop over
-// each window clipped to the image.
-func (g *poolGeom) maxClipped(x []float32, oy, ox0, ox1 int, yr []float32, ir []int32) {
-	hs, he, _ := g.rows(oy)
-	for ox := ox0; ox < ox1; ox++ {
-		ws, we, _ := g.cols(ox)
-		best, arg := uint32(noMax), int32(-1)
-		for h := hs; h < he; h++ {
-			for w := ws; w < we; w++ {
-				best, arg = maxStep(best, arg, x[h*g.w+w], int32(h*g.w+w))
-			}
-		}
-		yr[ox], ir[ox] = math.Float32frombits(best), arg
-	}
-}
-
-// maxInterior is maxForward of the outputs [inX0, inX1) of row oy (yr and ir), whose
-// windows need no clipping: the same scan with fixed bounds, unrolled for 2×2 and 3×3.
-func (g *poolGeom) maxInterior(x []float32, oy int, yr []float32, ir []int32) {
+// maxRow is maxForward of the outputs yr and ir along one row, window o being the
+// rows [hs, hs+kh) and the columns [ws + o·strideW, … + kw), all inside the image.
+func (g *poolGeom) maxRow(x []float32, hs, kh, ws, kw int, yr []float32, ir []int32) {
 	w, sw := g.w, g.strideW
-	hs := oy*g.strideH - g.padH
-	ws := g.inX0*sw - g.padW // the first window's column
 	switch {
-	case g.kh == 2 && g.kw == 2:
+	case kh == 2 && kw == 2:
 		r0, r1 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w]
 		i0, i1 := int32(hs*w), int32((hs+1)*w)
 		for o := range yr {
@@ -386,7 +406,7 @@ func (g *poolGeom) maxInterior(x []float32, oy int, yr []float32, ir []int32) {
 			best, arg = maxStep(best, arg, b[1], i1+j32+1)
 			yr[o], ir[o] = math.Float32frombits(best), arg
 		}
-	case g.kh == 3 && g.kw == 3:
+	case kh == 3 && kw == 3:
 		r0, r1, r2 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w], x[(hs+2)*w:(hs+3)*w]
 		i0, i1, i2 := int32(hs*w), int32((hs+1)*w), int32((hs+2)*w)
 		for o := range yr {
@@ -412,8 +432,8 @@ func (g *poolGeom) maxInterior(x []float32, oy int, yr []float32, ir []int32) {
 		for o := range yr {
 			j := ws + o*sw
 			best, arg := uint32(noMax), int32(-1)
-			for h := hs; h < hs+g.kh; h++ {
-				row := x[h*w+j : h*w+j+g.kw]
+			for h := hs; h < hs+kh; h++ {
+				row := x[h*w+j : h*w+j+kw]
 				for i, v := range row {
 					best, arg = maxStep(best, arg, v, int32(h*w+j+i))
 				}

@@ -112,6 +112,7 @@ func TestPoolGeomMatchesReference(t *testing.T) {
 		{10, 7, 3, 3, 2, 2, 1, 1}, {10, 7, 2, 2, 2, 2, 1, 1}, {12, 9, 4, 3, 3, 2, 2, 1},
 		{7, 7, 5, 5, 1, 1, 2, 2}, {6, 6, 1, 1, 3, 2, 0, 0}, {5, 8, 2, 3, 1, 3, 0, 0},
 		{3, 3, 3, 3, 1, 1, 0, 0}, {4, 4, 4, 4, 1, 1, 3, 3}, {2, 9, 2, 2, 2, 2, 1, 0},
+		{9, 2, 2, 2, 2, 2, 0, 1}, {2, 2, 2, 2, 2, 2, 1, 1}, {5, 40, 3, 3, 1, 1, 1, 1}, {7, 37, 2, 3, 2, 2, 1, 1},
 	} {
 		g := newPoolGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
 		name := fmt.Sprintf("%dx%d k%dx%d s%dx%d p%dx%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
@@ -205,4 +206,15 @@ func BenchmarkPoolPlane(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestPoolGeomWithoutAVX2 runs the comparison on the Go loops too, where the
+// assembly would otherwise take the MAX windows.
+func TestPoolGeomWithoutAVX2(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("the Go loops are the only ones here, tested by TestPoolGeomMatchesReference")
+	}
+	useAVX2 = false
+	defer func() { useAVX2 = true }()
+	TestPoolGeomMatchesReference(t)
 }
