@@ -205,7 +205,7 @@ func im2col2D(g *Geometry, im, col []float32) {
 				if sw == 1 {
 					// Input row y = oy·sh + ty.off, column x = ox + tx.off.
 					first := (ty.lo*sh+ty.off)*w + tx.lo + tx.off
-					fillRows(dst[ty.lo*ow:ty.hi*ow], ow, img[first:], sh*w, tx.lo, tx.hi)
+					fillRows(dst[ty.lo*ow:ty.hi*ow], ty.hi-ty.lo, ow, img[first:], sh*w, tx.lo, tx.hi)
 					continue
 				}
 				for oy := ty.lo; oy < ty.hi; oy++ {
@@ -225,8 +225,8 @@ func im2col2D(g *Geometry, im, col []float32) {
 // registers run out and its loops would keep their counters on the stack.
 //
 //go:noinline
-func fillRows(dst []float32, ow int, src []float32, srcStep, lo, hi int) {
-	n, rows := hi-lo, len(dst)/ow
+func fillRows(dst []float32, rows, ow int, src []float32, srcStep, lo, hi int) {
+	n := hi - lo
 	if srcStep == ow {
 		// The input rows are as far apart as the output rows, as in a "same"
 		// convolution (pad (k−1)/2, stride 1): the rows' values are one run in
@@ -239,14 +239,20 @@ func fillRows(dst []float32, ow int, src []float32, srcStep, lo, hi int) {
 	if lo == 0 && hi == ow {
 		return
 	}
-	for r := 0; r < rows; r++ {
-		d := dst[r*ow : (r+1)*ow]
-		for i := range d[:lo] {
-			d[i] = 0
+	// The padding: before the first row's values, between each row's values and
+	// the next's, after the last row's.
+	gap := ow - n
+	for i := range dst[:lo] {
+		dst[i] = 0
+	}
+	for end := hi; end < (rows-1)*ow+hi; end += ow {
+		g := dst[end : end+gap]
+		for i := range g {
+			g[i] = 0
 		}
-		for i := hi; i < ow; i++ {
-			d[i] = 0
-		}
+	}
+	for i := (rows-1)*ow + hi; i < rows*ow; i++ {
+		dst[i] = 0
 	}
 }
 
