@@ -390,10 +390,14 @@ func (l *baseConv) weightGrad(im, dout, col, dw []float32) {
 func (l *baseConv) addBias(top []float32) {
 	s := l.topSpatial
 	for o, b := range l.blobs[1].Data {
-		row := top[o*s : (o+1)*s]
-		for i := range row {
-			row[i] += b
-		}
+		addConst(top[o*s:(o+1)*s], b)
+	}
+}
+
+// addConstGo is addConst in Go.
+func addConstGo(x []float32, b float32) {
+	for i := range x {
+		x[i] += b
 	}
 }
 
