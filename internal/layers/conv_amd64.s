@@ -4,8 +4,7 @@
 
 // func addConstAVX(x *float32, n int, b float32)
 //
-// x[i] += b for i < n, eight at a time, then one by one. Each sum is x[i] + b with
-// x[i] the first operand, as the Go loop computes it.
+// x[i] += b for i < n, eight at a time, then one by one: IEEE sums, as the Go loop's.
 TEXT ·addConstAVX(SB), NOSPLIT, $0-20
 	MOVQ         x+0(FP), DI
 	MOVQ         n+8(FP), CX

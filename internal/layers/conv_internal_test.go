@@ -64,8 +64,8 @@ func BenchmarkBiasGrad(b *testing.B) {
 	})
 }
 
-// TestAddConstBits: the assembly add and the Go loop agree bit for bit, NaN
-// payloads included, for every length up to a few vectors.
+// TestAddConstBits: the assembly add and the Go loop agree bit for bit (NaN for
+// NaN), for every length up to a few vectors.
 func TestAddConstBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	for n := 0; n < 80; n++ {

@@ -350,7 +350,8 @@ func naiveCol2imFlat(g *Geometry, col, im []float32) {
 }
 
 // TestAddRowsPaths: the assembly add (where the CPU has it) and the Go loop give the
-// same bits, NaN payloads and ±0 included, for every tail length.
+// same bits, ±0 included (and NaN for NaN: which NaN a sum of two gives depends on
+// an operand order the compiler may swap), for every tail length.
 func TestAddRowsPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
@@ -379,7 +380,7 @@ func TestAddRowsPaths(t *testing.T) {
 		got := append([]float32(nil), dst...)
 		addRows(got, dstStep, src, ow, lo, hi)
 		for i := range got {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
 				t.Fatalf("ow %d [%d, %d) × %d rows: dst[%d] = %x, the Go loop gives %x",
 					ow, lo, hi, rows, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
 			}

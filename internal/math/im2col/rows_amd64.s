@@ -25,8 +25,8 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 // func addRowsAVX(dst *float32, dstStep int, src *float32, srcStep, n, rows int)
 //
 // dst[r·dstStep + i] += src[r·srcStep + i] for r < rows, i < n; rows ≥ 1, n ≥ 1.
-// Each sum is dst + src with dst as the first operand, as the Go loop computes it
-// (so that even a NaN's payload comes out the same). The last n mod 8 values of a
+// Each sum is dst + src with dst as the first operand, as the Go loop usually
+// computes it (only a NaN's payload could tell). The last n mod 8 values of a
 // row are loaded and stored through a mask, which touches nothing past them.
 TEXT ·addRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
