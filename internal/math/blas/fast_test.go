@@ -413,3 +413,71 @@ func TestVecGenericMatchesAsm(t *testing.T) {
 		}
 	}
 }
+
+// netShapes are the products of one image of the bigger reference nets (ResNet-50,
+// AlexNet, SqueezeNet v1.1): each convolution's forward W·col, weight gradient
+// dY·colᵀ and data gradient Wᵀ·dY (m, n, k as Gemm gets them), and AlexNet's inner
+// products for a batch of 10.
+var netShapes = []struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+}{
+	{"resnet_conv1_fwd", 64, 12544, 147, false, false},
+	{"resnet_conv1_dW", 64, 147, 12544, false, true},
+	{"resnet_res2_3x3_fwd", 64, 3136, 576, false, false},
+	{"resnet_res2_3x3_dW", 64, 576, 3136, false, true},
+	{"resnet_res2_3x3_dX", 576, 3136, 64, true, false},
+	{"resnet_res2_1x1_fwd", 256, 3136, 64, false, false},
+	{"resnet_res3_3x3_fwd", 128, 784, 1152, false, false},
+	{"resnet_res3_3x3_dW", 128, 1152, 784, false, true},
+	{"resnet_res3_3x3_dX", 1152, 784, 128, true, false},
+	{"resnet_res4_3x3_fwd", 256, 196, 2304, false, false},
+	{"resnet_res4_3x3_dW", 256, 2304, 196, false, true},
+	{"resnet_res4_3x3_dX", 2304, 196, 256, true, false},
+	{"resnet_res4_1x1_fwd", 1024, 196, 256, false, false},
+	{"resnet_res5_3x3_fwd", 512, 49, 4608, false, false},
+	{"resnet_res5_3x3_dW", 512, 4608, 49, false, true},
+	{"resnet_res5_3x3_dX", 4608, 49, 512, true, false},
+	{"resnet_res5_1x1_fwd", 2048, 49, 512, false, false},
+	{"resnet_res5_1x1_dX", 512, 49, 2048, true, false},
+	{"alexnet_conv1_fwd", 96, 3025, 363, false, false},
+	{"alexnet_conv2_fwd", 128, 729, 1200, false, false},
+	{"alexnet_conv2_dW", 128, 1200, 729, false, true},
+	{"alexnet_conv2_dX", 1200, 729, 128, true, false},
+	{"alexnet_conv3_fwd", 384, 169, 2304, false, false},
+	{"alexnet_fc6_fwd", 10, 4096, 9216, false, true},
+	{"alexnet_fc6_dW", 4096, 9216, 10, true, false},
+	{"alexnet_fc6_dX", 10, 9216, 4096, false, false},
+	{"squeezenet_conv1_fwd", 64, 12769, 27, false, false},
+	{"squeezenet_expand3x3_fwd", 64, 3136, 144, false, false},
+	{"squeezenet_conv10_fwd", 1000, 169, 512, false, false},
+}
+
+// BenchmarkSgemmNets measures Fast on netShapes; run it with -cpu 1,2 to see how
+// well one product uses both cores.
+func BenchmarkSgemmNets(b *testing.B) {
+	for _, s := range netShapes {
+		m, n, k := s.m, s.n, s.k
+		r := rand.New(rand.NewPCG(3, 4))
+		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+		lda, ldb := k, n
+		if s.transA {
+			lda = m
+		}
+		if s.transB {
+			ldb = k
+		}
+		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, m, n, k), func(b *testing.B) {
+			start, cpuStart := time.Now(), cpuTime()
+			for b.Loop() {
+				Fast{}.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
+			}
+			gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
+			b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
+			if cpu := cpuTime() - cpuStart; cpu > 0 {
+				b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
+			}
+		})
+	}
+}
