@@ -158,34 +158,53 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 }
 
 // macroKernel multiplies a packed mm×kk block of A by a packed kk×nn block of B into
-// C[ic:ic+mm, jc:jc+nn].
+// C[ic:ic+mm, jc:jc+nn]. Where the CPU has AVX-512, whole pairs of B slivers times
+// whole pairs of A slivers go to the wide kernel, and the rest tile by tile.
 func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk int, beta float32) {
-	c, ldc, alpha := g.c, g.ldc, g.alpha
-	for jr := 0; jr < nn; jr += nr {
-		cols := min(nr, nn-jr)
-		bs := bp[jr*kk : (jr+nr)*kk]
-		for ir := 0; ir < mm; ir += mr {
-			rows := min(mr, mm-ir)
-			as := ap[ir*kk : (ir+mr)*kk]
-			off := (ic+ir)*ldc + jc + jr
-			if rows == mr && cols == nr {
-				kernel(kk, as, bs, c[off:], ldc, alpha, beta)
-				continue
+	for jr := 0; jr < nn; {
+		if !useAVX512 || jr+2*nr > nn {
+			for ir := 0; ir < mm; ir += mr {
+				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
 			}
-			// A ragged tile: the kernel fills the whole buffer, of which only
-			// rows×cols belong in C.
-			kernel(kk, as, bs, ws.edge[:], nr, alpha, 0)
-			for r := 0; r < rows; r++ {
-				dst := c[off+r*ldc : off+r*ldc+cols]
-				src := ws.edge[r*nr : r*nr+cols]
-				if beta == 0 {
-					copy(dst, src)
-					continue
-				}
-				for j, v := range src {
-					dst[j] = v + beta*dst[j]
-				}
-			}
+			jr += nr
+			continue
+		}
+		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
+		ir := 0
+		for ; ir+2*mr <= mm; ir += 2 * mr {
+			a0, a1 := ap[ir*kk:(ir+mr)*kk], ap[(ir+mr)*kk:(ir+2*mr)*kk]
+			kernelWide(kk, a0, a1, b0, b1, g.c[(ic+ir)*g.ldc+jc+jr:], g.ldc, g.alpha, beta)
+		}
+		for ; ir < mm; ir += mr {
+			g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
+			g.tile(ws, ap, bp, ic, ir, mm, jc, jr+nr, nn, kk, beta)
+		}
+		jr += 2 * nr
+	}
+}
+
+// tile computes the mr×nr tile of C at row ic+ir, column jc+jr, clipped to the
+// block's mm×nn, from the A sliver at ir and the B sliver at jr.
+func (g *gemm) tile(ws *workspace, ap, bp []float32, ic, ir, mm, jc, jr, nn, kk int, beta float32) {
+	as, bs := ap[ir*kk:(ir+mr)*kk], bp[jr*kk:(jr+nr)*kk]
+	rows, cols := min(mr, mm-ir), min(nr, nn-jr)
+	off := (ic+ir)*g.ldc + jc + jr
+	if rows == mr && cols == nr {
+		kernel(kk, as, bs, g.c[off:], g.ldc, g.alpha, beta)
+		return
+	}
+	// A ragged tile: the kernel fills the whole buffer, of which only rows×cols
+	// belong in C.
+	kernel(kk, as, bs, ws.edge[:], nr, g.alpha, 0)
+	for r := 0; r < rows; r++ {
+		dst := g.c[off+r*g.ldc : off+r*g.ldc+cols]
+		src := ws.edge[r*nr : r*nr+cols]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = v + beta*dst[j]
 		}
 	}
 }

@@ -20,6 +20,86 @@ func TestFastGeneric(t *testing.T) {
 	CheckGemmer(t, Fast{})
 }
 
+// TestFastNarrow runs the conformance test with the 6×16 kernel alone, the one
+// CPUs without AVX-512 use.
+func TestFastNarrow(t *testing.T) {
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	useAVX512 = false
+	CheckGemmer(t, Fast{})
+}
+
+// TestKernelWideMatchesTiles checks that the wide kernel gives the bits of the four
+// 6×16 kernel calls it stands for: each element is the same chain of FMAs, so which
+// kernel runs must never change a result (LeNet's log matches Caffe's to every
+// printed digit, and a one-ulp change could break that).
+func TestKernelWideMatchesTiles(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("this CPU has no AVX-512: the wide kernel runs as four 6×16 ones here")
+	}
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 63, 255, 256, 257} {
+		for _, ab := range [][2]float32{{1, 0}, {-0.5, 0}, {1, 1}, {2, -0.75}} {
+			const ldc = 2*nr + 5
+			a0, a1 := randSlice(r, mr*k), randSlice(r, mr*k)
+			b0, b1 := randSlice(r, nr*k), randSlice(r, nr*k)
+			c := randSlice(r, (2*mr-1)*ldc+2*nr+5)
+			if ab[1] == 0 {
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+			}
+			want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+			useAVX512 = false
+			kernelWide(k, a0, a1, b0, b1, want, ldc, ab[0], ab[1])
+			useAVX512 = true
+			kernelWide(k, a0, a1, b0, b1, got, ldc, ab[0], ab[1])
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(isNaN32(want[i]) && isNaN32(got[i])) {
+					t.Fatalf("k=%d alpha=%g beta=%g: C[%d] = %g (wide), %g (four tiles)", k, ab[0], ab[1], i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func isNaN32(v float32) bool { return v != v }
+
+// TestFastWideSameBits runs whole products with and without the wide kernel, ragged
+// blocks and several k blocks included, and wants the same bits.
+func TestFastWideSameBits(t *testing.T) {
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, s := range [][3]int{{129, 67, 45}, {mc + 13, 3*nr + 5, 2*kc + 7}, {2 * mr, 2 * nr, 16}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, beta := range []float32{0, 1} {
+					a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+					lda, ldb := k, n
+					if tA {
+						lda = m
+					}
+					if tB {
+						ldb = k
+					}
+					want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+					useAVX512 = false
+					Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
+					useAVX512 = true
+					Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("%dx%dx%d transA=%v transB=%v beta=%g: C[%d] = %g (wide), %g (narrow)",
+								m, n, k, tA, tB, beta, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestKernelGenericMatchesAsm feeds both micro-kernels the same packed slivers,
 // including k values around the assembly's unrolling by four.
 func TestKernelGenericMatchesAsm(t *testing.T) {

@@ -11,6 +11,15 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 // useAsm selects the assembly micro-kernel; tests turn it off to run the portable one.
 var useAsm = hasAVX2FMA
 
+// hasAVX512 reports whether the CPU (and the OS, which must save the ZMM registers)
+// supports the wide micro-kernel as well.
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
+
+// useAVX512 sends whole 2mr×2nr blocks to the wide micro-kernel; tests turn it off
+// and on to compare, and on where the CPU lacks AVX-512 to run the wide path with
+// the portable kernel.
+var useAVX512 = hasAVX512
+
 // kernelAVX2 is kernelGeneric in AVX2/FMA assembly (kernel_amd64.s): it reads
 // 6·k floats at a, 16·k at b, and writes a 6×16 block at c with row stride ldc.
 //
@@ -30,6 +39,29 @@ func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		return
 	}
 	kernelGeneric(k, a, b, c, ldc, alpha, beta)
+}
+
+// kernelAVX512 is kernelWideGo in AVX-512 assembly (kernel512_amd64.s): it reads
+// 6·k floats at a0 and at a1, 16·k at b0 and at b1, and writes a 12×32 block at c
+// with row stride ldc.
+//
+//go:noescape
+func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+// kernelWide computes the 2mr×2nr block C = alpha·[Ã₀; Ã₁]·[B̃₀ B̃₁] + beta·C from
+// two packed A slivers and two packed B slivers: the four tiles kernel would
+// compute, with the same bits.
+func kernelWide(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	_ = a0[mr*k-1]
+	_ = a1[mr*k-1]
+	_ = b0[nr*k-1]
+	_ = b1[nr*k-1]
+	_ = c[(2*mr-1)*ldc+2*nr-1]
+	if useAsm && useAVX512 && hasAVX512 {
+		kernelAVX512(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+		return
+	}
+	kernelWideGo(k, a0, a1, b0, b1, c, ldc, alpha, beta)
 }
 
 // The packing routines of pack_amd64.s; see the portable ones in pack.go.

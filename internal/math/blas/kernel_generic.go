@@ -31,3 +31,12 @@ func kernelGeneric(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		}
 	}
 }
+
+// kernelWideGo is the portable wide kernel: the four mr×nr tiles of a 2mr×2nr block,
+// one kernel call each. Same contract as kernelWide.
+func kernelWideGo(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	kernel(k, a0, b0, c, ldc, alpha, beta)
+	kernel(k, a0, b1, c[nr:], ldc, alpha, beta)
+	kernel(k, a1, b0, c[mr*ldc:], ldc, alpha, beta)
+	kernel(k, a1, b1, c[mr*ldc+nr:], ldc, alpha, beta)
+}

@@ -9,6 +9,18 @@ const hasAVX2FMA = false
 // prepare data for the assembly.
 var useAsm = false
 
+// hasAVX512 is false where there is no assembly micro-kernel.
+const hasAVX512 = false
+
+// useAVX512 is false here too; tests turn it on to run the portable wide kernel.
+var useAVX512 = false
+
+// kernelWide computes the 2mr×2nr block C = alpha·[Ã₀; Ã₁]·[B̃₀ B̃₁] + beta·C from
+// two packed A slivers and two packed B slivers.
+func kernelWide(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	kernelWideGo(k, a0, a1, b0, b1, c, ldc, alpha, beta)
+}
+
 // kernel computes the mr×nr block C = alpha·Ã·B̃ + beta·C from a packed A sliver
 // (k steps of mr values) and a packed B sliver (k steps of nr values). beta == 0
 // overwrites C without reading it. k must be at least 1.
