@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -116,14 +117,7 @@ func (l *bias) Forward(bottom, top []*blob.Blob) error {
 	if top[0] != bottom[0] {
 		copy(y, x)
 	}
-	for o := 0; o < l.outer; o++ {
-		for d, v := range b {
-			row := y[(o*l.dim+d)*l.inner:][:l.inner]
-			for i := range row {
-				row[i] += v
-			}
-		}
-	}
+	addBroadcast(y, b, l.outer, l.dim, l.inner)
 	return nil
 }
 
@@ -147,24 +141,87 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	sumBroadcast(dy, nil, db, l.outer, l.dim, l.inner)
 }
 
-// sumBroadcast adds to acc[d] the sum over o and i of a[o, d, i] (times b[o, d, i]
-// when b is not nil): the gradient of a blob broadcast over the outer and inner axes.
-func sumBroadcast(a, b, acc []float32, outer, dim, inner int) {
-	for d := 0; d < dim; d++ {
-		var s float64 // a channel of a big batch sums many terms
-		for o := 0; o < outer; o++ {
-			off := (o*dim + d) * inner
-			if b == nil {
-				for _, v := range a[off : off+inner] {
-					s += float64(v)
-				}
-			} else {
-				bs := b[off : off+inner]
-				for i, v := range a[off : off+inner] {
-					s += float64(v * bs[i])
-				}
+// The broadcast loops below work plane by plane — the inner elements of one (o, d) —
+// and split the planes over the cores: a ResNet runs them on a batch of one, so
+// the batch alone gives the cores nothing to share (planeGrain: pooling.go).
+
+// addBroadcast adds b[d] to every y[o, d, i].
+func addBroadcast(y, b []float32, outer, dim, inner int) {
+	parallel.For(outer*dim, planeGrain(inner), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			v, row := b[p%dim], y[p*inner:][:inner]
+			for i := range row {
+				row[i] += v
 			}
 		}
-		acc[d] += float32(s)
+	})
+}
+
+// scaleBroadcast sets y[o, d, i] = s[d]·x[o, d, i]; y may be x.
+func scaleBroadcast(x, y, s []float32, outer, dim, inner int) {
+	parallel.For(outer*dim, planeGrain(inner), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			f, src, dst := s[p%dim], x[p*inner:][:inner], y[p*inner:][:inner]
+			for i, v := range src {
+				dst[i] = f * v
+			}
+		}
+	})
+}
+
+// sumBroadcast adds to acc[d] the sum over o and i of a[o, d, i] (times b[o, d, i]
+// when b is not nil): the gradient of a blob broadcast over the outer and inner axes.
+// The sums are in float64 (a channel of a big batch sums many terms), four partial
+// sums to a plane so that the additions do not wait on one another.
+func sumBroadcast(a, b, acc []float32, outer, dim, inner int) {
+	parallel.For(dim, max(1, planeGrain(inner)/max(outer, 1)), func(lo, hi int) {
+		for d := lo; d < hi; d++ {
+			var s float64
+			for o := 0; o < outer; o++ {
+				off := (o*dim + d) * inner
+				if b == nil {
+					s += sumPlane(a[off : off+inner])
+				} else {
+					s += dotPlane(a[off:off+inner], b[off:off+inner])
+				}
+			}
+			acc[d] += float32(s)
+		}
+	})
+}
+
+// sumPlane returns Σ a[i] in float64.
+func sumPlane(a []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		q := (*[4]float32)(a[i:])
+		s0 += float64(q[0])
+		s1 += float64(q[1])
+		s2 += float64(q[2])
+		s3 += float64(q[3])
 	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotPlane returns Σ a[i]·b[i], each product rounded to float32 (as Caffe forms
+// them, in a buffer) and summed in float64.
+func dotPlane(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		p, q := (*[4]float32)(a[i:]), (*[4]float32)(b[i:])
+		s0 += float64(p[0] * q[0])
+		s1 += float64(p[1] * q[1])
+		s2 += float64(p[2] * q[2])
+		s3 += float64(p[3] * q[3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i] * b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

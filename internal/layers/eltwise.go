@@ -100,11 +100,12 @@ func (l *eltwise) Forward(bottom, top []*blob.Blob) error {
 			}
 		case caffepb.EltwiseParameter_SUM:
 			// y = Σ_i coeff_i · x_i, accumulated in bottom order
-			clear(y[lo:hi])
+			ys := y[lo:hi]
+			clear(ys)
 			for bi, b := range bottom {
-				c, x := l.coeffs[bi], b.Data
-				for i := lo; i < hi; i++ {
-					y[i] += c * x[i]
+				c, xs := l.coeffs[bi], b.Data[lo:hi]
+				for i, v := range xs {
+					ys[i] += c * v
 				}
 			}
 		case caffepb.EltwiseParameter_MAX:
@@ -172,9 +173,9 @@ func (l *eltwise) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 					dx[i] *= dy[i]
 				}
 			case caffepb.EltwiseParameter_SUM:
-				c := l.coeffs[bi]
-				for i := lo; i < hi; i++ {
-					dx[i] = c * dy[i]
+				c, dys, dxs := l.coeffs[bi], dy[lo:hi], dx[lo:hi]
+				for i, v := range dys {
+					dxs[i] = c * v
 				}
 			case caffepb.EltwiseParameter_MAX:
 				for i := lo; i < hi; i++ {

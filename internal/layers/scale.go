@@ -116,15 +116,7 @@ func (l *scale) Forward(bottom, top []*blob.Blob) error {
 	if top[0] == bottom[0] {
 		copy(l.saved.Data, x)
 	}
-	for o := 0; o < l.outer; o++ {
-		for d, f := range s {
-			off := (o*l.dim + d) * l.inner
-			src, dst := x[off:off+l.inner], y[off:off+l.inner]
-			for i, v := range src {
-				dst[i] = f * v
-			}
-		}
-	}
+	scaleBroadcast(x, y, s, l.outer, l.dim, l.inner)
 	if l.bias != nil {
 		return l.bias.Forward(top[:1], top)
 	}
@@ -156,15 +148,6 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		sumBroadcast(dy, x, ds, l.outer, l.dim, l.inner)
 	}
 	if down[0] {
-		s, dx := l.scaleBlob(bottom).Data, bottom[0].Diff
-		for o := 0; o < l.outer; o++ {
-			for d, f := range s {
-				off := (o*l.dim + d) * l.inner
-				src, dst := dy[off:off+l.inner], dx[off:off+l.inner]
-				for i, v := range src {
-					dst[i] = f * v
-				}
-			}
-		}
+		scaleBroadcast(dy, bottom[0].Diff, l.scaleBlob(bottom).Data, l.outer, l.dim, l.inner)
 	}
 }

@@ -2,7 +2,7 @@ package layers
 
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -41,9 +41,15 @@ func (l *split) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
+	// d = Σ top diffs, added in top order, the batch split over the cores.
 	d := bottom[0].Diff
-	copy(d, top[0].Diff)
-	for _, t := range top[1:] {
-		blas.Axpy(1, t.Diff, d)
-	}
+	parallel.For(len(d), elementwiseGrain, func(lo, hi int) {
+		ds := d[lo:hi]
+		copy(ds, top[0].Diff[lo:hi])
+		for _, t := range top[1:] {
+			for i, v := range t.Diff[lo:hi] {
+				ds[i] += v
+			}
+		}
+	})
 }
