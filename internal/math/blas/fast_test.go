@@ -65,6 +65,19 @@ func TestKernelWideMatchesTiles(t *testing.T) {
 
 func isNaN32(v float32) bool { return v != v }
 
+// leadingDims returns the leading dimensions of op(A) (m×k) and op(B) (k×n) stored
+// without padding.
+func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
+	lda, ldb = k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	return lda, ldb
+}
+
 // TestFastWideSameBits runs whole products with and without the wide kernel, ragged
 // blocks and several k blocks included, and wants the same bits.
 func TestFastWideSameBits(t *testing.T) {
@@ -76,13 +89,7 @@ func TestFastWideSameBits(t *testing.T) {
 			for _, tB := range []bool{false, true} {
 				for _, beta := range []float32{0, 1} {
 					a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
-					lda, ldb := k, n
-					if tA {
-						lda = m
-					}
-					if tB {
-						ldb = k
-					}
+					lda, ldb := leadingDims(m, n, k, tA, tB)
 					want, got := append([]float32(nil), c...), append([]float32(nil), c...)
 					useAVX512 = false
 					Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
@@ -365,13 +372,7 @@ func BenchmarkSgemm(b *testing.B) {
 		m, n, k := s.m, s.n, s.k
 		r := rand.New(rand.NewPCG(3, 4))
 		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		lda, ldb := k, n
-		if s.transA {
-			lda = m
-		}
-		if s.transB {
-			ldb = k
-		}
+		lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
 		for _, impl := range impls {
 			if impl.name == "naive" && m*n*k > 1<<20 {
 				continue
@@ -541,13 +542,7 @@ func BenchmarkSgemmNets(b *testing.B) {
 		m, n, k := s.m, s.n, s.k
 		r := rand.New(rand.NewPCG(3, 4))
 		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		lda, ldb := k, n
-		if s.transA {
-			lda = m
-		}
-		if s.transB {
-			ldb = k
-		}
+		lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
 		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, m, n, k), func(b *testing.B) {
 			start, cpuStart := time.Now(), cpuTime()
 			for b.Loop() {
