@@ -41,7 +41,7 @@ func (l *split) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	// d = Σ top diffs, added in top order, the batch split over the cores.
+	// d = Σ top diffs, added in top order, the elements split over the cores.
 	d := bottom[0].Diff
 	parallel.For(len(d), elementwiseGrain, func(lo, hi int) {
 		ds := d[lo:hi]

@@ -10,9 +10,11 @@ import (
 // op(B) is cut into blocks of at most kc×nc, each packed once into nr-column slivers;
 // the m×k panel of op(A) into blocks of at most mc×kc, packed into mr-row slivers.
 // A register-blocked mr×nr micro-kernel (AVX2/FMA assembly on amd64, portable Go
-// elsewhere) then multiplies one A sliver by one B sliver. Packing absorbs the
-// transpositions, so all four cases run the same kernel, and its zero padding turns
-// ragged edges into full tiles that are stored through a small buffer.
+// elsewhere) then multiplies one A sliver by one B sliver; where the CPU has
+// AVX-512, a 2mr×2nr kernel takes two of each at a time, with the same bits.
+// Packing absorbs the transpositions, so all four cases run the same kernel, and its
+// zero padding turns ragged edges into full tiles that are stored through a small
+// buffer.
 //
 // Products that would be mostly padding take other paths: one row or column of C
 // (gemv.go) and k == 1 (a bias added to every row) run as vector operations, and

@@ -43,9 +43,9 @@ func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 
 //go:generate go run gen_kernel512.go
 
-// kernelAVX512 is kernelWideGo in AVX-512 assembly (kernel512_amd64.s, generated): it reads
-// 6·k floats at a0 and at a1, 16·k at b0 and at b1, and writes a 12×32 block at c
-// with row stride ldc.
+// kernelAVX512 is kernelWideGo in AVX-512 assembly (kernel512_amd64.s, generated):
+// it reads 6·k floats at a0 and at a1, 16·k at b0 and at b1, and writes a 12×32
+// block at c with row stride ldc.
 //
 //go:noescape
 func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
