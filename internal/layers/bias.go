@@ -21,6 +21,7 @@ func init() { Register("Bias", newBias) }
 type bias struct {
 	base
 	outer, dim, inner int
+	bc                broadcast
 }
 
 func newBias(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -117,7 +118,7 @@ func (l *bias) Forward(bottom, top []*blob.Blob) error {
 	if top[0] != bottom[0] {
 		copy(y, x)
 	}
-	addBroadcast(y, b, l.outer, l.dim, l.inner)
+	l.bc.add(y, b, l.outer, l.dim, l.inner)
 	return nil
 }
 
@@ -138,59 +139,85 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !learned {
 		clear(db)
 	}
-	sumBroadcast(dy, nil, db, l.outer, l.dim, l.inner)
+	l.bc.sum(dy, nil, db, l.outer, l.dim, l.inner)
 }
 
-// The broadcast loops below work plane by plane — the inner elements of one (o, d) —
-// and split the planes over the cores: a ResNet runs them on a batch of one, so
-// the batch alone gives the cores nothing to share (planeGrain: pooling.go).
+// broadcast runs the loops of a blob broadcast against a vector over its channel
+// axis — y[o, d, i] with v[d] — plane by plane (the inner elements of one (o, d)),
+// the planes split over the cores: a ResNet runs them on a batch of one, where the
+// batch alone gives the cores nothing to share. A layer keeps its broadcast, so
+// that a pass allocates nothing (it is the parallel.Ranger of the loop).
+type broadcast struct {
+	op                broadcastOp
+	x, y, v           []float32
+	outer, dim, inner int
+}
 
-// addBroadcast adds b[d] to every y[o, d, i].
-func addBroadcast(y, b []float32, outer, dim, inner int) {
-	parallel.For(outer*dim, planeGrain(inner), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			v, row := b[p%dim], y[p*inner:][:inner]
+type broadcastOp int
+
+const (
+	addVector   broadcastOp = iota // y[o, d, i] += v[d]
+	scaleVector                    // y[o, d, i] = v[d]·x[o, d, i]
+	sumPlanes                      // v[d] += Σ_{o,i} x[o, d, i] (·y[o, d, i] if y is set)
+)
+
+// add adds v[d] to every y[o, d, i].
+func (p *broadcast) add(y, v []float32, outer, dim, inner int) {
+	*p = broadcast{op: addVector, y: y, v: v, outer: outer, dim: dim, inner: inner}
+	parallel.Run(outer*dim, planeGrain(inner), p) // planeGrain: pooling.go
+}
+
+// scale sets y[o, d, i] = v[d]·x[o, d, i]; y may be x.
+func (p *broadcast) scale(x, y, v []float32, outer, dim, inner int) {
+	*p = broadcast{op: scaleVector, x: x, y: y, v: v, outer: outer, dim: dim, inner: inner}
+	parallel.Run(outer*dim, planeGrain(inner), p)
+}
+
+// sum adds to acc[d] the sum over o and i of x[o, d, i] (times y[o, d, i] when y is
+// not nil): the gradient of a vector broadcast over the outer and inner axes. The
+// channels are split over the cores.
+func (p *broadcast) sum(x, y, acc []float32, outer, dim, inner int) {
+	*p = broadcast{op: sumPlanes, x: x, y: y, v: acc, outer: outer, dim: dim, inner: inner}
+	parallel.Run(dim, max(1, planeGrain(inner)/max(outer, 1)), p)
+}
+
+// Range runs planes lo to hi−1 (channels, for sum).
+func (p *broadcast) Range(lo, hi int) {
+	inner := p.inner
+	switch p.op {
+	case addVector:
+		for q := lo; q < hi; q++ {
+			v, row := p.v[q%p.dim], p.y[q*inner:][:inner]
 			for i := range row {
 				row[i] += v
 			}
 		}
-	})
-}
-
-// scaleBroadcast sets y[o, d, i] = s[d]·x[o, d, i]; y may be x.
-func scaleBroadcast(x, y, s []float32, outer, dim, inner int) {
-	parallel.For(outer*dim, planeGrain(inner), func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			f, src, dst := s[p%dim], x[p*inner:][:inner], y[p*inner:][:inner]
+	case scaleVector:
+		for q := lo; q < hi; q++ {
+			f, src, dst := p.v[q%p.dim], p.x[q*inner:][:inner], p.y[q*inner:][:inner]
 			for i, v := range src {
 				dst[i] = f * v
 			}
 		}
-	})
-}
-
-// sumBroadcast adds to acc[d] the sum over o and i of a[o, d, i] (times b[o, d, i]
-// when b is not nil): the gradient of a blob broadcast over the outer and inner axes.
-// The sums are in float64 (a channel of a big batch sums many terms), four partial
-// sums to a plane so that the additions do not wait on one another.
-func sumBroadcast(a, b, acc []float32, outer, dim, inner int) {
-	parallel.For(dim, max(1, planeGrain(inner)/max(outer, 1)), func(lo, hi int) {
+	case sumPlanes:
+		// The sums are in float64 (a channel of a big batch sums many terms).
 		for d := lo; d < hi; d++ {
 			var s float64
-			for o := 0; o < outer; o++ {
-				off := (o*dim + d) * inner
-				if b == nil {
-					s += sumPlane(a[off : off+inner])
+			for o := 0; o < p.outer; o++ {
+				off := (o*p.dim + d) * inner
+				if p.y == nil {
+					s += sumPlane(p.x[off : off+inner])
 				} else {
-					s += dotPlane(a[off:off+inner], b[off:off+inner])
+					s += dotPlane(p.x[off:off+inner], p.y[off:off+inner])
 				}
 			}
-			acc[d] += float32(s)
+			p.v[d] += float32(s)
 		}
-	})
+	}
 }
 
-// sumPlane returns Σ a[i] in float64.
+// sumPlane returns Σ a[i] in float64, in four partial sums so that the additions do
+// not wait on one another.
 func sumPlane(a []float32) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0

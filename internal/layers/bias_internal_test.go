@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// refScaleBroadcast and refSumBroadcast are the plain loops the broadcast helpers
+// refScaleBroadcast and refSumBroadcast are the plain loops the broadcast passes
 // stand for, one plane after another on one core.
 func refScaleBroadcast(x, y, s []float32, outer, dim, inner int) {
 	for o := 0; o < outer; o++ {
@@ -39,35 +39,36 @@ func refSumBroadcast(a, b, acc []float32, outer, dim, inner int) {
 // element (an InnerProduct's output), ragged plane sizes.
 var broadcastShapes = [][3]int{{1, 256, 3136}, {4, 64, 49}, {64, 500, 1}, {3, 7, 13}}
 
-func TestBroadcastHelpers(t *testing.T) {
+func TestBroadcast(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	var bc broadcast
 	for _, sh := range broadcastShapes {
 		outer, dim, inner := sh[0], sh[1], sh[2]
 		n := outer * dim * inner
 		x, b, s := randFloats(r, n), randFloats(r, n), randFloats(r, dim)
 		got, want := make([]float32, n), make([]float32, n)
-		scaleBroadcast(x, got, s, outer, dim, inner)
+		bc.scale(x, got, s, outer, dim, inner)
 		refScaleBroadcast(x, want, s, outer, dim, inner)
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("%v: scaleBroadcast y[%d] = %g, want %g", sh, i, got[i], want[i])
+			t.Fatalf("%v: scale: y[%d] = %g, want %g", sh, i, got[i], want[i])
 		}
 		copy(got, x)
-		addBroadcast(got, s, outer, dim, inner)
+		bc.add(got, s, outer, dim, inner)
 		for i := range want {
 			want[i] = x[i] + s[(i/inner)%dim]
 		}
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("%v: addBroadcast y[%d] = %g, want %g", sh, i, got[i], want[i])
+			t.Fatalf("%v: add: y[%d] = %g, want %g", sh, i, got[i], want[i])
 		}
 		for _, other := range [][]float32{nil, b} {
 			accGot, accWant := randFloats(r, dim), make([]float32, dim)
 			copy(accWant, accGot)
-			sumBroadcast(x, other, accGot, outer, dim, inner)
+			bc.sum(x, other, accGot, outer, dim, inner)
 			refSumBroadcast(x, other, accWant, outer, dim, inner)
 			for d := range accWant {
 				// Both sum in float64; only the order differs.
 				if math.Abs(float64(accGot[d]-accWant[d])) > 1e-6*(1+math.Abs(float64(accWant[d]))) {
-					t.Fatalf("%v (product %v): sumBroadcast acc[%d] = %g, want %g", sh, other != nil, d, accGot[d], accWant[d])
+					t.Fatalf("%v (product %v): sum: acc[%d] = %g, want %g", sh, other != nil, d, accGot[d], accWant[d])
 				}
 			}
 		}
@@ -82,13 +83,14 @@ func randFloats(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// BenchmarkBroadcast: the helpers against the plain loops on ResNet-50's res2 shape
+// BenchmarkBroadcast: the passes against the plain loops on ResNet-50's res2 shape
 // at batch 1, where splitting the planes is the only parallelism there is.
 func BenchmarkBroadcast(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	outer, dim, inner := 1, 256, 3136
 	n := outer * dim * inner
 	x, y, s, acc := randFloats(r, n), make([]float32, n), randFloats(r, dim), make([]float32, dim)
+	var bc broadcast
 	b.Run("scale/plain", func(b *testing.B) {
 		for b.Loop() {
 			refScaleBroadcast(x, y, s, outer, dim, inner)
@@ -96,7 +98,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	})
 	b.Run("scale/planes", func(b *testing.B) {
 		for b.Loop() {
-			scaleBroadcast(x, y, s, outer, dim, inner)
+			bc.scale(x, y, s, outer, dim, inner)
 		}
 	})
 	b.Run("sum/plain", func(b *testing.B) {
@@ -106,7 +108,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	})
 	b.Run("sum/planes", func(b *testing.B) {
 		for b.Loop() {
-			sumBroadcast(x, y, acc, outer, dim, inner)
+			bc.sum(x, y, acc, outer, dim, inner)
 		}
 	})
 }

@@ -24,6 +24,16 @@ type eltwise struct {
 	coeffs     []float32
 	stableProd bool
 	argmax     []int32
+	pass       eltwisePass
+}
+
+// eltwisePass is what a pass's loop (Range) reads: the blobs, and for a backward
+// pass the bottom whose gradient it computes.
+type eltwisePass struct {
+	bottom   []*blob.Blob
+	top      *blob.Blob
+	backward bool
+	bi       int
 }
 
 func newEltwise(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -83,53 +93,66 @@ func (l *eltwise) Reshape(bottom, top []*blob.Blob) error {
 }
 
 func (l *eltwise) Forward(bottom, top []*blob.Blob) error {
-	y := top[0].Data
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		switch l.op {
-		case caffepb.EltwiseParameter_PROD:
-			// y = x_0 · x_1 · … · x_{n-1}
-			a, b := bottom[0].Data, bottom[1].Data
+	l.pass = eltwisePass{bottom: bottom, top: top[0]}
+	parallel.Run(top[0].Count(), elementwiseGrain, l)
+	l.pass = eltwisePass{}
+	return nil
+}
+
+// Range runs the pass over elements lo to hi−1, which are split over the cores.
+func (l *eltwise) Range(lo, hi int) {
+	if l.pass.backward {
+		l.backwardRange(lo, hi)
+		return
+	}
+	l.forwardRange(lo, hi)
+}
+
+func (l *eltwise) forwardRange(lo, hi int) {
+	bottom, y := l.pass.bottom, l.pass.top.Data
+	switch l.op {
+	case caffepb.EltwiseParameter_PROD:
+		// y = x_0 · x_1 · … · x_{n-1}
+		a, b := bottom[0].Data, bottom[1].Data
+		for i := lo; i < hi; i++ {
+			y[i] = a[i] * b[i]
+		}
+		for _, bi := range bottom[2:] {
+			x := bi.Data
 			for i := lo; i < hi; i++ {
-				y[i] = a[i] * b[i]
+				y[i] *= x[i]
 			}
-			for _, bi := range bottom[2:] {
-				x := bi.Data
-				for i := lo; i < hi; i++ {
-					y[i] *= x[i]
-				}
+		}
+	case caffepb.EltwiseParameter_SUM:
+		// y = Σ_i coeff_i · x_i, accumulated in bottom order
+		ys := y[lo:hi]
+		clear(ys)
+		for bi, b := range bottom {
+			c, xs := l.coeffs[bi], b.Data[lo:hi]
+			for i, v := range xs {
+				ys[i] += c * v
 			}
-		case caffepb.EltwiseParameter_SUM:
-			// y = Σ_i coeff_i · x_i, accumulated in bottom order
-			ys := y[lo:hi]
-			clear(ys)
-			for bi, b := range bottom {
-				c, xs := l.coeffs[bi], b.Data[lo:hi]
-				for i, v := range xs {
-					ys[i] += c * v
-				}
+		}
+	case caffepb.EltwiseParameter_MAX:
+		// y = max_i x_i; a tie between the first two goes to bottom 1, a later
+		// bottom wins only when strictly larger.
+		a, b := bottom[0].Data, bottom[1].Data
+		for i := lo; i < hi; i++ {
+			if a[i] > b[i] {
+				y[i], l.argmax[i] = a[i], 0
+			} else {
+				y[i], l.argmax[i] = b[i], 1
 			}
-		case caffepb.EltwiseParameter_MAX:
-			// y = max_i x_i; a tie between the first two goes to bottom 1, a later
-			// bottom wins only when strictly larger.
-			a, b := bottom[0].Data, bottom[1].Data
+		}
+		for bi := 2; bi < len(bottom); bi++ {
+			x := bottom[bi].Data
 			for i := lo; i < hi; i++ {
-				if a[i] > b[i] {
-					y[i], l.argmax[i] = a[i], 0
-				} else {
-					y[i], l.argmax[i] = b[i], 1
-				}
-			}
-			for bi := 2; bi < len(bottom); bi++ {
-				x := bottom[bi].Data
-				for i := lo; i < hi; i++ {
-					if x[i] > y[i] {
-						y[i], l.argmax[i] = x[i], int32(bi)
-					}
+				if x[i] > y[i] {
+					y[i], l.argmax[i] = x[i], int32(bi)
 				}
 			}
 		}
-	})
-	return nil
+	}
 }
 
 // Backward:
@@ -139,53 +162,58 @@ func (l *eltwise) Forward(bottom, top []*blob.Blob) error {
 //	SUM   dx_i = coeff_i · dy
 //	MAX   dx_i = dy where bottom i won, 0 elsewhere
 func (l *eltwise) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	y, dy := top[0].Data, top[0].Diff
-	for bi, b := range bottom {
+	for bi := range bottom {
 		if !down[bi] {
 			continue
 		}
-		x, dx := b.Data, b.Diff
-		parallel.For(len(dy), elementwiseGrain, func(lo, hi int) {
-			switch l.op {
-			case caffepb.EltwiseParameter_PROD:
-				if l.stableProd {
-					first := true
-					for bj, other := range bottom {
-						if bj == bi {
-							continue
-						}
-						o := other.Data
-						if first {
-							copy(dx[lo:hi], o[lo:hi])
-							first = false
-							continue
-						}
-						for i := lo; i < hi; i++ {
-							dx[i] *= o[i]
-						}
-					}
-				} else {
-					for i := lo; i < hi; i++ {
-						dx[i] = y[i] / x[i]
-					}
+		l.pass = eltwisePass{bottom: bottom, top: top[0], backward: true, bi: bi}
+		parallel.Run(top[0].Count(), elementwiseGrain, l)
+	}
+	l.pass = eltwisePass{}
+}
+
+func (l *eltwise) backwardRange(lo, hi int) {
+	bottom, bi := l.pass.bottom, l.pass.bi
+	y, dy := l.pass.top.Data, l.pass.top.Diff
+	x, dx := bottom[bi].Data, bottom[bi].Diff
+	switch l.op {
+	case caffepb.EltwiseParameter_PROD:
+		if l.stableProd {
+			first := true
+			for bj, other := range bottom {
+				if bj == bi {
+					continue
+				}
+				o := other.Data
+				if first {
+					copy(dx[lo:hi], o[lo:hi])
+					first = false
+					continue
 				}
 				for i := lo; i < hi; i++ {
-					dx[i] *= dy[i]
-				}
-			case caffepb.EltwiseParameter_SUM:
-				c, dys, dxs := l.coeffs[bi], dy[lo:hi], dx[lo:hi]
-				for i, v := range dys {
-					dxs[i] = c * v
-				}
-			case caffepb.EltwiseParameter_MAX:
-				for i := lo; i < hi; i++ {
-					if l.argmax[i] == int32(bi) {
-						dx[i] = dy[i]
-					} else {
-						dx[i] = 0
-					}
+					dx[i] *= o[i]
 				}
 			}
-		})
+		} else {
+			for i := lo; i < hi; i++ {
+				dx[i] = y[i] / x[i]
+			}
+		}
+		for i := lo; i < hi; i++ {
+			dx[i] *= dy[i]
+		}
+	case caffepb.EltwiseParameter_SUM:
+		c, dys, dxs := l.coeffs[bi], dy[lo:hi], dx[lo:hi]
+		for i, v := range dys {
+			dxs[i] = c * v
+		}
+	case caffepb.EltwiseParameter_MAX:
+		for i := lo; i < hi; i++ {
+			if l.argmax[i] == int32(bi) {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
 	}
 }

@@ -29,6 +29,7 @@ type scale struct {
 	bias              *bias  // with bias_term
 	biasDown          []bool // the bias layer's propagate_down: never to the top it runs on
 	saved             *blob.Blob
+	bc                broadcast
 }
 
 func newScale(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -116,7 +117,7 @@ func (l *scale) Forward(bottom, top []*blob.Blob) error {
 	if top[0] == bottom[0] {
 		copy(l.saved.Data, x)
 	}
-	scaleBroadcast(x, y, s, l.outer, l.dim, l.inner)
+	l.bc.scale(x, y, s, l.outer, l.dim, l.inner)
 	if l.bias != nil {
 		return l.bias.Forward(top[:1], top)
 	}
@@ -145,9 +146,9 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		if !learned {
 			clear(ds)
 		}
-		sumBroadcast(dy, x, ds, l.outer, l.dim, l.inner)
+		l.bc.sum(dy, x, ds, l.outer, l.dim, l.inner)
 	}
 	if down[0] {
-		scaleBroadcast(dy, bottom[0].Diff, l.scaleBlob(bottom).Data, l.outer, l.dim, l.inner)
+		l.bc.scale(dy, bottom[0].Diff, l.scaleBlob(bottom).Data, l.outer, l.dim, l.inner)
 	}
 }

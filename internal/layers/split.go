@@ -11,10 +11,13 @@ func init() { Register("Split", newSplit) }
 // split is the Split layer, which the net inserts where one blob feeds several layers:
 // every top shares the bottom's values, and the bottom's gradient is the sum of the
 // tops' gradients.
-type split struct{ base }
+type split struct {
+	base
+	sum struct{ bottom, tops []*blob.Blob } // what Range adds up, set by Backward
+}
 
 func newSplit(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &split{newBase(p, ctx)}, nil
+	return &split{base: newBase(p, ctx)}, nil
 }
 
 func (l *split) BlobCounts() BlobCounts { return BlobCounts{1, 1, 1, Any, false} }
@@ -41,15 +44,19 @@ func (l *split) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	// d = Σ top diffs, added in top order, the elements split over the cores.
-	d := bottom[0].Diff
-	parallel.For(len(d), elementwiseGrain, func(lo, hi int) {
-		ds := d[lo:hi]
-		copy(ds, top[0].Diff[lo:hi])
-		for _, t := range top[1:] {
-			for i, v := range t.Diff[lo:hi] {
-				ds[i] += v
-			}
+	l.sum.bottom, l.sum.tops = bottom, top
+	parallel.Run(bottom[0].Count(), elementwiseGrain, l)
+	l.sum.bottom, l.sum.tops = nil, nil
+}
+
+// Range sums the tops' diffs into the bottom's, in top order, for elements lo to
+// hi−1: the elements are split over the cores.
+func (l *split) Range(lo, hi int) {
+	d := l.sum.bottom[0].Diff[lo:hi]
+	copy(d, l.sum.tops[0].Diff[lo:hi])
+	for _, t := range l.sum.tops[1:] {
+		for i, v := range t.Diff[lo:hi] {
+			d[i] += v
 		}
-	})
+	}
 }

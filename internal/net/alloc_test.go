@@ -87,8 +87,30 @@ layer { name: "fc7" type: "InnerProduct" bottom: "fc6" top: "fc7"
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc7" bottom: "label" top: "loss" }
 `
 
-// TestForwardBackwardAllocs: once warm, a training pass of LeNet, cifar10_quick and
-// an AlexNet-like classifier allocates nothing (DESIGN.md §5: every buffer is sized
+// residualNet is a ResNet block at batch 1: BatchNorm, Scale with a bias, a Split
+// where the block forks and an Eltwise sum where it joins.
+const residualNet = `
+name: "residual"
+layer { name: "data" type: "Input" top: "data" top: "label"
+        input_param { shape { dim: 1 dim: 8 dim: 14 dim: 14 } shape { dim: 1 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        convolution_param { num_output: 16 kernel_size: 3 pad: 1 bias_term: false weight_filler { type: "msra" } } }
+layer { name: "bn1" type: "BatchNorm" bottom: "conv1" top: "conv1" }
+layer { name: "scale1" type: "Scale" bottom: "conv1" top: "conv1" scale_param { bias_term: true } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "conv2" type: "Convolution" bottom: "conv1" top: "conv2"
+        convolution_param { num_output: 16 kernel_size: 3 pad: 1 bias_term: false weight_filler { type: "msra" } } }
+layer { name: "bn2" type: "BatchNorm" bottom: "conv2" top: "conv2" }
+layer { name: "scale2" type: "Scale" bottom: "conv2" top: "conv2" scale_param { bias_term: true } }
+layer { name: "sum" type: "Eltwise" bottom: "conv1" bottom: "conv2" top: "sum" }
+layer { name: "relu2" type: "ReLU" bottom: "sum" top: "sum" }
+layer { name: "fc" type: "InnerProduct" bottom: "sum" top: "fc"
+        inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.01 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc" bottom: "label" top: "loss" }
+`
+
+// TestForwardBackwardAllocs: once warm, a training pass of LeNet, cifar10_quick, an
+// AlexNet-like classifier and a ResNet block allocates nothing (DESIGN.md §5: every buffer is sized
 // in Reshape, and the parallel loops start their workers without allocating).
 func TestForwardBackwardAllocs(t *testing.T) {
 	if raceEnabled {
@@ -101,6 +123,7 @@ func TestForwardBackwardAllocs(t *testing.T) {
 		{"lenet", lenetInput, 10},
 		{"cifar10_quick", cifarQuickInput, 10},
 		{"classifier", dropoutNet, 10},
+		{"residual", residualNet, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := build(t, tc.text, caffepb.Phase_TRAIN)
