@@ -175,17 +175,11 @@ func (l *lrn) Range(lo, hi int) {
 			}
 		}
 	case lrnAcrossOutput:
-		pw := negPow(l.beta)
-		x, y, sc := p.x[lo:hi], p.y[lo:hi], l.scale[lo:hi]
-		for i := range x {
-			y[i] = pw.of(sc[i]) * x[i]
-		}
+		// y = x · scale^−β
+		mulNegPow(negPow(l.beta), l.scale[lo:hi], p.x[lo:hi], p.y[lo:hi])
 	case lrnAcrossDiff:
-		pw := negPow(l.beta)
-		dy, dx, sc := p.dy[lo:hi], p.dx[lo:hi], l.scale[lo:hi]
-		for i := range dy {
-			dx[i] = dy[i] * pw.of(sc[i])
-		}
+		// dx = dy · scale^−β
+		mulNegPow(negPow(l.beta), l.scale[lo:hi], p.dy[lo:hi], p.dx[lo:hi])
 	case lrnWithinForward:
 		for q := lo; q < hi; q++ {
 			o := q * plane
@@ -217,6 +211,14 @@ func (beta negPow) of(x float32) float32 {
 		return float32(1 / v)
 	}
 	return float32(math.Pow(v, -float64(beta)))
+}
+
+// mulNegPowGo is mulNegPow in Go: y[i] = s[i]^−β · x[i].
+func mulNegPowGo(beta negPow, s, x, y []float32) {
+	x, y = x[:len(s)], y[:len(s)]
+	for i, v := range s {
+		y[i] = beta.of(v) * x[i]
+	}
 }
 
 // acrossScales computes image n's scales as a running sum over the channels — add
