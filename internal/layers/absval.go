@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -18,7 +17,8 @@ func init() { Register("AbsVal", newAbsVal) }
 //	       y has lost
 type absValLayer struct {
 	base
-	in savedInput
+	loop elementLoop
+	in   savedInput
 }
 
 func newAbsVal(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -37,12 +37,16 @@ func (l *absValLayer) Reshape(bottom, top []*blob.Blob) error {
 func (l *absValLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(math.Abs(float64(x[i])))
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *absValLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = float32(math.Abs(float64(x[i])))
+	}
 }
 
 // Backward: dx = dy · sign(x), with sign(0) = 0 as in Caffe.
@@ -51,16 +55,20 @@ func (l *absValLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blo
 		return
 	}
 	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			switch {
-			case x[i] > 0:
-				dx[i] = dy[i]
-			case x[i] < 0:
-				dx[i] = -dy[i]
-			default:
-				dx[i] = 0
-			}
+	l.loop.backward(l, x, nil, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *absValLayer) backwardRange(p *elementLoop, lo, hi int) {
+	x, dy, dx := p.x, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		switch {
+		case x[i] > 0:
+			dx[i] = dy[i]
+		case x[i] < 0:
+			dx[i] = -dy[i]
+		default:
+			dx[i] = 0
 		}
-	})
+	}
 }

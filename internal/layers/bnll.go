@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -19,7 +18,8 @@ func init() { Register("BNLL", newBNLL) }
 //	in     a copy of the bottom, only in place: backward reads x
 type bnllLayer struct {
 	base
-	in savedInput
+	loop elementLoop
+	in   savedInput
 }
 
 func newBNLL(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -42,17 +42,21 @@ const bnllThreshold = 50
 func (l *bnllLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			if v > 0 {
-				y[i] = float32(v + math.Log(1+math.Exp(-v)))
-			} else {
-				y[i] = float32(math.Log(1 + math.Exp(v)))
-			}
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *bnllLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		v := float64(x[i])
+		if v > 0 {
+			y[i] = float32(v + math.Log(1+math.Exp(-v)))
+		} else {
+			y[i] = float32(math.Log(1 + math.Exp(v)))
+		}
+	}
 }
 
 // Backward: dx = dy · eˣ/(eˣ + 1), with x capped at bnllThreshold.
@@ -61,10 +65,14 @@ func (l *bnllLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 		return
 	}
 	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			e := math.Exp(float64(min(x[i], bnllThreshold)))
-			dx[i] = dy[i] * float32(e/(e+1))
-		}
-	})
+	l.loop.backward(l, x, nil, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *bnllLayer) backwardRange(p *elementLoop, lo, hi int) {
+	x, dy, dx := p.x, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		e := math.Exp(float64(min(x[i], bnllThreshold)))
+		dx[i] = dy[i] * float32(e/(e+1))
+	}
 }

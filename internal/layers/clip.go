@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -18,6 +17,7 @@ func init() { Register("Clip", newClip) }
 //	in     a copy of the bottom, only in place
 type clip struct {
 	base
+	loop   elementLoop
 	lo, hi float32
 	in     []float32
 }
@@ -49,12 +49,16 @@ func (l *clip) Forward(bottom, top []*blob.Blob) error {
 	if top[0] == bottom[0] {
 		copy(l.in, x)
 	}
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = max(l.lo, min(x[i], l.hi))
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *clip) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = max(l.lo, min(x[i], l.hi))
+	}
 }
 
 // Backward: dx = dy where min <= x <= max, 0 elsewhere (the bounds included, as in
@@ -67,13 +71,17 @@ func (l *clip) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if top[0] == bottom[0] {
 		x = l.in
 	}
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x[i] >= l.lo && x[i] <= l.hi {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
+	l.loop.backward(l, x, nil, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *clip) backwardRange(p *elementLoop, lo, hi int) {
+	x, dy, dx := p.x, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		if x[i] >= l.lo && x[i] <= l.hi {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
 		}
-	})
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -17,6 +16,7 @@ func init() { Register("ELU", newELU) }
 //	in     a copy of the bottom, only in place: backward reads the sign of x
 type eluLayer struct {
 	base
+	loop  elementLoop
 	alpha float32
 	in    savedInput
 }
@@ -37,16 +37,20 @@ func (l *eluLayer) Reshape(bottom, top []*blob.Blob) error {
 func (l *eluLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x[i] > 0 {
-				y[i] = x[i]
-			} else {
-				y[i] = l.alpha * float32(math.Expm1(float64(x[i])))
-			}
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *eluLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		if x[i] > 0 {
+			y[i] = x[i]
+		} else {
+			y[i] = l.alpha * float32(math.Expm1(float64(x[i])))
+		}
+	}
 }
 
 // Backward: dx = dy · (x > 0 ? 1 : α·eˣ), and α·eˣ = y + α there.
@@ -55,13 +59,17 @@ func (l *eluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 		return
 	}
 	x, y, dy, dx := l.in.input(bottom[0]), top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x[i] > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = dy[i] * (y[i] + l.alpha)
-			}
+	l.loop.backward(l, x, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *eluLayer) backwardRange(p *elementLoop, lo, hi int) {
+	x, y, dy, dx := p.x, p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		if x[i] > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = dy[i] * (y[i] + l.alpha)
 		}
-	})
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -19,6 +18,7 @@ func init() { Register("Exp", newExp) }
 //	top    the bottom's shape
 type expLayer struct {
 	base
+	loop         elementLoop
 	inner, outer float32
 }
 
@@ -61,12 +61,16 @@ func (l *expLayer) Reshape(bottom, top []*blob.Blob) error {
 // Forward: y = outer · e^(inner·x).
 func (l *expLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = l.outer * float32(math.Exp(float64(l.inner*x[i])))
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *expLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = l.outer * float32(math.Exp(float64(l.inner*x[i])))
+	}
 }
 
 // Backward: dx = dy · y · inner.
@@ -75,9 +79,13 @@ func (l *expLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 		return
 	}
 	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * y[i] * l.inner
-		}
-	})
+	l.loop.backward(l, nil, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *expLayer) backwardRange(p *elementLoop, lo, hi int) {
+	y, dy, dx := p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * y[i] * l.inner
+	}
 }

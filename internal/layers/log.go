@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -18,6 +17,7 @@ func init() { Register("Log", newLog) }
 //	in     a copy of the bottom, only in place: backward reads x
 type logLayer struct {
 	base
+	loop         elementLoop
 	scale, shift float32
 	baseScale    float32 // 1/ln(base): turns the natural log into log_base
 	in           savedInput
@@ -47,12 +47,16 @@ func (l *logLayer) Reshape(bottom, top []*blob.Blob) error {
 func (l *logLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(math.Log(float64(l.shift+l.scale*x[i]))) * l.baseScale
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *logLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = float32(math.Log(float64(l.shift+l.scale*x[i]))) * l.baseScale
+	}
 }
 
 // Backward: dx = dy · scale / ((shift + scale·x) · ln(base)).
@@ -60,11 +64,14 @@ func (l *logLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 	if !down[0] {
 		return
 	}
-	x, dy, dx := l.in.input(bottom[0]), top[0].Diff, bottom[0].Diff
+	l.loop.backward(l, l.in.input(bottom[0]), nil, top[0].Diff, bottom[0].Diff)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *logLayer) backwardRange(p *elementLoop, lo, hi int) {
+	x, dy, dx := p.x, p.dy, p.dx
 	num := l.scale * l.baseScale
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * num / (l.shift + l.scale*x[i])
-		}
-	})
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * num / (l.shift + l.scale*x[i])
+	}
 }

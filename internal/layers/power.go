@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -17,6 +16,7 @@ func init() { Register("Power", newPower) }
 //	in     a copy of the bottom, only in place: backward reads x
 type powerLayer struct {
 	base
+	loop                elementLoop
 	power, scale, shift float32
 	// diffScale = power·scale: the derivative's constant factor. When it is 0 the
 	// output does not depend on the input.
@@ -65,12 +65,16 @@ func (l *powerLayer) Forward(bottom, top []*blob.Blob) error {
 		return nil
 	}
 	l.in.save(bottom[0])
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = l.pow(l.shift+l.scale*x[i], l.power)
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *powerLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = l.pow(l.shift+l.scale*x[i], l.power)
+	}
 }
 
 // Backward: dx = dy · power·scale · (shift + scale·x)^(power−1).
@@ -87,9 +91,13 @@ func (l *powerLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob
 		clear(dx)
 		return
 	}
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * l.diffScale * l.pow(l.shift+l.scale*x[i], l.power-1)
-		}
-	})
+	l.loop.backward(l, x, nil, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *powerLayer) backwardRange(p *elementLoop, lo, hi int) {
+	x, dy, dx := p.x, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * l.diffScale * l.pow(l.shift+l.scale*x[i], l.power-1)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -15,10 +14,13 @@ func init() { Register("Sigmoid", newSigmoid) }
 //
 //	bottom any shape
 //	top    the bottom's shape
-type sigmoidLayer struct{ base }
+type sigmoidLayer struct {
+	base
+	loop elementLoop
+}
 
 func newSigmoid(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &sigmoidLayer{newBase(p, ctx)}, nil
+	return &sigmoidLayer{base: newBase(p, ctx)}, nil
 }
 
 func (l *sigmoidLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
@@ -32,12 +34,16 @@ func (l *sigmoidLayer) Reshape(bottom, top []*blob.Blob) error {
 // (Caffe's form).
 func (l *sigmoidLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(0.5*math.Tanh(0.5*float64(x[i])) + 0.5)
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *sigmoidLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = float32(0.5*math.Tanh(0.5*float64(x[i])) + 0.5)
+	}
 }
 
 // Backward: dx = dy · y · (1 − y).
@@ -46,9 +52,13 @@ func (l *sigmoidLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 		return
 	}
 	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * y[i] * (1 - y[i])
-		}
-	})
+	l.loop.backward(l, nil, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *sigmoidLayer) backwardRange(p *elementLoop, lo, hi int) {
+	y, dy, dx := p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * y[i] * (1 - y[i])
+	}
 }

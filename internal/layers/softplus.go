@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -17,10 +16,13 @@ func init() { Register("Softplus", newSoftplus) }
 //
 //	bottom any shape
 //	top    the bottom's shape
-type softplusLayer struct{ base }
+type softplusLayer struct {
+	base
+	loop elementLoop
+}
 
 func newSoftplus(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &softplusLayer{newBase(p, ctx)}, nil
+	return &softplusLayer{base: newBase(p, ctx)}, nil
 }
 
 func (l *softplusLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
@@ -34,13 +36,17 @@ func (l *softplusLayer) Reshape(bottom, top []*blob.Blob) error {
 // it cannot overflow; log1p keeps e^−|x| where it is far below 1.
 func (l *softplusLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := float64(x[i])
-			y[i] = float32(math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))))
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *softplusLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		v := float64(x[i])
+		y[i] = float32(math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))))
+	}
 }
 
 // Backward: dy/dx = eˣ/(1 + eˣ) = sigmoid(x). As e^y = 1 + eˣ, that is 1 − e^−y:
@@ -50,9 +56,13 @@ func (l *softplusLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.B
 		return
 	}
 	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * float32(-math.Expm1(-float64(y[i])))
-		}
-	})
+	l.loop.backward(l, nil, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *softplusLayer) backwardRange(p *elementLoop, lo, hi int) {
+	y, dy, dx := p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * float32(-math.Expm1(-float64(y[i])))
+	}
 }

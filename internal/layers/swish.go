@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -18,6 +17,7 @@ func init() { Register("Swish", newSwish) }
 //	sig    the bottom's shape: σ(βx) of the last Forward
 type swish struct {
 	base
+	loop elementLoop
 	beta float32
 	sig  []float32
 }
@@ -37,14 +37,18 @@ func (l *swish) Reshape(bottom, top []*blob.Blob) error {
 // Forward: s = σ(βx) in the Sigmoid layer's form ½·tanh(½βx) + ½, then y = x·s.
 func (l *swish) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			s := float32(0.5*math.Tanh(0.5*float64(l.beta*x[i])) + 0.5)
-			l.sig[i] = s
-			y[i] = x[i] * s
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *swish) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		s := float32(0.5*math.Tanh(0.5*float64(l.beta*x[i])) + 0.5)
+		l.sig[i] = s
+		y[i] = x[i] * s
+	}
 }
 
 // Backward: dx = dy·(βy + s·(1 − βy)), which is the derivative of x·σ(βx) written
@@ -54,10 +58,14 @@ func (l *swish) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		return
 	}
 	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			by := l.beta * y[i]
-			dx[i] = dy[i] * (by + l.sig[i]*(1-by))
-		}
-	})
+	l.loop.backward(l, nil, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *swish) backwardRange(p *elementLoop, lo, hi int) {
+	y, dy, dx := p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		by := l.beta * y[i]
+		dx[i] = dy[i] * (by + l.sig[i]*(1-by))
+	}
 }

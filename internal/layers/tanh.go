@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -15,10 +14,13 @@ func init() { Register("TanH", newTanH) }
 //
 //	bottom any shape
 //	top    the bottom's shape
-type tanhLayer struct{ base }
+type tanhLayer struct {
+	base
+	loop elementLoop
+}
 
 func newTanH(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &tanhLayer{newBase(p, ctx)}, nil
+	return &tanhLayer{base: newBase(p, ctx)}, nil
 }
 
 func (l *tanhLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
@@ -31,12 +33,16 @@ func (l *tanhLayer) Reshape(bottom, top []*blob.Blob) error {
 // Forward: y = tanh(x).
 func (l *tanhLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = float32(math.Tanh(float64(x[i])))
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *tanhLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		y[i] = float32(math.Tanh(float64(x[i])))
+	}
 }
 
 // Backward: dx = dy · (1 − y²).
@@ -45,9 +51,13 @@ func (l *tanhLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 		return
 	}
 	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	parallel.For(len(y), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * (1 - y[i]*y[i])
-		}
-	})
+	l.loop.backward(l, nil, y, dy, dx)
+}
+
+// backwardRange runs Backward on the elements [lo, hi).
+func (l *tanhLayer) backwardRange(p *elementLoop, lo, hi int) {
+	y, dy, dx := p.y, p.dy, p.dx
+	for i := lo; i < hi; i++ {
+		dx[i] = dy[i] * (1 - y[i]*y[i])
+	}
 }

@@ -2,7 +2,6 @@ package layers
 
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -14,6 +13,7 @@ func init() { Register("Threshold", newThreshold) }
 //	top    the bottom's shape
 type thresholdLayer struct {
 	base
+	loop      elementLoop
 	threshold float32
 }
 
@@ -31,16 +31,20 @@ func (l *thresholdLayer) Reshape(bottom, top []*blob.Blob) error {
 // Forward: y = x > threshold ? 1 : 0.
 func (l *thresholdLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	parallel.For(len(x), elementwiseGrain, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if x[i] > l.threshold {
-				y[i] = 1
-			} else {
-				y[i] = 0
-			}
-		}
-	})
+	l.loop.forward(l, x, y)
 	return nil
+}
+
+// forwardRange runs Forward on the elements [lo, hi).
+func (l *thresholdLayer) forwardRange(p *elementLoop, lo, hi int) {
+	x, y := p.x, p.y
+	for i := lo; i < hi; i++ {
+		if x[i] > l.threshold {
+			y[i] = 1
+		} else {
+			y[i] = 0
+		}
+	}
 }
 
 // AllowForceBackward is false: Caffe's Threshold has no backward (it aborts if asked),

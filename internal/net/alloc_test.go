@@ -109,8 +109,32 @@ layer { name: "fc" type: "InnerProduct" bottom: "sum" top: "fc"
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "fc" bottom: "label" top: "loss" }
 `
 
+// activationNet chains the elementwise layers that LeNet, cifar10_quick and the two
+// nets above lack.
+const activationNet = `
+name: "activations"
+layer { name: "data" type: "Input" top: "data" top: "label"
+        input_param { shape { dim: 16 dim: 32 } shape { dim: 16 } } }
+layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
+        inner_product_param { num_output: 2048 weight_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "sigmoid" type: "Sigmoid" bottom: "ip1" top: "a1" }
+layer { name: "tanh" type: "TanH" bottom: "a1" top: "a2" }
+layer { name: "elu" type: "ELU" bottom: "a2" top: "a3" }
+layer { name: "bnll" type: "BNLL" bottom: "a3" top: "a4" }
+layer { name: "softplus" type: "Softplus" bottom: "a4" top: "a5" }
+layer { name: "swish" type: "Swish" bottom: "a5" top: "a6" }
+layer { name: "absval" type: "AbsVal" bottom: "a6" top: "a7" }
+layer { name: "power" type: "Power" bottom: "a7" top: "a8" power_param { power: 2 shift: 1 } }
+layer { name: "log" type: "Log" bottom: "a8" top: "a9" }
+layer { name: "exp" type: "Exp" bottom: "a9" top: "a10" exp_param { scale: -1 } }
+layer { name: "clip" type: "Clip" bottom: "a10" top: "a11" clip_param { min: 0 max: 0.9 } }
+layer { name: "ip2" type: "InnerProduct" bottom: "a11" top: "ip2"
+        inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
+`
+
 // TestForwardBackwardAllocs: once warm, a training pass of LeNet, cifar10_quick, an
-// AlexNet-like classifier and a ResNet block allocates nothing (DESIGN.md §5: every buffer is sized
+// AlexNet-like classifier, a ResNet block and a chain of activations allocates nothing (DESIGN.md §5: every buffer is sized
 // in Reshape, and the parallel loops start their workers without allocating).
 func TestForwardBackwardAllocs(t *testing.T) {
 	if raceEnabled {
@@ -124,6 +148,7 @@ func TestForwardBackwardAllocs(t *testing.T) {
 		{"cifar10_quick", cifarQuickInput, 10},
 		{"classifier", dropoutNet, 10},
 		{"residual", residualNet, 10},
+		{"activations", activationNet, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := build(t, tc.text, caffepb.Phase_TRAIN)
