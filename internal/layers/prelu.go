@@ -27,7 +27,23 @@ type preluLayer struct {
 	channels, dim int // C, and the count of one channel of one item (the axes after C)
 	in            savedInput
 	sums          []float64
+	pass          preluPass
 }
+
+// preluPass is what the current step's loop (Range) reads.
+type preluPass struct {
+	step            preluStep
+	x, y, a, dy, dx []float32
+	items           int // N, whose rows each channel's slope gradient sums
+}
+
+type preluStep int
+
+const (
+	preluForward   preluStep = iota // y from x, over rows
+	preluSlopeGrad                  // sums from x and dy, over channels
+	preluBackward                   // dx from x and dy, over rows
+)
 
 func newPReLU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &preluLayer{base: newBase(p, ctx), shared: p.GetPreluParam().GetChannelShared()}, nil
@@ -87,16 +103,9 @@ func (l *preluLayer) rowGrain() int { return max(1, elementwiseGrain/max(1, l.di
 // Forward: y = x > 0 ? x : a[c]·x, row by row, where a row is one channel of one item.
 func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
-	x, y, a := bottom[0].Data, top[0].Data, l.blobs[0].Data
-	rows := bottom[0].Count() / max(1, l.dim)
-	parallel.For(rows, l.rowGrain(), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			s := a[l.slopeOf(r%l.channels)]
-			for i := r * l.dim; i < (r+1)*l.dim; i++ {
-				y[i] = max(x[i], 0) + s*min(x[i], 0)
-			}
-		}
-	})
+	l.pass = preluPass{step: preluForward, x: bottom[0].Data, y: top[0].Data, a: l.blobs[0].Data}
+	parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), l)
+	l.pass = preluPass{}
 	return nil
 }
 
@@ -105,20 +114,8 @@ func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *preluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	x, dy, a, da := l.in.input(bottom[0]), top[0].Diff, l.blobs[0].Data, l.blobs[0].Diff
 	n := bottom[0].Count() / max(1, l.channels*l.dim)
-	// Each channel sums its items in order, so the result does not depend on timing.
-	parallel.For(l.channels, max(1, l.rowGrain()/max(1, n)), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			var sum float64
-			for item := 0; item < n; item++ {
-				for i := (item*l.channels + c) * l.dim; i < (item*l.channels+c+1)*l.dim; i++ {
-					if x[i] <= 0 {
-						sum += float64(dy[i]) * float64(x[i])
-					}
-				}
-			}
-			l.sums[c] = sum
-		}
-	})
+	l.pass = preluPass{step: preluSlopeGrad, x: x, dy: dy, items: n}
+	parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), l)
 	if l.shared {
 		var sum float64
 		for _, s := range l.sums {
@@ -130,24 +127,52 @@ func (l *preluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob
 			da[c] += float32(s)
 		}
 	}
-
-	if !down[0] {
-		return
+	if down[0] {
+		l.pass = preluPass{step: preluBackward, x: x, a: a, dy: dy, dx: bottom[0].Diff}
+		parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), l)
 	}
-	dx := bottom[0].Diff
-	rows := bottom[0].Count() / max(1, l.dim)
-	parallel.For(rows, l.rowGrain(), func(lo, hi int) {
+	l.pass = preluPass{}
+}
+
+// Range runs the current step on rows (one channel of one item) or, for the slope
+// gradient, channels lo to hi−1.
+func (l *preluLayer) Range(lo, hi int) {
+	p := &l.pass
+	x, dy := p.x, p.dy
+	switch p.step {
+	case preluForward:
 		for r := lo; r < hi; r++ {
-			s := a[l.slopeOf(r%l.channels)]
+			s := p.a[l.slopeOf(r%l.channels)]
+			for i := r * l.dim; i < (r+1)*l.dim; i++ {
+				p.y[i] = max(x[i], 0) + s*min(x[i], 0)
+			}
+		}
+	case preluSlopeGrad:
+		// Each channel sums its items in order, so the result does not depend on
+		// timing.
+		for c := lo; c < hi; c++ {
+			var sum float64
+			for item := 0; item < p.items; item++ {
+				for i := (item*l.channels + c) * l.dim; i < (item*l.channels+c+1)*l.dim; i++ {
+					if x[i] <= 0 {
+						sum += float64(dy[i]) * float64(x[i])
+					}
+				}
+			}
+			l.sums[c] = sum
+		}
+	case preluBackward:
+		for r := lo; r < hi; r++ {
+			s := p.a[l.slopeOf(r%l.channels)]
 			for i := r * l.dim; i < (r+1)*l.dim; i++ {
 				if x[i] > 0 {
-					dx[i] = dy[i]
+					p.dx[i] = dy[i]
 				} else {
-					dx[i] = s * dy[i]
+					p.dx[i] = s * dy[i]
 				}
 			}
 		}
-	})
+	}
 }
 
 // savedInput keeps a copy of a layer's input for a backward pass that reads x, when

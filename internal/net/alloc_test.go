@@ -128,7 +128,9 @@ layer { name: "power" type: "Power" bottom: "a7" top: "a8" power_param { power: 
 layer { name: "log" type: "Log" bottom: "a8" top: "a9" }
 layer { name: "exp" type: "Exp" bottom: "a9" top: "a10" exp_param { scale: -1 } }
 layer { name: "clip" type: "Clip" bottom: "a10" top: "a11" clip_param { min: 0 max: 0.9 } }
-layer { name: "ip2" type: "InnerProduct" bottom: "a11" top: "ip2"
+layer { name: "reshape" type: "Reshape" bottom: "a11" top: "a12" reshape_param { shape { dim: 0 dim: 8 dim: -1 } } }
+layer { name: "prelu" type: "PReLU" bottom: "a12" top: "a13" }
+layer { name: "ip2" type: "InnerProduct" bottom: "a13" top: "ip2"
         inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.1 } } }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }
 `
