@@ -62,37 +62,14 @@ func Run(n, minPerWorker int, body Ranger) {
 	putJob(j)
 }
 
-// ForEach calls body(i, worker) for every i in [0, n) on up to Workers() goroutines;
-// worker is in [0, Workers()) and identifies the goroutine, so that each can use its
-// own scratch buffer. Items are handed out one at a time.
-func ForEach(n int, body func(i, worker int)) {
-	if n <= 0 {
-		return
-	}
-	w := min(Workers(), n)
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			body(i, 0)
-		}
-		return
-	}
-	j := getJob()
-	j.each, j.n, j.chunk, j.chunks = body, n, 1, n
-	j.start(w)
-	j.each = nil
-	putJob(j)
-}
-
 // job is one loop, shared by the caller and the helpers that join it. Chunk c is
 // the items [c·chunk, min((c+1)·chunk, n)); the goroutines take chunks in turn.
 type job struct {
 	body   Ranger
-	each   func(i, worker int)
 	n      int
 	chunk  int
 	chunks int
 	next   atomic.Int64 // the next chunk to take
-	joined atomic.Int64 // goroutines that joined: their worker numbers
 	wg     sync.WaitGroup
 }
 
@@ -100,7 +77,6 @@ type job struct {
 // every chunk is done.
 func (j *job) start(w int) {
 	j.next.Store(0)
-	j.joined.Store(1) // the caller is worker 0
 	startHelpers(w - 1)
 	// Only idle helpers take the job: a busy one (running another loop, as when a
 	// loop body itself runs a loop) is not waited for, and the caller takes the
@@ -114,25 +90,18 @@ func (j *job) start(w int) {
 			i = w
 		}
 	}
-	j.run(0)
+	j.run()
 	j.wg.Wait()
 }
 
 // run takes chunks until none is left.
-func (j *job) run(worker int) {
+func (j *job) run() {
 	for {
 		c := int(j.next.Add(1)) - 1
 		if c >= j.chunks {
 			return
 		}
-		lo, hi := c*j.chunk, min((c+1)*j.chunk, j.n)
-		if j.each != nil {
-			for i := lo; i < hi; i++ {
-				j.each(i, worker)
-			}
-			continue
-		}
-		j.body.Range(lo, hi)
+		j.body.Range(c*j.chunk, min((c+1)*j.chunk, j.n))
 	}
 }
 
@@ -181,7 +150,7 @@ func startHelpers(n int) {
 
 func helper() {
 	for j := range work {
-		j.run(int(j.joined.Add(1)) - 1)
+		j.run()
 		j.wg.Done()
 	}
 }

@@ -26,23 +26,6 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 	}
 }
 
-func TestForEachWorkersInRange(t *testing.T) {
-	for _, n := range []int{0, 1, 5, 64} {
-		hits := make([]int32, n)
-		ForEach(n, func(i, worker int) {
-			if worker < 0 || worker >= Workers() {
-				t.Errorf("worker %d out of range", worker)
-			}
-			atomic.AddInt32(&hits[i], 1)
-		})
-		for i, h := range hits {
-			if h != 1 {
-				t.Fatalf("n=%d: index %d visited %d times", n, i, h)
-			}
-		}
-	}
-}
-
 // chunkLog records the ranges a loop was called with.
 type chunkLog struct {
 	sync.Mutex
