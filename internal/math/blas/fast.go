@@ -106,10 +106,11 @@ type gemm struct {
 
 // workspace holds one goroutine's packed blocks, reused from call to call.
 type workspace struct {
-	a, b   []float32
-	x, acc []float32        // a gathered vector and a sum, for gemv
-	pad    []float32        // a ragged sliver, zero-padded before packing
-	edge   [mr * nr]float32 // an edge tile, before its valid part is merged into C
+	a, b     []float32
+	x, acc   []float32                // a gathered vector and a sum, for gemv
+	pad      []float32                // a ragged sliver, zero-padded before packing
+	edge     [mr * nr]float32         // an edge tile, before its valid part is merged into C
+	wideEdge [2 * mr * 2 * nr]float32 // the same for the wide kernel
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -160,11 +161,13 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 }
 
 // macroKernel multiplies a packed mm×kk block of A by a packed kk×nn block of B into
-// C[ic:ic+mm, jc:jc+nn]. Where the CPU has AVX-512, whole pairs of B slivers times
-// whole pairs of A slivers go to the wide kernel, and the rest tile by tile.
+// C[ic:ic+mm, jc:jc+nn]. Where the CPU has AVX-512, pairs of B slivers times pairs of
+// A slivers go to the wide kernel — through an edge buffer where the second sliver of
+// a pair is ragged (packing zero-pads it) — and what is left tile by tile.
 func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk int, beta float32) {
 	for jr := 0; jr < nn; {
-		if !useAVX512 || jr+2*nr > nn {
+		if !useAVX512 || jr+nr >= nn {
+			// One B sliver left (or no wide kernel): 6×16 tiles.
 			for ir := 0; ir < mm; ir += mr {
 				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
 			}
@@ -172,14 +175,22 @@ func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk i
 			continue
 		}
 		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
-		ir := 0
-		for ; ir+2*mr <= mm; ir += 2 * mr {
+		cols := min(2*nr, nn-jr)
+		for ir := 0; ir < mm; ir += 2 * mr {
+			rows := min(2*mr, mm-ir)
+			if rows <= mr {
+				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
+				g.tile(ws, ap, bp, ic, ir, mm, jc, jr+nr, nn, kk, beta)
+				continue
+			}
 			a0, a1 := ap[ir*kk:(ir+mr)*kk], ap[(ir+mr)*kk:(ir+2*mr)*kk]
-			kernelWide(kk, a0, a1, b0, b1, g.c[(ic+ir)*g.ldc+jc+jr:], g.ldc, g.alpha, beta)
-		}
-		for ; ir < mm; ir += mr {
-			g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
-			g.tile(ws, ap, bp, ic, ir, mm, jc, jr+nr, nn, kk, beta)
+			off := (ic+ir)*g.ldc + jc + jr
+			if rows == 2*mr && cols == 2*nr {
+				kernelWide(kk, a0, a1, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
+				continue
+			}
+			kernelWide(kk, a0, a1, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+			g.mergeEdge(ws.wideEdge[:], 2*nr, off, rows, cols, beta)
 		}
 		jr += 2 * nr
 	}
@@ -198,9 +209,16 @@ func (g *gemm) tile(ws *workspace, ap, bp []float32, ic, ir, mm, jc, jr, nn, kk 
 	// A ragged tile: the kernel fills the whole buffer, of which only rows×cols
 	// belong in C.
 	kernel(kk, as, bs, ws.edge[:], nr, g.alpha, 0)
+	g.mergeEdge(ws.edge[:], nr, off, rows, cols, beta)
+}
+
+// mergeEdge stores the rows×cols corner of an edge buffer (row stride ld, holding
+// alpha·Ã·B̃) into C at off: C = edge + beta·C. For beta 0 and 1, the values gocaffe
+// uses, that is the bits the kernels' own merge gives.
+func (g *gemm) mergeEdge(edge []float32, ld, off, rows, cols int, beta float32) {
 	for r := 0; r < rows; r++ {
 		dst := g.c[off+r*g.ldc : off+r*g.ldc+cols]
-		src := ws.edge[r*nr : r*nr+cols]
+		src := edge[r*ld : r*ld+cols]
 		if beta == 0 {
 			copy(dst, src)
 			continue
