@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -42,6 +43,16 @@ type batchNorm struct {
 	spatial   int
 	xNorm     []float32
 	mean, std []float32
+	pass      batchNormPass
+}
+
+// batchNormPass is what a pass's loop (Range) reads. Every channel is normalised on
+// its own, so the channels are split over the cores; each sums its items and
+// positions in order, so the result does not depend on the split.
+type batchNormPass struct {
+	backward       bool
+	x, y, dy, dx   []float32
+	globalFraction float32 // 1/blobs[2], with the global statistics
 }
 
 func newBatchNorm(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -102,119 +113,124 @@ func (l *batchNorm) Reshape(bottom, top []*blob.Blob) error {
 
 // Forward: y = (x − μ_c)/sqrt(σ²_c + eps), updating the running sums in TRAIN.
 func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
-	x, y := bottom[0].Data, top[0].Data
+	l.pass = batchNormPass{x: bottom[0].Data, y: top[0].Data}
+	if l.useGlobal {
+		if s := l.blobs[2].Data[0]; s != 0 {
+			l.pass.globalFraction = 1 / s
+		}
+	}
+	parallel.Run(l.channels, planeGrain(l.num*l.spatial), l)
+	l.pass = batchNormPass{}
+	if !l.useGlobal {
+		l.blobs[2].Data[0] = l.blobs[2].Data[0]*l.fraction + 1
+	}
+	return nil
+}
+
+// forwardChannel normalises channel ch: its statistics (or the global ones), then
+// y = (x − μ)/σ and the copy in xNorm.
+func (l *batchNorm) forwardChannel(ch int) {
+	x, y := l.pass.x, l.pass.y
 	c, sp := l.channels, l.spatial
 	m := l.num * sp // values per channel
 	if l.useGlobal {
-		var f float32
-		if s := l.blobs[2].Data[0]; s != 0 {
-			f = 1 / s
-		}
-		for ch := 0; ch < c; ch++ {
-			l.mean[ch] = f * l.blobs[0].Data[ch]
-			l.std[ch] = f * l.blobs[1].Data[ch] // the variance, for now
-		}
+		f := l.pass.globalFraction
+		l.mean[ch] = f * l.blobs[0].Data[ch]
+		l.std[ch] = f * l.blobs[1].Data[ch] // the variance, for now
 	} else {
-		for ch := 0; ch < c; ch++ {
-			var s float64
-			for n := 0; n < l.num; n++ {
-				for _, v := range x[(n*c+ch)*sp:][:sp] {
-					s += float64(v)
-				}
+		var s float64
+		for n := 0; n < l.num; n++ {
+			for _, v := range x[(n*c+ch)*sp:][:sp] {
+				s += float64(v)
 			}
-			l.mean[ch] = float32(s / float64(m))
 		}
+		l.mean[ch] = float32(s / float64(m))
 	}
 	// y = x − μ; in place the mean has been taken before x is overwritten.
+	mu := l.mean[ch]
 	for n := 0; n < l.num; n++ {
-		for ch := 0; ch < c; ch++ {
-			off := (n*c + ch) * sp
-			mu := l.mean[ch]
-			for i, v := range x[off : off+sp] {
-				y[off+i] = v - mu
-			}
+		off := (n*c + ch) * sp
+		for i, v := range x[off : off+sp] {
+			y[off+i] = v - mu
 		}
 	}
 	if !l.useGlobal {
 		// σ² = E[(x − μ)²], then the running sums.
-		for ch := 0; ch < c; ch++ {
-			var s float64
-			for n := 0; n < l.num; n++ {
-				for _, v := range y[(n*c+ch)*sp:][:sp] {
-					s += float64(v) * float64(v)
-				}
+		var s float64
+		for n := 0; n < l.num; n++ {
+			for _, v := range y[(n*c+ch)*sp:][:sp] {
+				s += float64(v) * float64(v)
 			}
-			l.std[ch] = float32(s / float64(m))
 		}
-		l.blobs[2].Data[0] = l.blobs[2].Data[0]*l.fraction + 1
+		l.std[ch] = float32(s / float64(m))
 		var correction float32 = 1
 		if m > 1 {
 			correction = float32(m) / float32(m-1)
 		}
 		mean, variance := l.blobs[0].Data, l.blobs[1].Data
-		for ch := 0; ch < c; ch++ {
-			mean[ch] = l.mean[ch] + l.fraction*mean[ch]
-			variance[ch] = correction*l.std[ch] + l.fraction*variance[ch]
-		}
+		mean[ch] = l.mean[ch] + l.fraction*mean[ch]
+		variance[ch] = correction*l.std[ch] + l.fraction*variance[ch]
 	}
-	for ch := 0; ch < c; ch++ {
-		l.std[ch] = float32(math.Sqrt(float64(l.std[ch] + l.eps)))
-	}
+	l.std[ch] = float32(math.Sqrt(float64(l.std[ch] + l.eps)))
+	sd := l.std[ch]
 	for n := 0; n < l.num; n++ {
-		for ch := 0; ch < c; ch++ {
-			off := (n*c + ch) * sp
-			sd := l.std[ch]
-			for i := off; i < off+sp; i++ {
-				y[i] /= sd
-			}
+		off := (n*c + ch) * sp
+		ys, xn := y[off:off+sp], l.xNorm[off:off+sp]
+		for i := range ys {
+			ys[i] /= sd
+			xn[i] = ys[i]
 		}
 	}
-	copy(l.xNorm, y)
-	return nil
 }
 
-// Backward, with ŷ the normalised values and means over the batch and spatial axes:
-//
-//	global statistics:  dx = dy / std_c
-//	batch statistics:   dx = (dy − mean_c(dy) − mean_c(dy·ŷ)·ŷ) / std_c
-//
-// The statistics blobs get no gradient. The channel sums are taken before dx is
-// written, so that in place (dx over dy) is safe.
+// Range runs the current pass on channels lo to hi−1.
+func (l *batchNorm) Range(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		if l.pass.backward {
+			l.backwardChannel(ch)
+		} else {
+			l.forwardChannel(ch)
+		}
+	}
+}
+
 func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	dy, dx := top[0].Diff, bottom[0].Diff
+	l.pass = batchNormPass{backward: true, dy: top[0].Diff, dx: bottom[0].Diff}
+	parallel.Run(l.channels, planeGrain(l.num*l.spatial), l)
+	l.pass = batchNormPass{}
+}
+
+// backwardChannel computes dx for channel ch.
+func (l *batchNorm) backwardChannel(ch int) {
+	dy, dx := l.pass.dy, l.pass.dx
 	c, sp := l.channels, l.spatial
+	sd := l.std[ch]
 	if l.useGlobal {
 		for n := 0; n < l.num; n++ {
-			for ch := 0; ch < c; ch++ {
-				off := (n*c + ch) * sp
-				sd := l.std[ch]
-				for i := off; i < off+sp; i++ {
-					dx[i] = dy[i] / sd
-				}
+			off := (n*c + ch) * sp
+			for i := off; i < off+sp; i++ {
+				dx[i] = dy[i] / sd
 			}
 		}
 		return
 	}
 	m := float64(l.num * sp)
-	for ch := 0; ch < c; ch++ {
-		var sumDy, sumDyY float64
-		for n := 0; n < l.num; n++ {
-			off := (n*c + ch) * sp
-			for i := off; i < off+sp; i++ {
-				sumDy += float64(dy[i])
-				sumDyY += float64(dy[i]) * float64(l.xNorm[i])
-			}
+	var sumDy, sumDyY float64
+	for n := 0; n < l.num; n++ {
+		off := (n*c + ch) * sp
+		for i := off; i < off+sp; i++ {
+			sumDy += float64(dy[i])
+			sumDyY += float64(dy[i]) * float64(l.xNorm[i])
 		}
-		meanDy, meanDyY := float32(sumDy/m), float32(sumDyY/m)
-		sd := l.std[ch]
-		for n := 0; n < l.num; n++ {
-			off := (n*c + ch) * sp
-			for i := off; i < off+sp; i++ {
-				dx[i] = (dy[i] - meanDy - meanDyY*l.xNorm[i]) / sd
-			}
+	}
+	meanDy, meanDyY := float32(sumDy/m), float32(sumDyY/m)
+	for n := 0; n < l.num; n++ {
+		off := (n*c + ch) * sp
+		for i := off; i < off+sp; i++ {
+			dx[i] = (dy[i] - meanDy - meanDyY*l.xNorm[i]) / sd
 		}
 	}
 }
