@@ -35,3 +35,18 @@ cifar10: cifar-data
 
 cifar100: cifar-data
 	$(BIN) train --solver=models/cifar100/cifar100_quick_solver.prototxt
+
+# Regenerate proto/caffepb from proto/caffe.proto. Needs Debian's protobuf-compiler;
+# protoc-gen-go is built from the version in go.mod.
+proto:
+	$(GO) build -o bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	$(PROTOC) --plugin=protoc-gen-go=bin/protoc-gen-go --proto_path=proto \
+		--go_out=proto/caffepb --go_opt=paths=source_relative caffe.proto
+
+# The Go benchmarks (GEMM on every product of the reference nets, the layers' loops).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
