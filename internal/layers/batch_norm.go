@@ -194,6 +194,13 @@ func (l *batchNorm) Range(lo, hi int) {
 	}
 }
 
+// Backward, with ŷ the normalised values and means over the batch and spatial axes:
+//
+//	global statistics:  dx = dy / std_c
+//	batch statistics:   dx = (dy − mean_c(dy) − mean_c(dy·ŷ)·ŷ) / std_c
+//
+// The statistics blobs get no gradient. The channel sums are taken before dx is
+// written, so that in place (dx over dy) is safe.
 func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
