@@ -177,8 +177,9 @@ func (l *preluLayer) Range(lo, hi int) {
 
 // savedInput keeps a copy of a layer's input for a backward pass that reads x, when
 // the layer runs in place (top and bottom the same blob) and forward overwrites x
-// with y. Caffe keeps such a copy for PReLU only; its AbsVal, BNLL, ELU, Log and Power
-// read the overwritten values in place and get wrong gradients. gocaffe's do not.
+// with y. Caffe keeps such a copy for PReLU only; its AbsVal, BNLL, Log and Power read
+// the overwritten values in place and get wrong gradients (its ELU too, when alpha is
+// negative: y > 0 then no longer means x > 0). gocaffe's do not.
 // Out of place nothing is copied.
 type savedInput struct {
 	inPlace bool
