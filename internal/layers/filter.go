@@ -24,7 +24,8 @@ type filter struct {
 	base
 	selector int // the selector's bottom index, K
 	selected []int
-	setUp    bool // Setup has shaped the tops once
+	shape    []int // scratch for a top's shape
+	setUp    bool  // Setup has shaped the tops once
 }
 
 func newFilter(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -73,8 +74,8 @@ func (l *filter) Reshape(bottom, top []*blob.Blob) error {
 		m, l.setUp = n, true
 	}
 	for k, t := range top {
-		shape := append([]int{m}, bottom[k].Shape()[1:]...)
-		t.Reshape(shape...)
+		l.shape = append(append(l.shape[:0], m), bottom[k].Shape()[1:]...)
+		t.Reshape(l.shape...)
 	}
 	return nil
 }
