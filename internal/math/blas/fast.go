@@ -219,12 +219,17 @@ func (g *gemm) mergeEdge(edge []float32, ld, off, rows, cols int, beta float32) 
 	for r := 0; r < rows; r++ {
 		dst := g.c[off+r*g.ldc : off+r*g.ldc+cols]
 		src := edge[r*ld : r*ld+cols]
-		if beta == 0 {
+		switch beta {
+		case 0:
 			copy(dst, src)
-			continue
-		}
-		for j, v := range src {
-			dst[j] = v + beta*dst[j]
+		case 1:
+			// C + 1·edge: axpy's fused multiply-add gives these same bits, eight at a
+			// time (a later k block always merges with beta 1).
+			axpy32(1, src, dst)
+		default:
+			for j, v := range src {
+				dst[j] = v + beta*dst[j]
+			}
 		}
 	}
 }
