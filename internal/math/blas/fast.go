@@ -136,9 +136,12 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 	if cap(ws.a) < mb*kb {
 		ws.a = make([]float32, mb*kb)
 	}
-	if cap(ws.b) < nb*kb {
-		ws.b = make([]float32, nb*kb)
+	// Room for an even number of B slivers: the direct path pairs the last one with
+	// a zero sliver.
+	if n := roundUp(nb, 2*nr) * kb; cap(ws.b) < n {
+		ws.b = make([]float32, n)
 	}
+	direct := g.direct(j1 - j0)
 	for jc := j0; jc < j1; jc += nb {
 		nn := min(nb, j1-jc)
 		for pc := 0; pc < g.k; pc += kb {
@@ -150,12 +153,56 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 			}
 			bp := ws.b[:roundUp(nn, nr)*kk]
 			g.packB(ws, bp, pc, kk, jc, nn)
+			if direct {
+				bp = ws.b[:roundUp(nn, 2*nr)*kk]
+				clear(bp[roundUp(nn, nr)*kk:])
+			}
 			for ic := i0; ic < i1; ic += mb {
 				mm := min(mb, i1-ic)
+				if direct {
+					g.directBlock(ws, bp, ic, mm, jc, nn, pc, kk, beta)
+					continue
+				}
 				ap := ws.a[:roundUp(mm, mr)*kk]
 				g.packA(ws, ap, ic, mm, pc, kk)
 				g.macroKernel(ws, ap, bp, ic, mm, jc, nn, kk, beta)
 			}
+		}
+	}
+}
+
+// maxDirectN is the widest tile of C whose A is read in place rather than packed.
+// Each packed value of A serves every column of the tile, so packing pays for
+// itself on wide tiles; on narrow ones (ResNet's 7×7 and 14×14 layers, LeNet's
+// conv2: 49, 196, 64 columns) it is a large share of the work.
+const maxDirectN = 256
+
+// direct reports whether a tile n columns wide reads A in place (directBlock).
+func (g *gemm) direct(n int) bool { return !g.transA && n <= maxDirectN && useDirect() }
+
+// directBlock multiplies rows ic to ic+mm of A, read in place, by a packed kk×nn block
+// of B (with a zero sliver after an odd last one) into C[ic:ic+mm, jc:jc+nn]: whole
+// 12-row groups by the direct wide kernel, the rows left over packed and through
+// macroKernel. Same bits as the packed path.
+func (g *gemm) directBlock(ws *workspace, bp []float32, ic, mm, jc, nn, pc, kk int, beta float32) {
+	rows := mm / (2 * mr) * (2 * mr)
+	if left := mm - rows; left > 0 {
+		ap := ws.a[:roundUp(left, mr)*kk]
+		g.packA(ws, ap, ic+rows, left, pc, kk)
+		g.macroKernel(ws, ap, bp, ic+rows, left, jc, nn, kk, beta)
+	}
+	for jr := 0; jr < nn; jr += 2 * nr {
+		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
+		cols := min(2*nr, nn-jr)
+		for ir := 0; ir < rows; ir += 2 * mr {
+			a := g.a[(ic+ir)*g.lda+pc:]
+			off := (ic+ir)*g.ldc + jc + jr
+			if cols == 2*nr {
+				kernelWideDirect(kk, a, g.lda, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
+				continue
+			}
+			kernelWideDirect(kk, a, g.lda, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+			g.mergeEdge(ws.wideEdge[:], 2*nr, off, 2*mr, cols, beta)
 		}
 	}
 }

@@ -65,6 +65,37 @@ func TestKernelWideMatchesTiles(t *testing.T) {
 
 func isNaN32(v float32) bool { return v != v }
 
+// TestKernelWideDirectMatchesPacked: the kernel that reads 12 rows of A in place gives
+// the bits of packing them and running the wide kernel.
+func TestKernelWideDirectMatchesPacked(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("this CPU has no AVX-512: A is always packed here")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 63, 255, 256, 257} {
+		for _, ab := range [][2]float32{{1, 0}, {-0.5, 0}, {1, 1}, {2, -0.75}} {
+			const ldc = 2*nr + 5
+			lda := k + 3
+			a := randSlice(r, (2*mr-1)*lda+k)
+			b0, b1 := randSlice(r, nr*k), randSlice(r, nr*k)
+			c := randSlice(r, (2*mr-1)*ldc+2*nr+5)
+			if ab[1] == 0 {
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+			}
+			want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+			kernelWideDirectGo(k, a, lda, b0, b1, want, ldc, ab[0], ab[1])
+			kernelWideDirect(k, a, lda, b0, b1, got, ldc, ab[0], ab[1])
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) && !(isNaN32(want[i]) && isNaN32(got[i])) {
+					t.Fatalf("k=%d alpha=%g beta=%g: C[%d] = %g (direct), %g (packed)", k, ab[0], ab[1], i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // leadingDims returns the leading dimensions of op(A) (m×k) and op(B) (k×n) stored
 // without padding.
 func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
@@ -83,7 +114,10 @@ func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
 func TestFastWideSameBits(t *testing.T) {
 	defer func(old bool) { useAVX512 = old }(useAVX512)
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, s := range [][3]int{{129, 67, 45}, {mc + 13, 3*nr + 5, 2*kc + 7}, {2 * mr, 2 * nr, 16}} {
+	// Narrow products read A in place (directBlock): an odd number of B slivers (40
+	// columns), LeNet's conv2 (50×64×500), rows left over for the packed path.
+	for _, s := range [][3]int{{129, 67, 45}, {mc + 13, 3*nr + 5, 2*kc + 7}, {2 * mr, 2 * nr, 16},
+		{64, 40, 300}, {50, 64, 500}, {2*mc + 5, 300, 33}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {

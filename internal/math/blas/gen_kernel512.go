@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gen_kernel512 writes kernel512_amd64.s, the 12×32 AVX-512 micro-kernel, whose 24
+// gen_kernel512 writes kernel512_amd64.s, the 12×32 AVX-512 micro-kernels, whose 24
 // accumulators are easier to get right generated than typed. Run it with
 // "go generate" in this folder.
 package main
@@ -21,6 +21,22 @@ const (
 // acc names the accumulator of C row r, columns 16h..16h+15.
 func acc(r, h int) string { return fmt.Sprintf("Z%d", accum0+2*r+h) }
 
+// packedRow is where the packed kernel reads A row r: two slivers, SI and BX, of six
+// interleaved rows, at ao bytes into the current step.
+func packedRow(r int) string {
+	return fmt.Sprintf("ao+%d(%s)", 4*(r%mr), []string{"SI", "BX"}[r/mr])
+}
+
+// directRow is where the direct kernel reads A row r of row-major A: rows 0, 3, 6 and
+// 9 through SI, R12, BX and R13, the two after each at one and two row strides (R11).
+func directRow(r int) string {
+	base := []string{"SI", "R12", "BX", "R13"}[r/3]
+	if r%3 == 0 {
+		return fmt.Sprintf("ao(%s)", base)
+	}
+	return fmt.Sprintf("ao(%s)(R11*%d)", base, r%3)
+}
+
 func main() {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -31,41 +47,64 @@ func main() {
 	w("")
 	w(`#include "textflag.h"`)
 	w("")
-	w(`// The 12×32 AVX-512 micro-kernel: two packed A slivers (6 rows each) times two
-// packed B slivers (16 columns each), the four 6×16 tiles kernelAVX2 would compute
-// one by one, in one pass. Its 12×32 block of C lives in 24 ZMM accumulators,
-// Z4..Z27 (row r in Z(4+2r) for columns 0..15 and Z(5+2r) for columns 16..31).
-// Each k step loads one row of each B sliver into Z0/Z1, broadcasts the twelve A
-// values in turn into Z2/Z3 (alternating) and issues 24 FMAs: 14 loads for 24 FMAs,
-// where the 6×16 AVX2 kernel needs 8 loads for 12 FMAs of half the width.
+	w(`// The 12×32 AVX-512 micro-kernels: 12 rows of A times two packed B slivers (16
+// columns each), the four 6×16 tiles kernelAVX2 would compute one by one, in one
+// pass. kernelAVX512 reads A from two packed slivers of six rows; kernelAVX512Direct
+// reads 12 rows of a row-major A in place, with no packing. The 12×32 block of C
+// lives in 24 ZMM accumulators, Z4..Z27 (row r in Z(4+2r) for columns 0..15 and
+// Z(5+2r) for columns 16..31). Each k step loads one row of each B sliver into Z0/Z1,
+// broadcasts the twelve A values in turn into Z2/Z3 (alternating) and issues 24 FMAs:
+// 14 loads for 24 FMAs, where the 6×16 AVX2 kernel needs 8 loads for 12 FMAs of half
+// the width.
 //
 // Every element of C is the same chain of FMAs over k, from zero, then scaled by
-// alpha and merged with beta·C by one FMA, exactly as in kernelAVX2: the two
-// kernels give identical bits, so which one runs never changes a result.
+// alpha and merged with beta·C by one FMA, exactly as in kernelAVX2: the kernels give
+// identical bits, so which one runs never changes a result.
 //
-// Registers: SI, BX = packed A slivers, DI, R10 = packed B slivers, DX = C,
-// R8 = ldc in bytes, CX = k, R9 = loop counter.`)
+// Registers: DI, R10 = packed B slivers, DX = C, R8 = ldc in bytes, CX = k,
+// R9 = loop counter; A as each kernel says.`)
+	kernel(w, "kernelAVX512", "STEP512", packedRow,
+		"// func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
+			"//\n// A: SI, BX = the two packed slivers.",
+		[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
+		[]string{"SI", "BX"}, 4*mr)
+	kernel(w, "kernelAVX512Direct", "STEP512D", directRow,
+		"// func kernelAVX512Direct(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
+			"//\n// A: 12 rows of a row-major matrix from a, lda floats apart; SI, R12, BX and R13\n"+
+			"// point at rows 0, 3, 6 and 9, R11 = lda in bytes.",
+		[]string{"MOVQ a+8(FP), SI", "MOVQ lda+16(FP), R11", "SHLQ $2, R11",
+			"LEAQ (SI)(R11*2), R12", "ADDQ R11, R12", "LEAQ (R12)(R11*2), BX", "ADDQ R11, BX",
+			"LEAQ (BX)(R11*2), R13", "ADDQ R11, R13",
+			"MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
+		[]string{"SI", "R12", "BX", "R13"}, 4)
+	if err := os.WriteFile("kernel512_amd64.s", []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// kernel writes one kernel: its step macro (A row r read at row(r)), then the body.
+// load sets up the A and B pointers; aRegs advance by aStep bytes per k step.
+func kernel(w func(string, ...any), name, stepName string, row func(int) string, doc string,
+	load []string, aRegs []string, aStep int) {
 	w("")
-	w("// STEP512 does one k step, reading A at byte offset ao and B at bo.")
-	step := []string{"#define STEP512(ao, bo)", "VMOVUPS bo(DI), Z0", "VMOVUPS bo(R10), Z1"}
+	w("// %s does one k step of %s, reading A at byte offset ao and B at bo.", stepName, name)
+	step := []string{"#define " + stepName + "(ao, bo)", "VMOVUPS bo(DI), Z0", "VMOVUPS bo(R10), Z1"}
 	for r := 0; r < rows; r++ {
-		sliver := []string{"SI", "BX"}[r/mr]
 		tmp := []string{"Z2", "Z3"}[r%2]
 		step = append(step,
-			fmt.Sprintf("VBROADCASTSS ao+%d(%s), %s", 4*(r%mr), sliver, tmp),
+			fmt.Sprintf("VBROADCASTSS %s, %s", row(r), tmp),
 			fmt.Sprintf("VFMADD231PS Z0, %s, %s", tmp, acc(r, 0)),
 			fmt.Sprintf("VFMADD231PS Z1, %s, %s", tmp, acc(r, 1)))
 	}
 	w("%s", strings.Join(step, " \\\n\t"))
 	w("")
-	w(`// func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
-TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), SI
-	MOVQ a1+16(FP), BX
-	MOVQ b0+24(FP), DI
-	MOVQ b1+32(FP), R10
-	MOVQ c+40(FP), DX
+	w("%s", doc)
+	w("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	w("\tMOVQ k+0(FP), CX")
+	for _, l := range load {
+		w("\t%s", l)
+	}
+	w(`	MOVQ c+40(FP), DX
 	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 
@@ -85,43 +124,45 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
 			w("\tVPXORD %[1]s, %[1]s, %[1]s", acc(r, h))
 		}
 	}
+	advance := func(steps int) {
+		for _, reg := range aRegs {
+			w("\tADDQ $%d, %s", steps*aStep, reg)
+		}
+		w("\tADDQ $%d, DI", steps*64)
+		w("\tADDQ $%d, R10", steps*64)
+	}
 	w(`
-	// Four k steps per iteration: 24 floats of each A sliver (96 bytes), 64 of each
-	// B sliver (256 bytes).
+	// Four k steps per iteration.
 	MOVQ CX, R9
 	SHRQ $2, R9
-	JZ   tail
+	JZ   %[1]s_tail
 
-loop4:
-	PREFETCHT0 384(SI)
-	PREFETCHT0 384(BX)
-	STEP512(0, 0)
-	STEP512(24, 64)
-	STEP512(48, 128)
-	STEP512(72, 192)
-	ADDQ $96, SI
-	ADDQ $96, BX
-	ADDQ $256, DI
-	ADDQ $256, R10
-	DECQ R9
-	JNZ  loop4
+%[1]s_loop4:`, name)
+	if aStep > 4 { // packed slivers: fetch A a few steps ahead
+		for _, reg := range aRegs {
+			w("\tPREFETCHT0 384(%s)", reg)
+		}
+	}
+	for s := 0; s < 4; s++ {
+		w("\t%s(%d, %d)", stepName, s*aStep, s*64)
+	}
+	advance(4)
+	w(`	DECQ R9
+	JNZ  %[1]s_loop4
 
-tail:
+%[1]s_tail:
 	ANDQ $3, CX
-	JZ   store
+	JZ   %[1]s_store
 
-loop1:
-	STEP512(0, 0)
-	ADDQ $24, SI
-	ADDQ $24, BX
-	ADDQ $64, DI
-	ADDQ $64, R10
-	DECQ CX
-	JNZ  loop1
+%[1]s_loop1:
+	%[2]s(0, 0)`, name, stepName)
+	advance(1)
+	w(`	DECQ CX
+	JNZ  %[1]s_loop1
 
-store:
+%[1]s_store:
 	// Scale by alpha.
-	VBROADCASTSS alpha+56(FP), Z0`)
+	VBROADCASTSS alpha+56(FP), Z0`, name)
 	for r := 0; r < rows; r++ {
 		for h := 0; h < 2; h++ {
 			w("\tVMULPS Z0, %[1]s, %[1]s", acc(r, h))
@@ -131,9 +172,9 @@ store:
 	// beta == 0 (either sign) must not read C, which may hold NaN.
 	MOVL beta+60(FP), AX
 	ANDL $0x7fffffff, AX
-	JZ   overwrite
+	JZ   %[1]s_overwrite
 
-	VBROADCASTSS beta+60(FP), Z1`)
+	VBROADCASTSS beta+60(FP), Z1`, name)
 	for r := 0; r < rows; r++ {
 		w("\tVFMADD231PS (DX), Z1, %s", acc(r, 0))
 		w("\tVFMADD231PS 64(DX), Z1, %s", acc(r, 1))
@@ -141,14 +182,11 @@ store:
 		w("\tVMOVUPS %s, 64(DX)", acc(r, 1))
 		w("\tADDQ R8, DX")
 	}
-	w("\tVZEROUPPER\n\tRET\n\noverwrite:")
+	w("\tVZEROUPPER\n\tRET\n\n%s_overwrite:", name)
 	for r := 0; r < rows; r++ {
 		w("\tVMOVUPS %s, (DX)", acc(r, 0))
 		w("\tVMOVUPS %s, 64(DX)", acc(r, 1))
 		w("\tADDQ R8, DX")
 	}
 	w("\tVZEROUPPER\n\tRET")
-	if err := os.WriteFile("kernel512_amd64.s", []byte(b.String()), 0o644); err != nil {
-		log.Fatal(err)
-	}
 }

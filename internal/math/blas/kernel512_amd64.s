@@ -4,22 +4,24 @@
 
 #include "textflag.h"
 
-// The 12×32 AVX-512 micro-kernel: two packed A slivers (6 rows each) times two
-// packed B slivers (16 columns each), the four 6×16 tiles kernelAVX2 would compute
-// one by one, in one pass. Its 12×32 block of C lives in 24 ZMM accumulators,
-// Z4..Z27 (row r in Z(4+2r) for columns 0..15 and Z(5+2r) for columns 16..31).
-// Each k step loads one row of each B sliver into Z0/Z1, broadcasts the twelve A
-// values in turn into Z2/Z3 (alternating) and issues 24 FMAs: 14 loads for 24 FMAs,
-// where the 6×16 AVX2 kernel needs 8 loads for 12 FMAs of half the width.
+// The 12×32 AVX-512 micro-kernels: 12 rows of A times two packed B slivers (16
+// columns each), the four 6×16 tiles kernelAVX2 would compute one by one, in one
+// pass. kernelAVX512 reads A from two packed slivers of six rows; kernelAVX512Direct
+// reads 12 rows of a row-major A in place, with no packing. The 12×32 block of C
+// lives in 24 ZMM accumulators, Z4..Z27 (row r in Z(4+2r) for columns 0..15 and
+// Z(5+2r) for columns 16..31). Each k step loads one row of each B sliver into Z0/Z1,
+// broadcasts the twelve A values in turn into Z2/Z3 (alternating) and issues 24 FMAs:
+// 14 loads for 24 FMAs, where the 6×16 AVX2 kernel needs 8 loads for 12 FMAs of half
+// the width.
 //
 // Every element of C is the same chain of FMAs over k, from zero, then scaled by
-// alpha and merged with beta·C by one FMA, exactly as in kernelAVX2: the two
-// kernels give identical bits, so which one runs never changes a result.
+// alpha and merged with beta·C by one FMA, exactly as in kernelAVX2: the kernels give
+// identical bits, so which one runs never changes a result.
 //
-// Registers: SI, BX = packed A slivers, DI, R10 = packed B slivers, DX = C,
-// R8 = ldc in bytes, CX = k, R9 = loop counter.
+// Registers: DI, R10 = packed B slivers, DX = C, R8 = ldc in bytes, CX = k,
+// R9 = loop counter; A as each kernel says.
 
-// STEP512 does one k step, reading A at byte offset ao and B at bo.
+// STEP512 does one k step of kernelAVX512, reading A at byte offset ao and B at bo.
 #define STEP512(ao, bo) \
 	VMOVUPS bo(DI), Z0 \
 	VMOVUPS bo(R10), Z1 \
@@ -61,6 +63,8 @@
 	VFMADD231PS Z1, Z3, Z27
 
 // func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
+//
+// A: SI, BX = the two packed slivers.
 TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a0+8(FP), SI
@@ -146,13 +150,12 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
 	VPXORD Z26, Z26, Z26
 	VPXORD Z27, Z27, Z27
 
-	// Four k steps per iteration: 24 floats of each A sliver (96 bytes), 64 of each
-	// B sliver (256 bytes).
+	// Four k steps per iteration.
 	MOVQ CX, R9
 	SHRQ $2, R9
-	JZ   tail
+	JZ   kernelAVX512_tail
 
-loop4:
+kernelAVX512_loop4:
 	PREFETCHT0 384(SI)
 	PREFETCHT0 384(BX)
 	STEP512(0, 0)
@@ -164,22 +167,22 @@ loop4:
 	ADDQ $256, DI
 	ADDQ $256, R10
 	DECQ R9
-	JNZ  loop4
+	JNZ  kernelAVX512_loop4
 
-tail:
+kernelAVX512_tail:
 	ANDQ $3, CX
-	JZ   store
+	JZ   kernelAVX512_store
 
-loop1:
+kernelAVX512_loop1:
 	STEP512(0, 0)
 	ADDQ $24, SI
 	ADDQ $24, BX
 	ADDQ $64, DI
 	ADDQ $64, R10
 	DECQ CX
-	JNZ  loop1
+	JNZ  kernelAVX512_loop1
 
-store:
+kernelAVX512_store:
 	// Scale by alpha.
 	VBROADCASTSS alpha+56(FP), Z0
 	VMULPS Z0, Z4, Z4
@@ -210,7 +213,7 @@ store:
 	// beta == 0 (either sign) must not read C, which may hold NaN.
 	MOVL beta+60(FP), AX
 	ANDL $0x7fffffff, AX
-	JZ   overwrite
+	JZ   kernelAVX512_overwrite
 
 	VBROADCASTSS beta+60(FP), Z1
 	VFMADD231PS (DX), Z1, Z4
@@ -276,7 +279,315 @@ store:
 	VZEROUPPER
 	RET
 
-overwrite:
+kernelAVX512_overwrite:
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	ADDQ R8, DX
+	VMOVUPS Z26, (DX)
+	VMOVUPS Z27, 64(DX)
+	ADDQ R8, DX
+	VZEROUPPER
+	RET
+
+// STEP512D does one k step of kernelAVX512Direct, reading A at byte offset ao and B at bo.
+#define STEP512D(ao, bo) \
+	VMOVUPS bo(DI), Z0 \
+	VMOVUPS bo(R10), Z1 \
+	VBROADCASTSS ao(SI), Z2 \
+	VFMADD231PS Z0, Z2, Z4 \
+	VFMADD231PS Z1, Z2, Z5 \
+	VBROADCASTSS ao(SI)(R11*1), Z3 \
+	VFMADD231PS Z0, Z3, Z6 \
+	VFMADD231PS Z1, Z3, Z7 \
+	VBROADCASTSS ao(SI)(R11*2), Z2 \
+	VFMADD231PS Z0, Z2, Z8 \
+	VFMADD231PS Z1, Z2, Z9 \
+	VBROADCASTSS ao(R12), Z3 \
+	VFMADD231PS Z0, Z3, Z10 \
+	VFMADD231PS Z1, Z3, Z11 \
+	VBROADCASTSS ao(R12)(R11*1), Z2 \
+	VFMADD231PS Z0, Z2, Z12 \
+	VFMADD231PS Z1, Z2, Z13 \
+	VBROADCASTSS ao(R12)(R11*2), Z3 \
+	VFMADD231PS Z0, Z3, Z14 \
+	VFMADD231PS Z1, Z3, Z15 \
+	VBROADCASTSS ao(BX), Z2 \
+	VFMADD231PS Z0, Z2, Z16 \
+	VFMADD231PS Z1, Z2, Z17 \
+	VBROADCASTSS ao(BX)(R11*1), Z3 \
+	VFMADD231PS Z0, Z3, Z18 \
+	VFMADD231PS Z1, Z3, Z19 \
+	VBROADCASTSS ao(BX)(R11*2), Z2 \
+	VFMADD231PS Z0, Z2, Z20 \
+	VFMADD231PS Z1, Z2, Z21 \
+	VBROADCASTSS ao(R13), Z3 \
+	VFMADD231PS Z0, Z3, Z22 \
+	VFMADD231PS Z1, Z3, Z23 \
+	VBROADCASTSS ao(R13)(R11*1), Z2 \
+	VFMADD231PS Z0, Z2, Z24 \
+	VFMADD231PS Z1, Z2, Z25 \
+	VBROADCASTSS ao(R13)(R11*2), Z3 \
+	VFMADD231PS Z0, Z3, Z26 \
+	VFMADD231PS Z1, Z3, Z27
+
+// func kernelAVX512Direct(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)
+//
+// A: 12 rows of a row-major matrix from a, lda floats apart; SI, R12, BX and R13
+// point at rows 0, 3, 6 and 9, R11 = lda in bytes.
+TEXT ·kernelAVX512Direct(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R11
+	SHLQ $2, R11
+	LEAQ (SI)(R11*2), R12
+	ADDQ R11, R12
+	LEAQ (R12)(R11*2), BX
+	ADDQ R11, BX
+	LEAQ (BX)(R11*2), R13
+	ADDQ R11, R13
+	MOVQ b0+24(FP), DI
+	MOVQ b1+32(FP), R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+
+	// Bring C's rows (128 bytes each) towards the cache while the k loop runs.
+	MOVQ DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+	ADDQ R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 124(AX)
+
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+
+	// Four k steps per iteration.
+	MOVQ CX, R9
+	SHRQ $2, R9
+	JZ   kernelAVX512Direct_tail
+
+kernelAVX512Direct_loop4:
+	STEP512D(0, 0)
+	STEP512D(4, 64)
+	STEP512D(8, 128)
+	STEP512D(12, 192)
+	ADDQ $16, SI
+	ADDQ $16, R12
+	ADDQ $16, BX
+	ADDQ $16, R13
+	ADDQ $256, DI
+	ADDQ $256, R10
+	DECQ R9
+	JNZ  kernelAVX512Direct_loop4
+
+kernelAVX512Direct_tail:
+	ANDQ $3, CX
+	JZ   kernelAVX512Direct_store
+
+kernelAVX512Direct_loop1:
+	STEP512D(0, 0)
+	ADDQ $4, SI
+	ADDQ $4, R12
+	ADDQ $4, BX
+	ADDQ $4, R13
+	ADDQ $64, DI
+	ADDQ $64, R10
+	DECQ CX
+	JNZ  kernelAVX512Direct_loop1
+
+kernelAVX512Direct_store:
+	// Scale by alpha.
+	VBROADCASTSS alpha+56(FP), Z0
+	VMULPS Z0, Z4, Z4
+	VMULPS Z0, Z5, Z5
+	VMULPS Z0, Z6, Z6
+	VMULPS Z0, Z7, Z7
+	VMULPS Z0, Z8, Z8
+	VMULPS Z0, Z9, Z9
+	VMULPS Z0, Z10, Z10
+	VMULPS Z0, Z11, Z11
+	VMULPS Z0, Z12, Z12
+	VMULPS Z0, Z13, Z13
+	VMULPS Z0, Z14, Z14
+	VMULPS Z0, Z15, Z15
+	VMULPS Z0, Z16, Z16
+	VMULPS Z0, Z17, Z17
+	VMULPS Z0, Z18, Z18
+	VMULPS Z0, Z19, Z19
+	VMULPS Z0, Z20, Z20
+	VMULPS Z0, Z21, Z21
+	VMULPS Z0, Z22, Z22
+	VMULPS Z0, Z23, Z23
+	VMULPS Z0, Z24, Z24
+	VMULPS Z0, Z25, Z25
+	VMULPS Z0, Z26, Z26
+	VMULPS Z0, Z27, Z27
+
+	// beta == 0 (either sign) must not read C, which may hold NaN.
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   kernelAVX512Direct_overwrite
+
+	VBROADCASTSS beta+60(FP), Z1
+	VFMADD231PS (DX), Z1, Z4
+	VFMADD231PS 64(DX), Z1, Z5
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z6
+	VFMADD231PS 64(DX), Z1, Z7
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z8
+	VFMADD231PS 64(DX), Z1, Z9
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z10
+	VFMADD231PS 64(DX), Z1, Z11
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z12
+	VFMADD231PS 64(DX), Z1, Z13
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z14
+	VFMADD231PS 64(DX), Z1, Z15
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z16
+	VFMADD231PS 64(DX), Z1, Z17
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z18
+	VFMADD231PS 64(DX), Z1, Z19
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z20
+	VFMADD231PS 64(DX), Z1, Z21
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z22
+	VFMADD231PS 64(DX), Z1, Z23
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z24
+	VFMADD231PS 64(DX), Z1, Z25
+	VMOVUPS Z24, (DX)
+	VMOVUPS Z25, 64(DX)
+	ADDQ R8, DX
+	VFMADD231PS (DX), Z1, Z26
+	VFMADD231PS 64(DX), Z1, Z27
+	VMOVUPS Z26, (DX)
+	VMOVUPS Z27, 64(DX)
+	ADDQ R8, DX
+	VZEROUPPER
+	RET
+
+kernelAVX512Direct_overwrite:
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, 64(DX)
 	ADDQ R8, DX

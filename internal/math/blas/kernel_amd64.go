@@ -66,6 +66,31 @@ func kernelWide(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32
 	kernelWideGo(k, a0, a1, b0, b1, c, ldc, alpha, beta)
 }
 
+// kernelAVX512Direct is kernelWideDirectGo in AVX-512 assembly (kernel512_amd64.s,
+// generated): it reads 12 rows of k floats from a, lda floats apart, 16·k floats at b0
+// and at b1, and writes a 12×32 block at c with row stride ldc.
+//
+//go:noescape
+func kernelAVX512Direct(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+// useDirect reports whether kernelWideDirect runs in assembly: only then is reading A
+// in place worth giving up its packing.
+func useDirect() bool { return useAsm && useAVX512 && hasAVX512 }
+
+// kernelWideDirect is kernelWide with A read in place: 2mr rows of a row-major matrix
+// from a, lda apart, instead of two packed slivers. Same bits.
+func kernelWideDirect(k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(2*mr-1)*lda+k-1]
+	_ = b0[nr*k-1]
+	_ = b1[nr*k-1]
+	_ = c[(2*mr-1)*ldc+2*nr-1]
+	if useDirect() {
+		kernelAVX512Direct(k, &a[0], lda, &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+		return
+	}
+	kernelWideDirectGo(k, a, lda, b0, b1, c, ldc, alpha, beta)
+}
+
 // The packing routines of pack_amd64.s; see the portable ones in pack.go.
 
 //go:noescape

@@ -40,3 +40,15 @@ func kernelWideGo(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float
 	kernel(k, a1, b0, c[mr*ldc:], ldc, alpha, beta)
 	kernel(k, a1, b1, c[mr*ldc+nr:], ldc, alpha, beta)
 }
+
+// kernelWideDirectGo is the portable direct kernel: it packs the 2mr rows of A (lda
+// apart, from a) into two slivers and runs kernelWideGo. Same contract as
+// kernelWideDirect.
+func kernelWideDirectGo(k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	var slivers [2][]float32
+	for s := range slivers {
+		slivers[s] = make([]float32, mr*k)
+		packANGo(slivers[s], a[s*mr*lda:], lda, k, mr)
+	}
+	kernelWideGo(k, slivers[0], slivers[1], b0, b1, c, ldc, alpha, beta)
+}

@@ -21,6 +21,15 @@ func kernelWide(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32
 	kernelWideGo(k, a0, a1, b0, b1, c, ldc, alpha, beta)
 }
 
+// useDirect is false without assembly: A is always packed.
+func useDirect() bool { return false }
+
+// kernelWideDirect is kernelWide with A read in place, 2mr rows of a row-major matrix
+// from a, lda apart.
+func kernelWideDirect(k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	kernelWideDirectGo(k, a, lda, b0, b1, c, ldc, alpha, beta)
+}
+
 // kernel computes the mr×nr block C = alpha·Ã·B̃ + beta·C from a packed A sliver
 // (k steps of mr values) and a packed B sliver (k steps of nr values). beta == 0
 // overwrites C without reading it. k must be at least 1.
