@@ -1,0 +1,6 @@
+//go:build !race
+
+package blas
+
+// raceEnabled reports a build with the race detector, which allocates on its own.
+const raceEnabled = false
