@@ -362,11 +362,7 @@ func TestFastNoAllocs(t *testing.T) {
 // cifar10_quick and AlexNet-like layers: convolution forward W·col, its weight
 // gradient dY·colᵀ and data gradient Wᵀ·dY, the inner products and their
 // gradients, the bias terms (k = 1 products and matrix-vector products).
-var benchShapes = []struct {
-	name           string
-	m, n, k        int
-	transA, transB bool
-}{
+var benchShapes = []benchShape{
 	{"conv_fwd", 20, 576, 25, false, false},
 	{"conv_fwd", 50, 64, 500, false, false},
 	{"conv_fwd", 32, 1024, 75, false, false},
@@ -406,26 +402,39 @@ func BenchmarkSgemm(b *testing.B) {
 		g    Gemmer
 	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"fast", Fast{}}}
 	for _, s := range benchShapes {
-		m, n, k := s.m, s.n, s.k
-		r := rand.New(rand.NewPCG(3, 4))
-		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
 		for _, impl := range impls {
-			if impl.name == "naive" && m*n*k > 1<<20 {
+			if impl.name == "naive" && s.m*s.n*s.k > 1<<20 {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.name, m, n, k, impl.name), func(b *testing.B) {
-				start, cpuStart := time.Now(), cpuTime()
-				for b.Loop() {
-					impl.g.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
-				}
-				gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
-				b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
-				if cpu := cpuTime() - cpuStart; cpu > 0 {
-					b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
-				}
+			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.name, s.m, s.n, s.k, impl.name), func(b *testing.B) {
+				benchGemm(b, impl.g, s)
 			})
 		}
+	}
+}
+
+// benchShape is one product a benchmark times: C (m×n) = op(A)·op(B), k inner.
+type benchShape struct {
+	name           string
+	m, n, k        int
+	transA, transB bool
+}
+
+// benchGemm times g on s with random operands and reports GFLOP per second and per
+// CPU-second (the steadier figure on a shared machine).
+func benchGemm(b *testing.B, g Gemmer, s benchShape) {
+	m, n, k := s.m, s.n, s.k
+	r := rand.New(rand.NewPCG(3, 4))
+	a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
+	start, cpuStart := time.Now(), cpuTime()
+	for b.Loop() {
+		g.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
+	}
+	gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
+	b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
+	if cpu := cpuTime() - cpuStart; cpu > 0 {
+		b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
 	}
 }
 
@@ -536,11 +545,7 @@ func TestVecGenericMatchesAsm(t *testing.T) {
 // AlexNet, SqueezeNet v1.1): each convolution's forward W·col, weight gradient
 // dY·colᵀ and data gradient Wᵀ·dY (m, n, k as Gemm gets them), and AlexNet's inner
 // products for a batch of 10.
-var netShapes = []struct {
-	name           string
-	m, n, k        int
-	transA, transB bool
-}{
+var netShapes = []benchShape{
 	{"resnet_conv1_fwd", 64, 12544, 147, false, false},
 	{"resnet_conv1_dW", 64, 147, 12544, false, true},
 	{"resnet_res2_3x3_fwd", 64, 3136, 576, false, false},
@@ -572,24 +577,12 @@ var netShapes = []struct {
 	{"squeezenet_conv10_fwd", 1000, 169, 512, false, false},
 }
 
-// BenchmarkSgemmNets measures Fast on netShapes; run it with -cpu 1,2 to see how
-// well one product uses both cores.
+// BenchmarkSgemmNets measures Fast on netShapes. To compare one core with two, set
+// GOMAXPROCS in the environment: -cpu does not give the products one core.
 func BenchmarkSgemmNets(b *testing.B) {
 	for _, s := range netShapes {
-		m, n, k := s.m, s.n, s.k
-		r := rand.New(rand.NewPCG(3, 4))
-		a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
-		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, m, n, k), func(b *testing.B) {
-			start, cpuStart := time.Now(), cpuTime()
-			for b.Loop() {
-				Fast{}.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
-			}
-			gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
-			b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
-			if cpu := cpuTime() - cpuStart; cpu > 0 {
-				b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
-			}
+		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
+			benchGemm(b, Fast{}, s)
 		})
 	}
 }
