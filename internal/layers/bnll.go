@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -50,11 +51,13 @@ func (l *bnllLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *bnllLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
+		// As Caffe's x + log(1. + exp(−x)): exp of the float is expf, the rest
+		// float64, log included.
 		v := float64(x[i])
 		if v > 0 {
-			y[i] = float32(v + math.Log(1+math.Exp(-v)))
+			y[i] = float32(v + math.Log(1+float64(cmath.Expf(-x[i]))))
 		} else {
-			y[i] = float32(math.Log(1 + math.Exp(v)))
+			y[i] = float32(math.Log(1 + float64(cmath.Expf(x[i]))))
 		}
 	}
 }
@@ -72,7 +75,9 @@ func (l *bnllLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 func (l *bnllLayer) backwardRange(p *elementLoop, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
-		e := math.Exp(float64(min(x[i], bnllThreshold)))
-		dx[i] = dy[i] * float32(e/(e+1))
+		// Caffe's dy·e / (e + 1.) with e = expf(min(x, 50)): dy·e in float, the
+		// division in float64.
+		e := cmath.Expf(min(x[i], bnllThreshold))
+		dx[i] = float32(float64(dy[i]*e) / (float64(e) + 1))
 	}
 }

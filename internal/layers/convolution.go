@@ -58,13 +58,15 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 //	dW      += dtop[n] · im2col(bottom[n])ᵀ
 //	dbottom[n] = col2im(Wᵀ · dtop[n])
 func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	l.beginParamGrads()
 	for i := range top {
-		l.pass = convPass{backward: true, x: bottom[i].Data, dy: top[i].Diff, dx: bottom[i].Diff, down: down[i]}
+		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		if !down[i] {
+			continue
+		}
+		l.pass = convPass{backward: true, dy: top[i].Diff, dx: bottom[i].Diff}
 		parallel.Run(l.chunks, 1, l)
 	}
 	l.pass = convPass{}
-	l.endParamGrads()
 }
 
 // Range runs the current pass on the chunks [lo, hi) of the batch.
@@ -83,17 +85,9 @@ func (l *convolution) Range(lo, hi int) {
 			}
 			continue
 		}
-		dw, db := l.paramGrads(c)
 		for n := first; n < last; n++ {
-			xn := p.x[n*l.bottomDim : (n+1)*l.bottomDim]
 			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
-			if l.biasTerm {
-				l.biasGrad(dyn, db)
-			}
-			l.weightGrad(xn, dyn, col, dw)
-			if p.down {
-				l.convBackward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
-			}
+			l.convBackward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
 		}
 	}
 }

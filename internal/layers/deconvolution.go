@@ -59,13 +59,15 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 //	dW      += bottom[n] · im2col(dtop[n])ᵀ
 //	dbottom[n] = W · im2col(dtop[n])      — reusing the columns of the weight gradient
 func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	l.beginParamGrads()
 	for i := range top {
-		l.pass = convPass{backward: true, x: bottom[i].Data, dy: top[i].Diff, dx: bottom[i].Diff, down: down[i]}
+		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		if !down[i] {
+			continue
+		}
+		l.pass = convPass{backward: true, dy: top[i].Diff, dx: bottom[i].Diff}
 		parallel.Run(l.chunks, 1, l)
 	}
 	l.pass = convPass{}
-	l.endParamGrads()
 }
 
 // Range runs the current pass on the chunks [lo, hi) of the batch.
@@ -84,16 +86,9 @@ func (l *deconvolution) Range(lo, hi int) {
 			}
 			continue
 		}
-		dw, db := l.paramGrads(c)
 		for n := first; n < last; n++ {
 			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
-			if l.biasTerm {
-				l.biasGrad(dyn, db)
-			}
-			l.weightGrad(dyn, p.x[n*l.bottomDim:(n+1)*l.bottomDim], col, dw)
-			if p.down {
-				l.convForward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col, true)
-			}
+			l.convForward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col, false)
 		}
 	}
 }

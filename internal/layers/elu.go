@@ -1,9 +1,8 @@
 package layers
 
 import (
-	"math"
-
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -48,7 +47,9 @@ func (l *eluLayer) forwardRange(p *elementLoop, lo, hi int) {
 		if x[i] > 0 {
 			y[i] = x[i]
 		} else {
-			y[i] = l.alpha * float32(math.Expm1(float64(x[i])))
+			// Caffe's α·(exp(x) − 1), with expf rather than expm1: it loses
+			// precision near 0 just as Caffe does.
+			y[i] = l.alpha * (cmath.Expf(x[i]) - 1)
 		}
 	}
 }

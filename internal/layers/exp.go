@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -31,7 +32,7 @@ func newExp(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	l := &expLayer{base: newBase(p, ctx), inner: logBase * ep.GetScale(), outer: 1}
 	if base, shift := float64(ep.GetBase()), float64(ep.GetShift()); shift != 0 {
 		if base == -1 {
-			l.outer = float32(math.Exp(shift))
+			l.outer = cmath.Expf(ep.GetShift()) // Caffe's exp of a float: expf
 		} else {
 			l.outer = float32(math.Pow(base, shift))
 		}
@@ -48,7 +49,7 @@ func logOfBase(field string, base float32) (float32, error) {
 	if !(base > 0) || math.IsInf(float64(base), 0) {
 		return 0, fmt.Errorf("%s.base must be positive (or -1 for e), got %g", field, base)
 	}
-	return float32(math.Log(float64(base))), nil
+	return cmath.Logf(base), nil // Caffe's log of a float: logf
 }
 
 func (l *expLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
@@ -69,7 +70,7 @@ func (l *expLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *expLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		y[i] = l.outer * float32(math.Exp(float64(l.inner*x[i])))
+		y[i] = l.outer * cmath.Expf(l.inner*x[i])
 	}
 }
 

@@ -2,10 +2,10 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -146,7 +146,7 @@ func (l *infogainLoss) Forward(bottom, top []*blob.Blob) error {
 			}
 			for k := 0; k < K; k++ {
 				p := prob[(o*K+k)*l.inner+in]
-				loss -= h[lab*K+k] * float32(math.Log(float64(max(p, logThreshold))))
+				loss -= h[lab*K+k] * cmath.Logf(max(p, logThreshold))
 			}
 			valid++
 		}

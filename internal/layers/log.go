@@ -2,9 +2,9 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -55,7 +55,9 @@ func (l *logLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *logLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		y[i] = float32(math.Log(float64(l.shift+l.scale*x[i]))) * l.baseScale
+		// Caffe scales, shifts and takes logf in separate passes: the product is
+		// rounded before the shift is added, never fused with it.
+		y[i] = cmath.Logf(l.shift+float32(l.scale*x[i])) * l.baseScale
 	}
 }
 

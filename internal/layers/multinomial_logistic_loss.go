@@ -2,9 +2,9 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -54,7 +54,7 @@ func (l *multinomialLogisticLoss) Forward(bottom, top []*blob.Blob) error {
 		if lab < 0 || lab >= l.dim {
 			return fmt.Errorf("label %d of item %d is out of range [0, %d)", lab, n, l.dim)
 		}
-		loss -= float32(math.Log(float64(max(p[n*l.dim+lab], logThreshold))))
+		loss -= cmath.Logf(max(p[n*l.dim+lab], logThreshold))
 	}
 	top[0].Data[0] = loss / float32(l.num)
 	return nil

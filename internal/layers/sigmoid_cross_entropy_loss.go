@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -74,12 +75,13 @@ func (l *sigmoidCrossEntropyLoss) Forward(bottom, top []*blob.Blob) error {
 		if l.hasIgnore && int(t[i]) == l.ignore {
 			continue
 		}
-		var pos float64 // [x ≥ 0]
+		var pos float32 // [x ≥ 0]
 		if xi >= 0 {
 			pos = 1
 		}
-		x64 := float64(xi)
-		loss -= float32(x64*(float64(t[i])-pos) - math.Log(1+math.Exp(x64-2*x64*pos)))
+		// Caffe's x·(t − [x ≥ 0]) − log(1 + exp(x − 2x·[x ≥ 0])) is all float:
+		// expf, logf, and the product rounded before the subtraction.
+		loss -= float32(xi*(t[i]-pos)) - cmath.Logf(1+cmath.Expf(xi-2*xi*pos))
 		valid++
 	}
 	l.normalizer = normalizer(l.mode, l.outer, l.inner, valid)

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -40,24 +42,38 @@ func (l *softmax) Forward(bottom, top []*blob.Blob) error {
 	return nil
 }
 
+// softmaxStackSums is how many positions' sums softmaxForward keeps on the stack;
+// a larger inner allocates.
+const softmaxStackSums = 1024
+
 // softmaxForward computes y = softmax(x) along the middle axis of (outer, C, inner),
 // subtracting the maximum first so that exp cannot overflow. x and y may be the same.
 func softmaxForward(x, y []float32, outer, channels, inner int) {
+	var stack [softmaxStackSums]float32
+	var sums []float32
+	if inner <= len(stack) {
+		sums = stack[:inner]
+	} else {
+		sums = make([]float32, inner)
+	}
 	for o := 0; o < outer; o++ {
-		xo, yo := x[o*channels*inner:], y[o*channels*inner:]
+		xo, yo := x[o*channels*inner:][:channels*inner], y[o*channels*inner:][:channels*inner]
 		for in := 0; in < inner; in++ {
 			maxv := float32(math.Inf(-1))
 			for c := 0; c < channels; c++ {
 				maxv = max(maxv, xo[c*inner+in])
 			}
-			var sum float32
 			for c := 0; c < channels; c++ {
-				e := float32(math.Exp(float64(xo[c*inner+in] - maxv)))
-				yo[c*inner+in] = e
-				sum += e
+				yo[c*inner+in] = cmath.Expf(xo[c*inner+in] - maxv)
 			}
-			for c := 0; c < channels; c++ {
-				yo[c*inner+in] /= sum
+		}
+		// Caffe sums the channels as a product with a vector of ones, so the sums
+		// are added in OpenBLAS's order, not channel after channel: with inner 1 and
+		// 10 channels, (((e0+e1)+e2)+e3) + (((e4+e5)+e6)+e7), then + e8, then + e9.
+		blas.GemvOnes(true, channels, inner, 1, yo, 0, sums)
+		for c := 0; c < channels; c++ {
+			for in, s := range sums {
+				yo[c*inner+in] /= s
 			}
 		}
 	}

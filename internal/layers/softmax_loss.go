@@ -2,9 +2,9 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -125,7 +125,7 @@ func (l *softmaxWithLoss) Forward(bottom, top []*blob.Blob) error {
 				return fmt.Errorf("label %d at position %d is out of range [0, %d)", lab, o*l.inner+in, l.channels)
 			}
 			p := prob[(o*l.channels+lab)*l.inner+in]
-			loss -= float32(math.Log(float64(max(p, fltMin))))
+			loss -= cmath.Logf(max(p, fltMin))
 			valid++
 		}
 	}

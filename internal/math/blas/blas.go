@@ -7,6 +7,12 @@
 // reference the others are tested against), Gonum (gonum's pure-Go kernel) and Fast
 // (packed panels and an AVX2/FMA micro-kernel; the default, 5–15× gonum's speed).
 // Matrices are row-major, as in Caffe.
+//
+// Gemv and the vector operations (Axpy, Axpby, Scal, Dot, Asum) have one
+// implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU Caffe
+// that made gocaffe's fixtures computed them (see sgemv.go and vec.go). A training
+// run is chaotic enough that any other order of additions, or a multiply-add fused
+// where OpenBLAS rounds twice, ends up in a different log.
 package blas
 
 import (
@@ -72,18 +78,6 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta 
 		ldb = k
 	}
 	current.Load().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
-}
-
-// Gemv computes y = alpha·op(A)·x + beta·y for a densely packed row-major m×n matrix A
-// (op(A) = Aᵀ when transA, so x has m elements and y n).
-func Gemv(transA bool, m, n int, alpha float32, a, x []float32, beta float32, y []float32) {
-	if transA {
-		// y (1×n) = x (1×m) · A (m×n)
-		Gemm(false, false, 1, n, m, alpha, x, a, beta, y)
-		return
-	}
-	// y (m×1) = A (m×n) · x (n×1)
-	Gemm(false, false, m, 1, n, alpha, a, x, beta, y)
 }
 
 // checkSizes panics with a clear message when a matrix slice is too short for the

@@ -7,39 +7,41 @@ import (
 )
 
 // Fast is gocaffe's own Sgemm, organised like GotoBLAS and BLIS. The k×n panel of
-// op(B) is cut into blocks of at most kc×nc, each packed once into nr-column slivers;
-// the m×k panel of op(A) into blocks of at most mc×kc, packed into mr-row slivers.
-// A register-blocked mr×nr micro-kernel (AVX2/FMA assembly on amd64, portable Go
-// elsewhere) then multiplies one A sliver by one B sliver; where the CPU has
-// AVX-512, a 2mr×2nr kernel takes two of each at a time, with the same bits.
+// op(B) is cut into blocks of at most k block×nc, each packed once into nr-column
+// slivers; the m×k panel of op(A) into blocks of at most mc×k block, packed into
+// mr-row slivers. A register-blocked mr×nr micro-kernel (AVX2/FMA assembly on amd64,
+// portable Go elsewhere) then multiplies one A sliver by one B sliver; where the CPU
+// has AVX-512, a 2mr×2nr kernel takes two of each at a time, with the same bits.
 // Packing absorbs the transpositions, so all four cases run the same kernel, and its
 // zero padding turns ragged edges into full tiles that are stored through a small
 // buffer.
 //
-// Products that would be mostly padding take other paths: one row or column of C
-// (gemv.go) and k == 1 (a bias added to every row) run as vector operations, and
-// few rows of A times few rows of B over a long k as blocks of dot products (dot.go).
+// Every element of C is summed in the order OpenBLAS sums it on the machine Caffe's
+// reference numbers come from (openblas_order.go), so that gocaffe trains as Caffe
+// does to the last bit: OpenBLAS's k blocks, one chain of fused multiply-adds per
+// block, and where OpenBLAS's kernel keeps two chains for some elements, its cut of
+// the product into column blocks and groups of rows (twochain.go).
 //
-// Large products are cut into a grid of tiles of C handed out to the caller and
-// helper goroutines, each packing its own blocks; small ones run on the caller
-// alone. Buffers come from pools, so a warm call allocates nothing.
+// Products with k == 1 (a bias added to every row) run as outer products. Large
+// products are cut into tiles of C (OpenBLAS's column blocks, where it keeps two
+// chains) handed out to the caller and helper goroutines, each packing its own
+// blocks; small ones run on the caller alone. Buffers come from pools, so a warm call
+// allocates nothing.
 type Fast struct{}
 
 // Block sizes. mr×nr is the micro-kernel's tile: 12 of the 16 YMM registers hold C,
-// with 6 broadcasts and 2 loads per 12 FMAs. A kc×nr sliver of B (16 KiB) stays in
-// the 32 KiB L1 while the kernel walks the A slivers of an mc×kc block (144 KiB),
-// which stays in the 1 MiB L2. The kc×nc block of B (1 MiB) is smaller than L3
+// with 6 broadcasts and 2 loads per 12 FMAs. A k block (OpenBLAS's, at most obQ = 320
+// steps, which fixes the rounding) times nr is a sliver of B of at most 20 KiB, which
+// stays in the 32 KiB L1 while the kernel walks the A slivers of an mc×k block (at
+// most 180 KiB), which stays in the 1 MiB L2. The kc×nc block of B (1 MiB) is smaller than L3
 // needs: with m small, as in convolutions, it keeps the m×nc block of C close
 // enough that the next k block finds it in cache (measured: 96×3025×363 gained 15%
 // over nc = 4096).
 const (
 	mr = 6
 	nr = 16
-	kc = 256
-	// minSplitK is the least k cut into two blocks even when it fits in one.
-	minSplitK = 16
-	mc        = 144
-	nc        = 1024
+	mc = 144
+	nc = 1024
 )
 
 // Parallel thresholds in multiply-adds (m·n·k). Below minParallel a product runs on
@@ -68,26 +70,39 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	if m == 1 || n == 1 || k == 1 {
-		ws := workspaces.Get().(*workspace)
-		if k == 1 {
-			g.rank1(ws)
-		} else {
-			g.gemv(ws)
-		}
-		workspaces.Put(ws)
+	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil}
+	if alpha != 1 && k > 1 {
+		// OpenBLAS adds each k block's sum s as fma(s, alpha, C); the kernels round
+		// alpha·s first. Caffe never asks for this (its alpha is 1 but where k is 1).
+		orderRef(&g)
 		return
 	}
+	if beta != 0 && beta != 1 {
+		// OpenBLAS scales C by beta before adding anything to it.
+		scaleC(m, n, beta, c, ldc)
+		g.beta = 1
+	}
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	if k == 1 {
+		g.rank1(ws)
+		return
+	}
+	g.plan = orderPlanOf(m, n, k)
 	w, work := runtime.GOMAXPROCS(0), m*n*k
-	if w == 1 || work < minParallel {
-		ws := workspaces.Get().(*workspace)
-		g.run(ws, 0, m, 0, n)
-		workspaces.Put(ws)
-		return
+	switch {
+	case w == 1 || work < minParallel:
+		if g.plan == nil {
+			g.run(ws, 0, m, 0, n)
+			return
+		}
+		for i := range g.plan.blocks {
+			g.orderedBlock(ws, &g.plan.blocks[i])
+		}
+	default:
+		w = min(w, work/minPerWorker)
+		parallel(&g, w, min(w*tilesPerWorker, work/minPerTile))
 	}
-	w = min(w, work/minPerWorker)
-	parallel(&g, w, min(w*tilesPerWorker, work/minPerTile))
 }
 
 // gemm holds the operands of one Sgemm call.
@@ -102,12 +117,15 @@ type gemm struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	plan           *orderPlan // OpenBLAS's cut, where it sums two chains; nil where nowhere
 }
 
 // workspace holds one goroutine's packed blocks, reused from call to call.
 type workspace struct {
 	a, b     []float32
-	x, acc   []float32                // a gathered vector and a sum, for gemv
+	x, acc   []float32                // a gathered vector and a row of products, for rank1
+	ra, rb   []float32                // an A and a B sliver with their steps in two-chain order
+	da       []float32                // two A slivers packed for a two-chain tile of the direct path
 	pad      []float32                // a ragged sliver, zero-padded before packing
 	edge     [mr * nr]float32         // an edge tile, before its valid part is merged into C
 	wideEdge [2 * mr * 2 * nr]float32 // the same for the wide kernel
@@ -117,20 +135,8 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
 // run computes the tile C[i0:i1, j0:j1].
 func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
-	if g.useDot() {
-		g.dotNT(i0, i1, j0, j1)
-		return
-	}
-	// Blocks as even as possible: k = 300 is cut 150+150, not 256+44. A k that would
-	// fit one block is still cut in two (from minSplitK on): two partial sums carry
-	// about half the rounding error of one long chain, which decides near-ties the
-	// way OpenBLAS does — and Caffe's results with it — far more often (LeNet resumed
-	// from Caffe's iteration 50 follows Caffe's log to every printed digit through
-	// iteration 100 this way, and drifts from iteration 90 with one chain).
-	kb := evenBlock(g.k, kc, 1)
-	if kb == g.k && g.k >= minSplitK {
-		kb = (g.k + 1) / 2
-	}
+	// The k blocks are OpenBLAS's (openblas_order.go): they decide the rounding.
+	kb := min(g.k, obQ)
 	mb := evenBlock(i1-i0, mc, mr)
 	nb := evenBlock(j1-j0, nc, nr)
 	if cap(ws.a) < mb*kb {
@@ -142,10 +148,11 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 		ws.b = make([]float32, n)
 	}
 	direct := g.direct(j1 - j0)
+	var kk int
 	for jc := j0; jc < j1; jc += nb {
 		nn := min(nb, j1-jc)
-		for pc := 0; pc < g.k; pc += kb {
-			kk := min(kb, g.k-pc)
+		for pc := 0; pc < g.k; pc += kk {
+			kk = nextKBlock(g.m, g.n, g.k, pc) - pc
 			// The first k block applies beta; the later ones add to it.
 			beta := g.beta
 			if pc > 0 {
@@ -157,6 +164,7 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 				bp = ws.b[:roundUp(nn, 2*nr)*kk]
 				clear(bp[roundUp(nn, nr)*kk:])
 			}
+
 			for ic := i0; ic < i1; ic += mb {
 				mm := min(mb, i1-ic)
 				if direct {
@@ -321,7 +329,12 @@ type tiling struct {
 
 var tilings = sync.Pool{New: func() any { return new(tiling) }}
 
-func (t *tiling) count() int { return t.pm * t.pn }
+func (t *tiling) count() int {
+	if t.g.plan != nil {
+		return len(t.g.plan.blocks)
+	}
+	return t.pm * t.pn
+}
 
 // choose picks the grid of at most w tiles that minimises the cost of the largest:
 // its multiply-adds, padded to whole slivers, plus its packing, which costs roughly
@@ -350,6 +363,11 @@ func (t *tiling) work(ws *workspace) {
 		i := int(t.next.Add(1)) - 1
 		if i >= t.count() {
 			return
+		}
+		if g.plan != nil {
+			// OpenBLAS's column blocks, in its order within each.
+			g.orderedBlock(ws, &g.plan.blocks[i])
+			continue
 		}
 		i0, j0 := (i/t.pn)*t.tm, (i%t.pn)*t.tn
 		g.run(ws, i0, min(i0+t.tm, g.m), j0, min(j0+t.tn, g.n))

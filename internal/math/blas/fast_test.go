@@ -116,7 +116,7 @@ func TestFastWideSameBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	// Narrow products read A in place (directBlock): an odd number of B slivers (40
 	// columns), LeNet's conv2 (50×64×500), rows left over for the packed path.
-	for _, s := range [][3]int{{129, 67, 45}, {mc + 13, 3*nr + 5, 2*kc + 7}, {2 * mr, 2 * nr, 16},
+	for _, s := range [][3]int{{129, 67, 45}, {mc + 13, 3*nr + 5, 2*obQ + 7}, {2 * mr, 2 * nr, 16},
 		{64, 40, 300}, {50, 64, 500}, {2*mc + 5, 300, 33}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, tA := range []bool{false, true} {
@@ -246,8 +246,8 @@ func TestFastBlockEdges(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{
 		{mr - 1, nr - 1, 1}, {mr, nr, 2}, {mr + 1, nr + 1, 3},
-		{2*mr + 1, 3*nr - 1, kc - 1}, {mr, nr, kc}, {mr + 1, nr + 1, kc + 1},
-		{mc - 1, 2*nr + 1, 17}, {mc, nr, 9}, {mc + 1, nr - 1, 2*kc + 1},
+		{2*mr + 1, 3*nr - 1, obQ - 1}, {mr, nr, obQ}, {mr + 1, nr + 1, obQ + 1},
+		{mc - 1, 2*nr + 1, 17}, {mc, nr, 9}, {mc + 1, nr - 1, 2*obQ + 1},
 		{2*mc + 1, 3, 5}, {7, nc - 1, 3}, {5, nc, 2}, {13, nc + 1, 4}, {3, 2*nc + 17, 2},
 		{1, 1, 600}, {1, 37, 300}, {37, 1, 300},
 	}
@@ -490,9 +490,10 @@ func TestPackGenericMatchesAsm(t *testing.T) {
 	}
 }
 
-// TestVecGenericMatchesAsm compares the vector kernels of the matrix-vector and
-// dot-product paths, for every length up to a few times their unrolling.
-func TestVecGenericMatchesAsm(t *testing.T) {
+// TestAxpyGenericMatchesAsm compares the fused axpy the kernels' edges merge with,
+// in assembly and in Go, bit for bit, for every length up to a few times its
+// unrolling.
+func TestAxpyGenericMatchesAsm(t *testing.T) {
 	if !hasAVX2FMA {
 		t.Skip("this CPU has no AVX2/FMA: only the portable kernels run here")
 	}
@@ -501,41 +502,14 @@ func TestVecGenericMatchesAsm(t *testing.T) {
 	for n := 0; n <= 75; n++ {
 		x, y := randSlice(r, n), randSlice(r, n)
 		useAsm = false
-		want := dot32(x, y)
-		wantY := append([]float32(nil), y...)
-		axpy32(-1.5, x, wantY)
+		want := append([]float32(nil), y...)
+		axpy32(-1.5, x, want)
 		useAsm = true
-		got := dot32(x, y)
-		gotY := append([]float32(nil), y...)
-		axpy32(-1.5, x, gotY)
-		if math.Abs(float64(want-got)) > 1e-5*float64(n+1) {
-			t.Fatalf("dot n=%d: %g (assembly), %g (generic)", n, got, want)
-		}
-		for i := range wantY {
-			if math.Abs(float64(wantY[i]-gotY[i])) > 1e-6*(1+math.Abs(float64(wantY[i]))) {
-				t.Fatalf("axpy n=%d: y[%d] = %g (assembly), %g (generic)", n, i, gotY[i], wantY[i])
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		// Seven separate vectors, as the assembly takes seven pointers.
-		var a [dotRows][]float32
-		var b [dotCols][]float32
-		for i := range a {
-			a[i] = randSlice(r, n)
-		}
-		for i := range b {
-			b[i] = randSlice(r, n)
-		}
-		var wantOut, gotOut [dotRows * dotCols]float32
-		useAsm = false
-		dotBlock(&a, &b, &wantOut)
-		useAsm = true
-		dotBlock(&a, &b, &gotOut)
-		for i := range wantOut {
-			if math.Abs(float64(wantOut[i]-gotOut[i])) > 1e-5*float64(n+1) {
-				t.Fatalf("dotBlock n=%d: out[%d] = %g (assembly), %g (generic)", n, i, gotOut[i], wantOut[i])
+		got := append([]float32(nil), y...)
+		axpy32(-1.5, x, got)
+		for i := range want {
+			if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+				t.Fatalf("axpy n=%d: y[%d] = %g (assembly), %g (generic)", n, i, got[i], want[i])
 			}
 		}
 	}
@@ -584,5 +558,59 @@ func BenchmarkSgemmNets(b *testing.B) {
 		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
 			benchGemm(b, Fast{}, s)
 		})
+	}
+}
+
+// TestFastOpenBLASOrder wants Fast to give, bit for bit, what orderRef computes one
+// element at a time in OpenBLAS's order: the shapes of cifar10_quick's and LeNet's
+// products (forward, weight and data gradients), threaded and one-thread ones, k
+// blocks of every kind, and every transposition, on one core and on several.
+func TestFastOpenBLASOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	shapes := [][3]int{
+		{32, 1024, 75}, {32, 75, 1024}, {75, 1024, 32}, // cifar10_quick conv1
+		{32, 256, 800}, {32, 800, 256}, {800, 256, 32}, // conv2
+		{64, 64, 800}, {64, 800, 64}, {800, 64, 64}, // conv3
+		{100, 64, 1024}, {64, 1024, 100}, {100, 1024, 64}, // ip1
+		{100, 10, 64}, {10, 64, 100}, {100, 64, 10}, // ip2
+		{20, 576, 25}, {50, 64, 500}, {100, 500, 800}, {64, 10, 500}, // LeNet
+		{19, 104, 163}, {16, 117, 260}, {11, 87, 295}, {13, 419, 53}, {32, 122, 263},
+		{20, 29, 226}, {12, 408, 20}, {7, 1000, 9}, {5, 3, 700}, {3, 5, 1500}, {1, 37, 300}, {37, 1, 300},
+	}
+	for _, procs := range []int{1, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		for si, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			if procs > 1 && si%3 != 0 {
+				continue // the tiling changes with the cores, the order must not
+			}
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					for _, beta := range []float32{0, 1, 0.5} {
+						if beta == 0.5 && (tA || tB) {
+							continue
+						}
+						a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+						lda, ldb := k, n
+						if tA {
+							lda = m
+						}
+						if tB {
+							ldb = k
+						}
+						want := append([]float32(nil), c...)
+						orderRef(&gemm{tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n, nil})
+						Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+						for i := range c {
+							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("GOMAXPROCS %d, %d×%d×%d tA=%v tB=%v beta=%v: C[%d,%d] = %v, OpenBLAS's order gives %v",
+									procs, m, n, k, tA, tB, beta, i/n, i%n, c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
 	}
 }

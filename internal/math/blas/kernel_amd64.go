@@ -41,6 +41,46 @@ func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	kernelGeneric(k, a, b, c, ldc, alpha, beta)
 }
 
+// kernelStridedAVX2 is kernelStridedGo in AVX2/FMA assembly (strided_amd64.s).
+//
+//go:noescape
+func kernelStridedAVX2(a, b, c *float32, ldc, n1, s1, n2, s2 int)
+
+// kernelStrided computes the 6×16 block C = Σ Ã·B̃ over the steps of a packed A and
+// B sliver taken in two runs: n1 steps s1 apart from the first, then n2 steps s2
+// apart, one chain of fused multiply-adds per element through both runs.
+func kernelStrided(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
+	if last := (n1-1)*s1 + n2*s2; n1 > 0 {
+		_ = a[mr*(last+1)-1]
+		_ = b[nr*(last+1)-1]
+	}
+	_ = c[(mr-1)*ldc+nr-1]
+	if useAsm {
+		kernelStridedAVX2(&a[0], &b[0], &c[0], ldc, n1, s1, n2, s2)
+		return
+	}
+	kernelStridedGo(a, b, c, ldc, n1, s1, n2, s2)
+}
+
+// kernelSplitAVX2 is kernelSplitGo in AVX2/FMA assembly (split_amd64.s).
+//
+//go:noescape
+func kernelSplitAVX2(k int, a, b0, b1, c *float32, ldc int, beta float32)
+
+// kernelSplit is kernel with alpha 1 and B's 16 columns in two halves: the first 8 from
+// b0, the next 8 from b1, each k steps of 8 values nr apart (halves of packed slivers).
+func kernelSplit(k int, a, b0, b1, c []float32, ldc int, beta float32) {
+	_ = a[mr*k-1]
+	_ = b0[nr*(k-1)+7]
+	_ = b1[nr*(k-1)+7]
+	_ = c[(mr-1)*ldc+nr-1]
+	if useAsm {
+		kernelSplitAVX2(k, &a[0], &b0[0], &b1[0], &c[0], ldc, beta)
+		return
+	}
+	kernelSplitGo(k, a, b0, b1, c, ldc, beta)
+}
+
 //go:generate go run gen_kernel512.go
 
 // kernelAVX512 is kernelWideGo in AVX-512 assembly (kernel512_amd64.s, generated):
@@ -161,19 +201,7 @@ func packBT(d, b []float32, ldb, kk, cols int) {
 // The vector kernels of vec_amd64.s, for the matrix-vector products.
 
 //go:noescape
-func dotAVX2(n int, x, y *float32) float32
-
-//go:noescape
 func axpyAVX2(n int, alpha float32, x, y *float32)
-
-// dot32 is dot32Go in assembly.
-func dot32(x, y []float32) float32 {
-	if useAsm && len(x) > 0 {
-		y = y[:len(x)]
-		return dotAVX2(len(x), &x[0], &y[0])
-	}
-	return dot32Go(x, y)
-}
 
 // axpy32 is axpy32Go in assembly.
 func axpy32(alpha float32, x, y []float32) {
@@ -183,18 +211,4 @@ func axpy32(alpha float32, x, y []float32) {
 		return
 	}
 	axpy32Go(alpha, x, y)
-}
-
-//go:noescape
-func dotBlockAVX2(k int, a0, a1, a2, a3, b0, b1, b2 *float32, out *[dotRows * dotCols]float32)
-
-// dotBlock is dotBlockGo in assembly.
-func dotBlock(a *[dotRows][]float32, b *[dotCols][]float32, out *[dotRows * dotCols]float32) {
-	if k := len(a[0]); useAsm && k > 0 {
-		a1, a2, a3 := a[1][:k], a[2][:k], a[3][:k]
-		b0, b1, b2 := b[0][:k], b[1][:k], b[2][:k]
-		dotBlockAVX2(k, &a[0][0], &a1[0], &a2[0], &a3[0], &b0[0], &b1[0], &b2[0], out)
-		return
-	}
-	dotBlockGo(a, b, out)
 }

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The 6×16 micro-kernel. The 6×16 block of C lives in twelve YMM accumulators,
 // Y4..Y15 (row r in Y(4+2r) for columns 0..7 and Y(5+2r) for columns 8..15). Each
@@ -11,43 +12,6 @@
 //
 // Registers: SI = packed A, DI = packed B, DX = C, R8 = ldc in bytes,
 // CX = k, R9 = loop counter.
-
-// STEP does one k step, reading A at byte offset ao from SI and B at bo from DI.
-#define STEP(ao, bo) \
-	VMOVUPS      bo(DI), Y0 \
-	VMOVUPS      bo+32(DI), Y1 \
-	VBROADCASTSS ao(SI), Y2 \
-	VFMADD231PS  Y0, Y2, Y4 \
-	VFMADD231PS  Y1, Y2, Y5 \
-	VBROADCASTSS ao+4(SI), Y3 \
-	VFMADD231PS  Y0, Y3, Y6 \
-	VFMADD231PS  Y1, Y3, Y7 \
-	VBROADCASTSS ao+8(SI), Y2 \
-	VFMADD231PS  Y0, Y2, Y8 \
-	VFMADD231PS  Y1, Y2, Y9 \
-	VBROADCASTSS ao+12(SI), Y3 \
-	VFMADD231PS  Y0, Y3, Y10 \
-	VFMADD231PS  Y1, Y3, Y11 \
-	VBROADCASTSS ao+16(SI), Y2 \
-	VFMADD231PS  Y0, Y2, Y12 \
-	VFMADD231PS  Y1, Y2, Y13 \
-	VBROADCASTSS ao+20(SI), Y3 \
-	VFMADD231PS  Y0, Y3, Y14 \
-	VFMADD231PS  Y1, Y3, Y15
-
-// ACCUMULATE writes C row lo|hi = lo|hi + beta(Y1)·C, then advances DX one row.
-#define ACCUMULATE(lo, hi) \
-	VFMADD231PS (DX), Y1, lo \
-	VFMADD231PS 32(DX), Y1, hi \
-	VMOVUPS     lo, (DX) \
-	VMOVUPS     hi, 32(DX) \
-	ADDQ        R8, DX
-
-// OVERWRITE writes C row = lo|hi without reading C, then advances DX one row.
-#define OVERWRITE(lo, hi) \
-	VMOVUPS lo, (DX) \
-	VMOVUPS hi, 32(DX) \
-	ADDQ    R8, DX
 
 // func kernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 TEXT ·kernelAVX2(SB), NOSPLIT, $0-48

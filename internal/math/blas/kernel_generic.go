@@ -13,7 +13,8 @@ func kernelGeneric(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 		for r, ar := range ap {
 			row := (*[nr]float32)(acc[r*nr:])
 			for j, bv := range bp {
-				row[j] += ar * bv
+				// One rounding, as the assembly's fused multiply-add (and OpenBLAS's).
+				row[j] = fmaf(ar, bv, row[j])
 			}
 		}
 	}

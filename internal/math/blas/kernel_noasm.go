@@ -39,14 +39,17 @@ func kernel(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 
 // Without assembly, every routine is its portable version.
 
+func kernelStrided(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
+	kernelStridedGo(a, b, c, ldc, n1, s1, n2, s2)
+}
+
+func kernelSplit(k int, a, b0, b1, c []float32, ldc int, beta float32) {
+	kernelSplitGo(k, a, b0, b1, c, ldc, beta)
+}
+
 func packAN(d, a []float32, lda, kk, rows int) { packANGo(d, a, lda, kk, rows) }
 func packAT(d, a []float32, lda, kk, rows int) { packATGo(d, a, lda, kk, rows) }
 func packBN(d, b []float32, ldb, kk, nn int)   { packBNGo(d, b, ldb, kk, nn) }
 func packBT(d, b []float32, ldb, kk, cols int) { packBTGo(d, b, ldb, kk, cols) }
 
-func dot32(x, y []float32) float32         { return dot32Go(x, y) }
 func axpy32(alpha float32, x, y []float32) { axpy32Go(alpha, x, y) }
-
-func dotBlock(a *[dotRows][]float32, b *[dotCols][]float32, out *[dotRows * dotCols]float32) {
-	dotBlockGo(a, b, out)
-}

@@ -1,47 +1,218 @@
 package blas
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
-// Axpy computes y += alpha·x.
+// The vector operations are Caffe's caffe_axpy, caffe_cpu_axpby, caffe_scal,
+// caffe_cpu_dot and caffe_cpu_asum, which call cblas_saxpy, sscal, sdot and sasum;
+// like Gemv they compute what OpenBLAS 0.3.21's Haswell kernels compute on two
+// threads, bit for bit (see sgemv.go).
+
+// level1Threshold is the length above which interface/axpy.c cuts a saxpy between
+// the threads.
+const level1Threshold = 10000
+
+// Axpy computes y += alpha·x as cblas_saxpy: nothing when alpha is 0; otherwise, in
+// each thread's share of x (two halves, the first rounded up, above 10000 elements)
+// y = alpha·x + y rounded once (a fused multiply-add) in blocks of 32, and in two
+// roundings (alpha·x, then the sum) for the share's last length mod 32 elements.
 func Axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
+	if len(x) == 0 || alpha == 0 {
+		return
+	}
+	if len(x) <= level1Threshold {
+		saxpyKernel(alpha, x, y)
+		return
+	}
+	for from, done := 0, 0; from < len(x); done++ {
+		w := level1Width(len(x)-from, openblasThreads, done)
+		saxpyKernel(alpha, x[from:from+w], y[from:from+w])
+		from += w
 	}
 }
 
-// Axpby computes y = alpha·x + beta·y.
-func Axpby(alpha float32, x []float32, beta float32, y []float32) {
+// level1Width is the share blas_level1_thread gives the next of the threads-done
+// threads still to start when rest elements are left: an even share, rounded up.
+func level1Width(rest, threads, done int) int {
+	return min((rest+threads-done-1)/(threads-done), rest)
+}
+
+// saxpyKernel is saxpy_k of the Haswell kernels: fused in blocks of 32, not after.
+func saxpyKernel(alpha float32, x, y []float32) {
+	n32 := len(x) &^ 31
+	saxpyFused(alpha, x[:n32], y[:n32])
+	y = y[n32:len(x)]
+	for i, v := range x[n32:] {
+		y[i] = float32(alpha*v) + y[i]
+	}
+}
+
+// saxpyFusedGo is saxpyFused in Go.
+func saxpyFusedGo(alpha float32, x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
-		y[i] = alpha*v + beta*y[i]
+		y[i] = fmaf(alpha, v, y[i])
 	}
 }
 
-// Scal computes x *= alpha.
+// Axpby computes y = alpha·x + beta·y the way Caffe does without MKL (its
+// mkl_alternate.h): Scal(beta, y), then Axpy(alpha, x, y).
+func Axpby(alpha float32, x []float32, beta float32, y []float32) {
+	y = y[:len(x)]
+	Scal(beta, y)
+	Axpy(alpha, x, y)
+}
+
+// Scal computes x *= alpha as cblas_sscal: nothing when alpha is 1, zeros (whatever x
+// held, NaN included) when alpha is 0 (or NaN, which OpenBLAS's comparison with 0
+// lets through), otherwise one rounded product per element.
 func Scal(alpha float32, x []float32) {
+	if alpha == 1 {
+		return
+	}
+	scalKernel(alpha, x)
+}
+
+// scalKernel is sscal_k: zeros for alpha 0 or NaN, products otherwise. Gemv scales
+// y with it directly, 1 included.
+func scalKernel(alpha float32, x []float32) {
+	if alpha == 0 || alpha != alpha {
+		clear(x)
+		return
+	}
 	for i := range x {
 		x[i] *= alpha
 	}
 }
 
-// Dot returns Σ x[i]·y[i], accumulated in float64.
+// Dot returns Σ x[i]·y[i] as cblas_sdot: the elements up to the last multiple of 32
+// in four eight-lane chains of fused multiply-adds (element 32b+8k+l into chain k,
+// lane l), each chain's upper half added to its lower, the chains added as
+// (c0+c1)+(c2+c3) and the lanes pairwise; the rest as rounded float32 products
+// summed in float64; the two parts added in float64 and rounded to float32.
 func Dot(x, y []float32) float32 {
 	y = y[:len(x)]
-	var s float64
-	for i, v := range x {
-		s += float64(v) * float64(y[i])
+	n32 := len(x) &^ 31
+	var head float64
+	if n32 > 0 {
+		head = float64(sdotKernel(x[:n32], y[:n32]))
 	}
-	return float32(s)
+	var tail float64
+	for i := n32; i < len(x); i++ {
+		tail += float64(float32(x[i] * y[i]))
+	}
+	return float32(head + tail)
 }
 
-// Asum returns Σ |x[i]|, accumulated in float64.
-func Asum(x []float32) float32 {
-	var s float64
-	for _, v := range x {
-		s += math.Abs(float64(v))
+// sdotKernelGo is sdotKernel in Go.
+func sdotKernelGo(x, y []float32) float32 {
+	y = y[:len(x)]
+	var acc [4][8]float32
+	for i := 0; i+32 <= len(x); i += 32 {
+		for k := range acc {
+			for l := range acc[k] {
+				j := i + 8*k + l
+				acc[k][l] = fmaf(x[j], y[j], acc[k][l])
+			}
+		}
 	}
-	return float32(s)
+	var u [4]float32
+	for j := range u {
+		s0 := acc[0][j+4] + acc[0][j]
+		s1 := acc[1][j+4] + acc[1][j]
+		s2 := acc[2][j+4] + acc[2][j]
+		s3 := acc[3][j+4] + acc[3][j]
+		u[j] = (s0 + s1) + (s2 + s3)
+	}
+	return (u[0] + u[1]) + (u[2] + u[3])
+}
+
+// asumThreshold: sasum cuts x between the threads when it has more than 100000
+// elements per thread.
+const asumThreshold = 100000
+
+// Asum returns Σ |x[i]| as cblas_sasum: in float32, in an order that depends on where
+// x lies in memory (OpenBLAS aligns its vector loop to 32 bytes), so equal slices at
+// different addresses may give different bits; x at Caffe's address would give
+// Caffe's. Above 200000 elements the two halves are summed apart and added to 0 in
+// turn.
+func Asum(x []float32) float32 {
+	threads := min(len(x)/asumThreshold, openblasThreads)
+	if len(x) <= asumThreshold || threads <= 1 {
+		return asumCompute(x)
+	}
+	var sum float32
+	for from, done := 0, 0; from < len(x); done++ {
+		w := level1Width(len(x)-from, threads, done)
+		sum += asumCompute(x[from : from+w])
+		from += w
+	}
+	return sum
+}
+
+// asumCompute is asum_compute of kernel/x86_64/sasum.c as GCC vectorised it: up to
+// 255 elements, the multiple of 8 first, in two four-lane sums (the first four and
+// the last four of every eight) added lane-wise and reduced pairwise, then the rest
+// one by one; past that, the elements up to the next 32-byte boundary one by one,
+// then blocks of 256 in four eight-lane sums (((s0+s1)+s2)+s3, upper half added to
+// the lower, pairwise), then eights as before, then the rest.
+func asumCompute(x []float32) float32 {
+	n := len(x)
+	if n <= 0 {
+		return 0
+	}
+	abs := func(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
+	var sum float32
+	i := 0
+	if n <= 255 {
+		if n <= 7 {
+			for _, v := range x {
+				sum += abs(v)
+			}
+			return sum
+		}
+	} else {
+		peel := int((32-uintptr(unsafe.Pointer(&x[0]))&31)>>2) & 7
+		for _, v := range x[:peel] {
+			sum += abs(v)
+		}
+		i = peel
+		if n256 := (n - peel) &^ 255; n256 > 0 {
+			var acc [4][8]float32
+			for j := i; j < i+n256; j += 32 {
+				for k := range acc {
+					for l := range acc[k] {
+						acc[k][l] += abs(x[j+8*k+l])
+					}
+				}
+			}
+			var w [8]float32
+			for l := range w {
+				w[l] = ((acc[0][l] + acc[1][l]) + acc[2][l]) + acc[3][l]
+			}
+			sum += reduce8(&w)
+			i += n256
+		}
+	}
+	end := i + (n-i)&^7
+	var a, b [4]float32
+	for j := i; j < end; j += 8 {
+		for l := range 4 {
+			a[l] += abs(x[j+l])
+			b[l] += abs(x[j+4+l])
+		}
+	}
+	for l := range a {
+		a[l] += b[l]
+	}
+	sum = ((a[0] + a[1]) + (a[2] + a[3])) + sum
+	for _, v := range x[end:] {
+		sum += abs(v)
+	}
+	return sum
 }
 
 // Sum returns Σ x[i], accumulated in float64.

@@ -2,73 +2,6 @@
 
 #include "textflag.h"
 
-// func dotAVX2(n int, x, y *float32) float32
-//
-// Σ x[i]·y[i] over n ≥ 0 elements, in four 8-wide partial sums.
-TEXT ·dotAVX2(SB), NOSPLIT, $0-28
-	MOVQ   n+0(FP), CX
-	MOVQ   x+8(FP), SI
-	MOVQ   y+16(FP), DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   CX, BX
-	SHRQ   $5, BX
-	JZ     dot8
-
-dot32:
-	VMOVUPS     (SI), Y4
-	VMOVUPS     32(SI), Y5
-	VMOVUPS     64(SI), Y6
-	VMOVUPS     96(SI), Y7
-	VFMADD231PS (DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ        $128, SI
-	ADDQ        $128, DI
-	DECQ        BX
-	JNZ         dot32
-
-dot8:
-	MOVQ CX, BX
-	ANDQ $31, BX
-	SHRQ $3, BX
-	JZ   dotReduce
-
-dot8Loop:
-	VMOVUPS     (SI), Y4
-	VFMADD231PS (DI), Y4, Y0
-	ADDQ        $32, SI
-	ADDQ        $32, DI
-	DECQ        BX
-	JNZ         dot8Loop
-
-dotReduce:
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y2, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
-	ANDQ         $7, CX
-	JZ           dotDone
-
-dotTail:
-	VMOVSS      (SI), X4
-	VFMADD231SS (DI), X4, X0
-	ADDQ        $4, SI
-	ADDQ        $4, DI
-	DECQ        CX
-	JNZ         dotTail
-
-dotDone:
-	VMOVSS X0, ret+24(FP)
-	VZEROUPPER
-	RET
-
 // func axpyAVX2(n int, alpha float32, x, y *float32)
 //
 // y[i] += alpha·x[i] for i < n, n ≥ 0.
@@ -181,83 +114,357 @@ GLOBL dotMask<>(SB), RODATA|NOPTR, $64
 	VADDPS       X15, X14, X14 \
 	VMOVUPS      X14, off(DI)
 
-// func dotBlockAVX2(k int, a0, a1, a2, a3, b0, b1, b2 *float32, out *[12]float32)
+// func sgemvT4AVX2(nb int, a *float32, lda int, x *float32, out *[4]float32)
 //
-// out[3r+j] = Σ_p ar[p]·bj[p] over k ≥ 1 elements: twelve dot products sharing
-// their loads, for the product of a few rows of A by a few rows of B.
-TEXT ·dotBlockAVX2(SB), NOSPLIT, $0-72
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ b1+48(FP), R13
-	MOVQ b2+56(FP), BX
-	MOVQ out+64(FP), DI
-	XORQ AX, AX // byte offset into every vector
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+// out[c] = Σ_i a[c·lda+i]·x[i] for c < 4, i < nb, nb a positive multiple of 4:
+// sgemv_kernel_4x4 of sgemv_t_microk_haswell-4.c.
+TEXT ·sgemvT4AVX2(SB), NOSPLIT, $0-40
+	MOVQ   nb+0(FP), CX
+	MOVQ   a+8(FP), R8
+	MOVQ   lda+16(FP), DX
+	MOVQ   x+24(FP), SI
+	MOVQ   out+32(FP), DI
+	SHLQ   $2, DX
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	LEAQ   (R10)(DX*1), R11
+	XORQ   AX, AX
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
 
-	MOVQ CX, DX
-	SHRQ $3, DX
-	JZ   dbTail
+	TESTQ       $4, CX
+	JZ          t4eight
+	VMOVUPS     (SI), X12
+	VFMADD231PS (R8), X12, X4
+	VFMADD231PS (R9), X12, X5
+	VFMADD231PS (R10), X12, X6
+	VFMADD231PS (R11), X12, X7
+	MOVQ        $4, AX
+	SUBQ        $4, CX
 
-dbLoop:
-	VMOVUPS (R12)(AX*1), Y12
-	VMOVUPS (R13)(AX*1), Y13
-	VMOVUPS (BX)(AX*1), Y14
-	DOT4x3
-	ADDQ    $32, AX
-	DECQ    DX
-	JNZ     dbLoop
+t4eight:
+	TESTQ       $8, CX
+	JZ          t4check
+	VMOVUPS     (SI)(AX*4), Y12
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS (R9)(AX*4), Y12, Y5
+	VFMADD231PS (R10)(AX*4), Y12, Y6
+	VFMADD231PS (R11)(AX*4), Y12, Y7
+	ADDQ        $8, AX
+	SUBQ        $8, CX
 
-dbTail:
-	// The last k mod 8 floats, through masked loads that do not touch memory
-	// past the vectors' ends.
-	ANDQ       $7, CX
-	JZ         dbReduce
-	NEGQ       CX
-	LEAQ       dotMask<>+32(SB), DX
-	VMOVDQU    (DX)(CX*4), Y15
-	VMASKMOVPS (R12)(AX*1), Y15, Y12
-	VMASKMOVPS (R13)(AX*1), Y15, Y13
-	VMASKMOVPS (BX)(AX*1), Y15, Y14
-	VMOVDQU    (DX)(CX*4), Y15
-	VMASKMOVPS (R8)(AX*1), Y15, Y15
-	VFMADD231PS Y12, Y15, Y0
-	VFMADD231PS Y13, Y15, Y1
-	VFMADD231PS Y14, Y15, Y2
-	VMOVDQU    (DX)(CX*4), Y15
-	VMASKMOVPS (R9)(AX*1), Y15, Y15
-	VFMADD231PS Y12, Y15, Y3
-	VFMADD231PS Y13, Y15, Y4
-	VFMADD231PS Y14, Y15, Y5
-	VMOVDQU    (DX)(CX*4), Y15
-	VMASKMOVPS (R10)(AX*1), Y15, Y15
-	VFMADD231PS Y12, Y15, Y6
-	VFMADD231PS Y13, Y15, Y7
-	VFMADD231PS Y14, Y15, Y8
-	VMOVDQU    (DX)(CX*4), Y15
-	VMASKMOVPS (R11)(AX*1), Y15, Y15
-	VFMADD231PS Y12, Y15, Y9
-	VFMADD231PS Y13, Y15, Y10
-	VFMADD231PS Y14, Y15, Y11
+t4check:
+	TESTQ CX, CX
+	JZ    t4reduce
 
-dbReduce:
-	REDUCE4(Y0, Y1, Y2, Y3, 0)
-	REDUCE4(Y4, Y5, Y6, Y7, 16)
-	REDUCE4(Y8, Y9, Y10, Y11, 32)
+t4loop:
+	VMOVUPS     (SI)(AX*4), Y12
+	VMOVUPS     32(SI)(AX*4), Y13
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS (R9)(AX*4), Y12, Y5
+	VFMADD231PS 32(R8)(AX*4), Y13, Y4
+	VFMADD231PS 32(R9)(AX*4), Y13, Y5
+	VFMADD231PS (R10)(AX*4), Y12, Y6
+	VFMADD231PS (R11)(AX*4), Y12, Y7
+	VFMADD231PS 32(R10)(AX*4), Y13, Y6
+	VFMADD231PS 32(R11)(AX*4), Y13, Y7
+	ADDQ        $16, AX
+	SUBQ        $16, CX
+	JNZ         t4loop
+
+t4reduce:
+	VEXTRACTF128 $1, Y4, X12
+	VEXTRACTF128 $1, Y5, X13
+	VEXTRACTF128 $1, Y6, X14
+	VEXTRACTF128 $1, Y7, X15
+	VADDPS       X4, X12, X4
+	VADDPS       X5, X13, X5
+	VADDPS       X6, X14, X6
+	VADDPS       X7, X15, X7
+	VHADDPS      X4, X4, X4
+	VHADDPS      X5, X5, X5
+	VHADDPS      X6, X6, X6
+	VHADDPS      X7, X7, X7
+	VHADDPS      X4, X4, X4
+	VHADDPS      X5, X5, X5
+	VHADDPS      X6, X6, X6
+	VHADDPS      X7, X7, X7
+	VMOVSS       X4, (DI)
+	VMOVSS       X5, 4(DI)
+	VMOVSS       X6, 8(DI)
+	VMOVSS       X7, 12(DI)
+	VZEROUPPER
+	RET
+
+// func saxpyFusedAVX2(n int, alpha float32, x, y *float32)
+//
+// y[i] = alpha·x[i] + y[i], rounded once, for i < n, n a multiple of 32:
+// saxpy_kernel_16 of saxpy_microk_haswell-2.c.
+TEXT ·saxpyFusedAVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	VBROADCASTSS alpha+8(FP), Y0
+	MOVQ         x+16(FP), SI
+	MOVQ         y+24(FP), DI
+	SHRQ         $5, CX
+	JZ           saxDone
+
+saxLoop:
+	VMOVUPS     (DI), Y12
+	VMOVUPS     32(DI), Y13
+	VMOVUPS     64(DI), Y14
+	VMOVUPS     96(DI), Y15
+	VFMADD231PS (SI), Y0, Y12
+	VFMADD231PS 32(SI), Y0, Y13
+	VFMADD231PS 64(SI), Y0, Y14
+	VFMADD231PS 96(SI), Y0, Y15
+	VMOVUPS     Y12, (DI)
+	VMOVUPS     Y13, 32(DI)
+	VMOVUPS     Y14, 64(DI)
+	VMOVUPS     Y15, 96(DI)
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         saxLoop
+
+saxDone:
+	VZEROUPPER
+	RET
+
+// func sdotAVX2(n int, x, y *float32) float32
+//
+// Σ x[i]·y[i] for i < n, n a multiple of 32: sdot_kernel_16 of
+// sdot_microk_haswell-2.c.
+TEXT ·sdotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   n+0(FP), CX
+	MOVQ   x+8(FP), SI
+	MOVQ   y+16(FP), DI
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	SHRQ   $5, CX
+	JZ     sdReduce
+
+sdLoop:
+	VMOVUPS     (SI), Y12
+	VMOVUPS     32(SI), Y13
+	VMOVUPS     64(SI), Y14
+	VMOVUPS     96(SI), Y15
+	VFMADD231PS (DI), Y12, Y4
+	VFMADD231PS 32(DI), Y13, Y5
+	VFMADD231PS 64(DI), Y14, Y6
+	VFMADD231PS 96(DI), Y15, Y7
+	ADDQ        $128, SI
+	ADDQ        $128, DI
+	DECQ        CX
+	JNZ         sdLoop
+
+sdReduce:
+	VEXTRACTF128 $1, Y4, X12
+	VEXTRACTF128 $1, Y5, X13
+	VEXTRACTF128 $1, Y6, X14
+	VEXTRACTF128 $1, Y7, X15
+	VADDPS       X4, X12, X4
+	VADDPS       X5, X13, X5
+	VADDPS       X6, X14, X6
+	VADDPS       X7, X15, X7
+	VADDPS       X4, X5, X4
+	VADDPS       X6, X7, X6
+	VADDPS       X4, X6, X4
+	VHADDPS      X4, X4, X4
+	VHADDPS      X4, X4, X4
+	VMOVSS       X4, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sgemvN8AVX2(n int, a *float32, lda int, x *float32, y *float32, alpha float32)
+//
+// y[i] += alpha·Σ_{c<8} a[c·lda+i]·x[c] for i < n, n a positive multiple of 4:
+// sgemv_kernel_4x8 of sgemv_n_microk_haswell-4.c. The first four rows (when n mod
+// 8 is 4), then eight (when what is left mod 16 is 8), sum the even and the odd
+// columns apart and add alpha times their sum to y unfused; the rest, sixteen rows
+// at a time, sum all eight columns in one chain and fuse alpha in.
+TEXT ·sgemvN8AVX2(SB), NOSPLIT, $0-44
+	MOVQ         n+0(FP), CX
+	MOVQ         a+8(FP), R8
+	MOVQ         lda+16(FP), DX
+	MOVQ         x+24(FP), SI
+	MOVQ         y+32(FP), DI
+	VBROADCASTSS alpha+40(FP), Y6
+	LEAQ         (R8)(DX*4), R9
+	LEAQ         (R9)(DX*4), R10
+	LEAQ         (R10)(DX*4), R11
+	LEAQ         (DX*4), BX // columns 4–7 are four columns on: index BX
+	VBROADCASTSS 0(SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS 16(SI), Y0
+	VBROADCASTSS 20(SI), Y1
+	VBROADCASTSS 24(SI), Y2
+	VBROADCASTSS 28(SI), Y3
+	XORQ         AX, AX
+
+	TESTQ $4, CX
+	JZ    sgemvN8AVX2eight
+	VMOVUPS     (DI)(AX*4), X7
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS (R8)(AX*4), X12, X4
+	VFMADD231PS (R9)(AX*4), X13, X5
+	VFMADD231PS (R10)(AX*4), X14, X4
+	VFMADD231PS (R11)(AX*4), X15, X5
+	VFMADD231PS (R8)(BX*4), X0, X4
+	VFMADD231PS (R9)(BX*4), X1, X5
+	VFMADD231PS (R10)(BX*4), X2, X4
+	VFMADD231PS (R11)(BX*4), X3, X5
+	VADDPS      X4, X5, X5
+	VMULPS      X6, X5, X5
+	VADDPS      X7, X5, X5
+	VMOVUPS     X5, (DI)(AX*4)
+	ADDQ  $4, AX
+	ADDQ  $4, BX
+	SUBQ  $4, CX
+
+sgemvN8AVX2eight:
+	TESTQ $8, CX
+	JZ    sgemvN8AVX2check
+	VMOVUPS     (DI)(AX*4), Y7
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS (R9)(AX*4), Y13, Y5
+	VFMADD231PS (R10)(AX*4), Y14, Y4
+	VFMADD231PS (R11)(AX*4), Y15, Y5
+	VFMADD231PS (R8)(BX*4), Y0, Y4
+	VFMADD231PS (R9)(BX*4), Y1, Y5
+	VFMADD231PS (R10)(BX*4), Y2, Y4
+	VFMADD231PS (R11)(BX*4), Y3, Y5
+	VADDPS      Y4, Y5, Y5
+	VMULPS      Y6, Y5, Y5
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, (DI)(AX*4)
+	ADDQ  $8, AX
+	ADDQ  $8, BX
+	SUBQ  $8, CX
+
+sgemvN8AVX2check:
+	TESTQ CX, CX
+	JZ    sgemvN8AVX2done
+
+sgemvN8AVX2loop:
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VMOVUPS     (DI)(AX*4), Y8
+	VMOVUPS     32(DI)(AX*4), Y9
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS 32(R8)(AX*4), Y12, Y5
+	VFMADD231PS (R9)(AX*4), Y13, Y4
+	VFMADD231PS 32(R9)(AX*4), Y13, Y5
+	VFMADD231PS (R10)(AX*4), Y14, Y4
+	VFMADD231PS 32(R10)(AX*4), Y14, Y5
+	VFMADD231PS (R11)(AX*4), Y15, Y4
+	VFMADD231PS 32(R11)(AX*4), Y15, Y5
+	VFMADD231PS (R8)(BX*4), Y0, Y4
+	VFMADD231PS 32(R8)(BX*4), Y0, Y5
+	VFMADD231PS (R9)(BX*4), Y1, Y4
+	VFMADD231PS 32(R9)(BX*4), Y1, Y5
+	VFMADD231PS (R10)(BX*4), Y2, Y4
+	VFMADD231PS 32(R10)(BX*4), Y2, Y5
+	VFMADD231PS (R11)(BX*4), Y3, Y4
+	VFMADD231PS 32(R11)(BX*4), Y3, Y5
+	VFMADD231PS Y6, Y4, Y8
+	VFMADD231PS Y6, Y5, Y9
+	VMOVUPS     Y8, (DI)(AX*4)
+	VMOVUPS     Y9, 32(DI)(AX*4)
+	ADDQ        $16, AX
+	ADDQ        $16, BX
+	SUBQ        $16, CX
+	JNZ         sgemvN8AVX2loop
+
+sgemvN8AVX2done:
+	VZEROUPPER
+	RET
+
+// func sgemvN4AVX2(n int, a *float32, lda int, x *float32, y *float32, alpha float32)
+//
+// The same for four columns: sgemv_kernel_4x4 of sgemv_n_microk_haswell-4.c.
+TEXT ·sgemvN4AVX2(SB), NOSPLIT, $0-44
+	MOVQ         n+0(FP), CX
+	MOVQ         a+8(FP), R8
+	MOVQ         lda+16(FP), DX
+	MOVQ         x+24(FP), SI
+	MOVQ         y+32(FP), DI
+	VBROADCASTSS alpha+40(FP), Y6
+	LEAQ         (R8)(DX*4), R9
+	LEAQ         (R9)(DX*4), R10
+	LEAQ         (R10)(DX*4), R11
+	VBROADCASTSS 0(SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 12(SI), Y15
+	XORQ         AX, AX
+
+	TESTQ $4, CX
+	JZ    sgemvN4AVX2eight
+	VMOVUPS     (DI)(AX*4), X7
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS (R8)(AX*4), X12, X4
+	VFMADD231PS (R9)(AX*4), X13, X5
+	VFMADD231PS (R10)(AX*4), X14, X4
+	VFMADD231PS (R11)(AX*4), X15, X5
+	VADDPS      X4, X5, X5
+	VMULPS      X6, X5, X5
+	VADDPS      X7, X5, X5
+	VMOVUPS     X5, (DI)(AX*4)
+	ADDQ  $4, AX
+	SUBQ  $4, CX
+
+sgemvN4AVX2eight:
+	TESTQ $8, CX
+	JZ    sgemvN4AVX2check
+	VMOVUPS     (DI)(AX*4), Y7
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS (R9)(AX*4), Y13, Y5
+	VFMADD231PS (R10)(AX*4), Y14, Y4
+	VFMADD231PS (R11)(AX*4), Y15, Y5
+	VADDPS      Y4, Y5, Y5
+	VMULPS      Y6, Y5, Y5
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, (DI)(AX*4)
+	ADDQ  $8, AX
+	SUBQ  $8, CX
+
+sgemvN4AVX2check:
+	TESTQ CX, CX
+	JZ    sgemvN4AVX2done
+
+sgemvN4AVX2loop:
+	VXORPS      Y4, Y4, Y4
+	VXORPS      Y5, Y5, Y5
+	VMOVUPS     (DI)(AX*4), Y8
+	VMOVUPS     32(DI)(AX*4), Y9
+	VFMADD231PS (R8)(AX*4), Y12, Y4
+	VFMADD231PS 32(R8)(AX*4), Y12, Y5
+	VFMADD231PS (R9)(AX*4), Y13, Y4
+	VFMADD231PS 32(R9)(AX*4), Y13, Y5
+	VFMADD231PS (R10)(AX*4), Y14, Y4
+	VFMADD231PS 32(R10)(AX*4), Y14, Y5
+	VFMADD231PS (R11)(AX*4), Y15, Y4
+	VFMADD231PS 32(R11)(AX*4), Y15, Y5
+	VFMADD231PS Y6, Y4, Y8
+	VFMADD231PS Y6, Y5, Y9
+	VMOVUPS     Y8, (DI)(AX*4)
+	VMOVUPS     Y9, 32(DI)(AX*4)
+	ADDQ        $16, AX
+	SUBQ        $16, CX
+	JNZ         sgemvN4AVX2loop
+
+sgemvN4AVX2done:
 	VZEROUPPER
 	RET

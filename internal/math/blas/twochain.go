@@ -1,0 +1,284 @@
+package blas
+
+import (
+	"slices"
+	"sync"
+)
+
+// Where OpenBLAS sums some elements with two chains (openblas_order.go), Fast cuts the
+// product as OpenBLAS does: into OpenBLAS's column blocks, each k block, and in each
+// block the groups of rows (12, 8, 4, 2, 1) OpenBLAS's kernel takes, with its tiles.
+// Its 16-column single-chain tiles are Fast's 6×16 kernel; those of the upper six rows
+// of a group of 12 start 8 columns into a packed sliver and read two slivers' halves
+// (kernelSplit); its two-chain tiles are two runs of the strided kernel over every
+// other step.
+
+// shape is the key of the cache of plans.
+type shape struct{ m, n, k int }
+
+// rowGroup is a band of rows [r0, r0+rows) of a column block that Fast computes alike:
+// a group of 12 rows OpenBLAS's kernel cuts into its tiles, or consecutive groups of 4
+// (two chains, for the whole 8 columns), or consecutive groups of other sizes (single
+// chains).
+type rowGroup struct {
+	r0, rows int
+	kind     groupKind
+}
+
+type groupKind int
+
+const (
+	groupTiles groupKind = iota // 12 rows, at least 16 columns
+	groupFours                  // groups of 4 rows
+	groupChain                  // single chains only
+)
+
+// colBlock is a block of columns [c0, c0+cols) of OpenBLAS's cut, with the groups of
+// rows its kernel calls take.
+type colBlock struct {
+	c0, cols int
+	groups   []rowGroup
+}
+
+// orderPlan is OpenBLAS's cut of a product, for Fast to follow.
+type orderPlan struct{ blocks []colBlock }
+
+// planCache remembers each shape's plan: a net multiplies the same few shapes over
+// and over, and a warm lookup allocates nothing.
+var planCache struct {
+	sync.Mutex
+	m map[shape]*orderPlan
+}
+
+// orderPlanOf returns the plan of an m×n×k product, nil when OpenBLAS sums no
+// element with two chains (k too short for any), so that any cut gives its bits.
+func orderPlanOf(m, n, k int) *orderPlan {
+	if k < obTwoChain {
+		return nil
+	}
+	key := shape{m, n, k}
+	planCache.Lock()
+	defer planCache.Unlock()
+	if p, ok := planCache.m[key]; ok {
+		return p
+	}
+	if planCache.m == nil {
+		planCache.m = make(map[shape]*orderPlan)
+	}
+	p := new(orderPlan)
+	index := map[[2]int]int{}
+	kernelCalls(m, n, k, func(r0, rows, c0, cols int) {
+		b, ok := index[[2]int{c0, cols}]
+		if !ok {
+			b = len(p.blocks)
+			index[[2]int{c0, cols}] = b
+			p.blocks = append(p.blocks, colBlock{c0: c0, cols: cols})
+		}
+		blk := &p.blocks[b]
+		// The kernel's groups: 12 rows while it can, then 8, 4, 2, 1.
+		kind := func(size int) groupKind {
+			switch {
+			case size == 12 && cols >= 16:
+				return groupTiles
+			case size == 4:
+				return groupFours
+			}
+			return groupChain
+		}
+		for ; rows >= 12; rows -= 12 {
+			blk.groups = append(blk.groups, rowGroup{r0, 12, kind(12)})
+			r0 += 12
+		}
+		for _, size := range []int{8, 4, 2, 1} {
+			// Fewer than 12 rows are left: each size at most once.
+			if rows >= size {
+				blk.groups = append(blk.groups, rowGroup{r0, size, kind(size)})
+				r0, rows = r0+size, rows-size
+			}
+		}
+	})
+	for b := range p.blocks {
+		p.blocks[b].groups = mergeGroups(p.blocks[b].groups)
+	}
+	planCache.m[key] = p
+	return p
+}
+
+// mergeGroups sorts a column block's groups by row and merges neighbours of the same
+// kind but groupTiles into one band: a sliver of 6 rows then seldom holds fewer.
+func mergeGroups(groups []rowGroup) []rowGroup {
+	slices.SortFunc(groups, func(x, y rowGroup) int { return x.r0 - y.r0 })
+	var merged []rowGroup
+	for _, grp := range groups {
+		if l := len(merged) - 1; l >= 0 && grp.kind != groupTiles && merged[l].kind == grp.kind && merged[l].r0+merged[l].rows == grp.r0 {
+			merged[l].rows += grp.rows
+			continue
+		}
+		merged = append(merged, grp)
+	}
+	return merged
+}
+
+// orderedBlock computes the column block blk of C: k block by k block, B packed once
+// per block into slivers from blk's first column, A group by group.
+func (g *gemm) orderedBlock(ws *workspace, blk *colBlock) {
+	nn := roundUp(blk.cols, nr)
+	for p0 := 0; p0 < g.k; {
+		p1 := nextKBlock(g.m, g.n, g.k, p0)
+		kk := p1 - p0
+		beta := g.beta
+		if p0 > 0 {
+			beta = 1 // the first k block applies beta; the later ones add to it
+		}
+		ws.b = grow(ws.b, nn*kk)
+		g.packB(ws, ws.b, p0, kk, blk.c0, blk.cols)
+		for _, grp := range blk.groups {
+			ws.a = grow(ws.a, roundUp(grp.rows, mr)*kk)
+			g.packA(ws, ws.a, grp.r0, grp.rows, p0, kk)
+			g.orderedGroup(ws, blk, grp, kk, beta)
+		}
+		p0 = p1
+	}
+}
+
+// orderedGroup computes one group of rows of a column block for one k block of kk
+// steps, tile by tile as OpenBLAS's kernel does, from A packed in ws.a and B in ws.b.
+func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, beta float32) {
+	two := kk >= obTwoChain
+	cols := blk.cols
+	sliver := func(c int) []float32 { return ws.b[c/nr*nr*kk:] } // the sliver holding column c
+	upper, lower := ws.a[:mr*kk], ws.a[min(mr*kk, len(ws.a)-mr*kk):]
+	switch {
+	case grp.kind == groupTiles:
+		// An 8-column two-chain tile on the upper rows; then 16-column tiles on the lower
+		// and the upper rows alternately, the upper ones 8 columns further on; the half
+		// left with 8 columns takes another two-chain tile; then the columns left over
+		// (fewer than 8) with single chains.
+		g.unit(ws, upper, sliver(0), kk, grp.r0, mr, blk.c0, 0, 8, two, beta)
+		c, left := 0, cols
+		for {
+			g.fullTile(lower, sliver(c), nil, kk, grp.r0+mr, blk.c0+c, beta)
+			c, left = c+8, left-8
+			if left < 16 {
+				g.unit(ws, upper, sliver(c), kk, grp.r0, mr, blk.c0+c, c%nr, 8, two, beta)
+				break
+			}
+			g.fullTile(upper, sliver(c)[8:], sliver(c+8), kk, grp.r0, blk.c0+c, beta)
+			c, left = c+8, left-8
+			if left < 16 {
+				g.unit(ws, lower, sliver(c), kk, grp.r0+mr, mr, blk.c0+c, c%nr, 8, two, beta)
+				break
+			}
+		}
+		if c, left = c+8, left-8; left > 0 {
+			g.unit(ws, upper, sliver(c), kk, grp.r0, mr, blk.c0+c, c%nr, left, false, beta)
+			g.unit(ws, lower, sliver(c), kk, grp.r0+mr, mr, blk.c0+c, c%nr, left, false, beta)
+		}
+	case grp.kind == groupFours && two:
+		// Every whole 8 columns are two-chain tiles; the columns after them single chains.
+		whole := cols / 8 * 8
+		for ir := 0; ir < grp.rows; ir += mr {
+			as, rows := ws.a[ir*kk:(ir+mr)*kk], min(mr, grp.rows-ir)
+			for c := 0; c < cols; c += nr {
+				if w := min(nr, whole-c); w > 0 {
+					g.unit(ws, as, sliver(c), kk, grp.r0+ir, rows, blk.c0+c, 0, w, true, beta)
+				}
+				if c+nr > whole && whole < cols {
+					from := max(c, whole)
+					g.unit(ws, as, sliver(c), kk, grp.r0+ir, rows, blk.c0+from, from-c, min(c+nr, cols)-from, false, beta)
+				}
+			}
+		}
+	default:
+		// Single chains only: any tiling gives OpenBLAS's bits.
+		for ir := 0; ir < grp.rows; ir += mr {
+			as := ws.a[ir*kk : (ir+mr)*kk]
+			for c := 0; c < cols; c += nr {
+				g.unit(ws, as, sliver(c), kk, grp.r0+ir, min(mr, grp.rows-ir), blk.c0+c, 0, min(nr, cols-c), false, beta)
+			}
+		}
+	}
+}
+
+// fullTile computes the whole 6×16 tile of C at row i, column j with single chains:
+// from a packed A sliver and B's columns from one packed sliver, or (b1 not nil) its
+// first 8 from b0 and the next 8 from b1.
+func (g *gemm) fullTile(as, b0, b1 []float32, kk, i, j int, beta float32) {
+	c := g.c[i*g.ldc+j:]
+	if b1 == nil {
+		kernel(kk, as, b0, c, g.ldc, 1, beta)
+		return
+	}
+	kernelSplit(kk, as, b0, b1, c, g.ldc, beta)
+}
+
+// unit computes rows×cols elements of C at row i, column j from a packed A sliver and
+// the columns from off on of a packed B sliver, with single chains or two.
+func (g *gemm) unit(ws *workspace, as, bs []float32, kk, i, rows, j, off, cols int, two bool, beta float32) {
+	if !two && rows == mr && off == 0 && cols == nr {
+		g.fullTile(as, bs, nil, kk, i, j, beta)
+		return
+	}
+	var sum [mr * nr]float32
+	if two {
+		var odd [mr * nr]float32
+		main := kk / 8 * 8
+		kernelStrided(as, bs, sum[:], nr, main/2, 2, kk-main, 1)
+		kernelStrided(as[mr:], bs[nr:], odd[:], nr, main/2, 2, 0, 0)
+		for x := range sum {
+			sum[x] = float32(sum[x] + odd[x])
+		}
+	} else {
+		kernel(kk, as, bs, sum[:], nr, 1, 0)
+	}
+	g.mergeEdge(sum[off:], nr, i*g.ldc+j, rows, cols, beta)
+}
+
+// kernelSplitGo is the portable split kernel. Same contract as kernelSplit.
+func kernelSplitGo(k int, a, b0, b1, c []float32, ldc int, beta float32) {
+	var acc [mr][nr]float32
+	for p := 0; p < k; p++ {
+		for r := range mr {
+			ar := a[p*mr+r]
+			for j := range 8 {
+				acc[r][j] = fmaf(ar, b0[p*nr+j], acc[r][j])
+				acc[r][8+j] = fmaf(ar, b1[p*nr+j], acc[r][8+j])
+			}
+		}
+	}
+	for r := range mr {
+		crow := c[r*ldc:][:nr]
+		for j, v := range acc[r] {
+			if beta == 0 {
+				crow[j] = v
+			} else {
+				crow[j] = v + beta*crow[j]
+			}
+		}
+	}
+}
+
+// kernelStridedGo is the portable strided kernel, the reference for the assembly.
+// Same contract as kernelStrided.
+func kernelStridedGo(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
+	var acc [mr][nr]float32
+	step := func(p int) {
+		for r := range mr {
+			for j := range nr {
+				acc[r][j] = fmaf(a[p*mr+r], b[p*nr+j], acc[r][j])
+			}
+		}
+	}
+	p := 0
+	for range n1 {
+		step(p)
+		p += s1
+	}
+	for range n2 {
+		step(p)
+		p += s2
+	}
+	for r := range mr {
+		copy(c[r*ldc:][:nr], acc[r][:])
+	}
+}
