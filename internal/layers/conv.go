@@ -64,15 +64,19 @@ type baseConv struct {
 	topSpatial int              // spatial volume of the top (the bias is added per position)
 	chunks     int              // pieces the batch is split into, one per worker
 	cols       [][]float32      // per chunk: (G·K, S)
+	wparts     [][]float32      // per chunk, group and k block: (convOut/G, K), one image's weight gradient
+	kBlocks    int              // the k blocks of one group's weight-gradient product
 
 	pass convPass // the running pass, for the workers (the layers' Range)
 }
 
 // convPass is what a pass over the chunks of one bottom reads and writes.
 type convPass struct {
-	backward bool      // the bottom's gradient rather than forward
-	x, y     []float32 // forward: bottom i's data, top i's data
-	dy, dx   []float32 // backward: top i's and bottom i's gradients
+	backward bool // the bottom's gradient rather than forward
+	weights  bool // the weight gradients of images first, first+1, … (one per chunk)
+	first    int
+	x, y     []float32 // forward: bottom i's data, top i's data; weights: bottom i's data
+	dy, dx   []float32 // backward, weights: top i's gradient; backward: bottom i's
 }
 
 // setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
@@ -245,6 +249,9 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 		colSize = l.group * l.kernelDim * l.convOutS
 	}
 	l.cols = resizeBuffers(l.cols, l.chunks, colSize)
+	mg := l.convOut / l.group
+	l.kBlocks = blas.KBlocks(mg, l.kernelDim, l.convOutS)
+	l.wparts = resizeBuffers(l.wparts, l.chunks*l.group*l.kBlocks, mg*l.kernelDim)
 	return nil
 }
 
@@ -360,24 +367,6 @@ func (l *baseConv) convBackward(out, im, col []float32) {
 	}
 }
 
-// weightGrad adds one image's weight gradient to dw (Caffe's weight_cpu_gemm):
-//
-//	col (G·K, S) = im2col(im)
-//	dW (convOut, K) += dout (convOut, S) · colᵀ, group by group
-//
-// On return col holds im2col(im).
-func (l *baseConv) weightGrad(im, dout, col, dw []float32) {
-	if l.is1x1 {
-		col = im
-	} else {
-		l.im2col(im, col)
-	}
-	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
-	for g := range l.group {
-		blas.Gemm(false, true, mg, k, s, 1, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], 1, dw[g*mg*k:(g+1)*mg*k])
-	}
-}
-
 // addBias adds the bias to every position of one image of the top:
 // top (num_output, S) += bias ⊗ 1.
 func (l *baseConv) addBias(top []float32) {
@@ -402,23 +391,63 @@ func (l *baseConv) biasGrad(dtop, db []float32) {
 }
 
 // addParamGrads adds the parameter gradients of every image of one bottom in Caffe's
-// order (BaseConvolutionLayer's backward): the bias gradients image after image,
-// then the weight gradients image after image.
-func (l *baseConv) addParamGrads(x, dy []float32) {
+// order (BaseConvolutionLayer's backward): the bias gradients image after image, then
+// the weight gradients image after image. The weight gradients are computed a wave of
+// images at a time, one per worker, as the sums of each product's k blocks
+// (blas.GemmBlocks), and added in image order: the bits of Caffe's Gemm calls one
+// after the other.
+//
+// workers is the layer itself, whose Range runs the pass.
+func (l *baseConv) addParamGrads(x, dy []float32, workers parallel.Ranger) {
 	if l.biasTerm {
 		for n := range l.num {
 			l.biasGrad(dy[n*l.topDim:(n+1)*l.topDim], l.blobs[1].Diff)
 		}
 	}
-	col := l.cols[0]
-	for n := range l.num {
-		xn, dyn := x[n*l.bottomDim:(n+1)*l.bottomDim], dy[n*l.topDim:(n+1)*l.topDim]
-		if l.reverse {
-			// Deconvolution's weights map its top to its bottom.
-			l.weightGrad(dyn, xn, col, l.blobs[0].Diff)
-		} else {
-			l.weightGrad(xn, dyn, col, l.blobs[0].Diff)
+	mg := l.convOut / l.group
+	dw := l.blobs[0].Diff
+	for first := 0; first < l.num; first += l.chunks {
+		wave := min(l.chunks, l.num-first)
+		l.pass = convPass{weights: true, x: x, dy: dy, first: first}
+		parallel.Run(wave, 1, workers)
+		for c := range wave {
+			for g := range l.group {
+				blas.AddBlocks(dw[g*mg*l.kernelDim:(g+1)*mg*l.kernelDim], l.weightParts(c, g))
+			}
 		}
+	}
+	l.pass = convPass{}
+}
+
+// weightParts returns chunk c's buffers for the k blocks of group g's weight gradient.
+func (l *baseConv) weightParts(c, g int) [][]float32 {
+	i := (c*l.group + g) * l.kBlocks
+	return l.wparts[i : i+l.kBlocks]
+}
+
+// imageWeightGrad computes, into chunk c's buffers, the k blocks' sums of image n's
+// weight gradient (Caffe's weight_cpu_gemm, alpha 1):
+//
+//	col (G·K, S) = im2col(im)
+//	dW (convOut, K) = dout (convOut, S) · colᵀ, group by group
+//
+// For a convolution im is the bottom and dout the top's gradient; Deconvolution's
+// weights map its top to its bottom, so there they trade places.
+func (l *baseConv) imageWeightGrad(c, n int) {
+	p := &l.pass
+	im, dout := p.x[n*l.bottomDim:(n+1)*l.bottomDim], p.dy[n*l.topDim:(n+1)*l.topDim]
+	if l.reverse {
+		im, dout = dout, im
+	}
+	col := l.cols[c]
+	if l.is1x1 {
+		col = im
+	} else {
+		l.im2col(im, col)
+	}
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	for g := range l.group {
+		blas.GemmBlocks(false, true, mg, k, s, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], l.weightParts(c, g))
 	}
 }
 

@@ -59,7 +59,7 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 //	dbottom[n] = col2im(Wᵀ · dtop[n])
 func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		l.addParamGrads(bottom[i].Data, top[i].Diff, l)
 		if !down[i] {
 			continue
 		}
@@ -73,6 +73,10 @@ func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blo
 func (l *convolution) Range(lo, hi int) {
 	p := &l.pass
 	for c := lo; c < hi; c++ {
+		if p.weights {
+			l.imageWeightGrad(c, p.first+c)
+			continue
+		}
 		first, last := l.chunkRange(c)
 		col := l.cols[c]
 		if !p.backward {

@@ -60,7 +60,7 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 //	dbottom[n] = W · im2col(dtop[n])      — reusing the columns of the weight gradient
 func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		l.addParamGrads(bottom[i].Data, top[i].Diff, l)
 		if !down[i] {
 			continue
 		}
@@ -74,6 +74,10 @@ func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.B
 func (l *deconvolution) Range(lo, hi int) {
 	p := &l.pass
 	for c := lo; c < hi; c++ {
+		if p.weights {
+			l.imageWeightGrad(c, p.first+c)
+			continue
+		}
 		first, last := l.chunkRange(c)
 		col := l.cols[c]
 		if !p.backward {

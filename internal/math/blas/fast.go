@@ -70,7 +70,7 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil}
+	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, nil}
 	if alpha != 1 && k > 1 {
 		// OpenBLAS adds each k block's sum s as fma(s, alpha, C); the kernels round
 		// alpha·s first. Caffe never asks for this (its alpha is 1 but where k is 1).
@@ -82,26 +82,33 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		scaleC(m, n, beta, c, ldc)
 		g.beta = 1
 	}
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
 	if k == 1 {
+		ws := workspaces.Get().(*workspace)
 		g.rank1(ws)
+		workspaces.Put(ws)
 		return
 	}
 	g.plan = orderPlanOf(m, n, k)
-	w, work := runtime.GOMAXPROCS(0), m*n*k
-	switch {
-	case w == 1 || work < minParallel:
-		if g.plan == nil {
-			g.run(ws, 0, m, 0, n)
-			return
-		}
-		for i := range g.plan.blocks {
-			g.orderedBlock(ws, &g.plan.blocks[i])
-		}
-	default:
+	g.compute()
+}
+
+// compute computes the product (k > 1, alpha 1, beta 0 or 1), on several goroutines
+// when it is large enough.
+func (g *gemm) compute() {
+	w, work := runtime.GOMAXPROCS(0), g.m*g.n*g.k
+	if w > 1 && work >= minParallel {
 		w = min(w, work/minPerWorker)
-		parallel(&g, w, min(w*tilesPerWorker, work/minPerTile))
+		parallel(g, w, min(w*tilesPerWorker, work/minPerTile))
+		return
+	}
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	if g.plan == nil {
+		g.run(ws, 0, g.m, 0, g.n)
+		return
+	}
+	for i := range g.plan.blocks {
+		g.orderedBlock(ws, &g.plan.blocks[i])
 	}
 }
 
@@ -118,6 +125,20 @@ type gemm struct {
 	c              []float32
 	ldc            int
 	plan           *orderPlan // OpenBLAS's cut, where it sums two chains; nil where nowhere
+	// parts, when set, receive the k blocks' sums (each m×n, densely packed) instead
+	// of C (SgemmBlocks).
+	parts [][]float32
+}
+
+// block returns the product to write k block number bi of into, and the beta to
+// write it with: g itself, or a copy writing into the block's part.
+func (g *gemm) block(bi int, beta float32) (*gemm, float32) {
+	if g.parts == nil {
+		return g, beta
+	}
+	t := *g
+	t.c, t.ldc = g.parts[bi], g.n
+	return &t, 0
 }
 
 // workspace holds one goroutine's packed blocks, reused from call to call.
@@ -151,13 +172,14 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 	var kk int
 	for jc := j0; jc < j1; jc += nb {
 		nn := min(nb, j1-jc)
-		for pc := 0; pc < g.k; pc += kk {
+		for pc, bi := 0, 0; pc < g.k; pc, bi = pc+kk, bi+1 {
 			kk = nextKBlock(g.m, g.n, g.k, pc) - pc
 			// The first k block applies beta; the later ones add to it.
 			beta := g.beta
 			if pc > 0 {
 				beta = 1
 			}
+			g, beta := g.block(bi, beta)
 			bp := ws.b[:roundUp(nn, nr)*kk]
 			g.packB(ws, bp, pc, kk, jc, nn)
 			if direct {

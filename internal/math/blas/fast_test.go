@@ -599,7 +599,7 @@ func TestFastOpenBLASOrder(t *testing.T) {
 							ldb = k
 						}
 						want := append([]float32(nil), c...)
-						orderRef(&gemm{tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n, nil})
+						orderRef(&gemm{tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n, nil, nil})
 						Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 						for i := range c {
 							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
@@ -612,5 +612,65 @@ func TestFastOpenBLASOrder(t *testing.T) {
 			}
 		}
 		runtime.GOMAXPROCS(old)
+	}
+}
+
+// TestGemmBlocksAddUp wants GemmBlocks then AddBlocks to give the bits of Gemm with
+// beta 1, for products of one, two and four k blocks, threaded and not; and, with the
+// naive GEMM selected (whose sums have no blocks), about the same values.
+func TestGemmBlocksAddUp(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, name := range []string{"fast", "naive"} {
+		old := Use(name, Implementations[name])
+		for _, s := range [][3]int{{20, 25, 576}, {32, 75, 1024}, {50, 500, 64}, {7, 9, 1}, {3, 4, 700}} {
+			m, n, k := s[0], s[1], s[2]
+			for _, tB := range []bool{false, true} {
+				a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+				want := append([]float32(nil), c...)
+				Gemm(false, tB, m, n, k, 1, a, b, 1, want)
+				parts := make([][]float32, KBlocks(m, n, k))
+				for i := range parts {
+					parts[i] = randSlice(r, m*n) // garbage: GemmBlocks overwrites it
+				}
+				GemmBlocks(false, tB, m, n, k, a, b, parts)
+				AddBlocks(c, parts)
+				for i := range c {
+					same := math.Float32bits(c[i]) == math.Float32bits(want[i])
+					if name != "fast" {
+						same = math.Abs(float64(c[i]-want[i])) <= 1e-5*(1+math.Abs(float64(want[i])))
+					}
+					if !same {
+						t.Fatalf("%s %d×%d×%d tB=%v: C[%d] = %v, Gemm gives %v", name, m, n, k, tB, i, c[i], want[i])
+					}
+				}
+			}
+		}
+		Use(old, Implementations[old])
+	}
+}
+
+// TestKernelTwoChainSameBits runs the two-chain kernel with AVX-512 and with the
+// strided AVX2 kernel (and in Go), for every k remainder mod 8, beta 0 and 1.
+func TestKernelTwoChainSameBits(t *testing.T) {
+	defer func(avx512, asm bool) { useAVX512, useAsm = avx512, asm }(useAVX512, useAsm)
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, k := range []int{8, 9, 15, 16, 17, 23, 75, 320} {
+		a, b, c := randSlice(r, mr*k), randSlice(r, nr*k), randSlice(r, mr*20)
+		for _, beta := range []float32{0, 1} {
+			var results [][]float32
+			for _, mode := range [][2]bool{{true, true}, {false, true}, {false, false}} {
+				useAVX512, useAsm = mode[0], mode[1]
+				got := append([]float32(nil), c...)
+				kernelTwoChain(k, a, b, got, 20, beta)
+				results = append(results, got)
+			}
+			for m := 1; m < len(results); m++ {
+				for i := range results[0] {
+					if math.Float32bits(results[m][i]) != math.Float32bits(results[0][i]) {
+						t.Fatalf("k=%d beta=%v: mode %d gives C[%d] = %v, the first %v", k, beta, m, i, results[m][i], results[0][i])
+					}
+				}
+			}
+		}
 	}
 }

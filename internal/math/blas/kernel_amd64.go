@@ -62,23 +62,23 @@ func kernelStrided(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
 	kernelStridedGo(a, b, c, ldc, n1, s1, n2, s2)
 }
 
-// kernelSplitAVX2 is kernelSplitGo in AVX2/FMA assembly (split_amd64.s).
+// kernelTwoChainAVX512 is kernelTwoChainGo in AVX-512 assembly (twochain512_amd64.s).
 //
 //go:noescape
-func kernelSplitAVX2(k int, a, b0, b1, c *float32, ldc int, beta float32)
+func kernelTwoChainAVX512(k int, a, b, c *float32, ldc int, beta float32)
 
-// kernelSplit is kernel with alpha 1 and B's 16 columns in two halves: the first 8 from
-// b0, the next 8 from b1, each k steps of 8 values nr apart (halves of packed slivers).
-func kernelSplit(k int, a, b0, b1, c []float32, ldc int, beta float32) {
+// kernelTwoChain computes the 6×16 block C = S + beta·C (beta 0 or 1), S the sums of
+// OpenBLAS's two-chain tiles over a packed A and B sliver: with the AVX-512 kernel
+// where the CPU has it, else with two runs of the strided kernel.
+func kernelTwoChain(k int, a, b, c []float32, ldc int, beta float32) {
 	_ = a[mr*k-1]
-	_ = b0[nr*(k-1)+7]
-	_ = b1[nr*(k-1)+7]
+	_ = b[nr*k-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	if useAsm {
-		kernelSplitAVX2(k, &a[0], &b0[0], &b1[0], &c[0], ldc, beta)
+	if useAsm && useAVX512 && hasAVX512 {
+		kernelTwoChainAVX512(k, &a[0], &b[0], &c[0], ldc, beta)
 		return
 	}
-	kernelSplitGo(k, a, b0, b1, c, ldc, beta)
+	kernelTwoChainGo(k, a, b, c, ldc, beta)
 }
 
 //go:generate go run gen_kernel512.go

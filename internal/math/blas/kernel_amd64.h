@@ -1,4 +1,4 @@
-// Macros shared by the AVX2 kernels (kernel_amd64.s, strided_amd64.s, split_amd64.s). Registers:
+// Macros shared by the AVX2 kernels (kernel_amd64.s, strided_amd64.s). Registers:
 // SI = packed A, DI = packed B, DX = C, R8 = ldc in bytes; the twelve YMM
 // accumulators Y4..Y15 hold the 6×16 block of C (row r in Y(4+2r) for columns 0..7
 // and Y(5+2r) for columns 8..15).
@@ -30,12 +30,6 @@
 #define STEP(ao, bo) \
 	VMOVUPS bo(DI), Y0 \
 	VMOVUPS bo+32(DI), Y1 \
-	ROWS(ao)
-
-// SPLITSTEP does one k step with B's columns 0..7 at bo from DI and 8..15 at bo from BX.
-#define SPLITSTEP(ao, bo) \
-	VMOVUPS bo(DI), Y0 \
-	VMOVUPS bo(BX), Y1 \
 	ROWS(ao)
 
 // ACCUMULATE writes C row lo|hi = lo|hi + beta(Y1)·C, then advances DX one row.

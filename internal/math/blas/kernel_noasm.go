@@ -43,8 +43,8 @@ func kernelStrided(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
 	kernelStridedGo(a, b, c, ldc, n1, s1, n2, s2)
 }
 
-func kernelSplit(k int, a, b0, b1, c []float32, ldc int, beta float32) {
-	kernelSplitGo(k, a, b0, b1, c, ldc, beta)
+func kernelTwoChain(k int, a, b, c []float32, ldc int, beta float32) {
+	kernelTwoChainGo(k, a, b, c, ldc, beta)
 }
 
 func packAN(d, a []float32, lda, kk, rows int) { packANGo(d, a, lda, kk, rows) }

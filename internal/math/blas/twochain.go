@@ -7,11 +7,9 @@ import (
 
 // Where OpenBLAS sums some elements with two chains (openblas_order.go), Fast cuts the
 // product as OpenBLAS does: into OpenBLAS's column blocks, each k block, and in each
-// block the groups of rows (12, 8, 4, 2, 1) OpenBLAS's kernel takes, with its tiles.
-// Its 16-column single-chain tiles are Fast's 6×16 kernel; those of the upper six rows
-// of a group of 12 start 8 columns into a packed sliver and read two slivers' halves
-// (kernelSplit); its two-chain tiles are two runs of the strided kernel over every
-// other step.
+// block the groups of rows (12, 8, 4, 2, 1) OpenBLAS's kernel takes. The single chains
+// go through the macro-kernel as everywhere; the two-chain tiles through a kernel
+// that keeps both chains (kernelTwoChain).
 
 // shape is the key of the cache of plans.
 type shape struct{ m, n, k int }
@@ -123,13 +121,14 @@ func mergeGroups(groups []rowGroup) []rowGroup {
 // per block into slivers from blk's first column, A group by group.
 func (g *gemm) orderedBlock(ws *workspace, blk *colBlock) {
 	nn := roundUp(blk.cols, nr)
-	for p0 := 0; p0 < g.k; {
+	for p0, bi := 0, 0; p0 < g.k; bi++ {
 		p1 := nextKBlock(g.m, g.n, g.k, p0)
 		kk := p1 - p0
 		beta := g.beta
 		if p0 > 0 {
 			beta = 1 // the first k block applies beta; the later ones add to it
 		}
+		g, beta := g.block(bi, beta)
 		ws.b = grow(ws.b, nn*kk)
 		g.packB(ws, ws.b, p0, kk, blk.c0, blk.cols)
 		for _, grp := range blk.groups {
@@ -142,37 +141,47 @@ func (g *gemm) orderedBlock(ws *workspace, blk *colBlock) {
 }
 
 // orderedGroup computes one group of rows of a column block for one k block of kk
-// steps, tile by tile as OpenBLAS's kernel does, from A packed in ws.a and B in ws.b.
+// steps, from A packed in ws.a and B in ws.b.
 func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, beta float32) {
 	two := kk >= obTwoChain
 	cols := blk.cols
 	sliver := func(c int) []float32 { return ws.b[c/nr*nr*kk:] } // the sliver holding column c
-	upper, lower := ws.a[:mr*kk], ws.a[min(mr*kk, len(ws.a)-mr*kk):]
+	ap, bp := ws.a[:roundUp(grp.rows, mr)*kk], ws.b[:roundUp(cols, nr)*kk]
 	switch {
-	case grp.kind == groupTiles:
-		// An 8-column two-chain tile on the upper rows; then 16-column tiles on the lower
-		// and the upper rows alternately, the upper ones 8 columns further on; the half
-		// left with 8 columns takes another two-chain tile; then the columns left over
-		// (fewer than 8) with single chains.
-		g.unit(ws, upper, sliver(0), kk, grp.r0, mr, blk.c0, 0, 8, two, beta)
-		c, left := 0, cols
-		for {
-			g.fullTile(lower, sliver(c), nil, kk, grp.r0+mr, blk.c0+c, beta)
-			c, left = c+8, left-8
+	case grp.kind == groupTiles && two:
+		// In a group of 12, OpenBLAS's kernel runs 16-column tiles on the lower and the
+		// upper six rows alternately, the upper ones 8 columns further on, after an
+		// 8-column two-chain tile on the upper rows; whichever half is left with 8
+		// columns takes another. All but those two tiles are single chains: the whole
+		// group is computed as such, then the two tiles again from C as it was.
+		type tile struct{ row, col int } // row 0 (upper) or mr (lower)
+		units := [2]tile{{0, 0}}
+		for c, left := 8, cols-8; ; c, left = c+16, left-16 {
 			if left < 16 {
-				g.unit(ws, upper, sliver(c), kk, grp.r0, mr, blk.c0+c, c%nr, 8, two, beta)
+				units[1] = tile{0, c}
 				break
 			}
-			g.fullTile(upper, sliver(c)[8:], sliver(c+8), kk, grp.r0, blk.c0+c, beta)
-			c, left = c+8, left-8
-			if left < 16 {
-				g.unit(ws, lower, sliver(c), kk, grp.r0+mr, mr, blk.c0+c, c%nr, 8, two, beta)
+			if left-8 < 16 {
+				units[1] = tile{mr, c + 8}
 				break
 			}
 		}
-		if c, left = c+8, left-8; left > 0 {
-			g.unit(ws, upper, sliver(c), kk, grp.r0, mr, blk.c0+c, c%nr, left, false, beta)
-			g.unit(ws, lower, sliver(c), kk, grp.r0+mr, mr, blk.c0+c, c%nr, left, false, beta)
+		var before [2][mr * 8]float32
+		if beta != 0 {
+			for u, t := range units {
+				for r := range mr {
+					copy(before[u][r*8:(r+1)*8], g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:])
+				}
+			}
+		}
+		g.macroKernel(ws, ap, bp, grp.r0, grp.rows, blk.c0, cols, kk, beta)
+		for u, t := range units {
+			if beta != 0 {
+				for r := range mr {
+					copy(g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:][:8], before[u][r*8:(r+1)*8])
+				}
+			}
+			g.unit(ws, ap[t.row*kk:], sliver(t.col), kk, grp.r0+t.row, mr, blk.c0+t.col, t.col%nr, 8, true, beta)
 		}
 	case grp.kind == groupFours && two:
 		// Every whole 8 columns are two-chain tiles; the columns after them single chains.
@@ -191,68 +200,45 @@ func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, 
 		}
 	default:
 		// Single chains only: any tiling gives OpenBLAS's bits.
-		for ir := 0; ir < grp.rows; ir += mr {
-			as := ws.a[ir*kk : (ir+mr)*kk]
-			for c := 0; c < cols; c += nr {
-				g.unit(ws, as, sliver(c), kk, grp.r0+ir, min(mr, grp.rows-ir), blk.c0+c, 0, min(nr, cols-c), false, beta)
-			}
-		}
+		g.macroKernel(ws, ap, bp, grp.r0, grp.rows, blk.c0, cols, kk, beta)
 	}
-}
-
-// fullTile computes the whole 6×16 tile of C at row i, column j with single chains:
-// from a packed A sliver and B's columns from one packed sliver, or (b1 not nil) its
-// first 8 from b0 and the next 8 from b1.
-func (g *gemm) fullTile(as, b0, b1 []float32, kk, i, j int, beta float32) {
-	c := g.c[i*g.ldc+j:]
-	if b1 == nil {
-		kernel(kk, as, b0, c, g.ldc, 1, beta)
-		return
-	}
-	kernelSplit(kk, as, b0, b1, c, g.ldc, beta)
 }
 
 // unit computes rows×cols elements of C at row i, column j from a packed A sliver and
 // the columns from off on of a packed B sliver, with single chains or two.
 func (g *gemm) unit(ws *workspace, as, bs []float32, kk, i, rows, j, off, cols int, two bool, beta float32) {
 	if !two && rows == mr && off == 0 && cols == nr {
-		g.fullTile(as, bs, nil, kk, i, j, beta)
+		kernel(kk, as, bs, g.c[i*g.ldc+j:], g.ldc, 1, beta)
+		return
+	}
+	if two && rows == mr && off == 0 && cols == nr {
+		kernelTwoChain(kk, as, bs, g.c[i*g.ldc+j:], g.ldc, beta)
 		return
 	}
 	var sum [mr * nr]float32
 	if two {
-		var odd [mr * nr]float32
-		main := kk / 8 * 8
-		kernelStrided(as, bs, sum[:], nr, main/2, 2, kk-main, 1)
-		kernelStrided(as[mr:], bs[nr:], odd[:], nr, main/2, 2, 0, 0)
-		for x := range sum {
-			sum[x] = float32(sum[x] + odd[x])
-		}
+		kernelTwoChain(kk, as, bs, sum[:], nr, 0)
 	} else {
 		kernel(kk, as, bs, sum[:], nr, 1, 0)
 	}
 	g.mergeEdge(sum[off:], nr, i*g.ldc+j, rows, cols, beta)
 }
 
-// kernelSplitGo is the portable split kernel. Same contract as kernelSplit.
-func kernelSplitGo(k int, a, b0, b1, c []float32, ldc int, beta float32) {
-	var acc [mr][nr]float32
-	for p := 0; p < k; p++ {
-		for r := range mr {
-			ar := a[p*mr+r]
-			for j := range 8 {
-				acc[r][j] = fmaf(ar, b0[p*nr+j], acc[r][j])
-				acc[r][8+j] = fmaf(ar, b1[p*nr+j], acc[r][8+j])
-			}
-		}
-	}
+// kernelTwoChainGo is kernelTwoChain without AVX-512: the two chains by the strided
+// kernel (each in assembly where the CPU has AVX2), added.
+func kernelTwoChainGo(k int, a, b, c []float32, ldc int, beta float32) {
+	var even, odd [mr * nr]float32
+	main := k / 8 * 8
+	kernelStrided(a, b, even[:], nr, main/2, 2, k-main, 1)
+	kernelStrided(a[mr:], b[nr:], odd[:], nr, main/2, 2, 0, 0)
 	for r := range mr {
 		crow := c[r*ldc:][:nr]
-		for j, v := range acc[r] {
+		for j := range crow {
+			v := float32(even[r*nr+j] + odd[r*nr+j])
 			if beta == 0 {
 				crow[j] = v
 			} else {
-				crow[j] = v + beta*crow[j]
+				crow[j] += v
 			}
 		}
 	}
