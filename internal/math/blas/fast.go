@@ -145,8 +145,7 @@ func (g *gemm) block(bi int, beta float32) (*gemm, float32) {
 type workspace struct {
 	a, b     []float32
 	x, acc   []float32                // a gathered vector and a row of products, for rank1
-	ra, rb   []float32                // an A and a B sliver with their steps in two-chain order
-	da       []float32                // two A slivers packed for a two-chain tile of the direct path
+	ga       []float32                // rows of A gathered for a column block's scattered groups
 	pad      []float32                // a ragged sliver, zero-padded before packing
 	edge     [mr * nr]float32         // an edge tile, before its valid part is merged into C
 	wideEdge [2 * mr * 2 * nr]float32 // the same for the wide kernel

@@ -674,3 +674,28 @@ func TestKernelTwoChainSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelTwoChain8MatchesWide wants the 6×8 two-chain kernel, in assembly and in
+// Go, to give the bits of the 16-column one on either half of a sliver.
+func TestKernelTwoChain8MatchesWide(t *testing.T) {
+	defer func(old bool) { useAsm = old }(useAsm)
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, k := range []int{8, 9, 16, 21, 50, 288} {
+		a, b := randSlice(r, mr*k), randSlice(r, nr*k)
+		var wide [mr * nr]float32
+		kernelTwoChain(k, a, b, wide[:], nr, 0)
+		for _, asm := range []bool{true, false} {
+			useAsm = asm
+			for half := 0; half < 2; half++ {
+				var narrow [mr * 8]float32
+				kernelTwoChain8(k, a, b[half*8:], narrow[:], 8, 0)
+				for i := range narrow {
+					want := wide[i/8*nr+half*8+i%8]
+					if math.Float32bits(narrow[i]) != math.Float32bits(want) {
+						t.Fatalf("k=%d asm=%v half %d: C[%d] = %v, the 16-column kernel %v", k, asm, half, i, narrow[i], want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -81,6 +81,24 @@ func kernelTwoChain(k int, a, b, c []float32, ldc int, beta float32) {
 	kernelTwoChainGo(k, a, b, c, ldc, beta)
 }
 
+// kernelTwoChain8AVX2 is kernelTwoChain8Go in AVX2/FMA assembly (twochain8_amd64.s).
+//
+//go:noescape
+func kernelTwoChain8AVX2(k int, a, b, c *float32, ldc int, beta float32)
+
+// kernelTwoChain8 is kernelTwoChain for a 6×8 block of C, from half of a packed B
+// sliver (8 values a step, nr apart).
+func kernelTwoChain8(k int, a, b, c []float32, ldc int, beta float32) {
+	_ = a[mr*k-1]
+	_ = b[nr*(k-1)+7]
+	_ = c[(mr-1)*ldc+7]
+	if useAsm {
+		kernelTwoChain8AVX2(k, &a[0], &b[0], &c[0], ldc, beta)
+		return
+	}
+	kernelTwoChain8Go(k, a, b, c, ldc, beta)
+}
+
 //go:generate go run gen_kernel512.go
 
 // kernelAVX512 is kernelWideGo in AVX-512 assembly (kernel512_amd64.s, generated):

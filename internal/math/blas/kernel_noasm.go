@@ -43,6 +43,10 @@ func kernelStrided(a, b, c []float32, ldc, n1, s1, n2, s2 int) {
 	kernelStridedGo(a, b, c, ldc, n1, s1, n2, s2)
 }
 
+func kernelTwoChain8(k int, a, b, c []float32, ldc int, beta float32) {
+	kernelTwoChain8Go(k, a, b, c, ldc, beta)
+}
+
 func kernelTwoChain(k int, a, b, c []float32, ldc int, beta float32) {
 	kernelTwoChainGo(k, a, b, c, ldc, beta)
 }

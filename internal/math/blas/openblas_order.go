@@ -160,7 +160,7 @@ func serialCalls(obM, obN int, call func(r0, rows, c0, cols int)) {
 // the others' packed halves.
 func threadedCalls(obM, obN, tm, tn int, call func(r0, rows, c0, cols int)) {
 	threads := tm * tn
-	rangeM := splitRange(0, obM, tm, 1)
+	rangeM := splitRange(0, obM, tm)
 	for js := 0; js < obN; js += obR * threads {
 		nn := min(obN-js, obR*threads)
 		rangeN := []int{js}
@@ -231,7 +231,7 @@ func threadedCalls(obM, obN, tm, tn int, call func(r0, rows, c0, cols int)) {
 
 // splitRange cuts [from, to) into parts ranges as even as possible (the first ones
 // longer): the bounds, parts+1 of them.
-func splitRange(from, to, parts, _ int) []int {
+func splitRange(from, to, parts int) []int {
 	r := []int{from}
 	left := to - from
 	for p := 0; p < parts; p++ {

@@ -36,6 +36,9 @@ const (
 type colBlock struct {
 	c0, cols int
 	groups   []rowGroup
+	// Groups of 4 rows, and groups of single chains, scattered between others: their
+	// rows, gathered so that the kernel's slivers of 6 rows are full.
+	fourRows, chainRows []int
 }
 
 // orderPlan is OpenBLAS's cut of a product, for Fast to follow.
@@ -96,7 +99,7 @@ func orderPlanOf(m, n, k int) *orderPlan {
 		}
 	})
 	for b := range p.blocks {
-		p.blocks[b].groups = mergeGroups(p.blocks[b].groups)
+		gatherGroups(&p.blocks[b])
 	}
 	planCache.m[key] = p
 	return p
@@ -115,6 +118,42 @@ func mergeGroups(groups []rowGroup) []rowGroup {
 		merged = append(merged, grp)
 	}
 	return merged
+}
+
+// gatherGroups merges a column block's neighbouring groups of a kind; where groups
+// of 4, or of single chains, are still more than one, it gathers their rows instead.
+func gatherGroups(blk *colBlock) {
+	var keep, fours, chain []rowGroup
+	for _, grp := range mergeGroups(blk.groups) {
+		switch grp.kind {
+		case groupTiles:
+			keep = append(keep, grp)
+		case groupFours:
+			fours = append(fours, grp)
+		default:
+			chain = append(chain, grp)
+		}
+	}
+	rowsOf := func(groups []rowGroup) []int {
+		var rows []int
+		for _, grp := range groups {
+			for r := grp.r0; r < grp.r0+grp.rows; r++ {
+				rows = append(rows, r)
+			}
+		}
+		return rows
+	}
+	if len(fours) > 1 {
+		blk.fourRows = rowsOf(fours)
+	} else {
+		keep = append(keep, fours...)
+	}
+	if len(chain) > 1 {
+		blk.chainRows = rowsOf(chain)
+	} else {
+		keep = append(keep, chain...)
+	}
+	blk.groups = keep
 }
 
 // orderedBlock computes the column block blk of C: k block by k block, B packed once
@@ -136,6 +175,8 @@ func (g *gemm) orderedBlock(ws *workspace, blk *colBlock) {
 			g.packA(ws, ws.a, grp.r0, grp.rows, p0, kk)
 			g.orderedGroup(ws, blk, grp, kk, beta)
 		}
+		g.gathered(ws, blk, blk.fourRows, kk >= obTwoChain, p0, kk, beta)
+		g.gathered(ws, blk, blk.chainRows, false, p0, kk, beta)
 		p0 = p1
 	}
 }
@@ -204,6 +245,69 @@ func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, 
 	}
 }
 
+// gathered computes the given rows of a column block for the k block [p0, p0+kk),
+// their A rows gathered and packed, B as packed in ws.b: the whole 8 columns with two
+// chains when two (groups of 4), the rest single chains.
+func (g *gemm) gathered(ws *workspace, blk *colBlock, rows []int, two bool, p0, kk int, beta float32) {
+	n := len(rows)
+	if n == 0 {
+		return
+	}
+	ws.ga = grow(ws.ga, n*kk)
+	for i, r := range rows {
+		row := ws.ga[i*kk : (i+1)*kk]
+		if g.transA {
+			for p := range row {
+				row[p] = g.a[(p0+p)*g.lda+r]
+			}
+		} else {
+			copy(row, g.a[r*g.lda+p0:])
+		}
+	}
+	gathered := gemm{a: ws.ga, lda: kk}
+	ws.a = grow(ws.a, roundUp(n, mr)*kk)
+	gathered.packA(ws, ws.a, 0, n, 0, kk)
+	whole := 0
+	if two {
+		whole = blk.cols / 8 * 8
+	}
+	var sum [mr * nr]float32
+	for s := 0; s < n; s += mr {
+		as, sliverRows := ws.a[s*kk:(s+mr)*kk], rows[s:min(s+mr, n)]
+		for c := 0; c < blk.cols; c += nr {
+			bs, w := ws.b[c*kk:(c+nr)*kk], min(nr, blk.cols-c)
+			twoW := min(max(whole-c, 0), w) // the first twoW columns sum two chains
+			switch {
+			case twoW > 8:
+				kernelTwoChain(kk, as, bs, sum[:], nr, 0)
+				g.scatter(sum[:], sliverRows, blk.c0+c, 0, twoW, beta)
+			case twoW > 0:
+				kernelTwoChain8(kk, as, bs, sum[:], nr, 0)
+				g.scatter(sum[:], sliverRows, blk.c0+c, 0, twoW, beta)
+			}
+			if twoW < w {
+				kernel(kk, as, bs, sum[:], nr, 1, 0)
+				g.scatter(sum[:], sliverRows, blk.c0+c, twoW, w, beta)
+			}
+		}
+	}
+}
+
+// scatter stores columns [from, to) of a tile's rows (row stride nr) into the rows of
+// C given, from column j: C = tile + beta·C (beta 0 or 1).
+func (g *gemm) scatter(tile []float32, rows []int, j, from, to int, beta float32) {
+	for i, r := range rows {
+		src, dst := tile[i*nr+from:i*nr+to], g.c[r*g.ldc+j+from:][:to-from]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for x, v := range src {
+			dst[x] += v
+		}
+	}
+}
+
 // unit computes rows×cols elements of C at row i, column j from a packed A sliver and
 // the columns from off on of a packed B sliver, with single chains or two.
 func (g *gemm) unit(ws *workspace, as, bs []float32, kk, i, rows, j, off, cols int, two bool, beta float32) {
@@ -213,6 +317,17 @@ func (g *gemm) unit(ws *workspace, as, bs []float32, kk, i, rows, j, off, cols i
 	}
 	if two && rows == mr && off == 0 && cols == nr {
 		kernelTwoChain(kk, as, bs, g.c[i*g.ldc+j:], g.ldc, beta)
+		return
+	}
+	if two && off%8 == 0 && off+cols <= off/8*8+8 {
+		// Within one half of the sliver: OpenBLAS's own 6×8 tile.
+		if rows == mr && cols == 8 {
+			kernelTwoChain8(kk, as, bs[off:], g.c[i*g.ldc+j:], g.ldc, beta)
+			return
+		}
+		var half [mr * 8]float32
+		kernelTwoChain8(kk, as, bs[off:], half[:], 8, 0)
+		g.mergeEdge(half[:], 8, i*g.ldc+j, rows, cols, beta)
 		return
 	}
 	var sum [mr * nr]float32
@@ -235,6 +350,35 @@ func kernelTwoChainGo(k int, a, b, c []float32, ldc int, beta float32) {
 		crow := c[r*ldc:][:nr]
 		for j := range crow {
 			v := float32(even[r*nr+j] + odd[r*nr+j])
+			if beta == 0 {
+				crow[j] = v
+			} else {
+				crow[j] += v
+			}
+		}
+	}
+}
+
+// kernelTwoChain8Go is the portable narrow two-chain kernel, the reference for the
+// assembly. Same contract as kernelTwoChain8.
+func kernelTwoChain8Go(k int, a, b, c []float32, ldc int, beta float32) {
+	var even, odd [mr][8]float32
+	main := k / 8 * 8
+	for p := 0; p < k; p++ {
+		sums := &even
+		if p < main && p%2 == 1 {
+			sums = &odd
+		}
+		for r := range mr {
+			for j := range 8 {
+				sums[r][j] = fmaf(a[p*mr+r], b[p*nr+j], sums[r][j])
+			}
+		}
+	}
+	for r := range mr {
+		crow := c[r*ldc:][:8]
+		for j := range crow {
+			v := float32(even[r][j] + odd[r][j])
 			if beta == 0 {
 				crow[j] = v
 			} else {
