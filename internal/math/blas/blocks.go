@@ -60,10 +60,8 @@ func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]floa
 // c = ((c + parts[0]) + parts[1]) + …, each sum rounded.
 func AddBlocks(c []float32, parts [][]float32) {
 	for _, p := range parts {
-		p = p[:len(c)]
-		for i, v := range p {
-			c[i] += v
-		}
+		// fma(1, v, c) rounds v + c once: the sum's bits, eight at a time.
+		axpy32(1, p[:len(c)], c)
 	}
 }
 

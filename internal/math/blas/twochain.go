@@ -253,20 +253,26 @@ func (g *gemm) gathered(ws *workspace, blk *colBlock, rows []int, two bool, p0, 
 	if n == 0 {
 		return
 	}
-	ws.ga = grow(ws.ga, n*kk)
-	for i, r := range rows {
-		row := ws.ga[i*kk : (i+1)*kk]
-		if g.transA {
-			for p := range row {
-				row[p] = g.a[(p0+p)*g.lda+r]
+	// Pack the rows straight into slivers of mr, zero-padded.
+	ws.a = grow(ws.a, roundUp(n, mr)*kk)
+	for s := 0; s < n; s += mr {
+		d, cnt := ws.a[s*kk:(s+mr)*kk], min(mr, n-s)
+		if cnt < mr {
+			clear(d)
+		}
+		for i, r := range rows[s : s+cnt] {
+			if g.transA {
+				col := g.a[p0*g.lda+r:]
+				for p := range kk {
+					d[p*mr+i] = col[p*g.lda]
+				}
+				continue
 			}
-		} else {
-			copy(row, g.a[r*g.lda+p0:])
+			for p, v := range g.a[r*g.lda+p0:][:kk] {
+				d[p*mr+i] = v
+			}
 		}
 	}
-	gathered := gemm{a: ws.ga, lda: kk}
-	ws.a = grow(ws.a, roundUp(n, mr)*kk)
-	gathered.packA(ws, ws.a, 0, n, 0, kk)
 	whole := 0
 	if two {
 		whole = blk.cols / 8 * 8
