@@ -257,19 +257,22 @@ func (g *gemm) gathered(ws *workspace, blk *colBlock, rows []int, two bool, p0, 
 	ws.a = grow(ws.a, roundUp(n, mr)*kk)
 	for s := 0; s < n; s += mr {
 		d, cnt := ws.a[s*kk:(s+mr)*kk], min(mr, n-s)
-		if cnt < mr {
+		if cnt < mr && g.transA {
 			clear(d)
 		}
-		for i, r := range rows[s : s+cnt] {
-			if g.transA {
-				col := g.a[p0*g.lda+r:]
-				for p := range kk {
-					d[p*mr+i] = col[p*g.lda]
-				}
-				continue
+		if !g.transA {
+			// The rows side by side in a padded buffer, then packed as usual.
+			pad := ws.padded(mr, kk, cnt)
+			for i, r := range rows[s : s+cnt] {
+				copy(pad[i*kk:(i+1)*kk], g.a[r*g.lda+p0:])
 			}
-			for p, v := range g.a[r*g.lda+p0:][:kk] {
-				d[p*mr+i] = v
+			packAN(d, pad, kk, kk, mr)
+			continue
+		}
+		for i, r := range rows[s : s+cnt] {
+			col := g.a[p0*g.lda+r:]
+			for p := range kk {
+				d[p*mr+i] = col[p*g.lda]
 			}
 		}
 	}
