@@ -51,8 +51,8 @@ var planCache struct {
 	m map[shape]*orderPlan
 }
 
-// orderPlanOf returns the plan of an m×n×k product, nil when OpenBLAS sums no
-// element with two chains (k too short for any), so that any cut gives its bits.
+// orderPlanOf returns the plan of an m×n×k product; nil when k is too short for two
+// chains anywhere, so that any cut of the product gives OpenBLAS's bits.
 func orderPlanOf(m, n, k int) *orderPlan {
 	if k < obTwoChain {
 		return nil
