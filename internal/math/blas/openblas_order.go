@@ -13,8 +13,9 @@ package blas
 // element (internal/math/openblas):
 //
 //   - k is cut into blocks: 320 while at least 640 remain, then the rest in two halves
-//     (the first one rounded up). C is scaled by beta first (zeroed for beta 0), then
-//     each block's sum s is added as C = fma(s, alpha, C).
+//     (the first one rounded up, to a multiple of 8 when the product runs on one
+//     thread). C is scaled by beta first (zeroed for beta 0), then each block's sum s
+//     is added as C = fma(s, alpha, C).
 //   - Within a block most elements are one chain of fused multiply-adds over k, in
 //     order, from zero: what Fast's kernels compute. But OpenBLAS's kernel has two
 //     tile shapes (8 columns × 6 rows at the edges of its 16-column tiles, and 8 × 4
@@ -22,7 +23,7 @@ package blas
 //     odd steps of each group of eight, the block's last k mod 8 steps going to the
 //     even chain; s is their sum. Which elements they cover depends on how OpenBLAS's
 //     driver cuts the product into kernel calls: its threads, its blocks of 320
-//     columns and its groups of 12 and 4 rows. twoChainRects reproduces that cut.
+//     columns and its groups of 12 and 4 rows. kernelCalls reproduces that cut.
 //
 // OpenBLAS is column-major: Caffe's row-major C = A·B is its Cᵀ = Bᵀ·Aᵀ, so its m
 // (kernel tiles of 8 and 16) runs along our columns and its n (groups of 12, 8, 4, 2,
@@ -274,7 +275,8 @@ func kernelTwoChainRects(r0, rows, c0, cols int, fn func(r0, rows, c0, cols int)
 			}
 		}
 	}
-	for ; rows-r >= 8; r += 8 {
+	if rows-r >= 8 {
+		r += 8 // a group of 8 rows: single chains
 	}
 	if rows-r >= 4 && cols >= 8 {
 		fn(r0+r, 4, c0, cols/8*8)
