@@ -211,7 +211,8 @@ func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, 
 		if beta != 0 {
 			for u, t := range units {
 				for r := range mr {
-					copy(before[u][r*8:(r+1)*8], g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:])
+					// Whole arrays: moved in registers, not by a call to memmove.
+					*(*[8]float32)(before[u][r*8:]) = *(*[8]float32)(g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:])
 				}
 			}
 		}
@@ -219,7 +220,7 @@ func (g *gemm) orderedGroup(ws *workspace, blk *colBlock, grp rowGroup, kk int, 
 		for u, t := range units {
 			if beta != 0 {
 				for r := range mr {
-					copy(g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:][:8], before[u][r*8:(r+1)*8])
+					*(*[8]float32)(g.c[(grp.r0+t.row+r)*g.ldc+blk.c0+t.col:]) = *(*[8]float32)(before[u][r*8:])
 				}
 			}
 			g.unit(ws, ap[t.row*kk:], sliver(t.col), kk, grp.r0+t.row, mr, blk.c0+t.col, t.col%nr, 8, true, beta)
