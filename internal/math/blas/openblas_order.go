@@ -37,7 +37,7 @@ const (
 	obUnrollM   = 8         // GEMM_UNROLL_M
 	obUnrollN   = 4         // GEMM_UNROLL_N
 	obSwitch    = 4         // SWITCH_RATIO: the fewest columns (rows for n) a thread's share may have
-	obThreads   = 2         // the reference machine's cores (OPENBLAS_NUM_THREADS=2)
+	obThreads   = 2         // OPENBLAS_NUM_THREADS on the reference machine: not the threads but how OpenBLAS cuts the work between them decides the bits
 	obThreadMin = 65536 * 4 // products of at most this many multiply-adds run on one thread
 	obTwoChain  = 8         // the least block length for which the two-chain tiles keep two chains
 )

@@ -19,11 +19,6 @@ import (
 // product of one of our rows with x). Below, "column" and "row" are the column-major
 // ones, as in OpenBLAS's source: mc rows, nc columns, column j at a[j*lda:].
 
-// openblasThreads is OPENBLAS_NUM_THREADS on the machine that made the fixtures. The
-// threads themselves make no difference to the bits; how OpenBLAS cuts a product
-// between them does.
-const openblasThreads = 2
-
 // gemvThreshold is 2304·GEMM_MULTITHREAD_THRESHOLD: interface/gemv.c runs products
 // of fewer elements on one thread.
 const gemvThreshold = 9216
@@ -103,7 +98,7 @@ func gemv(transA bool, m, n int, alpha float32, a, x []float32, beta float32, y 
 	}
 	threads := 1
 	if mc*nc >= gemvThreshold {
-		threads = openblasThreads
+		threads = obThreads
 	}
 	if transA {
 		sgemvNThreads(mc, nc, alpha, a, lda, x, y, threads)

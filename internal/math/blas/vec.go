@@ -28,7 +28,7 @@ func Axpy(alpha float32, x, y []float32) {
 		return
 	}
 	for from, done := 0, 0; from < len(x); done++ {
-		w := level1Width(len(x)-from, openblasThreads, done)
+		w := level1Width(len(x)-from, obThreads, done)
 		saxpyKernel(alpha, x[from:from+w], y[from:from+w])
 		from += w
 	}
@@ -140,7 +140,7 @@ const asumThreshold = 100000
 // Caffe's. Above 200000 elements the two halves are summed apart and added to 0 in
 // turn.
 func Asum(x []float32) float32 {
-	threads := min(len(x)/asumThreshold, openblasThreads)
+	threads := min(len(x)/asumThreshold, obThreads)
 	if len(x) <= asumThreshold || threads <= 1 {
 		return asumCompute(x)
 	}
