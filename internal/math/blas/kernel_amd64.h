@@ -1,7 +1,22 @@
-// Macros shared by the AVX2 kernels (kernel_amd64.s, strided_amd64.s). Registers:
+// Macros shared by the AVX2 kernels (kernel_amd64.s, strided_amd64.s, twochain8_amd64.s). Registers:
 // SI = packed A, DI = packed B, DX = C, R8 = ldc in bytes; the twelve YMM
 // accumulators Y4..Y15 hold the 6×16 block of C (row r in Y(4+2r) for columns 0..7
 // and Y(5+2r) for columns 8..15).
+
+// ZERO12 clears the twelve accumulators Y4..Y15.
+#define ZERO12 \
+	VXORPS Y4, Y4, Y4 \
+	VXORPS Y5, Y5, Y5 \
+	VXORPS Y6, Y6, Y6 \
+	VXORPS Y7, Y7, Y7 \
+	VXORPS Y8, Y8, Y8 \
+	VXORPS Y9, Y9, Y9 \
+	VXORPS Y10, Y10, Y10 \
+	VXORPS Y11, Y11, Y11 \
+	VXORPS Y12, Y12, Y12 \
+	VXORPS Y13, Y13, Y13 \
+	VXORPS Y14, Y14, Y14 \
+	VXORPS Y15, Y15, Y15
 
 // ROWS multiplies the B row in Y0 (columns 0..7) and Y1 (8..15) by the six A values of
 // one step, at byte offset ao from SI, broadcast in turn into Y2/Y3 (alternating, so

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The narrow two-chain kernel: kernelTwoChain's sums for a 6×8 tile (OpenBLAS's own
 // two-chain tile), with AVX2. Row r's even chain lives in Y(4+r), its odd chain in
@@ -51,18 +52,7 @@ TEXT ·kernelTwoChain8AVX2(SB), NOSPLIT, $0-44
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
 
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y12, Y12, Y12
-	VXORPS Y13, Y13, Y13
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
+	ZERO12
 
 	// Eight k steps per iteration: 48 floats of A (192 bytes), 8 steps of B (512 bytes).
 	MOVQ CX, R9
