@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -72,7 +73,7 @@ func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float3
 		return base * powf(x, p.GetPower())
 	case "sigmoid":
 		x := -gamma * (float32(iter) - float32(p.GetStepsize()))
-		return base * (1 / (1 + float32(math.Exp(float64(x)))))
+		return base * (1 / (1 + cmath.Expf(x)))
 	}
 	// checkPolicy has refused every other name before training started.
 	panic("solver: unknown learning rate policy " + p.GetLrPolicy())
