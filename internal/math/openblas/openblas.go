@@ -25,6 +25,7 @@ package openblas
 #include <math.h>
 static float gc_expf(float x) { return expf(x); }
 static float gc_logf(float x) { return logf(x); }
+static float gc_powf(float x, float y) { return powf(x, y); }
 */
 import "C"
 
@@ -89,5 +90,9 @@ func Expf(x float32) float32 { return float32(C.gc_expf(C.float(x))) }
 
 // Logf: see Expf.
 func Logf(x float32) float32 { return float32(C.gc_logf(C.float(x))) }
+
+// Powf is the C library's powf, as C++'s std::pow on two floats calls it (Caffe's "inv"
+// and "poly" learning-rate policies).
+func Powf(x, y float32) float32 { return float32(C.gc_powf(C.float(x), C.float(y))) }
 
 func init() { blas.Implementations["openblas"] = Gemm{} }
