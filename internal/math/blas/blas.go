@@ -5,8 +5,9 @@
 // Like gonum's blas32, the matrix product goes through a small interface with
 // interchangeable implementations: Naive (the triple loop everyone can read, the
 // reference the others are tested against), Gonum (gonum's pure-Go kernel) and Fast
-// (packed panels and an AVX2/FMA micro-kernel; the default, 5–15× gonum's speed).
-// Matrices are row-major, as in Caffe.
+// (packed panels and AVX2/AVX-512 micro-kernels; the default, several times gonum's
+// speed, and the one that sums in OpenBLAS's order, openblas_order.go, so that its
+// products are Caffe's bit for bit). Matrices are row-major, as in Caffe.
 //
 // Gemv and the vector operations (Axpy, Axpby, Scal, Dot, Asum) have one
 // implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU Caffe
