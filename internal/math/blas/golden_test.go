@@ -2,14 +2,12 @@ package blas
 
 import (
 	"bufio"
-	"encoding/binary"
-	"hash/fnv"
-	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
+
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // testdata/openblas.txt holds what OpenBLAS 0.3.21 computes (Haswell kernels, two
@@ -17,44 +15,6 @@ import (
 // the output bits; internal/math/openblas writes it. TestOpenBLASGolden recomputes
 // every call here, where there may be no OpenBLAS, with the assembly kernels and
 // with the Go ones.
-
-// goldenVec returns n floats from seed: splitmix64's bits as signs, exponents
-// 2⁻¹⁰…2¹⁰ and mantissas, with no generator whose algorithm could change. (The
-// openblas package's tests have a copy.)
-func goldenVec(seed uint64, n int) []float32 {
-	v := make([]float32, n)
-	s := seed * 0x2545f4914f6cdd1d
-	for i := range v {
-		s += 0x9e3779b97f4a7c15
-		z := s
-		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-		z = (z ^ z>>27) * 0x94d049bb133111eb
-		z ^= z >> 31
-		exp := uint32(127-10) + uint32(z%21)
-		mant := uint32(z>>8) & (1<<23 - 1)
-		sign := uint32(z>>40) & 1
-		v[i] = math.Float32frombits(sign<<31 | exp<<23 | mant)
-	}
-	return v
-}
-
-// aligned32 returns n floats starting off floats past a 32-byte boundary: Asum's
-// order depends on it.
-func aligned32(n, off int) []float32 {
-	buf := make([]float32, n+off+8)
-	skip := int((32-uintptr(unsafe.Pointer(&buf[0]))%32)%32) / 4
-	return buf[skip+off : skip+off+n]
-}
-
-func goldenHash(v []float32) uint64 {
-	h := fnv.New64a()
-	var b [4]byte
-	for _, f := range v {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
-		h.Write(b[:])
-	}
-	return h.Sum64()
-}
 
 // goldenLine is one parsed line: its fields by name.
 type goldenLine map[string]string
@@ -87,7 +47,7 @@ func (g goldenLine) run(t *testing.T) []float32 {
 		if trans {
 			lx, ly = m, n
 		}
-		a, x, y := goldenVec(4*seed, m*n), goldenVec(4*seed+1, lx), goldenVec(4*seed+2, ly)
+		a, x, y := testutil.GoldenVec(4*seed, m*n), testutil.GoldenVec(4*seed+1, lx), testutil.GoldenVec(4*seed+2, ly)
 		if g["ones"] == "1" {
 			GemvOnes(trans, m, n, alpha, a, beta, y)
 			return y
@@ -95,7 +55,7 @@ func (g goldenLine) run(t *testing.T) []float32 {
 		Gemv(trans, m, n, alpha, a, x, beta, y)
 		return y
 	case "axpy", "axpby":
-		x, y := goldenVec(4*seed, n), goldenVec(4*seed+1, n)
+		x, y := testutil.GoldenVec(4*seed, n), testutil.GoldenVec(4*seed+1, n)
 		if g["op"] == "axpby" {
 			Axpby(alpha, x, beta, y)
 		} else {
@@ -103,15 +63,15 @@ func (g goldenLine) run(t *testing.T) []float32 {
 		}
 		return y
 	case "scal":
-		x := goldenVec(4*seed, n)
+		x := testutil.GoldenVec(4*seed, n)
 		Scal(alpha, x)
 		return x
 	case "dot":
-		x, y := goldenVec(4*seed, n), goldenVec(4*seed+1, n)
+		x, y := testutil.GoldenVec(4*seed, n), testutil.GoldenVec(4*seed+1, n)
 		return []float32{Dot(x, y)}
 	case "asum":
-		x := aligned32(n, g.int(t, "off"))
-		copy(x, goldenVec(4*seed, n))
+		x := testutil.Aligned32(n, g.int(t, "off"))
+		copy(x, testutil.GoldenVec(4*seed, n))
 		return []float32{Asum(x)}
 	}
 	t.Fatalf("unknown op %q", g["op"])
@@ -154,7 +114,7 @@ func TestOpenBLASGolden(t *testing.T) {
 					t.Fatalf("%s: %v", l, err)
 				}
 				out := g.run(t)
-				if got := goldenHash(out); got != want {
+				if got := testutil.GoldenHash(out); got != want {
 					msg := ""
 					if len(out) == 1 {
 						msg = " (" + strconv.FormatFloat(float64(out[0]), 'g', -1, 32) + ")"

@@ -2,7 +2,6 @@ package blas
 
 import (
 	"fmt"
-	"math"
 	"sync/atomic"
 )
 
@@ -179,18 +178,10 @@ func sgemvN(m, n int, alpha float32, a []float32, lda int, x, y []float32) {
 		return
 	}
 	m3 := m & 3
-	m1 := m &^ 3
-	m2 := m&(nbMax-1) - m3
-	nb := nbMax
-	r0 := 0
-	for nb == nbMax {
-		m1 -= nb
-		if m1 < 0 {
-			if m2 == 0 {
-				break
-			}
-			nb = m2
-		}
+	// The blocks of sgemv_*_4.c's loop over m1 and m2: the rows but the last m mod 4,
+	// nbMax at a time.
+	for r0 := 0; r0 < m-m3; r0 += nbMax {
+		nb := min(nbMax, m-m3-r0)
 		yb := y[r0 : r0+nb]
 		j := 0
 		for ; j+8 <= n; j += 8 {
@@ -217,11 +208,11 @@ func sgemvN(m, n int, alpha float32, a []float32, lda int, x, y []float32) {
 				yb[i] = float32(a0[i]*xa) + yb[i]
 			}
 		}
-		r0 += nb
 	}
 	if m3 == 0 {
 		return
 	}
+	r0 := m - m3
 	sgemvNTail(m3, n, alpha, a[r0:], lda, x, y[r0:])
 }
 
@@ -302,18 +293,10 @@ func sgemvT(m, n int, alpha float32, a []float32, lda int, x, y []float32) {
 		return
 	}
 	m3 := m & 3
-	m1 := m &^ 3
-	m2 := m&(nbMax-1) - m3
-	nb := nbMax
-	r0 := 0
-	for nb == nbMax {
-		m1 -= nb
-		if m1 < 0 {
-			if m2 == 0 {
-				break
-			}
-			nb = m2
-		}
+	// The blocks of sgemv_*_4.c's loop over m1 and m2: the rows but the last m mod 4,
+	// nbMax at a time.
+	for r0 := 0; r0 < m-m3; r0 += nbMax {
+		nb := min(nbMax, m-m3-r0)
 		xb := x[r0 : r0+nb]
 		j := 0
 		for ; j+4 <= n; j += 4 {
@@ -332,11 +315,11 @@ func sgemvT(m, n int, alpha float32, a []float32, lda int, x, y []float32) {
 		if n&1 != 0 {
 			y[j] += float32(dotCol1(a[j*lda+r0:][:nb], xb) * alpha)
 		}
-		r0 += nb
 	}
 	if m3 == 0 {
 		return
 	}
+	r0 := m - m3
 	// The rows past the blocks: x scaled by alpha, each column's two or three
 	// products summed left to right, and the sum added to y.
 	var xt [3]float32
@@ -423,48 +406,4 @@ func dotCol1(a, x []float32) float32 {
 		s[l] += t[l]
 	}
 	return (s[0] + s[1]) + (s[2] + s[3])
-}
-
-// fmaf returns a·b + c rounded once to float32, as VFMADD computes it. Where the
-// CPU's instruction is not at hand, the float64 product is exact (two 24-bit
-// significands), but rounding the float64 sum to float32 would round twice; that
-// differs from one rounding only when the float64 sum lands exactly halfway between
-// two float32s while the exact sum does not, and the error of the float64 sum,
-// exact by Knuth's two-sum, says which way to go.
-func fmaf(a, b, c float32) float32 {
-	if b == 1 {
-		return a + c // a·1 is exact: one float32 addition rounds once
-	}
-	p := float64(a) * float64(b)
-	cc := float64(c)
-	s := p + cc
-	r := float32(s)
-	if float64(r) == s || math.IsInf(s, 0) || math.IsNaN(s) {
-		return r
-	}
-	bb := s - p
-	e := (p - (s - bb)) + (cc - bb)
-	if e == 0 {
-		return r
-	}
-	// r is the float32 nearest s; o the float32 on s's other side.
-	o := math.Nextafter32(r, float32(math.Inf(1)))
-	if float64(r) > s {
-		o = math.Nextafter32(r, float32(math.Inf(-1)))
-	}
-	lo, hi := min(r, o), max(r, o)
-	flo, fhi := float64(lo), float64(hi)
-	if math.IsInf(fhi, 1) {
-		fhi = 0x1p128 // the float32 past the largest, had the exponent room
-	}
-	if math.IsInf(flo, -1) {
-		flo = -0x1p128
-	}
-	if s != flo/2+fhi/2 {
-		return r
-	}
-	if e > 0 {
-		return hi
-	}
-	return lo
 }

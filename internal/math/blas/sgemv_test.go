@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // exactFMA is a·b + c rounded once to float32, through big.Float.
@@ -112,7 +114,7 @@ func TestVecKernelsAsmGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	for _, n := range []int{4, 8, 12, 16, 20, 28, 32, 36, 64, 100, 1024} {
 		lda := n + r.IntN(3)
-		a, x := goldenVec(r.Uint64(), 3*lda+n), goldenVec(r.Uint64(), n)
+		a, x := testutil.GoldenVec(r.Uint64(), 3*lda+n), testutil.GoldenVec(r.Uint64(), n)
 		var got, want [4]float32
 		useVecAsm = true
 		dotCols4(n, a, lda, x, &got)
@@ -126,7 +128,7 @@ func TestVecKernelsAsmGo(t *testing.T) {
 		for _, w := range []int{4, 8} {
 			for _, alpha := range []float32{1, -0.3} {
 				lda := nb + r.IntN(3)
-				a, x, y := goldenVec(r.Uint64(), (w-1)*lda+nb), goldenVec(r.Uint64(), w), goldenVec(r.Uint64(), nb)
+				a, x, y := testutil.GoldenVec(r.Uint64(), (w-1)*lda+nb), testutil.GoldenVec(r.Uint64(), w), testutil.GoldenVec(r.Uint64(), nb)
 				got, want := append([]float32(nil), y...), append([]float32(nil), y...)
 				useVecAsm = true
 				sgemvNCols(w, nb, alpha, a, lda, x, got)
@@ -142,7 +144,7 @@ func TestVecKernelsAsmGo(t *testing.T) {
 		}
 	}
 	for _, n := range []int{32, 64, 96, 320, 4096} {
-		x, y := goldenVec(r.Uint64(), n), goldenVec(r.Uint64(), n)
+		x, y := testutil.GoldenVec(r.Uint64(), n), testutil.GoldenVec(r.Uint64(), n)
 		useVecAsm = true
 		got := sdotKernel(x, y)
 		gy := append([]float32(nil), y...)
@@ -184,7 +186,7 @@ func BenchmarkGemv(b *testing.B) {
 			if bb.transA {
 				lx, ly = bb.m, bb.n
 			}
-			a, x, y := goldenVec(1, bb.m*bb.n), make([]float32, lx), make([]float32, ly)
+			a, x, y := testutil.GoldenVec(1, bb.m*bb.n), make([]float32, lx), make([]float32, ly)
 			Fill(x, 1)
 			for b.Loop() {
 				Gemv(bb.transA, bb.m, bb.n, 1, a, x, 1, y)
@@ -196,7 +198,7 @@ func BenchmarkGemv(b *testing.B) {
 // BenchmarkVec: the solver's updates of conv2's weights (25600), SGD with momentum.
 func BenchmarkVec(b *testing.B) {
 	const n = 25600
-	x, y := goldenVec(1, n), goldenVec(2, n)
+	x, y := testutil.GoldenVec(1, n), testutil.GoldenVec(2, n)
 	b.Run("Axpy", func(b *testing.B) {
 		for b.Loop() {
 			Axpy(1e-9, x, y)

@@ -2,10 +2,10 @@ package cmath
 
 import (
 	"bufio"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -16,16 +16,33 @@ type glibcCase struct {
 	in, out uint32
 }
 
-// readCases reads a testdata file: "input result" per line in hex, comment lines
-// (which name the group of the cases below them) starting with #.
+// readCases reads a testdata file of "input result" lines (readHexLines).
 func readCases(t *testing.T, name string) []glibcCase {
+	t.Helper()
+	var cases []glibcCase
+	for _, l := range readHexLines(t, name, 2) {
+		cases = append(cases, glibcCase{l.group, l.fields[0], l.fields[1]})
+	}
+	return cases
+}
+
+// hexLine is one line of a testdata file: its hex numbers, and the group comment
+// above it.
+type hexLine struct {
+	group  string
+	fields []uint32
+}
+
+// readHexLines reads a testdata file: fields hex numbers per line, comment lines
+// (which name the group of the lines below them) starting with #.
+func readHexLines(t *testing.T, name string, fields int) []hexLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var cases []glibcCase
+	var lines []hexLine
 	group := ""
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
@@ -35,21 +52,25 @@ func readCases(t *testing.T, name string) []glibcCase {
 		case strings.HasPrefix(s, "#"):
 			group = strings.TrimSpace(strings.TrimPrefix(s, "#"))
 		default:
-			var c glibcCase
-			if n, err := fmt.Sscanf(s, "%x %x", &c.in, &c.out); n != 2 || err != nil {
-				t.Fatalf("%s:%d: %q is not two hex numbers", name, line, s)
+			words := strings.Fields(s)
+			l := hexLine{group, make([]uint32, len(words))}
+			for i, w := range words {
+				v, err := strconv.ParseUint(w, 16, 32)
+				if err != nil || len(words) != fields {
+					t.Fatalf("%s:%d: %q is not %d hex numbers", name, line, s, fields)
+				}
+				l.fields[i] = uint32(v)
 			}
-			c.group = group
-			cases = append(cases, c)
+			lines = append(lines, l)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) == 0 {
+	if len(lines) == 0 {
 		t.Fatalf("%s has no cases", name)
 	}
-	return cases
+	return lines
 }
 
 // same reports whether got is the result want stands for: the same bits, or any

@@ -1,12 +1,7 @@
 package cmath
 
 import (
-	"bufio"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -16,38 +11,12 @@ type powCase struct {
 	x, y, out uint32
 }
 
-// readPowCases reads testdata/powf.txt: "x y result" per line in hex, comment lines
-// (which name the group of the cases below them) starting with #.
+// readPowCases reads testdata/powf.txt: "x y result" per line (readHexLines).
 func readPowCases(t *testing.T) []powCase {
 	t.Helper()
-	const name = "powf.txt"
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var cases []powCase
-	group := ""
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		switch {
-		case s == "":
-		case strings.HasPrefix(s, "#"):
-			group = strings.TrimSpace(strings.TrimPrefix(s, "#"))
-		default:
-			c := powCase{group: group}
-			if n, err := fmt.Sscanf(s, "%x %x %x", &c.x, &c.y, &c.out); n != 3 || err != nil {
-				t.Fatalf("%s:%d: %q is not three hex numbers", name, line, s)
-			}
-			cases = append(cases, c)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatalf("%s has no cases", name)
+	for _, l := range readHexLines(t, "powf.txt", 3) {
+		cases = append(cases, powCase{l.group, l.fields[0], l.fields[1], l.fields[2]})
 	}
 	return cases
 }

@@ -3,18 +3,16 @@
 package openblas
 
 import (
-	"encoding/binary"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // These tests hold blas's Level 1 and 2 routines to OpenBLAS's bits. Run them with the
@@ -197,7 +195,7 @@ func TestAsumBits(t *testing.T) {
 var update = flag.Bool("update", false, "rewrite ../blas/testdata/openblas.txt from OpenBLAS")
 
 // goldenCase is one line of ../blas/testdata/openblas.txt: a call whose inputs
-// goldenVec makes from the seed, and the FNV-1a hash of OpenBLAS's output bits. The
+// testutil.GoldenVec makes from the seed, and the FNV-1a hash of OpenBLAS's output bits. The
 // blas package's tests recompute the call and check the hash on machines without
 // OpenBLAS.
 type goldenCase struct {
@@ -207,43 +205,6 @@ type goldenCase struct {
 	off         int    // asum: floats from a 32-byte boundary
 	alpha, beta float32
 	seed        uint64
-}
-
-// goldenVec returns n floats from seed: splitmix64's bits as signs, exponents
-// 2⁻¹⁰…2¹⁰ and mantissas, with no generator whose algorithm could change.
-// (A copy of the blas package's.)
-func goldenVec(seed uint64, n int) []float32 {
-	v := make([]float32, n)
-	s := seed * 0x2545f4914f6cdd1d
-	for i := range v {
-		s += 0x9e3779b97f4a7c15
-		z := s
-		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-		z = (z ^ z>>27) * 0x94d049bb133111eb
-		z ^= z >> 31
-		exp := uint32(127-10) + uint32(z%21)
-		mant := uint32(z>>8) & (1<<23 - 1)
-		sign := uint32(z>>40) & 1
-		v[i] = math.Float32frombits(sign<<31 | exp<<23 | mant)
-	}
-	return v
-}
-
-// aligned32 returns n floats starting off floats past a 32-byte boundary.
-func aligned32(n, off int) []float32 {
-	buf := make([]float32, n+off+8)
-	skip := int((32-uintptr(unsafe.Pointer(&buf[0]))%32)%32) / 4
-	return buf[skip+off : skip+off+n]
-}
-
-func goldenHash(v []float32) uint64 {
-	h := fnv.New64a()
-	var b [4]byte
-	for _, f := range v {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
-		h.Write(b[:])
-	}
-	return h.Sum64()
 }
 
 func goldenCases() []goldenCase {
@@ -289,7 +250,7 @@ func (c goldenCase) run() []float32 {
 		if c.trans {
 			lx, ly = c.m, c.n
 		}
-		a, x, y := goldenVec(4*c.seed, c.m*c.n), goldenVec(4*c.seed+1, lx), goldenVec(4*c.seed+2, ly)
+		a, x, y := testutil.GoldenVec(4*c.seed, c.m*c.n), testutil.GoldenVec(4*c.seed+1, lx), testutil.GoldenVec(4*c.seed+2, ly)
 		if c.ones {
 			for i := range x {
 				x[i] = 1
@@ -298,22 +259,22 @@ func (c goldenCase) run() []float32 {
 		Sgemv(c.trans, c.m, c.n, c.alpha, a, c.n, x, c.beta, y)
 		return y
 	case "axpy", "axpby":
-		x, y := goldenVec(4*c.seed, c.n), goldenVec(4*c.seed+1, c.n)
+		x, y := testutil.GoldenVec(4*c.seed, c.n), testutil.GoldenVec(4*c.seed+1, c.n)
 		if c.op == "axpby" {
 			Sscal(c.beta, y)
 		}
 		Saxpy(c.alpha, x, y)
 		return y
 	case "scal":
-		x := goldenVec(4*c.seed, c.n)
+		x := testutil.GoldenVec(4*c.seed, c.n)
 		Sscal(c.alpha, x)
 		return x
 	case "dot":
-		x, y := goldenVec(4*c.seed, c.n), goldenVec(4*c.seed+1, c.n)
+		x, y := testutil.GoldenVec(4*c.seed, c.n), testutil.GoldenVec(4*c.seed+1, c.n)
 		return []float32{Sdot(x, y)}
 	case "asum":
-		x := aligned32(c.n, c.off)
-		copy(x, goldenVec(4*c.seed, c.n))
+		x := testutil.Aligned32(c.n, c.off)
+		copy(x, testutil.GoldenVec(4*c.seed, c.n))
 		return []float32{Sasum(x)}
 	}
 	panic("unknown op " + c.op)
@@ -339,7 +300,7 @@ func TestGolden(t *testing.T) {
 	sb.WriteString("# each line a call, its inputs made from the seed, and the FNV-1a hash of the output bits.\n")
 	sb.WriteString("# Regenerate: OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas -run TestGolden -update\n")
 	for _, c := range goldenCases() {
-		fmt.Fprintf(&sb, "%v hash=%016x\n", c, goldenHash(c.run()))
+		fmt.Fprintf(&sb, "%v hash=%016x\n", c, testutil.GoldenHash(c.run()))
 	}
 	if *update {
 		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
