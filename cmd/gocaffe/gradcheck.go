@@ -35,6 +35,9 @@ shapes (from --shape or their own parameters); no database is opened.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &gradcheckFlags
+		if err := applyNumerics(numericsName); err != nil {
+			return err
+		}
 		r := rng.New(f.seed)
 		n, _, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{RNG: r})
 		if err != nil {
@@ -95,5 +98,6 @@ func init() {
 	f.Float32Var(&g.threshold, "threshold", 0, "relative tolerance (default: what Caffe's test of each layer type uses)")
 	f.StringArrayVar(&g.shapes, "shape", nil, "BLOB=N,C,H,W: the shape of a data or Input layer's top (repeatable)")
 	g.state.register(gradcheckCmd, "TRAIN")
+	addNumericsFlag(gradcheckCmd)
 	addCommand(gradcheckCmd)
 }

@@ -45,6 +45,7 @@ func init() {
 	fl.StringVar(&testOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
 	fl.StringVar(&testOpts.stage, "stage", "", "NetState stages, comma-separated")
+	addNumericsFlag(testCmd)
 	addCommand(testCmd)
 }
 
@@ -79,6 +80,9 @@ func score(f testFlags) error {
 		return fmt.Errorf("test: --iterations must be at least 1, got %d", f.iterations)
 	}
 	useCPU(f.gpu, nil)
+	if err := applyNumerics(numericsName); err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
 	n, err := loadNet(f.model, caffepb.Phase_TEST, f.level, f.stage)
 	if err != nil {
 		return fmt.Errorf("test: %w", err)

@@ -47,6 +47,7 @@ func init() {
 	fl.IntVar(&timeOpts.level, "level", 0, "the net's NetState level")
 	fl.StringVar(&timeOpts.stage, "stage", "", "NetState stages, comma-separated")
 	fl.StringVar(&timeOpts.weights, "weights", "", "ignored, as by Caffe's time: the timing does not depend on the weights")
+	addNumericsFlag(timeCmd)
 	addCommand(timeCmd)
 }
 
@@ -78,6 +79,9 @@ func benchmark(f timeFlags) error {
 		glog.Warningf("time ignores --weights, as Caffe's does")
 	}
 	useCPU(f.gpu, nil)
+	if err := applyNumerics(numericsName); err != nil {
+		return fmt.Errorf("time: %w", err)
+	}
 	n, err := loadNet(f.model, phase, f.level, f.stage)
 	if err != nil {
 		return fmt.Errorf("time: %w", err)

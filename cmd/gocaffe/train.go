@@ -24,6 +24,8 @@ type trainFlags struct {
 	gpu, stage                 string
 	level                      int
 	sigintEffect, sighupEffect string
+	numerics                   string
+	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
 }
 
 var trainOpts trainFlags
@@ -41,12 +43,18 @@ by gocaffe also holds where the data layers stood and the state of the random
 sources, so the resumed run continues exactly as the uninterrupted run would have;
 one written by Caffe resumes as Caffe resumes it (data from the first record).
 
+--numerics=fast (the default) computes as fast as gocaffe can; --numerics=caffe gives
+the numbers of Caffe's reference build (Caffe with OpenBLAS), bit for bit. The
+.solverstate records which, and --snapshot resumes in it unless --numerics says
+otherwise.
+
 SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
 --sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
+		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
 		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot"} }()
 		return train(f, cmd.Flags().Changed("level"))
 	},
@@ -62,6 +70,7 @@ func init() {
 	fl.StringVar(&trainOpts.stage, "stage", "", "NetState stages of the train net, comma-separated")
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
+	addNumericsFlag(trainCmd)
 	addCommand(trainCmd)
 }
 
@@ -114,6 +123,9 @@ func train(f trainFlags, levelSet bool) error {
 	}
 	param.TrainState.Stage = append(param.TrainState.Stage, stages(f.stage)...)
 	useCPU(f.gpu, param)
+	if err := applyNumerics(resumeNumerics(f)); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	switch {
 	case f.snapshot != "":
 		param.Weights = nil
@@ -168,4 +180,26 @@ func train(f trainFlags, levelSet bool) error {
 	}
 	glog.Infof("Optimization Done.")
 	return nil
+}
+
+// resumeNumerics is the numerics a run computes in: --numerics when given, else the
+// one a gocaffe .solverstate given to --snapshot was made in, else fast. A resume
+// that asks for other numerics than its snapshot's says so and does as asked.
+func resumeNumerics(f trainFlags) string {
+	if f.snapshot == "" {
+		return f.numerics
+	}
+	saved := solver.SnapshotNumerics(f.snapshot)
+	switch {
+	case saved == "":
+		return f.numerics
+	case !f.numericsSet:
+		if saved != f.numerics {
+			glog.Infof("Resuming in the numerics %s was made in: %s", f.snapshot, saved)
+		}
+		return saved
+	case saved != f.numerics:
+		glog.Warningf("%s was made in the %s numerics; resuming in %s, as --numerics asks (the run will not repeat the uninterrupted one)", f.snapshot, saved, f.numerics)
+	}
+	return f.numerics
 }

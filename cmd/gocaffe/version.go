@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 )
 
 // version is set at link time by release builds: -ldflags "-X main.version=v1.2.3".
@@ -33,8 +34,8 @@ var versionCmd = &cobra.Command{
 			}
 		}
 		gemm, _ := blas.Current()
-		fmt.Fprintf(cmd.OutOrStdout(), "gocaffe %s\nCaffe file formats: BVLC/caffe master 9b891540\n%s %s/%s, %d threads, GEMM: %s\n",
-			v, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), gemm)
+		fmt.Fprintf(cmd.OutOrStdout(), "gocaffe %s\nCaffe file formats: BVLC/caffe master 9b891540\n%s %s/%s, %d threads, GEMM: %s\nnumerics: %s (the default; --numerics=caffe gives the reference Caffe build's numbers bit for bit)\n",
+			v, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), gemm, numerics.Get())
 	},
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -82,7 +83,7 @@ func (s *Solver) State(learnedNet string) (*caffepb.SolverState, error) {
 	for _, h := range s.history {
 		st.History = append(st.History, h.ToProto(false))
 	}
-	resume := &caffepb.GocaffeResumeState{}
+	resume := &caffepb.GocaffeResumeState{Numerics: proto.String(numerics.Get().String())}
 	var err error
 	if resume.RngState, err = s.rng.MarshalBinary(); err != nil {
 		return nil, err
@@ -217,4 +218,15 @@ func protoShape(p *caffepb.BlobProto) []int64 {
 		return p.Shape.Dim
 	}
 	return []int64{int64(p.GetNum()), int64(p.GetChannels()), int64(p.GetHeight()), int64(p.GetWidth())}
+}
+
+// SnapshotNumerics returns the numerics ("fast" or "caffe") a gocaffe .solverstate
+// was made in, or "" when the file does not say (Caffe's do not) or cannot be read
+// (Restore reports why).
+func SnapshotNumerics(path string) string {
+	state, err := protofile.ReadSolverState(path)
+	if err != nil {
+		return ""
+	}
+	return state.GetGocaffeResume().GetNumerics()
 }

@@ -2694,7 +2694,10 @@ type GocaffeResumeState struct {
 	state        protoimpl.MessageState                  `protogen:"open.v1"`
 	DataPosition []*GocaffeResumeState_DataLayerPosition `protobuf:"bytes,1,rep,name=data_position,json=dataPosition" json:"data_position,omitempty"`
 	// The state of the solver's own random source (dropout, fillers, shuffles).
-	RngState      []byte `protobuf:"bytes,2,opt,name=rng_state,json=rngState" json:"rng_state,omitempty"`
+	RngState []byte `protobuf:"bytes,2,opt,name=rng_state,json=rngState" json:"rng_state,omitempty"`
+	// The numerics the run computed in ("fast" or "caffe"): a resume keeps it unless
+	// told otherwise.
+	Numerics      *string `protobuf:"bytes,3,opt,name=numerics" json:"numerics,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2741,6 +2744,13 @@ func (x *GocaffeResumeState) GetRngState() []byte {
 		return x.RngState
 	}
 	return nil
+}
+
+func (x *GocaffeResumeState) GetNumerics() string {
+	if x != nil && x.Numerics != nil {
+		return *x.Numerics
+	}
+	return ""
 }
 
 // The conditions a net is built under, matched against each layer's rules.
@@ -8050,10 +8060,11 @@ const file_caffe_proto_rawDesc = "" +
 	"learnedNet\x12*\n" +
 	"\ahistory\x18\x03 \x03(\v2\x10.caffe.BlobProtoR\ahistory\x12$\n" +
 	"\fcurrent_step\x18\x04 \x01(\x05:\x010R\vcurrentStep\x12A\n" +
-	"\x0egocaffe_resume\x18\xe8\a \x01(\v2\x19.caffe.GocaffeResumeStateR\rgocaffeResume\"\xf9\x01\n" +
+	"\x0egocaffe_resume\x18\xe8\a \x01(\v2\x19.caffe.GocaffeResumeStateR\rgocaffeResume\"\x95\x02\n" +
 	"\x12GocaffeResumeState\x12P\n" +
 	"\rdata_position\x18\x01 \x03(\v2+.caffe.GocaffeResumeState.DataLayerPositionR\fdataPosition\x12\x1b\n" +
-	"\trng_state\x18\x02 \x01(\fR\brngState\x1at\n" +
+	"\trng_state\x18\x02 \x01(\fR\brngState\x12\x1a\n" +
+	"\bnumerics\x18\x03 \x01(\tR\bnumerics\x1at\n" +
 	"\x11DataLayerPosition\x12\x10\n" +
 	"\x03net\x18\x01 \x01(\tR\x03net\x12\x14\n" +
 	"\x05layer\x18\x02 \x01(\tR\x05layer\x12\x1a\n" +

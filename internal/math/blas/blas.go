@@ -4,21 +4,27 @@
 //
 // Like gonum's blas32, the matrix product goes through a small interface with
 // interchangeable implementations: Naive (the triple loop everyone can read, the
-// reference the others are tested against), Gonum (gonum's pure-Go kernel) and Fast
-// (packed panels and AVX2/AVX-512 micro-kernels; the default, several times gonum's
-// speed, and the one that sums in OpenBLAS's order, openblas_order.go, so that its
-// products are Caffe's bit for bit). Matrices are row-major, as in Caffe.
+// reference the others are tested against), Gonum (gonum's pure-Go kernel), Fast
+// (packed panels and AVX2/AVX-512 micro-kernels, summing in whatever order is
+// fastest: the product of the fast numerics) and Ordered (the same kernels summing
+// in OpenBLAS's order, openblas_order.go, so that its products are Caffe's bit for
+// bit: the product of the caffe numerics). Gemm uses the one the current numerics
+// (internal/math/numerics) asks for, unless UseByName chose another. Matrices are
+// row-major, as in Caffe.
 //
 // Gemv and the vector operations (Axpy, Axpby, Scal, Dot, Asum) have one
 // implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU Caffe
 // that made gocaffe's fixtures computed them (see sgemv.go and vec.go). A training
 // run is chaotic enough that any other order of additions, or a multiply-add fused
-// where OpenBLAS rounds twice, ends up in a different log.
+// where OpenBLAS rounds twice, ends up in a different log. They cost little beside
+// the products, so the fast numerics uses them too.
 package blas
 
 import (
 	"fmt"
 	"sync/atomic"
+
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 )
 
 // Gemmer computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ, op(A) is
@@ -30,41 +36,49 @@ type Gemmer interface {
 		b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
-var current atomic.Pointer[namedGemmer]
+// override, when set, is the product Gemm uses whatever the numerics.
+var override atomic.Pointer[namedGemmer]
 
 type namedGemmer struct {
 	name string
 	Gemmer
 }
 
-func init() { Use("fast", Fast{}) }
-
 // Implementations are the GEMMs gocaffe has, by name, for UseByName.
-var Implementations = map[string]Gemmer{"naive": Naive{}, "gonum": Gonum{}, "fast": Fast{}}
+var Implementations = map[string]Gemmer{"naive": Naive{}, "gonum": Gonum{}, "fast": Fast{}, "ordered": Ordered{}}
 
-// UseByName makes the named implementation the one behind Gemm.
+// UseByName makes the named implementation the one behind Gemm, whatever the
+// numerics; "" goes back to the numerics' own.
 func UseByName(name string) error {
+	if name == "" {
+		override.Store(nil)
+		return nil
+	}
 	g, ok := Implementations[name]
 	if !ok {
-		return fmt.Errorf("unknown GEMM %q (want naive, gonum or fast)", name)
+		return fmt.Errorf("unknown GEMM %q (want naive, gonum, fast or ordered)", name)
 	}
 	Use(name, g)
 	return nil
 }
 
-// Use makes g the implementation behind Gemm and returns the name of the previous one.
-func Use(name string, g Gemmer) (previous string) {
-	old := current.Swap(&namedGemmer{name, g})
-	if old == nil {
-		return ""
-	}
-	return old.name
+// Use makes g the implementation behind Gemm, whatever the numerics, and returns the
+// function that restores what was there before (tests defer it).
+func Use(name string, g Gemmer) (restore func()) {
+	old := override.Swap(&namedGemmer{name, g})
+	return func() { override.Store(old) }
 }
 
-// Current returns the name and implementation behind Gemm.
+// Current returns the name and implementation behind Gemm: the override, or the
+// numerics' own product (fast: Fast, caffe: Ordered).
 func Current() (string, Gemmer) {
-	c := current.Load()
-	return c.name, c.Gemmer
+	if o := override.Load(); o != nil {
+		return o.name, o.Gemmer
+	}
+	if numerics.IsCaffe() {
+		return "ordered", Ordered{}
+	}
+	return "fast", Fast{}
 }
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for densely packed row-major matrices:
@@ -78,7 +92,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta 
 	if transB {
 		ldb = k
 	}
-	current.Load().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	_, g := Current()
+	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
 
 // checkSizes panics with a clear message when a matrix slice is too short for the

@@ -21,7 +21,7 @@ func KBlocks(m, n, k int) int {
 // GemmBlocks computes the sums of the k blocks of op(A)·op(B) (A m×k, B k×n, densely
 // packed, as Gemm takes them) into parts[0], parts[1], …: KBlocks(m, n, k) of them,
 // m×n each, every element summed as Gemm would sum it in that block. With a GEMM
-// other than Fast, each part is a product over the block's k range.
+// other than Ordered, each part is a product over the block's k range.
 func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]float32) {
 	if len(parts) != KBlocks(m, n, k) {
 		panic(fmt.Sprintf("blas: GemmBlocks: %d parts for %d k blocks", len(parts), KBlocks(m, n, k)))
@@ -36,7 +36,7 @@ func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]floa
 	if transB {
 		ldb = k
 	}
-	if _, g := Current(); g != (Fast{}) {
+	if _, g := Current(); g != (Ordered{}) {
 		for p0, bi := 0, 0; p0 < k; bi++ {
 			p1 := nextKBlock(m, n, k, p0)
 			// op(A)'s columns and op(B)'s rows from p0 on.
@@ -53,7 +53,7 @@ func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]floa
 		}
 		return
 	}
-	Fast{}.sgemmBlocks(transA, transB, m, n, k, a, lda, b, ldb, parts)
+	Ordered{}.sgemmBlocks(transA, transB, m, n, k, a, lda, b, ldb, parts)
 }
 
 // AddBlocks adds the parts to c in order, as Gemm with beta 1 adds its k blocks' sums:
@@ -65,12 +65,13 @@ func AddBlocks(c []float32, parts [][]float32) {
 	}
 }
 
-// sgemmBlocks is GemmBlocks for Fast.
-func (Fast) sgemmBlocks(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, parts [][]float32) {
+// sgemmBlocks is GemmBlocks for Ordered.
+func (Ordered) sgemmBlocks(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, parts [][]float32) {
 	for _, p := range parts {
 		checkSizes(false, false, m, n, 0, nil, 0, nil, 0, p, n)
 	}
 	checkSizes(transA, transB, m, n, k, a, lda, b, ldb, parts[0], n)
-	g := gemm{transA, transB, m, n, k, 1, a, lda, b, ldb, 0, parts[0], n, orderPlanOf(m, n, k), parts}
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+		c: parts[0], ldc: n, ordered: true, plan: orderPlanOf(m, n, k), parts: parts}
 	g.compute()
 }

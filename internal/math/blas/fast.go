@@ -1,62 +1,18 @@
 package blas
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-)
-
-// Fast is gocaffe's own Sgemm, organised like GotoBLAS and BLIS. The k×n panel of
-// op(B) is cut into blocks of at most k block×nc, each packed once into nr-column
-// slivers; the m×k panel of op(A) into blocks of at most mc×k block, packed into
-// mr-row slivers. A register-blocked mr×nr micro-kernel (AVX2/FMA assembly on amd64,
-// portable Go elsewhere) then multiplies one A sliver by one B sliver; where the CPU
-// has AVX-512, a 2mr×2nr kernel takes two of each at a time, with the same bits.
-// Packing absorbs the transpositions, so all four cases run the same kernel, and its
-// zero padding turns ragged edges into full tiles that are stored through a small
-// buffer.
-//
-// Every element of C is summed in the order OpenBLAS sums it on the machine Caffe's
-// reference numbers come from (openblas_order.go), so that gocaffe trains as Caffe
-// does to the last bit: OpenBLAS's k blocks, one chain of fused multiply-adds per
-// block, and where OpenBLAS's kernel keeps two chains for some elements, its cut of
-// the product into column blocks and groups of rows (twochain.go).
-//
-// Products with k == 1 (a bias added to every row) run as outer products. Large
-// products are cut into tiles of C (OpenBLAS's column blocks, where it keeps two
-// chains) handed out to the caller and helper goroutines, each packing its own
-// blocks; small ones run on the caller alone. Buffers come from pools, so a warm call
-// allocates nothing.
+// Fast is the matrix product of the fast numerics: the same packing and micro-kernels
+// as Ordered (driver.go), with none of OpenBLAS's order to keep. Each element of C is
+// one chain of fused multiply-adds per k block, the k blocks as long as the caches
+// want them (fastKBlock), alpha and beta applied by the kernel as it stores. The bits
+// depend on m, n and k alone — not on the number of threads, nor on which goroutine
+// computes which tile — so a run repeats exactly.
 type Fast struct{}
 
-// Block sizes. mr×nr is the micro-kernel's tile: 12 of the 16 YMM registers hold C,
-// with 6 broadcasts and 2 loads per 12 FMAs. A k block (OpenBLAS's, at most obQ = 320
-// steps, which fixes the rounding) times nr is a sliver of B of at most 20 KiB, which
-// stays in the 32 KiB L1 while the kernel walks the A slivers of an mc×k block (at
-// most 180 KiB), which stays in the 1 MiB L2. The kc×nc block of B (1 MiB) is smaller than L3
-// needs: with m small, as in convolutions, it keeps the m×nc block of C close
-// enough that the next k block finds it in cache (measured: 96×3025×363 gained 15%
-// over nc = 4096).
-const (
-	mr = 6
-	nr = 16
-	mc = 144
-	nc = 1024
-)
-
-// Parallel thresholds in multiply-adds (m·n·k). Below minParallel a product runs on
-// the caller: waking a helper goroutine takes microseconds on an idle machine and
-// far longer on a busy one, while the kernel does about 25 multiply-adds a
-// nanosecond; the layers also call Gemm from their own parallel workers, so small
-// products gain little from more. Above it each goroutine must have at least
-// minPerWorker, and C is cut into up to tilesPerWorker tiles of at least minPerTile
-// per goroutine, so that a helper that starts late still finds work.
-const (
-	minParallel    = 1 << 20
-	minPerWorker   = 1 << 19
-	minPerTile     = 1 << 18
-	tilesPerWorker = 4
-)
+// fastKBlock is the longest k block of Fast. Its B sliver pair (2·nr columns × 384
+// steps, 48 KiB) is read from L1 and L2 while the kernel walks the A slivers of a
+// block, and each k block costs a load and store of C: longer blocks than OpenBLAS's
+// 320 pay on the deep products (K = 800 to 4608 in the nets measured).
+const fastKBlock = 384
 
 // Sgemm implements Gemmer.
 func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
@@ -66,371 +22,26 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 	checkSizes(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if k == 0 || alpha == 0 {
-		// As in reference BLAS, A and B are not read when they cannot contribute.
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	g := gemm{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, nil}
-	if alpha != 1 && k > 1 {
-		// OpenBLAS adds each k block's sum s as fma(s, alpha, C); the kernels round
-		// alpha·s first. Caffe never asks for this (its alpha is 1 but where k is 1).
-		orderRef(&g)
-		return
-	}
-	if beta != 0 && beta != 1 {
-		// OpenBLAS scales C by beta before adding anything to it.
-		scaleC(m, n, beta, c, ldc)
-		g.beta = 1
-	}
+	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if k == 1 {
+		if beta != 0 && beta != 1 {
+			scaleC(m, n, beta, c, ldc)
+			g.beta = 1
+		}
 		ws := workspaces.Get().(*workspace)
 		g.rank1(ws)
 		workspaces.Put(ws)
 		return
 	}
-	g.plan = orderPlanOf(m, n, k)
 	g.compute()
 }
 
-// compute computes the product (k > 1, alpha 1, beta 0 or 1), on several goroutines
-// when it is large enough.
-func (g *gemm) compute() {
-	w, work := runtime.GOMAXPROCS(0), g.m*g.n*g.k
-	if w > 1 && work >= minParallel {
-		w = min(w, work/minPerWorker)
-		parallel(g, w, min(w*tilesPerWorker, work/minPerTile))
-		return
-	}
-	ws := workspaces.Get().(*workspace)
-	defer workspaces.Put(ws)
-	if g.plan == nil {
-		g.run(ws, 0, g.m, 0, g.n)
-		return
-	}
-	for i := range g.plan.blocks {
-		g.orderedBlock(ws, &g.plan.blocks[i])
-	}
+// fastKBlockEnd returns the end of Fast's k block that starts at p0: k cut into the
+// fewest blocks of at most fastKBlock steps, as even as possible in multiples of 8.
+func fastKBlockEnd(k, p0 int) int {
+	return min(k, p0+evenBlock(k, fastKBlock, 8))
 }
-
-// gemm holds the operands of one Sgemm call.
-type gemm struct {
-	transA, transB bool
-	m, n, k        int
-	alpha          float32
-	a              []float32
-	lda            int
-	b              []float32
-	ldb            int
-	beta           float32
-	c              []float32
-	ldc            int
-	plan           *orderPlan // OpenBLAS's cut, where it sums two chains; nil where nowhere
-	// parts, when set, receive the k blocks' sums (each m×n, densely packed) instead
-	// of C (SgemmBlocks).
-	parts [][]float32
-}
-
-// block returns the product to write k block number bi of into, and the beta to
-// write it with: g itself, or a copy writing into the block's part.
-func (g *gemm) block(bi int, beta float32) (*gemm, float32) {
-	if g.parts == nil {
-		return g, beta
-	}
-	t := *g
-	t.c, t.ldc = g.parts[bi], g.n
-	return &t, 0
-}
-
-// workspace holds one goroutine's packed blocks, reused from call to call.
-type workspace struct {
-	a, b     []float32
-	x, acc   []float32                // a gathered vector and a row of products, for rank1
-	ga       []float32                // rows of A gathered for a column block's scattered groups
-	pad      []float32                // a ragged sliver, zero-padded before packing
-	edge     [mr * nr]float32         // an edge tile, before its valid part is merged into C
-	wideEdge [2 * mr * 2 * nr]float32 // the same for the wide kernel
-}
-
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
-
-// run computes the tile C[i0:i1, j0:j1].
-func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
-	// The k blocks are OpenBLAS's (openblas_order.go): they decide the rounding.
-	kb := min(g.k, obQ)
-	mb := evenBlock(i1-i0, mc, mr)
-	nb := evenBlock(j1-j0, nc, nr)
-	if cap(ws.a) < mb*kb {
-		ws.a = make([]float32, mb*kb)
-	}
-	// Room for an even number of B slivers: the direct path pairs the last one with
-	// a zero sliver.
-	if n := roundUp(nb, 2*nr) * kb; cap(ws.b) < n {
-		ws.b = make([]float32, n)
-	}
-	direct := g.direct(j1 - j0)
-	var kk int
-	for jc := j0; jc < j1; jc += nb {
-		nn := min(nb, j1-jc)
-		for pc, bi := 0, 0; pc < g.k; pc, bi = pc+kk, bi+1 {
-			kk = nextKBlock(g.m, g.n, g.k, pc) - pc
-			// The first k block applies beta; the later ones add to it.
-			beta := g.beta
-			if pc > 0 {
-				beta = 1
-			}
-			g, beta := g.block(bi, beta)
-			bp := ws.b[:roundUp(nn, nr)*kk]
-			g.packB(ws, bp, pc, kk, jc, nn)
-			if direct {
-				bp = ws.b[:roundUp(nn, 2*nr)*kk]
-				clear(bp[roundUp(nn, nr)*kk:])
-			}
-
-			for ic := i0; ic < i1; ic += mb {
-				mm := min(mb, i1-ic)
-				if direct {
-					g.directBlock(ws, bp, ic, mm, jc, nn, pc, kk, beta)
-					continue
-				}
-				ap := ws.a[:roundUp(mm, mr)*kk]
-				g.packA(ws, ap, ic, mm, pc, kk)
-				g.macroKernel(ws, ap, bp, ic, mm, jc, nn, kk, beta)
-			}
-		}
-	}
-}
-
-// maxDirectN is the widest tile of C whose A is read in place rather than packed.
-// Each packed value of A serves every column of the tile, so packing pays for
-// itself on wide tiles; on narrow ones (ResNet's 7×7 and 14×14 layers, LeNet's
-// conv2: 49, 196, 64 columns) it is a large share of the work.
-const maxDirectN = 256
-
-// direct reports whether a tile n columns wide reads A in place (directBlock).
-func (g *gemm) direct(n int) bool { return !g.transA && n <= maxDirectN && useDirect() }
-
-// directBlock multiplies rows ic to ic+mm of A, read in place, by a packed kk×nn block
-// of B (with a zero sliver after an odd last one) into C[ic:ic+mm, jc:jc+nn]: whole
-// 12-row groups by the direct wide kernel, the rows left over packed and through
-// macroKernel. Same bits as the packed path.
-func (g *gemm) directBlock(ws *workspace, bp []float32, ic, mm, jc, nn, pc, kk int, beta float32) {
-	rows := mm / (2 * mr) * (2 * mr)
-	if left := mm - rows; left > 0 {
-		ap := ws.a[:roundUp(left, mr)*kk]
-		g.packA(ws, ap, ic+rows, left, pc, kk)
-		g.macroKernel(ws, ap, bp, ic+rows, left, jc, nn, kk, beta)
-	}
-	for jr := 0; jr < nn; jr += 2 * nr {
-		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
-		cols := min(2*nr, nn-jr)
-		for ir := 0; ir < rows; ir += 2 * mr {
-			a := g.a[(ic+ir)*g.lda+pc:]
-			off := (ic+ir)*g.ldc + jc + jr
-			if cols == 2*nr {
-				kernelWideDirect(kk, a, g.lda, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
-				continue
-			}
-			kernelWideDirect(kk, a, g.lda, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
-			g.mergeEdge(ws.wideEdge[:], 2*nr, off, 2*mr, cols, beta)
-		}
-	}
-}
-
-// macroKernel multiplies a packed mm×kk block of A by a packed kk×nn block of B into
-// C[ic:ic+mm, jc:jc+nn]. Where the CPU has AVX-512, pairs of B slivers times pairs of
-// A slivers go to the wide kernel — through an edge buffer where the second sliver of
-// a pair is ragged (packing zero-pads it) — and what is left tile by tile.
-func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk int, beta float32) {
-	for jr := 0; jr < nn; {
-		if !useAVX512 || jr+nr >= nn {
-			// One B sliver left (or no wide kernel): 6×16 tiles.
-			for ir := 0; ir < mm; ir += mr {
-				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
-			}
-			jr += nr
-			continue
-		}
-		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
-		cols := min(2*nr, nn-jr)
-		for ir := 0; ir < mm; ir += 2 * mr {
-			rows := min(2*mr, mm-ir)
-			if rows <= mr {
-				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
-				g.tile(ws, ap, bp, ic, ir, mm, jc, jr+nr, nn, kk, beta)
-				continue
-			}
-			a0, a1 := ap[ir*kk:(ir+mr)*kk], ap[(ir+mr)*kk:(ir+2*mr)*kk]
-			off := (ic+ir)*g.ldc + jc + jr
-			if rows == 2*mr && cols == 2*nr {
-				kernelWide(kk, a0, a1, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
-				continue
-			}
-			kernelWide(kk, a0, a1, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
-			g.mergeEdge(ws.wideEdge[:], 2*nr, off, rows, cols, beta)
-		}
-		jr += 2 * nr
-	}
-}
-
-// tile computes the mr×nr tile of C at row ic+ir, column jc+jr, clipped to the
-// block's mm×nn, from the A sliver at ir and the B sliver at jr.
-func (g *gemm) tile(ws *workspace, ap, bp []float32, ic, ir, mm, jc, jr, nn, kk int, beta float32) {
-	as, bs := ap[ir*kk:(ir+mr)*kk], bp[jr*kk:(jr+nr)*kk]
-	rows, cols := min(mr, mm-ir), min(nr, nn-jr)
-	off := (ic+ir)*g.ldc + jc + jr
-	if rows == mr && cols == nr {
-		kernel(kk, as, bs, g.c[off:], g.ldc, g.alpha, beta)
-		return
-	}
-	// A ragged tile: the kernel fills the whole buffer, of which only rows×cols
-	// belong in C.
-	kernel(kk, as, bs, ws.edge[:], nr, g.alpha, 0)
-	g.mergeEdge(ws.edge[:], nr, off, rows, cols, beta)
-}
-
-// mergeEdge stores the rows×cols corner of an edge buffer (row stride ld, holding
-// alpha·Ã·B̃) into C at off: C = edge + beta·C. For beta 0 and 1, the values gocaffe
-// uses, that is the bits the kernels' own merge gives.
-func (g *gemm) mergeEdge(edge []float32, ld, off, rows, cols int, beta float32) {
-	for r := 0; r < rows; r++ {
-		dst := g.c[off+r*g.ldc : off+r*g.ldc+cols]
-		src := edge[r*ld : r*ld+cols]
-		switch beta {
-		case 0:
-			copy(dst, src)
-		case 1:
-			// C + 1·edge: axpy's fused multiply-add gives these same bits, eight at a
-			// time (a later k block always merges with beta 1).
-			axpy32(1, src, dst)
-		default:
-			for j, v := range src {
-				dst[j] = v + beta*dst[j]
-			}
-		}
-	}
-}
-
-// parallel computes C on up to w goroutines, the caller and w-1 helpers, over a grid
-// of at most tiles tiles of C chosen so that each does about the same work with the
-// least duplicated packing.
-func parallel(g *gemm, w, tiles int) {
-	t := tilings.Get().(*tiling)
-	t.g = *g
-	t.choose(tiles)
-	t.next.Store(0)
-	// Wake idle helpers only: a busy helper (serving another call) is not waited
-	// for, and the caller takes the tiles nobody else does.
-	w = min(w, t.count())
-	startHelpers(w - 1)
-	for i := 1; i < w; i++ {
-		t.wg.Add(1)
-		select {
-		case helperWork <- t:
-		default:
-			t.wg.Done()
-			i = w // nobody idle
-		}
-	}
-	ws := workspaces.Get().(*workspace)
-	t.work(ws)
-	workspaces.Put(ws)
-	t.wg.Wait()
-	t.g = gemm{} // drop the caller's matrices
-	tilings.Put(t)
-}
-
-// tiling cuts C into pm×pn tiles of tm×tn (ragged at the ends) handed out in turn
-// to whoever asks next.
-type tiling struct {
-	g              gemm
-	pm, pn, tm, tn int
-	next           atomic.Int64
-	wg             sync.WaitGroup
-}
-
-var tilings = sync.Pool{New: func() any { return new(tiling) }}
-
-func (t *tiling) count() int {
-	if t.g.plan != nil {
-		return len(t.g.plan.blocks)
-	}
-	return t.pm * t.pn
-}
-
-// choose picks the grid of at most w tiles that minimises the cost of the largest:
-// its multiply-adds, padded to whole slivers, plus its packing, which costs roughly
-// as much per element as packCost multiply-adds.
-func (t *tiling) choose(w int) {
-	const packCost = 16
-	m, n, k := t.g.m, t.g.n, t.g.k
-	best := -1
-	for pm := 1; pm <= w; pm++ {
-		pn := w / pm
-		tm := roundUp((m+pm-1)/pm, mr)
-		tn := roundUp((n+pn-1)/pn, nr)
-		cost := tm*tn*k + packCost*(tm+tn)*k
-		if best < 0 || cost < best {
-			best = cost
-			t.tm, t.tn = tm, tn
-			t.pm, t.pn = (m+tm-1)/tm, (n+tn-1)/tn
-		}
-	}
-}
-
-// work computes tiles until none is left.
-func (t *tiling) work(ws *workspace) {
-	g := &t.g
-	for {
-		i := int(t.next.Add(1)) - 1
-		if i >= t.count() {
-			return
-		}
-		if g.plan != nil {
-			// OpenBLAS's column blocks, in its order within each.
-			g.orderedBlock(ws, &g.plan.blocks[i])
-			continue
-		}
-		i0, j0 := (i/t.pn)*t.tm, (i%t.pn)*t.tn
-		g.run(ws, i0, min(i0+t.tm, g.m), j0, min(j0+t.tn, g.n))
-	}
-}
-
-// helperWork hands a tiling to an idle helper goroutine. It is unbuffered: a send
-// succeeds only when a helper is waiting, so the caller knows whom to wait for.
-var helperWork = make(chan *tiling)
-
-var helpers struct {
-	sync.Mutex
-	n atomic.Int64
-}
-
-// startHelpers makes sure at least n helper goroutines exist. They live for the
-// life of the process, parked on helperWork when idle.
-func startHelpers(n int) {
-	if int(helpers.n.Load()) >= n {
-		return
-	}
-	helpers.Lock()
-	for int(helpers.n.Load()) < n {
-		go helper()
-		helpers.n.Add(1)
-	}
-	helpers.Unlock()
-}
-
-func helper() {
-	ws := new(workspace)
-	for t := range helperWork {
-		t.work(ws)
-		t.wg.Done()
-	}
-}
-
-// evenBlock returns the block size that cuts n into the fewest blocks of at most max
-// (a multiple of unit), as evenly as possible, rounded up to a multiple of unit.
-func evenBlock(n, max, unit int) int {
-	blocks := (n + max - 1) / max
-	return roundUp((n+blocks-1)/blocks, unit)
-}
-
-func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }

@@ -3,7 +3,7 @@ package blas
 // Caffe's numbers are OpenBLAS's numbers. A training run is chaotic: one float32
 // rounding decided differently in a convolution (which of two near-equal values wins
 // a MAX pooling window) grows by about 2.5× an iteration, and cifar10_quick's log
-// leaves Caffe's after a dozen iterations. So Fast sums every element of C in the
+// leaves Caffe's after a dozen iterations. So Ordered sums every element of C in the
 // order Caffe's reference build sums it: OpenBLAS 0.3.21 (Debian 12) with its Haswell
 // kernels (what an x86-64 CPU from Haswell to Zen 3 runs) on two threads, the
 // machine the fixtures were made on. With that order gocaffe's cifar10_quick and
@@ -17,7 +17,7 @@ package blas
 //     thread). C is scaled by beta first (zeroed for beta 0), then each block's sum s
 //     is added as C = fma(s, alpha, C).
 //   - Within a block most elements are one chain of fused multiply-adds over k, in
-//     order, from zero: what Fast's kernels compute. But OpenBLAS's kernel has two
+//     order, from zero: what Ordered's kernels compute. But OpenBLAS's kernel has two
 //     tile shapes (8 columns × 6 rows at the edges of its 16-column tiles, and 8 × 4
 //     in groups of four rows) that keep two chains, one for the even and one for the
 //     odd steps of each group of eight, the block's last k mod 8 steps going to the
@@ -284,7 +284,7 @@ func kernelTwoChainRects(r0, rows, c0, cols int, fn func(r0, rows, c0, cols int)
 }
 
 // orderRef computes C = alpha·op(A)·op(B) + beta·C one element at a time in
-// OpenBLAS's order. It is the reference Fast is tested against, and what Fast uses
+// OpenBLAS's order. It is the reference Ordered is tested against, and what Ordered uses
 // for the rare alpha other than 1 (Caffe multiplies with alpha 1 except for k = 1).
 func orderRef(g *gemm) {
 	twoChain := make([]bool, g.m*g.n)

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// Where OpenBLAS sums some elements with two chains (openblas_order.go), Fast cuts the
+// Where OpenBLAS sums some elements with two chains (openblas_order.go), Ordered cuts the
 // product as OpenBLAS does: into OpenBLAS's column blocks, each k block, and in each
 // block the groups of rows (12, 8, 4, 2, 1) OpenBLAS's kernel takes. The single chains
 // go through the macro-kernel as everywhere; the two-chain tiles through a kernel
@@ -14,7 +14,7 @@ import (
 // shape is the key of the cache of plans.
 type shape struct{ m, n, k int }
 
-// rowGroup is a band of rows [r0, r0+rows) of a column block that Fast computes alike:
+// rowGroup is a band of rows [r0, r0+rows) of a column block that Ordered computes alike:
 // a group of 12 rows OpenBLAS's kernel cuts into its tiles, or consecutive groups of 4
 // (two chains, for the whole 8 columns), or consecutive groups of other sizes (single
 // chains).
@@ -41,7 +41,7 @@ type colBlock struct {
 	fourRows, chainRows []int
 }
 
-// orderPlan is OpenBLAS's cut of a product, for Fast to follow.
+// orderPlan is OpenBLAS's cut of a product, for Ordered to follow.
 type orderPlan struct{ blocks []colBlock }
 
 // planCache remembers each shape's plan: a net multiplies the same few shapes over

@@ -10,11 +10,11 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 )
 
-// TestFastIsOpenBLAS wants blas.Fast to give OpenBLAS's bits: the products of
+// TestOrderedIsOpenBLAS wants blas.Fast to give OpenBLAS's bits: the products of
 // cifar10_quick and LeNet, and random shapes over every path of OpenBLAS's driver
 // (one thread and two, k blocks of every kind), every transposition, beta 0, 1 and
 // another. Run with OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2.
-func TestFastIsOpenBLAS(t *testing.T) {
+func TestOrderedIsOpenBLAS(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shapes := [][3]int{
 		{32, 1024, 75}, {32, 75, 1024}, {75, 1024, 32}, {32, 256, 800}, {32, 800, 256}, {800, 256, 32},
@@ -39,7 +39,7 @@ func TestFastIsOpenBLAS(t *testing.T) {
 		}
 		want := append([]float32(nil), c...)
 		Gemm{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
-		blas.Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+		blas.Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 		diff := 0
 		for i := range c {
 			if math.Float32bits(c[i]) != math.Float32bits(want[i]) {

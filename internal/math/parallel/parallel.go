@@ -1,6 +1,8 @@
 // Package parallel splits loops over goroutines. Caffe runs everything but BLAS on
-// one core; gocaffe splits the batch of im2col, pooling and activation loops over
-// every core it may use.
+// one core; gocaffe splits the batch of im2col, pooling and activation loops, and the
+// tiles of its matrix products, over every core it may use — through this one pool,
+// so that a product called from inside a parallel loop finds the helpers busy and
+// runs on its caller rather than starting more goroutines than there are cores.
 //
 // The loops run on the caller and on helper goroutines that live for the life of
 // the process, so that a loop starts no goroutine. A loop whose body is a Ranger
@@ -54,9 +56,30 @@ func Run(n, minPerWorker int, body Ranger) {
 		body.Range(0, n)
 		return
 	}
+	run(body, n, (n+w-1)/w, w)
+}
+
+// RunEach calls body.Range(i, i+1) for every i in [0, n), on up to w goroutines
+// (never more than Workers()): the items are handed out one at a time, so that a
+// goroutine that starts late still finds work. It suits a few large items of
+// uneven cost, as the tiles of a matrix product.
+func RunEach(n, w int, body Ranger) {
+	w = min(w, n, Workers())
+	if w <= 1 {
+		if n > 0 {
+			body.Range(0, n)
+		}
+		return
+	}
+	run(body, n, 1, w)
+}
+
+// run runs body over [0, n) in chunks of chunk items on the caller and up to w−1
+// idle helpers.
+func run(body Ranger, n, chunk, w int) {
 	j := getJob()
-	j.body, j.n, j.chunk, j.chunks = body, n, (n+w-1)/w, 0
-	j.chunks = (n + j.chunk - 1) / j.chunk
+	j.body, j.n, j.chunk = body, n, chunk
+	j.chunks = (n + chunk - 1) / chunk
 	j.start(w)
 	j.body = nil
 	putJob(j)

@@ -10,22 +10,22 @@ import (
 	"time"
 )
 
-func TestFast(t *testing.T) { CheckGemmer(t, Fast{}) }
+func TestOrdered(t *testing.T) { CheckGemmer(t, Ordered{}) }
 
-// TestFastGeneric runs the conformance test on the portable micro-kernel, which the
+// TestOrderedGeneric runs the conformance test on the portable micro-kernel, which the
 // assembly one hides on machines that have AVX2.
-func TestFastGeneric(t *testing.T) {
+func TestOrderedGeneric(t *testing.T) {
 	defer func(old bool) { useAsm = old }(useAsm)
 	useAsm = false
-	CheckGemmer(t, Fast{})
+	CheckGemmer(t, Ordered{})
 }
 
-// TestFastNarrow runs the conformance test with the 6×16 kernel alone, the one
+// TestOrderedNarrow runs the conformance test with the 6×16 kernel alone, the one
 // CPUs without AVX-512 use.
-func TestFastNarrow(t *testing.T) {
+func TestOrderedNarrow(t *testing.T) {
 	defer func(old bool) { useAVX512 = old }(useAVX512)
 	useAVX512 = false
-	CheckGemmer(t, Fast{})
+	CheckGemmer(t, Ordered{})
 }
 
 // TestKernelWideMatchesTiles checks that the wide kernel gives the bits of the four
@@ -109,9 +109,9 @@ func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
 	return lda, ldb
 }
 
-// TestFastWideSameBits runs whole products with and without the wide kernel, ragged
+// TestOrderedWideSameBits runs whole products with and without the wide kernel, ragged
 // blocks and several k blocks included, and wants the same bits.
-func TestFastWideSameBits(t *testing.T) {
+func TestOrderedWideSameBits(t *testing.T) {
 	defer func(old bool) { useAVX512 = old }(useAVX512)
 	r := rand.New(rand.NewPCG(9, 10))
 	// Narrow products read A in place (directBlock): an odd number of B slivers (40
@@ -126,9 +126,9 @@ func TestFastWideSameBits(t *testing.T) {
 					lda, ldb := leadingDims(m, n, k, tA, tB)
 					want, got := append([]float32(nil), c...), append([]float32(nil), c...)
 					useAVX512 = false
-					Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
+					Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
 					useAVX512 = true
-					Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
+					Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
 					for i := range want {
 						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
 							t.Fatalf("%dx%dx%d transA=%v transB=%v beta=%g: C[%d] = %g (wide), %g (narrow)",
@@ -239,10 +239,10 @@ func diffWithNaive(g Gemmer, tc gemmCase, r *rand.Rand) error {
 	return nil
 }
 
-// TestFastBlockEdges tries sizes one below, at and one above every block size, in
+// TestOrderedBlockEdges tries sizes one below, at and one above every block size, in
 // every transposition, with and without padded leading dimensions. The small and
 // thin shapes also take the matrix-vector, rank-1 and dot-product paths.
-func TestFastBlockEdges(t *testing.T) {
+func TestOrderedBlockEdges(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{
 		{mr - 1, nr - 1, 1}, {mr, nr, 2}, {mr + 1, nr + 1, 3},
@@ -255,18 +255,18 @@ func TestFastBlockEdges(t *testing.T) {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				for _, pad := range []int{0, 5} {
-					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
-					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
-					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
+					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
+					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
+					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
 				}
 			}
 		}
 	}
 }
 
-// TestFastParallelGrids forces the parallel driver into several grids of tiles by
+// TestOrderedParallelGrids forces the parallel driver into several grids of tiles by
 // raising GOMAXPROCS, whatever the number of cores.
-func TestFastParallelGrids(t *testing.T) {
+func TestOrderedParallelGrids(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(9, 10))
 	shapes := [][3]int{{96, 301, 363}, {500, 80, 64}, {64, 500, 80}, {200, 200, 50}, {31, 1000, 40}, {1000, 7, 70}}
@@ -275,15 +275,15 @@ func TestFastParallelGrids(t *testing.T) {
 		for _, s := range shapes {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
-					compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
+					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
 				}
 			}
-			compareWithNaive(t, Fast{}, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
+			compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
 		}
 	}
 }
 
-func TestFastTilingCoversC(t *testing.T) {
+func TestOrderedTilingCoversC(t *testing.T) {
 	for _, s := range [][3]int{{1, 1, 1}, {20, 576, 25}, {96, 3025, 363}, {500, 800, 64}, {7, 5000, 9}, {5000, 7, 9}} {
 		for w := 1; w <= 9; w++ {
 			tl := tiling{g: gemm{m: s[0], n: s[1], k: s[2]}}
@@ -298,9 +298,9 @@ func TestFastTilingCoversC(t *testing.T) {
 	}
 }
 
-// TestFastConcurrent calls Fast from several goroutines at once, as the layers'
+// TestOrderedConcurrent calls Ordered from several goroutines at once, as the layers'
 // parallel workers do, each with its own product and its own answer to check.
-func TestFastConcurrent(t *testing.T) {
+func TestOrderedConcurrent(t *testing.T) {
 	shapes := []gemmCase{
 		{50, 64, 500, false, false, 1, 0, 0},
 		{96, 300, 363, false, true, 1, 0, 0},
@@ -316,7 +316,7 @@ func TestFastConcurrent(t *testing.T) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(11, uint64(i)))
 			for range 3 {
-				if err := diffWithNaive(Fast{}, tc, r); err != nil {
+				if err := diffWithNaive(Ordered{}, tc, r); err != nil {
 					t.Error(err)
 					return
 				}
@@ -326,12 +326,12 @@ func TestFastConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestFastAlphaZero checks that A and B are not read when alpha is zero.
-func TestFastAlphaZero(t *testing.T) {
+// TestOrderedAlphaZero checks that A and B are not read when alpha is zero.
+func TestOrderedAlphaZero(t *testing.T) {
 	nan := float32(math.NaN())
 	a := []float32{nan, nan, nan, nan}
 	c := []float32{1, 2, 3, 4}
-	Fast{}.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
+	Ordered{}.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
 	for i, want := range []float32{0.5, 1, 1.5, 2} {
 		if c[i] != want {
 			t.Fatalf("alpha = 0: C = %v, want beta·C", c)
@@ -339,9 +339,9 @@ func TestFastAlphaZero(t *testing.T) {
 	}
 }
 
-// TestFastNoAllocs checks that buffers are reused: no allocation per call once
+// TestOrderedNoAllocs checks that buffers are reused: no allocation per call once
 // warm, on the caller alone and in parallel.
-func TestFastNoAllocs(t *testing.T) {
+func TestOrderedNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's bookkeeping allocates; counting allocations means nothing under it")
 	}
@@ -350,7 +350,7 @@ func TestFastNoAllocs(t *testing.T) {
 		r := rand.New(rand.NewPCG(12, 13))
 		a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 		allocs := testing.AllocsPerRun(20, func() {
-			Fast{}.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			Ordered{}.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
 		})
 		if allocs > 0 {
 			t.Errorf("%dx%dx%d: %v allocations per call", m, n, k, allocs)
@@ -400,7 +400,7 @@ func BenchmarkSgemm(b *testing.B) {
 	impls := []struct {
 		name string
 		g    Gemmer
-	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"fast", Fast{}}}
+	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"fast", Ordered{}}}
 	for _, s := range benchShapes {
 		for _, impl := range impls {
 			if impl.name == "naive" && s.m*s.n*s.k > 1<<20 {
@@ -551,21 +551,21 @@ var netShapes = []benchShape{
 	{"squeezenet_conv10_fwd", 1000, 169, 512, false, false},
 }
 
-// BenchmarkSgemmNets measures Fast on netShapes. To compare one core with two, set
+// BenchmarkSgemmNets measures Ordered on netShapes. To compare one core with two, set
 // GOMAXPROCS in the environment: -cpu does not give the products one core.
 func BenchmarkSgemmNets(b *testing.B) {
 	for _, s := range netShapes {
 		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
-			benchGemm(b, Fast{}, s)
+			benchGemm(b, Ordered{}, s)
 		})
 	}
 }
 
-// TestFastOpenBLASOrder wants Fast to give, bit for bit, what orderRef computes one
+// TestOrderedOpenBLASOrder wants Ordered to give, bit for bit, what orderRef computes one
 // element at a time in OpenBLAS's order: the shapes of cifar10_quick's and LeNet's
 // products (forward, weight and data gradients), threaded and one-thread ones, k
 // blocks of every kind, and every transposition, on one core and on several.
-func TestFastOpenBLASOrder(t *testing.T) {
+func TestOrderedOpenBLASOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	shapes := [][3]int{
 		{32, 1024, 75}, {32, 75, 1024}, {75, 1024, 32}, // cifar10_quick conv1
@@ -599,8 +599,8 @@ func TestFastOpenBLASOrder(t *testing.T) {
 							ldb = k
 						}
 						want := append([]float32(nil), c...)
-						orderRef(&gemm{tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n, nil, nil})
-						Fast{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+						orderRef(&gemm{transA: tA, transB: tB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: want, ldc: n, ordered: true})
+						Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 						for i := range c {
 							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
 								t.Fatalf("GOMAXPROCS %d, %d×%d×%d tA=%v tB=%v beta=%v: C[%d,%d] = %v, OpenBLAS's order gives %v",
@@ -620,8 +620,8 @@ func TestFastOpenBLASOrder(t *testing.T) {
 // naive GEMM selected (whose sums have no blocks), about the same values.
 func TestGemmBlocksAddUp(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for _, name := range []string{"fast", "naive"} {
-		old := Use(name, Implementations[name])
+	for _, name := range []string{"ordered", "naive"} {
+		restore := Use(name, Implementations[name])
 		for _, s := range [][3]int{{20, 25, 576}, {32, 75, 1024}, {50, 500, 64}, {7, 9, 1}, {3, 4, 700}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, tB := range []bool{false, true} {
@@ -636,7 +636,7 @@ func TestGemmBlocksAddUp(t *testing.T) {
 				AddBlocks(c, parts)
 				for i := range c {
 					same := math.Float32bits(c[i]) == math.Float32bits(want[i])
-					if name != "fast" {
+					if name != "ordered" {
 						same = math.Abs(float64(c[i]-want[i])) <= 1e-5*(1+math.Abs(float64(want[i])))
 					}
 					if !same {
@@ -645,7 +645,7 @@ func TestGemmBlocksAddUp(t *testing.T) {
 				}
 			}
 		}
-		Use(old, Implementations[old])
+		restore()
 	}
 }
 
