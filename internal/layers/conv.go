@@ -7,6 +7,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -26,11 +27,13 @@ import (
 //	output  (convOut, S)
 //	bias    (num_output)
 //
-// The batch is split into chunks, one per worker, each with its own column buffer,
-// for the passes whose images are independent: forward and the bottom's gradient.
-// The parameter gradients are sums over the images, whose rounding depends on the
-// order they are added in; they are added image after image as Caffe adds them, each
-// product running on all the cores.
+// The batch is split into chunks, one per worker, each with its own column buffer;
+// each pass is a loop over the chunks (toOutputLoop, toImageLoop, the parameter
+// gradients' loops) that the parallel package runs. The parameter gradients are sums
+// over the images, whose rounding depends on the order they are added in: in the
+// fast numerics each chunk sums its images into its own buffers, added in chunk order
+// at the end (fastGradLoop); in the caffe numerics they are added image after image,
+// as Caffe adds them (orderedGradLoop).
 type baseConv struct {
 	base
 	reverse bool // Deconvolution
@@ -62,21 +65,21 @@ type baseConv struct {
 	bottomDim  int              // values per image in the bottom
 	topDim     int              // values per image in the top
 	topSpatial int              // spatial volume of the top (the bias is added per position)
+	imDim      int              // values per image on the image side (bottomDim, or topDim when reversed)
+	outDim     int              // values per image on the output side
 	chunks     int              // pieces the batch is split into, one per worker
 	cols       [][]float32      // per chunk: (G·K, S)
-	wparts     [][]float32      // per chunk, group and k block: (convOut/G, K), one image's weight gradient
-	kBlocks    int              // the k blocks of one group's weight-gradient product
+	wparts     [][]float32      // caffe: per chunk, group and k block: (convOut/G, K), one image's weight gradient
+	kBlocks    int              // caffe: the k blocks of one group's weight-gradient product
+	wsums      [][]float32      // fast: per chunk but the first, the chunk's weight gradient (like blobs[0])
+	bsums      [][]float32      // fast: per chunk but the first, the chunk's bias gradient (num_output)
 
-	pass convPass // the running pass, for the workers (the layers' Range)
-}
-
-// convPass is what a pass over the chunks of one bottom reads and writes.
-type convPass struct {
-	backward bool // the bottom's gradient rather than forward
-	weights  bool // the weight gradients of images first, first+1, … (one per chunk)
-	first    int
-	x, y     []float32 // forward: bottom i's data, top i's data; weights: bottom i's data
-	dy, dx   []float32 // backward, weights: top i's gradient; backward: bottom i's
+	// The loops, kept in the layer so that starting one allocates nothing.
+	toOutput toOutputLoop
+	toImage  toImageLoop
+	fastGrad fastGradLoop
+	ordGrad  orderedGradLoop
+	sumParts sumPartsLoop
 }
 
 // setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
@@ -243,15 +246,28 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 	l.topDim = top[0].CountFrom(l.axis)
 	l.topSpatial = top[0].CountFrom(l.axis + 1)
 
+	l.imDim, l.outDim = l.bottomDim, l.topDim
+	if l.reverse {
+		l.imDim, l.outDim = l.topDim, l.bottomDim
+	}
+
 	l.chunks = max(min(parallel.Workers(), l.num), 1)
 	colSize := 0
 	if !l.is1x1 {
 		colSize = l.group * l.kernelDim * l.convOutS
 	}
 	l.cols = resizeBuffers(l.cols, l.chunks, colSize)
+	// The gradients' buffers of both numerics: the numerics may change between
+	// passes (a test does), and neither is large beside the columns.
 	mg := l.convOut / l.group
 	l.kBlocks = blas.KBlocks(mg, l.kernelDim, l.convOutS)
 	l.wparts = resizeBuffers(l.wparts, l.chunks*l.group*l.kBlocks, mg*l.kernelDim)
+	l.wsums = resizeBuffers(l.wsums, l.chunks-1, l.blobs[0].Count())
+	nb := 0
+	if l.biasTerm {
+		nb = l.numOutput
+	}
+	l.bsums = resizeBuffers(l.bsums, l.chunks-1, nb)
 	return nil
 }
 
@@ -333,12 +349,12 @@ func (l *baseConv) col2im(col, im []float32) {
 
 // convForward is the convolution proper for one image (Caffe's forward_cpu_gemm):
 //
-//	col (G·K, S) = im2col(im)              — skipped when col already holds it, or for 1×1
+//	col (G·K, S) = im2col(im)              — skipped for 1×1
 //	out (convOut, S) = W (convOut, K) · col, group by group
-func (l *baseConv) convForward(im, out, col []float32, haveCol bool) {
+func (l *baseConv) convForward(im, out, col []float32) {
 	if l.is1x1 {
 		col = im
-	} else if !haveCol {
+	} else {
 		l.im2col(im, col)
 	}
 	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
@@ -390,65 +406,230 @@ func (l *baseConv) biasGrad(dtop, db []float32) {
 	blas.GemvOnes(false, len(db), l.topSpatial, 1, dtop, 1, db)
 }
 
-// addParamGrads adds the parameter gradients of every image of one bottom in Caffe's
-// order (BaseConvolutionLayer's backward): the bias gradients image after image, then
-// the weight gradients image after image. The weight gradients are computed a wave of
+// toOutputLoop takes every image of the batch from the image side to the output side,
+// image after image in each chunk:
+//
+//	out[n] (convOut, S) = W · im2col(im[n])  (+ bias ⊗ 1)
+//
+// It is Convolution's forward pass (bottom → top, with the bias) and Deconvolution's
+// bottom gradient (the top's gradient → the bottom's).
+type toOutputLoop struct {
+	l       *baseConv
+	im, out []float32 // the whole batch: imDim and outDim values per image
+	bias    bool
+}
+
+// Range runs the chunks [lo, hi).
+func (p *toOutputLoop) Range(lo, hi int) {
+	l := p.l
+	for c := lo; c < hi; c++ {
+		first, last := l.chunkRange(c)
+		for n := first; n < last; n++ {
+			out := p.out[n*l.outDim : (n+1)*l.outDim]
+			l.convForward(p.im[n*l.imDim:(n+1)*l.imDim], out, l.cols[c])
+			if p.bias {
+				l.addBias(out)
+			}
+		}
+	}
+}
+
+// toImageLoop takes every image of the batch from the output side back to the image
+// side, image after image in each chunk:
+//
+//	im[n] = col2im(Wᵀ · out[n])  (+ bias ⊗ 1)
+//
+// It is Convolution's bottom gradient (the top's gradient → the bottom's) and
+// Deconvolution's forward pass (bottom → top, with the bias).
+type toImageLoop struct {
+	l       *baseConv
+	out, im []float32 // the whole batch: outDim and imDim values per image
+	bias    bool
+}
+
+// Range runs the chunks [lo, hi).
+func (p *toImageLoop) Range(lo, hi int) {
+	l := p.l
+	for c := lo; c < hi; c++ {
+		first, last := l.chunkRange(c)
+		for n := first; n < last; n++ {
+			im := p.im[n*l.imDim : (n+1)*l.imDim]
+			l.convBackward(p.out[n*l.outDim:(n+1)*l.outDim], im, l.cols[c])
+			if p.bias {
+				l.addBias(im)
+			}
+		}
+	}
+}
+
+// toOutputs runs toOutputLoop over the batch.
+func (l *baseConv) toOutputs(im, out []float32, bias bool) {
+	l.toOutput = toOutputLoop{l: l, im: im, out: out, bias: bias}
+	parallel.Run(l.chunks, 1, &l.toOutput)
+	l.toOutput = toOutputLoop{}
+}
+
+// toImages runs toImageLoop over the batch.
+func (l *baseConv) toImages(out, im []float32, bias bool) {
+	l.toImage = toImageLoop{l: l, out: out, im: im, bias: bias}
+	parallel.Run(l.chunks, 1, &l.toImage)
+	l.toImage = toImageLoop{}
+}
+
+// addParamGrads adds the parameter gradients of every image of one bottom, given the
+// bottom's data x and the top's gradient dy:
+//
+//	dbias += Σn dy[n] · 1
+//	dW    += Σn dout[n] · im2col(im[n])ᵀ
+//
+// where im is the image side's data and dout the output side's gradient: x and dy
+// for a convolution; dy and x for a deconvolution, whose weights map its top to its
+// bottom.
+func (l *baseConv) addParamGrads(x, dy []float32) {
+	im, dout := x, dy
+	if l.reverse {
+		im, dout = dy, x
+	}
+	if numerics.IsCaffe() {
+		l.orderedParamGrads(im, dout, dy)
+		return
+	}
+	l.fastGrad = fastGradLoop{l: l, im: im, dout: dout, dtop: dy}
+	parallel.Run(l.chunks, 1, &l.fastGrad)
+	l.fastGrad = fastGradLoop{}
+	if l.chunks > 1 {
+		l.sumParts = sumPartsLoop{dst: l.blobs[0].Diff, parts: l.wsums}
+		parallel.Run(len(l.sumParts.dst), 1<<14, &l.sumParts)
+		if l.biasTerm {
+			l.sumParts = sumPartsLoop{dst: l.blobs[1].Diff, parts: l.bsums}
+			l.sumParts.Range(0, len(l.sumParts.dst))
+		}
+		l.sumParts = sumPartsLoop{}
+	}
+}
+
+// fastGradLoop sums the parameter gradients of each chunk's images, one product per
+// image accumulating into the chunk's own buffers: chunk 0 adds to the parameters'
+// gradients, chunk c > 0 to wsums[c−1] and bsums[c−1], which sumPartsLoop then adds to
+// them in chunk order. The bits depend on the number of chunks (of workers), not on
+// which goroutine runs which.
+type fastGradLoop struct {
+	l              *baseConv
+	im, dout, dtop []float32 // the whole batch
+}
+
+// Range runs the chunks [lo, hi).
+func (p *fastGradLoop) Range(lo, hi int) {
+	l := p.l
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	for c := lo; c < hi; c++ {
+		dw, beta := l.blobs[0].Diff, float32(1)
+		var db []float32
+		if l.biasTerm {
+			db = l.blobs[1].Diff
+		}
+		if c > 0 {
+			dw, beta = l.wsums[c-1], 0
+			if l.biasTerm {
+				db = l.bsums[c-1]
+				clear(db)
+			}
+		}
+		first, last := l.chunkRange(c)
+		for n := first; n < last; n++ {
+			if l.biasTerm {
+				l.biasGrad(p.dtop[n*l.topDim:(n+1)*l.topDim], db)
+			}
+			im, dout := p.im[n*l.imDim:(n+1)*l.imDim], p.dout[n*l.outDim:(n+1)*l.outDim]
+			col := l.cols[c]
+			if l.is1x1 {
+				col = im
+			} else {
+				l.im2col(im, col)
+			}
+			for g := range l.group {
+				blas.Gemm(false, true, mg, k, s, 1, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], beta, dw[g*mg*k:(g+1)*mg*k])
+			}
+			beta = 1
+		}
+	}
+}
+
+// sumPartsLoop adds the parts to dst in order: dst = ((dst + parts[0]) + parts[1]) + …
+type sumPartsLoop struct {
+	dst   []float32
+	parts [][]float32
+}
+
+// Range adds the elements [lo, hi).
+func (p *sumPartsLoop) Range(lo, hi int) {
+	for _, part := range p.parts {
+		blas.Axpy(1, part[lo:hi], p.dst[lo:hi])
+	}
+}
+
+// orderedParamGrads adds the parameter gradients in Caffe's order
+// (BaseConvolutionLayer's backward): the bias gradients image after image, then the
+// weight gradients image after image. The weight gradients are computed a wave of
 // images at a time, one per worker, as the sums of each product's k blocks
 // (blas.GemmBlocks), and added in image order: the bits of Caffe's Gemm calls one
 // after the other.
-//
-// workers is the layer itself, whose Range runs the pass.
-func (l *baseConv) addParamGrads(x, dy []float32, workers parallel.Ranger) {
+func (l *baseConv) orderedParamGrads(im, dout, dtop []float32) {
 	if l.biasTerm {
 		for n := range l.num {
-			l.biasGrad(dy[n*l.topDim:(n+1)*l.topDim], l.blobs[1].Diff)
+			l.biasGrad(dtop[n*l.topDim:(n+1)*l.topDim], l.blobs[1].Diff)
 		}
 	}
 	mg := l.convOut / l.group
 	dw := l.blobs[0].Diff
 	for first := 0; first < l.num; first += l.chunks {
 		wave := min(l.chunks, l.num-first)
-		l.pass = convPass{weights: true, x: x, dy: dy, first: first}
-		parallel.Run(wave, 1, workers)
+		l.ordGrad = orderedGradLoop{l: l, im: im, dout: dout, first: first}
+		parallel.Run(wave, 1, &l.ordGrad)
 		for c := range wave {
 			for g := range l.group {
 				blas.AddBlocks(dw[g*mg*l.kernelDim:(g+1)*mg*l.kernelDim], l.weightParts(c, g))
 			}
 		}
 	}
-	l.pass = convPass{}
+	l.ordGrad = orderedGradLoop{}
+}
+
+// orderedGradLoop computes, for a wave of images first, first+1, … (one per chunk),
+// the k blocks' sums of each image's weight gradient into its chunk's buffers
+// (Caffe's weight_cpu_gemm, alpha 1):
+//
+//	col (G·K, S) = im2col(im[n])
+//	dW (convOut, K) = dout[n] (convOut, S) · colᵀ, group by group
+type orderedGradLoop struct {
+	l        *baseConv
+	im, dout []float32 // the whole batch
+	first    int
+}
+
+// Range runs the chunks [lo, hi) of the wave.
+func (p *orderedGradLoop) Range(lo, hi int) {
+	l := p.l
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	for c := lo; c < hi; c++ {
+		n := p.first + c
+		im, dout := p.im[n*l.imDim:(n+1)*l.imDim], p.dout[n*l.outDim:(n+1)*l.outDim]
+		col := l.cols[c]
+		if l.is1x1 {
+			col = im
+		} else {
+			l.im2col(im, col)
+		}
+		for g := range l.group {
+			blas.GemmBlocks(false, true, mg, k, s, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], l.weightParts(c, g))
+		}
+	}
 }
 
 // weightParts returns chunk c's buffers for the k blocks of group g's weight gradient.
 func (l *baseConv) weightParts(c, g int) [][]float32 {
 	i := (c*l.group + g) * l.kBlocks
 	return l.wparts[i : i+l.kBlocks]
-}
-
-// imageWeightGrad computes, into chunk c's buffers, the k blocks' sums of image n's
-// weight gradient (Caffe's weight_cpu_gemm, alpha 1):
-//
-//	col (G·K, S) = im2col(im)
-//	dW (convOut, K) = dout (convOut, S) · colᵀ, group by group
-//
-// For a convolution im is the bottom and dout the top's gradient; Deconvolution's
-// weights map its top to its bottom, so there they trade places.
-func (l *baseConv) imageWeightGrad(c, n int) {
-	p := &l.pass
-	im, dout := p.x[n*l.bottomDim:(n+1)*l.bottomDim], p.dy[n*l.topDim:(n+1)*l.topDim]
-	if l.reverse {
-		im, dout = dout, im
-	}
-	col := l.cols[c]
-	if l.is1x1 {
-		col = im
-	} else {
-		l.im2col(im, col)
-	}
-	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
-	for g := range l.group {
-		blas.GemmBlocks(false, true, mg, k, s, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], l.weightParts(c, g))
-	}
 }
 
 // BlobCounts implements Counter: one top per bottom, all sharing the weights.

@@ -3,7 +3,6 @@ package layers
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -45,10 +44,8 @@ func (l *convolution) Reshape(bottom, top []*blob.Blob) error {
 //	top[n] (num_output, S) = W · im2col(bottom[n]) + bias ⊗ 1
 func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 	for i := range bottom {
-		l.pass = convPass{x: bottom[i].Data, y: top[i].Data}
-		parallel.Run(l.chunks, 1, l)
+		l.toOutputs(bottom[i].Data, top[i].Data, l.biasTerm)
 	}
-	l.pass = convPass{}
 	return nil
 }
 
@@ -59,39 +56,9 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 //	dbottom[n] = col2im(Wᵀ · dtop[n])
 func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff, l)
-		if !down[i] {
-			continue
-		}
-		l.pass = convPass{backward: true, dy: top[i].Diff, dx: bottom[i].Diff}
-		parallel.Run(l.chunks, 1, l)
-	}
-	l.pass = convPass{}
-}
-
-// Range runs the current pass on the chunks [lo, hi) of the batch.
-func (l *convolution) Range(lo, hi int) {
-	p := &l.pass
-	for c := lo; c < hi; c++ {
-		if p.weights {
-			l.imageWeightGrad(c, p.first+c)
-			continue
-		}
-		first, last := l.chunkRange(c)
-		col := l.cols[c]
-		if !p.backward {
-			for n := first; n < last; n++ {
-				yn := p.y[n*l.topDim : (n+1)*l.topDim]
-				l.convForward(p.x[n*l.bottomDim:(n+1)*l.bottomDim], yn, col, false)
-				if l.biasTerm {
-					l.addBias(yn)
-				}
-			}
-			continue
-		}
-		for n := first; n < last; n++ {
-			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
-			l.convBackward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col)
+		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		if down[i] {
+			l.toImages(top[i].Diff, bottom[i].Diff, false)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package layers
 
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -46,10 +45,8 @@ func (l *deconvolution) Reshape(bottom, top []*blob.Blob) error {
 //	top[n] (num_output, H'·W'·…) = col2im(Wᵀ · bottom[n]) + bias ⊗ 1
 func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 	for i := range bottom {
-		l.pass = convPass{x: bottom[i].Data, y: top[i].Data}
-		parallel.Run(l.chunks, 1, l)
+		l.toImages(bottom[i].Data, top[i].Data, l.biasTerm)
 	}
-	l.pass = convPass{}
 	return nil
 }
 
@@ -57,42 +54,12 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 //
 //	dbias   += dtop[n] · 1
 //	dW      += bottom[n] · im2col(dtop[n])ᵀ
-//	dbottom[n] = W · im2col(dtop[n])      — reusing the columns of the weight gradient
+//	dbottom[n] = W · im2col(dtop[n])
 func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff, l)
-		if !down[i] {
-			continue
-		}
-		l.pass = convPass{backward: true, dy: top[i].Diff, dx: bottom[i].Diff}
-		parallel.Run(l.chunks, 1, l)
-	}
-	l.pass = convPass{}
-}
-
-// Range runs the current pass on the chunks [lo, hi) of the batch.
-func (l *deconvolution) Range(lo, hi int) {
-	p := &l.pass
-	for c := lo; c < hi; c++ {
-		if p.weights {
-			l.imageWeightGrad(c, p.first+c)
-			continue
-		}
-		first, last := l.chunkRange(c)
-		col := l.cols[c]
-		if !p.backward {
-			for n := first; n < last; n++ {
-				yn := p.y[n*l.topDim : (n+1)*l.topDim]
-				l.convBackward(p.x[n*l.bottomDim:(n+1)*l.bottomDim], yn, col)
-				if l.biasTerm {
-					l.addBias(yn)
-				}
-			}
-			continue
-		}
-		for n := first; n < last; n++ {
-			dyn := p.dy[n*l.topDim : (n+1)*l.topDim]
-			l.convForward(dyn, p.dx[n*l.bottomDim:(n+1)*l.bottomDim], col, false)
+		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		if down[i] {
+			l.toOutputs(top[i].Diff, bottom[i].Diff, false)
 		}
 	}
 }
