@@ -400,7 +400,7 @@ func BenchmarkSgemm(b *testing.B) {
 	impls := []struct {
 		name string
 		g    Gemmer
-	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"fast", Ordered{}}}
+	}{{"naive", Naive{}}, {"gonum", Gonum{}}, {"ordered", Ordered{}}, {"fast", Fast{}}}
 	for _, s := range benchShapes {
 		for _, impl := range impls {
 			if impl.name == "naive" && s.m*s.n*s.k > 1<<20 {
@@ -551,13 +551,18 @@ var netShapes = []benchShape{
 	{"squeezenet_conv10_fwd", 1000, 169, 512, false, false},
 }
 
-// BenchmarkSgemmNets measures Ordered on netShapes. To compare one core with two, set
+// BenchmarkSgemmNets measures Ordered and Fast on netShapes. To compare one core with two, set
 // GOMAXPROCS in the environment: -cpu does not give the products one core.
 func BenchmarkSgemmNets(b *testing.B) {
 	for _, s := range netShapes {
-		b.Run(fmt.Sprintf("%s_%dx%dx%d", s.name, s.m, s.n, s.k), func(b *testing.B) {
-			benchGemm(b, Ordered{}, s)
-		})
+		for _, impl := range []struct {
+			name string
+			g    Gemmer
+		}{{"ordered", Ordered{}}, {"fast", Fast{}}} {
+			b.Run(fmt.Sprintf("%s_%dx%dx%d/%s", s.name, s.m, s.n, s.k, impl.name), func(b *testing.B) {
+				benchGemm(b, impl.g, s)
+			})
+		}
 	}
 }
 

@@ -4,10 +4,15 @@
 // so that a product called from inside a parallel loop finds the helpers busy and
 // runs on its caller rather than starting more goroutines than there are cores.
 //
-// The loops run on the caller and on helper goroutines that live for the life of
-// the process, so that a loop starts no goroutine. A loop whose body is a Ranger
-// held in a long-lived struct (a layer) allocates nothing: a training iteration
-// runs hundreds of them, and DESIGN.md wants none of it to allocate.
+// The loops run on the caller and on helper goroutines that live for the life of the
+// process, so that a loop starts no goroutine. A loop whose body is a Ranger held in
+// a long-lived struct (a layer) allocates nothing: a training iteration runs hundreds
+// of them, and none of it may allocate.
+//
+// A training iteration of a small net (a batch of one, or LeNet) is hundreds of
+// loops of a few microseconds each. Waking a parked goroutine costs about as much as
+// such a loop, so a helper that finishes its work spins for a while (spinFor) before
+// it parks, as OpenMP's threads do: the next loop finds it awake.
 package parallel
 
 import (
@@ -59,66 +64,59 @@ func Run(n, minPerWorker int, body Ranger) {
 	run(body, n, (n+w-1)/w, w)
 }
 
-// RunEach calls body.Range(i, i+1) for every i in [0, n), on up to w goroutines
-// (never more than Workers()): the items are handed out one at a time, so that a
-// goroutine that starts late still finds work. It suits a few large items of
-// uneven cost, as the tiles of a matrix product.
+// RunEach hands the items of [0, n) out one at a time (body.Range(i, i+1)) to up to
+// w goroutines, never more than Workers(), so that a goroutine that starts late still
+// finds work. It suits a few large items of uneven cost, as the tiles of a matrix
+// product. With one goroutine, body.Range(0, n) does them all.
 func RunEach(n, w int, body Ranger) {
+	if n <= 0 {
+		return
+	}
 	w = min(w, n, Workers())
 	if w <= 1 {
-		if n > 0 {
-			body.Range(0, n)
-		}
+		body.Range(0, n)
 		return
 	}
 	run(body, n, 1, w)
 }
 
-// run runs body over [0, n) in chunks of chunk items on the caller and up to w−1
-// idle helpers.
+// run runs body over [0, n) in chunks of chunk items on the caller and on up to w−1
+// helpers, those that are idle, and returns when every chunk is done.
 func run(body Ranger, n, chunk, w int) {
 	j := getJob()
 	j.body, j.n, j.chunk = body, n, chunk
 	j.chunks = (n + chunk - 1) / chunk
-	j.start(w)
+	j.maxHelpers.Store(int64(min(w, j.chunks) - 1))
+	j.next.Store(0)
+	j.state.Store(0) // open: helpers may join from here on
+	post(j)
+	j.work()
+	j.close()
+	unpost(j)
 	j.body = nil
 	putJob(j)
 }
 
-// job is one loop, shared by the caller and the helpers that join it. Chunk c is
-// the items [c·chunk, min((c+1)·chunk, n)); the goroutines take chunks in turn.
+// job is one loop, shared by the caller and the helpers that join it. Chunk c is the
+// items [c·chunk, min((c+1)·chunk, n)); whoever is in the job takes chunks in turn.
 type job struct {
 	body   Ranger
 	n      int
 	chunk  int
 	chunks int
-	next   atomic.Int64 // the next chunk to take
-	wg     sync.WaitGroup
+	// maxHelpers is how many helpers may join besides the caller.
+	maxHelpers atomic.Int64
+	next       atomic.Int64 // the next chunk to take
+	// state counts the helpers inside the job, with closedBit set once the caller
+	// has taken the last chunk: from then on no helper may join.
+	state atomic.Int64
+	done  chan struct{} // the last helper out of a closed job signals here
 }
 
-// start runs the job on the caller and up to w−1 idle helpers, and returns when
-// every chunk is done.
-func (j *job) start(w int) {
-	j.next.Store(0)
-	startHelpers(w - 1)
-	// Only idle helpers take the job: a busy one (running another loop, as when a
-	// loop body itself runs a loop) is not waited for, and the caller takes the
-	// chunks nobody else does.
-	for i := 1; i < w; i++ {
-		j.wg.Add(1)
-		select {
-		case work <- j:
-		default:
-			j.wg.Done()
-			i = w
-		}
-	}
-	j.run()
-	j.wg.Wait()
-}
+const closedBit = 1 << 62
 
-// run takes chunks until none is left.
-func (j *job) run() {
+// work takes chunks until none is left.
+func (j *job) work() {
 	for {
 		c := int(j.next.Add(1)) - 1
 		if c >= j.chunks {
@@ -128,8 +126,48 @@ func (j *job) run() {
 	}
 }
 
+// join lets a helper in, unless the job is closed.
+func (j *job) join() bool {
+	for {
+		s := j.state.Load() // before maxHelpers: if open, it was set for this use
+		if s&closedBit != 0 || s >= j.maxHelpers.Load() {
+			return false
+		}
+		if j.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// leave lets a helper out; the last one out of a closed job wakes the caller.
+func (j *job) leave() {
+	if j.state.Add(-1) == closedBit {
+		j.done <- struct{}{}
+	}
+}
+
+// close shuts the job to new helpers and waits for those inside to finish their
+// chunks: briefly spinning, since the last chunk is often about to end, then blocked.
+func (j *job) close() {
+	s := j.state.Or(closedBit)
+	if s == 0 {
+		return
+	}
+	for range 64 {
+		if j.state.Load() == closedBit {
+			// The last helper has left, or is about to signal: take its token so
+			// that the channel is empty for the job's next use.
+			<-j.done
+			return
+		}
+		runtime.Gosched()
+	}
+	<-j.done
+}
+
 // free holds finished jobs for reuse: a channel rather than a sync.Pool, which a
-// garbage collection may empty.
+// garbage collection may empty. A free job is closed, so a helper holding a stale
+// pointer to it cannot join until it is posted again.
 var free = make(chan *job, 64)
 
 func getJob() *job {
@@ -137,7 +175,9 @@ func getJob() *job {
 	case j := <-free:
 		return j
 	default:
-		return new(job)
+		j := &job{done: make(chan struct{}, 1)}
+		j.state.Store(closedBit)
+		return j
 	}
 }
 
@@ -148,32 +188,78 @@ func putJob(j *job) {
 	}
 }
 
-// work hands a job to an idle helper. It is unbuffered: a send succeeds only when a
-// helper is waiting, so the caller knows whom to wait for.
-var work = make(chan *job)
+// The pool: posted is the job an idle helper should join (the last one posted;
+// a loop inside a loop replaces it, and its caller finishes the outer loop's chunks
+// itself); parked helpers wait on wake.
+var (
+	posted  atomic.Pointer[job]
+	parked  atomic.Int64
+	wake    = make(chan struct{}, 256)
+	helpers struct {
+		sync.Mutex
+		n atomic.Int64
+	}
+)
 
-var helpers struct {
-	sync.Mutex
-	n atomic.Int64
+// spinLoads is how many times an idle helper looks for work before it parks: a load
+// of posted takes about a nanosecond, so a few hundred microseconds.
+const spinLoads = 1 << 18
+
+// post offers j to the helpers, waking parked ones if any are needed.
+func post(j *job) {
+	want := j.maxHelpers.Load()
+	startHelpers(int(want))
+	posted.Store(j)
+	for p := min(parked.Load(), want); p > 0; p-- {
+		select {
+		case wake <- struct{}{}:
+		default:
+			return
+		}
+	}
 }
 
-// startHelpers makes sure at least n helper goroutines exist. They live for the
-// life of the process, parked on work when idle.
+// unpost withdraws j, unless another loop has been posted since.
+func unpost(j *job) { posted.CompareAndSwap(j, nil) }
+
+// startHelpers makes sure at least n helper goroutines exist.
 func startHelpers(n int) {
 	if int(helpers.n.Load()) >= n {
 		return
 	}
 	helpers.Lock()
 	for int(helpers.n.Load()) < n {
-		go helper()
+		go helper(int(helpers.n.Load()))
 		helpers.n.Add(1)
 	}
 	helpers.Unlock()
 }
 
-func helper() {
-	for j := range work {
-		j.run()
-		j.wg.Done()
+// helper i joins posted jobs while it may (i < Workers()−1), spinning between them
+// for about spinFor, then parks until a job is posted.
+func helper(i int) {
+	for {
+		for spins := 0; spins < spinLoads; spins++ {
+			if j := posted.Load(); j != nil && j.join() {
+				j.work()
+				j.leave()
+				spins = 0
+				continue
+			}
+			if spins%1024 == 1023 && i >= Workers()-1 {
+				break
+			}
+		}
+		// Park. A job posted after parked is counted is seen by the check below or
+		// wakes us; one posted before it is seen by the check.
+		parked.Add(1)
+		if j := posted.Load(); j != nil && j.join() {
+			parked.Add(-1)
+			j.work()
+			j.leave()
+			continue
+		}
+		<-wake
+		parked.Add(-1)
 	}
 }
