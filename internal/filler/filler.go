@@ -1,5 +1,14 @@
 // Package filler initialises learnable blobs as Caffe's fillers do: constant,
 // uniform, gaussian (optionally sparse), positive_unitball, xavier, msra and bilinear.
+//
+// The random fillers make Caffe's draws in Caffe's order from the source they are
+// given (see rng): uniform, xavier and positive_unitball one caffe_rng_uniform per
+// element, gaussian and msra one caffe_rng_gaussian, the sparse gaussian's mask one
+// float Bernoulli per element after all the values. Their parameters (xavier's
+// bound, msra's deviation, the sparse probability) are computed in float as Caffe's
+// filler.hpp computes them, so a seeded net starts from Caffe's weights bit for bit.
+// The bilinear filler is the one of Caffe's master (the fix of BVLC/caffe#5713, in
+// float), which differs from Caffe 1.0's release for odd kernel sizes.
 package filler
 
 import (
@@ -25,12 +34,17 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 			data[i] = v
 		}
 	case "uniform":
+		lo, hi := p.GetMin(), p.GetMax()
+		if !(lo <= hi) || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
+			return fmt.Errorf("filler uniform: min (%g) and max (%g) must be finite with min <= max", lo, hi)
+		}
 		for i := range data {
-			data[i] = r.Uniform(p.GetMin(), p.GetMax())
+			data[i] = r.Uniform(lo, hi)
 		}
 	case "gaussian":
+		mean, std := p.GetMean(), p.GetStd()
 		for i := range data {
-			data[i] = r.Gaussian(p.GetMean(), p.GetStd())
+			data[i] = r.Gaussian(mean, std)
 		}
 		if sparse := p.GetSparse(); sparse >= 0 {
 			// Keep each weight with probability sparse/num_outputs, so that each output
@@ -38,15 +52,21 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 			if b.NumAxes() < 1 {
 				return fmt.Errorf("filler gaussian: a sparse fill needs a blob with at least one axis")
 			}
-			keep := float64(sparse) / float64(b.Dim(0))
+			keep := float32(sparse) / float32(b.Dim(0))
+			if keep > 1 {
+				return fmt.Errorf("filler gaussian: sparse (%d) is more than the %d outputs of the blob", sparse, b.Dim(0))
+			}
 			for i := range data {
-				if !r.Bernoulli(keep) {
-					data[i] = 0
+				if !r.Bernoulli32(keep) {
+					// Caffe multiplies by the mask: a dropped negative weight is −0.
+					data[i] *= 0
 				}
 			}
+		} else if sparse < -1 {
+			return fmt.Errorf("filler gaussian: sparse must be -1 (off) or at least 0, got %d", sparse)
 		}
 	case "positive_unitball":
-		// Each of the Dim(0) rows is a point of the positive unit simplex: its entries
+		// Each of the num rows is a point of the positive unit simplex: its entries
 		// are uniform draws divided by their sum.
 		for i := range data {
 			data[i] = r.Uniform(0, 1)
@@ -54,7 +74,7 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 		if b.Count() == 0 {
 			return nil
 		}
-		rows := b.Dim(0)
+		rows := legacyDim(b, 0)
 		dim := b.Count() / rows
 		for i := 0; i < rows; i++ {
 			row := data[i*dim : (i+1)*dim]
@@ -67,12 +87,12 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 			}
 		}
 	case "xavier":
-		scale := float32(math.Sqrt(3 / fan(b, p)))
+		scale := float32(math.Sqrt(float64(3 / fan(b, p))))
 		for i := range data {
 			data[i] = r.Uniform(-scale, scale)
 		}
 	case "msra":
-		std := float32(math.Sqrt(2 / fan(b, p)))
+		std := float32(math.Sqrt(float64(2 / fan(b, p))))
 		for i := range data {
 			data[i] = r.Gaussian(0, std)
 		}
@@ -83,12 +103,13 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 			return fmt.Errorf("filler bilinear: needs a 4-axis blob with square kernels, got %s", b.ShapeString())
 		}
 		width, height := b.Dim(3), b.Dim(2)
-		f := math.Ceil(float64(width) / 2)
-		c := (2*f - 1 - math.Mod(f, 2)) / (2 * f)
+		f := int(math.Ceil(float64(width) / 2))
+		c := float32(float64(width-1) / (2 * float64(f)))
+		ff := float32(f)
 		for i := range data {
-			x := float64(i % width)
-			y := float64((i / width) % height)
-			data[i] = float32((1 - math.Abs(x/f-c)) * (1 - math.Abs(y/f-c)))
+			x := float32(i % width)
+			y := float32((i / width) % height)
+			data[i] = (1 - abs32(x/ff-c)) * (1 - abs32(y/ff-c))
 		}
 	default:
 		return fmt.Errorf("unknown filler type %q (known: constant, uniform, gaussian, positive_unitball, xavier, msra, bilinear)", p.GetType())
@@ -96,24 +117,32 @@ func Fill(b *blob.Blob, p *caffepb.FillerParameter, r *rng.Source) error {
 	return nil
 }
 
-// fan is the n of xavier and msra: the blob's fan-in (count / Dim(0)), its fan-out
-// (count / Dim(1)) or their mean, as variance_norm says.
-func fan(b *blob.Blob, p *caffepb.FillerParameter) float64 {
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
+// legacyDim is Caffe's Blob::LegacyShape(i) for i of 0 or 1: the size of axis i, 1
+// when the blob has fewer axes (num() and channels()).
+func legacyDim(b *blob.Blob, i int) int {
+	if i >= b.NumAxes() {
+		return 1
+	}
+	return b.Dim(i)
+}
+
+// fan is the n of xavier and msra, in float as Caffe computes it: the blob's fan-in
+// (count / num), its fan-out (count / channels) or their mean, as variance_norm says.
+func fan(b *blob.Blob, p *caffepb.FillerParameter) float32 {
 	count := b.Count()
 	if count == 0 {
 		return 1
 	}
-	fanIn := float64(count / b.Dim(0))
-	fanOut := float64(count)
-	if b.NumAxes() > 1 {
-		fanOut = float64(count / b.Dim(1))
-	}
+	fanIn := count / legacyDim(b, 0)
+	fanOut := count / legacyDim(b, 1)
 	switch p.GetVarianceNorm() {
 	case caffepb.FillerParameter_FAN_OUT:
-		return fanOut
+		return float32(fanOut)
 	case caffepb.FillerParameter_AVERAGE:
-		return (fanIn + fanOut) / 2
+		return float32(fanIn+fanOut) / 2
 	default:
-		return fanIn
+		return float32(fanIn)
 	}
 }

@@ -130,6 +130,7 @@ func TestFillerErrors(t *testing.T) {
 		{Type: proto.String("gaussion")},
 		{Type: proto.String("uniform"), Sparse: proto.Int32(3)},
 		{Type: proto.String("bilinear")},
+		{Type: proto.String("uniform"), Min: proto.Float32(2), Max: proto.Float32(1)},
 	}
 	for _, p := range bad {
 		if err := Fill(blob.New(2, 3), p, r); err == nil {
@@ -141,5 +142,81 @@ func TestFillerErrors(t *testing.T) {
 	b.Data[0] = 5
 	if err := Fill(b, nil, r); err != nil || b.Data[0] != 0 {
 		t.Fatalf("default filler: %v %v", err, b.Data)
+	}
+}
+
+// TestCaffeDraws checks the random fillers against Boost 1.74's draws as Caffe makes
+// them (the values are lines of ../math/rng/testdata/boost_1_74.txt): xavier on a
+// fan-in of 25 draws U[−√(3/25), √(3/25)] with the bound computed in float, gaussian
+// draws normal_distribution<float>.
+func TestCaffeDraws(t *testing.T) {
+	b := blob.New(20, 1, 5, 5)
+	if err := Fill(b, &caffepb.FillerParameter{Type: proto.String("xavier")}, rng.New(1701)); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []uint32{0xbe91a34c, 0x3c54b600, 0xbe886f4d, 0x3e5992d4} {
+		if got := math.Float32bits(b.Data[i]); got != w {
+			t.Errorf("xavier[%d] = %08x, Boost's %08x", i, got, w)
+		}
+	}
+	p := &caffepb.FillerParameter{Type: proto.String("gaussian"), Std: proto.Float32(0.0001)}
+	if err := Fill(b, p, rng.New(1701)); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []uint32{0xb737515b, 0xb92f50cd, 0xb7abc75d, 0xb85d1a19} {
+		if got := math.Float32bits(b.Data[i]); got != w {
+			t.Errorf("gaussian[%d] = %08x, Boost's %08x", i, got, w)
+		}
+	}
+}
+
+// TestSparseMask: the mask comes after all the values, one float Bernoulli of
+// sparse/num_outputs per weight, and multiplies: a dropped negative weight is −0.
+func TestSparseMask(t *testing.T) {
+	b := blob.New(64, 100)
+	p := &caffepb.FillerParameter{Type: proto.String("gaussian"), Sparse: proto.Int32(15)}
+	if err := Fill(b, p, rng.New(3)); err != nil {
+		t.Fatal(err)
+	}
+	r := rng.New(3)
+	want := make([]float32, b.Count())
+	for i := range want {
+		want[i] = r.Gaussian(0, 1)
+	}
+	negZero := 0
+	for i := range want {
+		if !r.Bernoulli32(float32(15) / float32(64)) {
+			want[i] *= 0
+		}
+		if math.Float32bits(b.Data[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("weight %d = %g, want %g", i, b.Data[i], want[i])
+		}
+		if math.Float32bits(want[i]) == 0x80000000 {
+			negZero++
+		}
+	}
+	if negZero == 0 {
+		t.Error("no dropped negative weight is -0")
+	}
+	p.Sparse = proto.Int32(65)
+	if err := Fill(b, p, rng.New(3)); err == nil {
+		t.Error("sparse above the number of outputs accepted")
+	}
+}
+
+// TestBilinearOdd: kernel 3 (Caffe's master, after BVLC/caffe#5713): the separable
+// weights 0.5 1 0.5.
+func TestBilinearOdd(t *testing.T) {
+	b := blob.New(1, 1, 3, 3)
+	if err := Fill(b, &caffepb.FillerParameter{Type: proto.String("bilinear")}, rng.New(1)); err != nil {
+		t.Fatal(err)
+	}
+	w := []float32{0.5, 1, 0.5}
+	for y := 0; y < 3; y++ {
+		for x := 0; x < 3; x++ {
+			if got := b.Data[y*3+x]; got != w[x]*w[y] {
+				t.Fatalf("bilinear[%d,%d] = %g, want %g", y, x, got, w[x]*w[y])
+			}
+		}
 	}
 }

@@ -25,7 +25,7 @@ import (
 type readerState struct {
 	pos          uint64     // stream position of the next record
 	transform    rng.Source // the transformer's source (when hasTransform)
-	shuffle      rng.Source // the source of the next shuffle (when hasShuffle)
+	shuffle      rng.Source // the shuffle's source as seeded, before any shuffle (when hasShuffle)
 	hasTransform bool
 	hasShuffle   bool
 }
@@ -119,6 +119,21 @@ type prefetcher struct {
 
 	consumed readerState // the state after the last batch the net took
 	err      error       // the error that stopped reading, returned by every later Forward
+}
+
+// startPrefetch ends a data layer's Setup as Caffe's
+// BasePrefetchingDataLayer::LayerSetUp does, drawing from the net's source netRNG
+// what Caffe draws from the thread's: the transformer is seeded again (InitRand's
+// second call, after the layer read its source; the seed of the first call is
+// discarded), then StartInternalThread draws the seed of the prefetch thread's own
+// source. Caffe's Data and ImageData layers never draw from that thread source (the
+// transformer and the shuffle have their own), so the prefetch goroutine gets none;
+// the draw keeps netRNG in step with Caffe's for the layers after this one. Then it
+// starts reading, count batches ahead (newPrefetcher).
+func startPrefetch(netRNG *rng.Source, tr *dataTransformer, r batchReader, count int, shape []int, labels bool) *prefetcher {
+	tr.initRand(netRNG)
+	netRNG.Uint32()
+	return newPrefetcher(r, count, shape, labels)
 }
 
 // newPrefetcher makes count batches of the given initial shape and starts reading.

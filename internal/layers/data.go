@@ -101,7 +101,7 @@ func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
 	if l.labels {
 		top[1].Reshape(l.batchSize)
 	}
-	l.pf = newPrefetcher(&dataReader{l: l, datum: d}, int(dp.GetPrefetch()), shape, l.labels)
+	l.pf = startPrefetch(l.ctx.RNG, l.tr, &dataReader{l: l, datum: d}, int(dp.GetPrefetch()), shape, l.labels)
 	return nil
 }
 

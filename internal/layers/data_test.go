@@ -85,13 +85,18 @@ func newDataLayer(t testing.TB, text string, phase caffepb.Phase, seed uint32, n
 }
 
 func buildDataLayer(text string, phase caffepb.Phase, seed uint32, nTop int) (*dataLayer, error) {
+	return buildDataLayerRNG(text, phase, rng.New(seed), nTop)
+}
+
+// buildDataLayerRNG builds a data layer drawing from the net source r.
+func buildDataLayerRNG(text string, phase caffepb.Phase, r *rng.Source, nTop int) (*dataLayer, error) {
 	p := &caffepb.LayerParameter{}
 	if err := prototext.Unmarshal([]byte(text), p); err != nil {
 		return nil, err
 	}
 	p.Phase = phase.Enum()
 	p.Name = proto.String("data")
-	l, err := layers.New(p, &layers.Context{RNG: rng.New(seed)})
+	l, err := layers.New(p, &layers.Context{RNG: r})
 	if err != nil {
 		return nil, err
 	}
@@ -240,9 +245,12 @@ func TestDataTransform(t *testing.T) {
 }
 
 // TestDataRandomCropMirror checks random crops and mirrors against Caffe's recipe: the
-// transformer's source is seeded with one raw draw of the net's, and for every item
-// draws mirror = r%2 (only when mirror is set), then the row and column offsets
-// r % (H−crop+1) and r % (W−crop+1) (only when cropping in TRAIN).
+// transformer's source is seeded with a raw draw of the net's — the second one, as
+// Caffe's InitRand runs in BaseDataLayer::LayerSetUp and again before the prefetch
+// thread starts — and for every item draws mirror = r%2 (only when mirror is set),
+// then the row and column offsets r % (H−crop+1) and r % (W−crop+1) (only when
+// cropping in TRAIN). The net's source gives a third draw, the prefetch thread's
+// seed.
 func TestDataRandomCropMirror(t *testing.T) {
 	dir := t.TempDir()
 	const c, h, w, n = 3, 6, 7, 5
@@ -266,10 +274,21 @@ func TestDataRandomCropMirror(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, seed := range []uint32{1701, 42} {
-				l := newDataLayer(t, `type: "Data" transform_param { `+tc.transform+` }
-					data_param { source: "`+src+`" batch_size: 5 backend: LMDB }`, tc.phase, seed, 1)
+				netRNG := rng.New(seed)
+				l, err := buildDataLayerRNG(`type: "Data" transform_param { `+tc.transform+` }
+					data_param { source: "`+src+`" batch_size: 5 backend: LMDB }`, tc.phase, netRNG, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { l.Layer.(layers.Closer).Close() })
 				l.forward(t)
-				r := rng.New(rng.New(seed).Uint32())
+				caffe := rng.New(seed)
+				caffe.Uint32() // the first InitRand's seed, replaced by:
+				r := rng.New(caffe.Uint32())
+				caffe.Uint32() // the prefetch thread's seed
+				if got, want := netRNG.Uint32(), caffe.Uint32(); got != want {
+					t.Fatalf("the net's source is not where Caffe's is after the layer's setup (next draw %d, Caffe's %d)", got, want)
+				}
 				oh, ow := h, w
 				if tc.crop > 0 {
 					oh, ow = tc.crop, tc.crop

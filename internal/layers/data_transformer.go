@@ -23,9 +23,11 @@ import (
 //
 // so that out = (x − mean) · scale, rounded as Caffe rounds it (float32).
 //
-// Its random source is its own, seeded once from the net's, and used only on the
+// Its random source is its own, seeded from the net's (Caffe's InitRand, which a
+// prefetching data layer calls twice: see startPrefetch), and used only on the
 // goroutine that prefetches batches. A draw is raw_uint32 % n, as Caffe's Rand(n) is,
-// so with the same seed the crops and mirrors are Caffe's.
+// taken in Caffe's order (mirror, then the crop's row and column offsets), so with
+// the same seed the crops and mirrors are Caffe's.
 type dataTransformer struct {
 	p     *caffepb.TransformationParameter
 	phase caffepb.Phase
@@ -44,7 +46,8 @@ type dataTransformer struct {
 
 // newDataTransformer checks transform_param, loads the mean file and, when a
 // transformation is random, seeds the transformer's source with one draw from the
-// net's (Caffe's InitRand).
+// net's (Caffe's InitRand, as BaseDataLayer::LayerSetUp calls it before the layer
+// reads its source).
 func newDataTransformer(p *caffepb.TransformationParameter, phase caffepb.Phase, netRNG *rng.Source) (*dataTransformer, error) {
 	if p == nil {
 		p = &caffepb.TransformationParameter{}
@@ -78,10 +81,18 @@ func newDataTransformer(p *caffepb.TransformationParameter, phase caffepb.Phase,
 		}
 		t.mean, t.meanC, t.meanH, t.meanW = b.Data, b.Channels(), b.Height(), b.Width()
 	}
-	if p.GetMirror() || (phase == caffepb.Phase_TRAIN && t.crop > 0) {
+	t.initRand(netRNG)
+	return t, nil
+}
+
+// initRand is Caffe's DataTransformer::InitRand: when a transformation is random
+// (mirror, or a crop in TRAIN), the transformer's source is seeded anew with one draw
+// from the net's; otherwise it has none and nothing is drawn.
+func (t *dataTransformer) initRand(netRNG *rng.Source) {
+	t.rng = nil
+	if t.p.GetMirror() || (t.phase == caffepb.Phase_TRAIN && t.crop > 0) {
 		t.rng = rng.New(netRNG.Uint32())
 	}
-	return t, nil
 }
 
 // rand is Caffe's DataTransformer::Rand: the next raw draw modulo n.

@@ -56,7 +56,10 @@ func (l *dropoutLayer) Forward(bottom, top []*blob.Blob) error {
 		return nil
 	}
 	// The mask is drawn here, in order, on the caller's goroutine: a seeded run (and
-	// the gradient checker, which reseeds) gets the same mask again.
+	// the gradient checker, which reseeds) gets the same mask again. It is Caffe's:
+	// caffe_rng_bernoulli(count, 1. - threshold_, mask) draws one
+	// bernoulli_distribution<double> of the double 1 − ratio per element from the
+	// net's source.
 	p := 1 - float64(l.ratio)
 	for i := range l.keep {
 		l.keep[i] = l.ctx.RNG.Bernoulli(p)
@@ -84,11 +87,13 @@ func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 }
 
 // Range is the loop of the TRAIN passes over the elements [lo, hi): the kept values
-// scaled, the dropped ones 0, chosen without a branch (pick): the mask is random.
+// scaled, the dropped ones times 0, chosen without a branch (pick): the mask is
+// random. Caffe computes in·mask·scale, so a dropped negative value is −0 (and a
+// dropped infinity NaN), as in·0 is here.
 func (l *dropoutLayer) Range(lo, hi int) {
 	in, out, keep, scale := l.in[lo:hi], l.out[lo:hi], l.keep[lo:hi], l.scale
 	in, out = in[:len(keep)], out[:len(keep)]
 	for i, k := range keep {
-		out[i] = pick(k, in[i]*scale, 0)
+		out[i] = pick(k, in[i]*scale, in[i]*0)
 	}
 }

@@ -81,11 +81,12 @@ func uniform(r *rng.Source, lo, hi float32, shape ...int) *blob.Blob {
 	return b
 }
 
-// labels returns a blob of the given shape holding integer labels in [0, classes).
+// labels returns a blob of the given shape holding integer labels in [0, classes),
+// drawn as Caffe's tests draw them: caffe_rng_rand() % classes.
 func labels(r *rng.Source, classes int, shape ...int) *blob.Blob {
 	b := blob.New(shape...)
 	for i := range b.Data {
-		b.Data[i] = float32(r.Intn(classes))
+		b.Data[i] = float32(r.Uint32() % uint32(classes))
 	}
 	return b
 }

@@ -19,9 +19,11 @@ func init() { Register("ImageData", newImageData) }
 // both are set, and transformed by transform_param. With shuffle, the list is put in
 // a random order at the start and again at every pass. A goroutine reads ahead.
 //
-// Caffe reshuffles the previous pass's order; gocaffe shuffles the list's own order
-// with the source's state at the start of each pass, which is as random and lets a
-// resumed run rebuild the order of any pass from that state alone.
+// The draws are Caffe's: the shuffle source is seeded with one draw from the net's,
+// and each pass shuffles the previous pass's order with caffe::shuffle, as Caffe's
+// ShuffleImages does; rand_skip then draws from the net's source. A resumed run
+// rebuilds the current order by replaying the shuffles from the source as seeded,
+// which the saved state holds.
 type imageData struct {
 	base
 	p                *caffepb.ImageDataParameter
@@ -31,7 +33,7 @@ type imageData struct {
 	order            []int // the current pass's order: indices into lines
 	pos              uint64
 	shuffle          *rng.Source // nil without shuffle
-	passStart        rng.Source  // shuffle's state before the current pass was shuffled
+	shuffleSeeded    rng.Source  // shuffle's state as seeded, before the first shuffle
 	tr               *dataTransformer
 	pf               *prefetcher
 	rootFolder, list string
@@ -75,7 +77,8 @@ func (l *imageData) Setup(bottom, top []*blob.Blob) error {
 	if l.p.GetShuffle() {
 		glog.Infof("Shuffling data")
 		l.shuffle = rng.New(l.ctx.RNG.Uint32())
-		l.shufflePass()
+		l.shuffleSeeded = *l.shuffle
+		l.shuffleLines()
 	}
 	glog.Infof("A total of %d images.", len(l.lines))
 	if skip := l.p.GetRandSkip(); skip > 0 {
@@ -104,16 +107,13 @@ func (l *imageData) Setup(bottom, top []*blob.Blob) error {
 	if prefetch < 1 {
 		prefetch = 1
 	}
-	l.pf = newPrefetcher(l, prefetch, shape, true)
+	l.pf = startPrefetch(l.ctx.RNG, l.tr, l, prefetch, shape, true)
 	return nil
 }
 
-// shufflePass puts the list in a random order for a new pass.
-func (l *imageData) shufflePass() {
-	l.passStart = *l.shuffle
-	for i := range l.order {
-		l.order[i] = i
-	}
+// shuffleLines puts the list in a random order for a new pass: a shuffle of the
+// current order (Caffe's ShuffleImages).
+func (l *imageData) shuffleLines() {
 	l.shuffle.Shuffle(len(l.order), func(i, j int) { l.order[i], l.order[j] = l.order[j], l.order[i] })
 }
 
@@ -158,7 +158,7 @@ func (l *imageData) readBatch(b *batch) error {
 		b.label[i] = float32(e.Label)
 		l.pos++
 		if l.pos%uint64(len(l.lines)) == 0 && l.shuffle != nil {
-			l.shufflePass()
+			l.shuffleLines()
 		}
 	}
 	return nil
@@ -170,7 +170,7 @@ func (l *imageData) state(s *readerState) {
 		s.transform, s.hasTransform = *l.tr.rng, true
 	}
 	if l.shuffle != nil {
-		s.shuffle, s.hasShuffle = l.passStart, true
+		s.shuffle, s.hasShuffle = l.shuffleSeeded, true
 	}
 }
 
@@ -180,8 +180,16 @@ func (l *imageData) seek(s *readerState) error {
 		*l.tr.rng = s.transform
 	}
 	if s.hasShuffle {
+		// The order at pos: the first shuffle, then one more at the end of every
+		// pass read so far (at stream positions N, 2N, ...).
 		*l.shuffle = s.shuffle
-		l.shufflePass()
+		l.shuffleSeeded = s.shuffle
+		for i := range l.order {
+			l.order[i] = i
+		}
+		for k := uint64(0); k <= l.pos/uint64(len(l.lines)); k++ {
+			l.shuffleLines()
+		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/datum"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -173,6 +174,73 @@ func TestImageDataErrors(t *testing.T) {
 		_, err := buildDataLayer(`type: "`+typ+`"`, caffepb.Phase_TEST, 1, 1)
 		if err == nil || !strings.Contains(err.Error(), typ+" layers cannot be used in gocaffe") || !strings.Contains(err.Error(), `layer "data"`) {
 			t.Errorf("%s: error %v", typ, err)
+		}
+	}
+}
+
+// TestImageDataCaffeDraws follows Caffe's ImageDataLayer through its draws from the
+// net's source: the transformer's first InitRand, the shuffle source's seed (then
+// the first shuffle), rand_skip, the second InitRand (the transformer's seed), the
+// prefetch thread's seed. Records then come in the shuffled order from the skip on,
+// the order shuffled again (the previous pass's order, caffe::shuffle) at the end of
+// the list, each with mirror, then crop row and column drawn from the transformer.
+func TestImageDataCaffeDraws(t *testing.T) {
+	const n, h, w, crop, batch, skip = 5, 6, 6, 4, 3, 4
+	root, list := writeImages(t, n, h, w)
+	netRNG := rng.New(1701)
+	l, err := buildDataLayerRNG(`type: "ImageData" transform_param { crop_size: 4 mirror: true }
+		image_data_param { source: "`+list+`" root_folder: "`+root+`" batch_size: 3 shuffle: true rand_skip: 4 }`,
+		caffepb.Phase_TRAIN, netRNG, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Layer.(layers.Closer).Close() })
+
+	caffe := rng.New(1701)
+	caffe.Uint32() // InitRand in BaseDataLayer::LayerSetUp
+	shuffle := rng.New(caffe.Uint32())
+	lines := []int{0, 1, 2, 3, 4}
+	shuffleLines := func() {
+		for i := len(lines) - 1; i > 0; i-- {
+			j := shuffle.UniformInt(0, int64(i))
+			lines[i], lines[j] = lines[j], lines[i]
+		}
+	}
+	shuffleLines()
+	id := int(caffe.Uint32() % skip)
+	transform := rng.New(caffe.Uint32()) // InitRand before the prefetch thread
+	caffe.Uint32()                       // StartInternalThread
+	if got, want := netRNG.Uint32(), caffe.Uint32(); got != want {
+		t.Fatalf("the net's source is not where Caffe's is after the layer's setup (next draw %d, Caffe's %d)", got, want)
+	}
+
+	for b := 0; b < 6; b++ { // 18 records: three passes and more
+		l.forward(t)
+		for i := 0; i < batch; i++ {
+			k := lines[id]
+			mirror := transform.Uint32()%2 == 1
+			hOff, wOff := int(transform.Uint32()%(h-crop+1)), int(transform.Uint32()%(w-crop+1))
+			if got := l.top[1].Data[i]; got != float32(10+k) {
+				t.Fatalf("batch %d item %d: label %g, want %d", b, i, got, 10+k)
+			}
+			got := item(l.top[0], i)
+			for c := 0; c < 3; c++ {
+				for y := 0; y < crop; y++ {
+					for x := 0; x < crop; x++ {
+						sx := wOff + x
+						if mirror {
+							sx = wOff + crop - 1 - x
+						}
+						if g, want := got[(c*crop+y)*crop+x], float32(byte(40*k+5*(hOff+y)+sx+60*c)); g != want {
+							t.Fatalf("batch %d item %d (%d,%d,%d) = %g, want %g", b, i, c, y, x, g, want)
+						}
+					}
+				}
+			}
+			if id++; id == n {
+				id = 0
+				shuffleLines()
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -27,11 +28,14 @@ func neuronBottom() *blob.Blob { return gaussian(rng.New(1701), 0, 1, 2, 3, 4, 5
 // spread, so that tails and a different shape are checked too.
 func wideBottom() *blob.Blob { return gaussian(rng.New(42), 0, 3, 4, 6) }
 
-// expBottom is the bottom of Caffe's Log tests: e to standard normal draws.
+// expBottom is the bottom of Caffe's Log tests (LogBottomInit): e to standard normal
+// draws, the second fill of the test's source after neuronBottom's.
 func expBottom() *blob.Blob {
-	b := neuronBottom()
+	r := rng.New(1701)
+	gaussian(r, 0, 1, 2, 3, 4, 5)
+	b := gaussian(r, 0, 1, 2, 3, 4, 5)
 	for i, v := range b.Data {
-		b.Data[i] = float32(math.Exp(float64(v)))
+		b.Data[i] = cmath.Expf(v)
 	}
 	return b
 }
@@ -667,5 +671,35 @@ func TestNeuronInPlace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDropoutCaffeMask: the TRAIN mask is Caffe's caffe_rng_bernoulli(count,
+// 1. - ratio, mask) on the net's source — for ratio 0.5 and seed 1701 the first 64
+// keep bits Boost 1.74 draws (rng's testdata/boost_1_74.txt) — and a dropped input
+// is multiplied by 0, as in Caffe, so a dropped negative value is −0.
+func TestDropoutCaffeMask(t *testing.T) {
+	boost := "1010001001001110000110111011011001100101000000111000011000100111"
+	l := setUp(t, `type: "Dropout"`, caffepb.Phase_TRAIN, []*blob.Blob{neuronBottom()}, 1)
+	l.RNG.Seed(1701)
+	if err := l.Forward(l.Bottom, l.Top); err != nil {
+		t.Fatal(err)
+	}
+	negZero := 0
+	for i, x := range l.Bottom[0].Data[:len(boost)] {
+		y := l.Top[0].Data[i]
+		want := x * 2
+		if boost[i] == '0' {
+			want = x * 0
+		}
+		if math.Float32bits(y) != math.Float32bits(want) {
+			t.Fatalf("y[%d] = %g for x = %g, want %g (Boost's mask bit %c)", i, y, x, want, boost[i])
+		}
+		if math.Float32bits(y) == 0x80000000 {
+			negZero++
+		}
+	}
+	if negZero == 0 {
+		t.Error("no dropped negative input gave -0")
 	}
 }

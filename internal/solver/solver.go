@@ -118,6 +118,10 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	if err := s.checkSnapshotWritable(); err != nil {
 		return nil, err
 	}
+	// Caffe's Solver::Init: set_random_seed(random_seed + solver_rank), an unsigned
+	// int, before the nets are built (one process: rank 0). The train net and then the
+	// test nets draw from this one source, as from Caffe's thread-local RNG: fillers
+	// and the data layers' seeds while they are built, Dropout masks while training.
 	if seed := param.GetRandomSeed(); seed >= 0 {
 		s.rng = rng.New(uint32(seed))
 	} else {

@@ -1,17 +1,36 @@
-// Package rng is gocaffe's random source: a 32-bit Mersenne Twister (MT19937, the
-// generator Caffe draws from) with the distributions the fillers, dropout, data
-// transforms and shuffles need.
+// Package rng is gocaffe's random source: Caffe's. A Source is a 32-bit Mersenne
+// Twister (MT19937, Caffe's caffe::rng_t, boost::mt19937), and its distributions are
+// Boost.Random 1.74's as Caffe 1.0 calls them, so that the same seed gives the same
+// numbers bit for bit:
+//
+//	Uint32       caffe_rng_rand(): the engine's raw output
+//	Uniform      one element of caffe_rng_uniform(n, a, b): boost::uniform_real<float>
+//	             on [a, nextafter(b)) (Caffe widens the bound so b can be drawn)
+//	Gaussian     one element of caffe_rng_gaussian: boost::normal_distribution<float>,
+//	             Boost's ziggurat (its exp is glibc's expf, see cmath)
+//	Bernoulli    boost::bernoulli_distribution<double> (Dropout's mask: Caffe passes
+//	             the double 1. − dropout_ratio)
+//	Bernoulli32  boost::bernoulli_distribution<float> (the sparse gaussian filler)
+//	UniformInt   boost::uniform_int<long>; Intn(k) is UniformInt(0, k−1)
+//	Shuffle      caffe::shuffle: Fisher–Yates from the back with UniformInt(0, i)
+//
+// Each function follows Boost's source step by step, with its float32 and float64
+// roundings and comparisons, and is checked against the output of the real Boost 1.74
+// (testdata/boost_1_74.txt, made by testdata/boost_oracle.cpp). The ziggurat tables
+// are computed by gen_tables.go and equal Boost's to the bit.
+//
+// Caffe keeps one such source per thread. Which source each of Caffe's draws comes
+// from, and in which order, is the callers' business (the solver seeds the one the
+// nets share with random_seed; the data layers seed their own from it, as Caffe does).
 //
 // Its whole state can be saved and restored (MarshalBinary / UnmarshalBinary), which
 // is what lets a resumed training run draw exactly the numbers the uninterrupted run
-// would have drawn. Caffe's boost distributions are not reproduced bit for bit; runs
-// are repeatable within gocaffe, not against Caffe's random draws.
+// would have drawn.
 package rng
 
 import (
 	"encoding/binary"
 	"errors"
-	"math"
 )
 
 const (
@@ -24,11 +43,12 @@ const (
 
 // Source is a seeded MT19937 generator. It is not safe for concurrent use: layers draw
 // their random numbers on one goroutine, in a fixed order, so runs repeat exactly.
+// Its distributions keep no state of their own (as Boost 1.74's do not: its normal
+// distribution is a ziggurat, with no second value waiting), so the engine's state
+// is the whole state.
 type Source struct {
-	mt       [n]uint32
-	index    int
-	hasSpare bool    // Gaussian draws come in pairs; the second waits here
-	spare    float64 // the waiting Gaussian draw
+	mt    [n]uint32
+	index int
 }
 
 // New returns a source seeded with seed, as boost::mt19937(seed) is.
@@ -45,11 +65,9 @@ func (s *Source) Seed(seed uint32) {
 		s.mt[i] = 1812433253*(s.mt[i-1]^(s.mt[i-1]>>30)) + uint32(i)
 	}
 	s.index = n
-	s.hasSpare = false
-	s.spare = 0
 }
 
-// Uint32 returns the next raw 32-bit output.
+// Uint32 returns the next raw 32-bit output (Caffe's caffe_rng_rand()).
 func (s *Source) Uint32() uint32 {
 	if s.index >= n {
 		s.twist()
@@ -75,67 +93,10 @@ func (s *Source) twist() {
 	s.index = 0
 }
 
-// Float64 returns a uniform draw in [0, 1) with 53 random bits.
-func (s *Source) Float64() float64 {
-	a, b := s.Uint32()>>5, s.Uint32()>>6
-	return (float64(a)*67108864 + float64(b)) / 9007199254740992
-}
-
-// Uniform returns a uniform float32 draw in [lo, hi].
-func (s *Source) Uniform(lo, hi float32) float32 {
-	return lo + (hi-lo)*float32(s.Float64())
-}
-
-// Gaussian returns a normal draw with the given mean and standard deviation
-// (Marsaglia's polar method).
-func (s *Source) Gaussian(mean, std float32) float32 {
-	if s.hasSpare {
-		s.hasSpare = false
-		return mean + std*float32(s.spare)
-	}
-	for {
-		u := 2*s.Float64() - 1
-		v := 2*s.Float64() - 1
-		r := u*u + v*v
-		if r > 0 && r < 1 {
-			f := math.Sqrt(-2 * math.Log(r) / r)
-			s.spare, s.hasSpare = v*f, true
-			return mean + std*float32(u*f)
-		}
-	}
-}
-
-// Bernoulli returns true with probability p.
-func (s *Source) Bernoulli(p float64) bool { return s.Float64() < p }
-
-// Intn returns a uniform draw in [0, k). It panics if k <= 0.
-func (s *Source) Intn(k int) int {
-	if k <= 0 {
-		panic("rng: Intn of a non-positive bound")
-	}
-	if k <= 1<<32 {
-		bound := uint64(k)
-		// Reject the top of the range so every value is equally likely.
-		limit := (uint64(1) << 32) / bound * bound
-		for {
-			v := uint64(s.Uint32())
-			if v < limit {
-				return int(v % bound)
-			}
-		}
-	}
-	return int(s.Float64() * float64(k))
-}
-
-// Shuffle permutes n items by Fisher–Yates, calling swap(i, j).
-func (s *Source) Shuffle(count int, swap func(i, j int)) {
-	for i := count - 1; i > 0; i-- {
-		swap(i, s.Intn(i+1))
-	}
-}
-
-// stateSize is the length of a marshalled state: the 624 words, the index, the spare
-// flag and the spare value.
+// stateSize is the length of a marshalled state: the 624 words, the index, and 9
+// bytes that earlier gocaffe builds used for a waiting Gaussian draw (its polar
+// method made them in pairs). They are written as zeros, so those builds read these
+// states too.
 const stateSize = 4*n + 4 + 1 + 8
 
 // MarshalBinary returns the whole state of the source.
@@ -145,15 +106,14 @@ func (s *Source) MarshalBinary() ([]byte, error) {
 		b = binary.LittleEndian.AppendUint32(b, v)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(s.index))
-	if s.hasSpare {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
-	}
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(s.spare)), nil
+	return append(b, make([]byte, 9)...), nil
 }
 
-// UnmarshalBinary restores a state made by MarshalBinary.
+// UnmarshalBinary restores a state made by MarshalBinary. It also reads the states of
+// gocaffe builds from before Caffe's distributions: their engine goes on where it
+// stopped, and a Gaussian draw they kept waiting (of a method Caffe does not use) is
+// dropped, so a run resumed from such a state continues deterministically but not as
+// the old build would have.
 func (s *Source) UnmarshalBinary(b []byte) error {
 	if len(b) != stateSize {
 		return errors.New("rng: saved state has the wrong length")
@@ -166,8 +126,6 @@ func (s *Source) UnmarshalBinary(b []byte) error {
 	if t.index > n || b[4*n+4] > 1 {
 		return errors.New("rng: saved state is corrupt")
 	}
-	t.hasSpare = b[4*n+4] == 1
-	t.spare = math.Float64frombits(binary.LittleEndian.Uint64(b[4*n+5:]))
 	*s = t
 	return nil
 }
