@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/solver"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -105,12 +107,28 @@ func benchmark(f timeFlags) error {
 	for i := range runBackward {
 		runBackward[i] = n.LayerNeedBackward(i) || len(n.Layer(i).Params()) > 0
 	}
+	// The products' arithmetic: 2 flops a multiply-add, forward once; backward once
+	// for the parameters' gradient and once more for the bottom's.
+	var flops float64
+	for i := range nl {
+		macs := float64(n.LayerMACs(i))
+		flops += 2 * macs
+		if runBackward[i] && len(n.Layer(i).Params()) > 0 {
+			flops += 2 * macs
+		}
+		for _, down := range n.BottomNeedBackward(i) {
+			if down && runBackward[i] {
+				flops += 2 * macs
+				break
+			}
+		}
+	}
 	glog.Infof("*** Benchmark begins ***")
 	glog.Infof("Testing for %d iterations.", f.iterations)
 	forwardPerLayer := make([]time.Duration, nl)
 	backwardPerLayer := make([]time.Duration, nl)
 	var forwardTime, backwardTime time.Duration
-	total := time.Now()
+	total, cpuStart := time.Now(), cpuTime()
 	for j := 0; j < f.iterations; j++ {
 		iterStart := time.Now()
 		for i := 0; i < nl; i++ {
@@ -133,7 +151,8 @@ func benchmark(f timeFlags) error {
 		backwardTime += time.Since(backStart)
 		glog.Infof("Iteration: %d forward-backward time: %d ms.", j+1, time.Since(iterStart).Milliseconds())
 	}
-	totalMs := time.Since(total).Milliseconds()
+	elapsed, cpu := time.Since(total), cpuTime()-cpuStart
+	totalMs := elapsed.Milliseconds()
 	// Caffe's per-layer figures are whole microseconds summed, in milliseconds per
 	// iteration; its totals whole milliseconds.
 	perIter := func(d time.Duration) solver.G {
@@ -149,6 +168,14 @@ func benchmark(f timeFlags) error {
 	glog.Infof("Average Backward pass: %v ms.", perIter(backwardTime))
 	glog.Infof("Average Forward-Backward: %v ms.", solver.G(float64(totalMs)/float64(f.iterations)))
 	glog.Infof("Total Time: %d ms.", totalMs)
+	// gocaffe's additions, after Caffe's lines: the products' rate, and the CPU time
+	// (steadier than the wall time on a shared machine).
+	seconds := elapsed.Seconds() / float64(f.iterations)
+	glog.Infof("Matrix products: %.3g GFLOP a forward-backward pass, %.1f GFLOP/s on %d threads (%s numerics)",
+		flops/1e9, flops/1e9/seconds, runtime.GOMAXPROCS(0), numerics.Get())
+	if cpu > 0 {
+		glog.Infof("CPU time: %v ms a forward-backward pass", solver.G(float64(cpu.Microseconds())/1000/float64(f.iterations)))
+	}
 	glog.Infof("*** Benchmark ends ***")
 	return nil
 }

@@ -28,12 +28,11 @@ import (
 //	bias    (num_output)
 //
 // The batch is split into chunks, one per worker, each with its own column buffer;
-// each pass is a loop over the chunks (toOutputLoop, toImageLoop, the parameter
-// gradients' loops) that the parallel package runs. The parameter gradients are sums
-// over the images, whose rounding depends on the order they are added in: in the
-// fast numerics each chunk sums its images into its own buffers, added in chunk order
-// at the end (fastGradLoop); in the caffe numerics they are added image after image,
-// as Caffe adds them (orderedGradLoop).
+// each pass is a loop over the chunks (toOutputLoop, toImageLoop, the backward
+// loops) that the parallel package runs. The parameter gradients are sums over the
+// images, whose rounding depends on the order they are added in: in the caffe
+// numerics they are added image after image, as Caffe adds them (orderedGradLoop);
+// the fast numerics takes its own route (conv_fast.go).
 type baseConv struct {
 	base
 	reverse bool // Deconvolution
@@ -69,17 +68,15 @@ type baseConv struct {
 	outDim     int              // values per image on the output side
 	chunks     int              // pieces the batch is split into, one per worker
 	cols       [][]float32      // per chunk: (G·K, S)
+	packers    []*im2col.Packer // per chunk, for 2-D geometries: col packed straight from the image
 	wparts     [][]float32      // caffe: per chunk, group and k block: (convOut/G, K), one image's weight gradient
 	kBlocks    int              // caffe: the k blocks of one group's weight-gradient product
-	wsums      [][]float32      // fast: per chunk but the first, the chunk's weight gradient (like blobs[0])
-	bsums      [][]float32      // fast: per chunk but the first, the chunk's bias gradient (num_output)
+	fast       convFast         // the fast numerics' backward pass
 
 	// The loops, kept in the layer so that starting one allocates nothing.
 	toOutput toOutputLoop
 	toImage  toImageLoop
-	fastGrad fastGradLoop
 	ordGrad  orderedGradLoop
-	sumParts sumPartsLoop
 }
 
 // setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
@@ -257,18 +254,20 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 		colSize = l.group * l.kernelDim * l.convOutS
 	}
 	l.cols = resizeBuffers(l.cols, l.chunks, colSize)
+	if len(l.packers) != l.chunks || (len(l.packers) > 0 && l.packers[0].Geometry() != l.geom) {
+		l.packers = l.packers[:0]
+		if l.nSpatial == 2 && !l.forceND && !l.is1x1 {
+			for range l.chunks {
+				l.packers = append(l.packers, im2col.NewPacker(l.geom, blas.SliverCols))
+			}
+		}
+	}
 	// The gradients' buffers of both numerics: the numerics may change between
 	// passes (a test does), and neither is large beside the columns.
 	mg := l.convOut / l.group
 	l.kBlocks = blas.KBlocks(mg, l.kernelDim, l.convOutS)
 	l.wparts = resizeBuffers(l.wparts, l.chunks*l.group*l.kBlocks, mg*l.kernelDim)
-	l.wsums = resizeBuffers(l.wsums, l.chunks-1, l.blobs[0].Count())
-	nb := 0
-	if l.biasTerm {
-		nb = l.numOutput
-	}
-	l.bsums = resizeBuffers(l.bsums, l.chunks-1, nb)
-	return nil
+	return l.reshapeFast()
 }
 
 // reshapeGeometry computes the top's spatial shape and the im2col geometry for a
@@ -347,18 +346,32 @@ func (l *baseConv) col2im(col, im []float32) {
 	}
 }
 
-// convForward is the convolution proper for one image (Caffe's forward_cpu_gemm):
+// convForward is the convolution proper for one image (Caffe's forward_cpu_gemm),
+// with chunk c's buffers:
 //
 //	col (G·K, S) = im2col(im)              — skipped for 1×1
 //	out (convOut, S) = W (convOut, K) · col, group by group
-func (l *baseConv) convForward(im, out, col []float32) {
+//
+// For a 2-D image the product packs col straight from the image (im2col.Packer), as
+// it would pack the stored col: the same bits, without writing col.
+func (l *baseConv) convForward(im, out []float32, c int) {
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	w := l.blobs[0].Data
+	if len(l.packers) > 0 && k >= 2 && blas.TakesPacker() {
+		pk := l.packers[c]
+		pk.SetImage(im)
+		for g := range l.group {
+			pk.SetRows(g * k)
+			blas.GemmPacked(false, mg, s, k, w[g*mg*k:(g+1)*mg*k], pk, 0, out[g*mg*s:(g+1)*mg*s])
+		}
+		return
+	}
+	col := l.cols[c]
 	if l.is1x1 {
 		col = im
 	} else {
 		l.im2col(im, col)
 	}
-	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
-	w := l.blobs[0].Data
 	for g := range l.group {
 		blas.Gemm(false, false, mg, s, k, 1, w[g*mg*k:(g+1)*mg*k], col[g*k*s:(g+1)*k*s], 0, out[g*mg*s:(g+1)*mg*s])
 	}
@@ -426,7 +439,7 @@ func (p *toOutputLoop) Range(lo, hi int) {
 		first, last := l.chunkRange(c)
 		for n := first; n < last; n++ {
 			out := p.out[n*l.outDim : (n+1)*l.outDim]
-			l.convForward(p.im[n*l.imDim:(n+1)*l.imDim], out, l.cols[c])
+			l.convForward(p.im[n*l.imDim:(n+1)*l.imDim], out, c)
 			if p.bias {
 				l.addBias(out)
 			}
@@ -476,95 +489,33 @@ func (l *baseConv) toImages(out, im []float32, bias bool) {
 	l.toImage = toImageLoop{}
 }
 
-// addParamGrads adds the parameter gradients of every image of one bottom, given the
-// bottom's data x and the top's gradient dy:
+// backward is the backward pass for one bottom, given its data x, the top's
+// gradient dy and the bottom's gradient dx (nil when not wanted):
 //
 //	dbias += Σn dy[n] · 1
 //	dW    += Σn dout[n] · im2col(im[n])ᵀ
+//	dx[n]  = the adjoint of the forward pass, applied to dy[n]
 //
 // where im is the image side's data and dout the output side's gradient: x and dy
 // for a convolution; dy and x for a deconvolution, whose weights map its top to its
-// bottom.
-func (l *baseConv) addParamGrads(x, dy []float32) {
+// bottom. In the caffe numerics, Caffe's order (orderedParamGrads, then the data
+// gradient image by image); in the fast numerics, fastBackward.
+func (l *baseConv) backward(x, dy, dx []float32) {
+	if !numerics.IsCaffe() {
+		l.fastBackward(x, dy, dx)
+		return
+	}
 	im, dout := x, dy
 	if l.reverse {
 		im, dout = dy, x
 	}
-	if numerics.IsCaffe() {
-		l.orderedParamGrads(im, dout, dy)
-		return
-	}
-	l.fastGrad = fastGradLoop{l: l, im: im, dout: dout, dtop: dy}
-	parallel.Run(l.chunks, 1, &l.fastGrad)
-	l.fastGrad = fastGradLoop{}
-	if l.chunks > 1 {
-		l.sumParts = sumPartsLoop{dst: l.blobs[0].Diff, parts: l.wsums}
-		parallel.Run(len(l.sumParts.dst), 1<<14, &l.sumParts)
-		if l.biasTerm {
-			l.sumParts = sumPartsLoop{dst: l.blobs[1].Diff, parts: l.bsums}
-			l.sumParts.Range(0, len(l.sumParts.dst))
-		}
-		l.sumParts = sumPartsLoop{}
-	}
-}
-
-// fastGradLoop sums the parameter gradients of each chunk's images, one product per
-// image accumulating into the chunk's own buffers: chunk 0 adds to the parameters'
-// gradients, chunk c > 0 to wsums[c−1] and bsums[c−1], which sumPartsLoop then adds to
-// them in chunk order. The bits depend on the number of chunks (of workers), not on
-// which goroutine runs which.
-type fastGradLoop struct {
-	l              *baseConv
-	im, dout, dtop []float32 // the whole batch
-}
-
-// Range runs the chunks [lo, hi).
-func (p *fastGradLoop) Range(lo, hi int) {
-	l := p.l
-	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
-	for c := lo; c < hi; c++ {
-		dw, beta := l.blobs[0].Diff, float32(1)
-		var db []float32
-		if l.biasTerm {
-			db = l.blobs[1].Diff
-		}
-		if c > 0 {
-			dw, beta = l.wsums[c-1], 0
-			if l.biasTerm {
-				db = l.bsums[c-1]
-				clear(db)
-			}
-		}
-		first, last := l.chunkRange(c)
-		for n := first; n < last; n++ {
-			if l.biasTerm {
-				l.biasGrad(p.dtop[n*l.topDim:(n+1)*l.topDim], db)
-			}
-			im, dout := p.im[n*l.imDim:(n+1)*l.imDim], p.dout[n*l.outDim:(n+1)*l.outDim]
-			col := l.cols[c]
-			if l.is1x1 {
-				col = im
-			} else {
-				l.im2col(im, col)
-			}
-			for g := range l.group {
-				blas.Gemm(false, true, mg, k, s, 1, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], beta, dw[g*mg*k:(g+1)*mg*k])
-			}
-			beta = 1
-		}
-	}
-}
-
-// sumPartsLoop adds the parts to dst in order: dst = ((dst + parts[0]) + parts[1]) + …
-type sumPartsLoop struct {
-	dst   []float32
-	parts [][]float32
-}
-
-// Range adds the elements [lo, hi).
-func (p *sumPartsLoop) Range(lo, hi int) {
-	for _, part := range p.parts {
-		blas.Axpy(1, part[lo:hi], p.dst[lo:hi])
+	l.orderedParamGrads(im, dout, dy)
+	switch {
+	case dx == nil:
+	case l.reverse:
+		l.toOutputs(dy, dx, false)
+	default:
+		l.toImages(dy, dx, false)
 	}
 }
 

@@ -56,9 +56,10 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 //	dbottom[n] = col2im(Wᵀ · dtop[n])
 func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		var dx []float32
 		if down[i] {
-			l.toImages(top[i].Diff, bottom[i].Diff, false)
+			dx = bottom[i].Diff
 		}
+		l.backward(bottom[i].Data, top[i].Diff, dx)
 	}
 }

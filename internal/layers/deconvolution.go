@@ -57,9 +57,10 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 //	dbottom[n] = W · im2col(dtop[n])
 func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := range top {
-		l.addParamGrads(bottom[i].Data, top[i].Diff)
+		var dx []float32
 		if down[i] {
-			l.toOutputs(top[i].Diff, bottom[i].Diff, false)
+			dx = bottom[i].Diff
 		}
+		l.backward(bottom[i].Data, top[i].Diff, dx)
 	}
 }

@@ -194,6 +194,10 @@ func (n *Net) Summarize() *Summary {
 	return s
 }
 
+// LayerMACs returns the multiply-adds of layer i's forward pass, counted for the
+// layers that multiply matrices (convolutions and inner products; 0 for the rest).
+func (n *Net) LayerMACs(i int) int64 { return n.macs(i) }
+
 func (n *Net) macs(i int) int64 {
 	params := n.layers[i].Params()
 	if len(params) == 0 || len(n.tops[i]) == 0 {

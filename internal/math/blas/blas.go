@@ -107,15 +107,18 @@ func checkSizes(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 	if transB {
 		rowsB, colsB = n, k
 	}
-	need := func(name string, s []float32, rows, cols, ld int) {
-		if rows == 0 || cols == 0 {
-			return
-		}
-		if ld < cols || len(s) < (rows-1)*ld+cols {
-			panic(fmt.Sprintf("blas: %s has %d elements, too few for %d×%d with leading dimension %d", name, len(s), rows, cols, ld))
-		}
+	checkMatrix("A", a, rowsA, colsA, lda)
+	checkMatrix("B", b, rowsB, colsB, ldb)
+	checkMatrix("C", c, m, n, ldc)
+}
+
+// checkMatrix panics when s is too short for a rows×cols matrix with leading
+// dimension ld.
+func checkMatrix(name string, s []float32, rows, cols, ld int) {
+	if rows == 0 || cols == 0 {
+		return
 	}
-	need("A", a, rowsA, colsA, lda)
-	need("B", b, rowsB, colsB, ldb)
-	need("C", c, m, n, ldc)
+	if ld < cols || len(s) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("blas: %s has %d elements, too few for %d×%d with leading dimension %d", name, len(s), rows, cols, ld))
+	}
 }

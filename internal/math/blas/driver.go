@@ -91,6 +91,7 @@ type gemm struct {
 	ldc            int
 	ordered        bool       // OpenBLAS's k blocks (Ordered) rather than Fast's
 	plan           *orderPlan // OpenBLAS's cut, where it sums two chains; nil where nowhere
+	packer         BPacker    // packs B in place of g.b (GemmPacked)
 	// parts, when set, receive the k blocks' sums (each m×n, densely packed) instead
 	// of C (SgemmBlocks).
 	parts [][]float32
@@ -176,11 +177,15 @@ func (g *gemm) direct(n int) bool { return !g.transA && n <= maxDirectN && useDi
 
 // directBlock multiplies rows ic to ic+mm of A, read in place, by a packed kk×nn block
 // of B (with a zero sliver after an odd last one) into C[ic:ic+mm, jc:jc+nn]: whole
-// 12-row groups by the direct wide kernel, the rows left over packed and through
-// macroKernel. Same bits as the packed path.
+// 12-row groups by the direct wide kernel, a last 8 or 4 rows by its 8- and 4-row
+// versions, other leftover rows packed and through macroKernel. Same bits as the
+// packed path.
 func (g *gemm) directBlock(ws *workspace, bp []float32, ic, mm, jc, nn, pc, kk int, beta float32) {
 	rows := mm / (2 * mr) * (2 * mr)
-	if left := mm - rows; left > 0 {
+	left := mm - rows
+	if left == 8 || left == 4 {
+		rows += left // exactly a smaller kernel's rows: read in place too
+	} else if left > 0 {
 		ap := ws.a[:roundUp(left, mr)*kk]
 		g.packA(ws, ap, ic+rows, left, pc, kk)
 		g.macroKernel(ws, ap, bp, ic+rows, left, jc, nn, kk, beta)
@@ -189,22 +194,30 @@ func (g *gemm) directBlock(ws *workspace, bp []float32, ic, mm, jc, nn, pc, kk i
 		b0, b1 := bp[jr*kk:(jr+nr)*kk], bp[(jr+nr)*kk:(jr+2*nr)*kk]
 		cols := min(2*nr, nn-jr)
 		for ir := 0; ir < rows; ir += 2 * mr {
+			n := min(2*mr, rows-ir) // 12, or a last 8 or 4
 			a := g.a[(ic+ir)*g.lda+pc:]
 			off := (ic+ir)*g.ldc + jc + jr
-			if cols == 2*nr {
+			switch {
+			case n == 2*mr && cols == 2*nr:
 				kernelWideDirect(kk, a, g.lda, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
-				continue
+			case n == 2*mr:
+				kernelWideDirect(kk, a, g.lda, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+				g.mergeEdge(ws.wideEdge[:], 2*nr, off, n, cols, beta)
+			case cols == 2*nr:
+				kernelWideDirectRows(n, kk, a, g.lda, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
+			default:
+				kernelWideDirectRows(n, kk, a, g.lda, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+				g.mergeEdge(ws.wideEdge[:], 2*nr, off, n, cols, beta)
 			}
-			kernelWideDirect(kk, a, g.lda, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
-			g.mergeEdge(ws.wideEdge[:], 2*nr, off, 2*mr, cols, beta)
 		}
 	}
 }
 
 // macroKernel multiplies a packed mm×kk block of A by a packed kk×nn block of B into
 // C[ic:ic+mm, jc:jc+nn]. Where the CPU has AVX-512, pairs of B slivers times pairs of
-// A slivers go to the wide kernel — through an edge buffer where the second sliver of
-// a pair is ragged (packing zero-pads it) — and what is left tile by tile.
+// A slivers go to the wide kernel (its 8- and 4-row versions for the last rows), —
+// through an edge buffer where the block is ragged (packing zero-pads it) — and what
+// is left tile by tile.
 func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk int, beta float32) {
 	for jr := 0; jr < nn; {
 		if !useAVX512 || jr+nr >= nn {
@@ -219,19 +232,32 @@ func (g *gemm) macroKernel(ws *workspace, ap, bp []float32, ic, mm, jc, nn, kk i
 		cols := min(2*nr, nn-jr)
 		for ir := 0; ir < mm; ir += 2 * mr {
 			rows := min(2*mr, mm-ir)
-			if rows <= mr {
-				g.tile(ws, ap, bp, ic, ir, mm, jc, jr, nn, kk, beta)
-				g.tile(ws, ap, bp, ic, ir, mm, jc, jr+nr, nn, kk, beta)
-				continue
-			}
-			a0, a1 := ap[ir*kk:(ir+mr)*kk], ap[(ir+mr)*kk:(ir+2*mr)*kk]
 			off := (ic+ir)*g.ldc + jc + jr
-			if rows == 2*mr && cols == 2*nr {
-				kernelWide(kk, a0, a1, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
-				continue
+			a0 := ap[ir*kk : (ir+mr)*kk]
+			// The kernel that covers the rows left: 4, 8 or 12 of them.
+			kr := 2 * mr
+			switch {
+			case rows <= 4:
+				kr = 4
+			case rows <= 8:
+				kr = 8
 			}
-			kernelWide(kk, a0, a1, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
-			g.mergeEdge(ws.wideEdge[:], 2*nr, off, rows, cols, beta)
+			a1 := a0 // rows past the packed ones: computed from a0, never stored
+			if rows > mr {
+				a1 = ap[(ir+mr)*kk : (ir+2*mr)*kk]
+			}
+			switch {
+			case kr == 2*mr && rows == kr && cols == 2*nr:
+				kernelWide(kk, a0, a1, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
+			case kr == 2*mr:
+				kernelWide(kk, a0, a1, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+				g.mergeEdge(ws.wideEdge[:], 2*nr, off, rows, cols, beta)
+			case rows == kr && cols == 2*nr:
+				kernelWideRows(kr, kk, a0, a1, b0, b1, g.c[off:], g.ldc, g.alpha, beta)
+			default:
+				kernelWideRows(kr, kk, a0, a1, b0, b1, ws.wideEdge[:], 2*nr, g.alpha, 0)
+				g.mergeEdge(ws.wideEdge[:], 2*nr, off, rows, cols, beta)
+			}
 		}
 		jr += 2 * nr
 	}

@@ -13,9 +13,8 @@ import (
 )
 
 const (
-	mr     = 6      // rows of one packed A sliver
-	rows   = 2 * mr // two A slivers per call
-	accum0 = 4      // the first accumulator register: Z0..Z3 are scratch
+	mr     = 6 // rows of one packed A sliver
+	accum0 = 4 // the first accumulator register: Z0..Z3 are scratch
 )
 
 // acc names the accumulator of C row r, columns 16h..16h+15.
@@ -63,12 +62,12 @@ func main() {
 //
 // Registers: DI, R10 = packed B slivers, DX = C, R8 = ldc in bytes, CX = k,
 // R9 = loop counter; A as each kernel says.`)
-	kernel(w, "kernelAVX512", "STEP512", packedRow,
+	kernel(w, "kernelAVX512", "STEP512", 12, packedRow,
 		"// func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 			"//\n// A: SI, BX = the two packed slivers.",
 		[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
 		[]string{"SI", "BX"}, 4*mr)
-	kernel(w, "kernelAVX512Direct", "STEP512D", directRow,
+	kernel(w, "kernelAVX512Direct", "STEP512D", 12, directRow,
 		"// func kernelAVX512Direct(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 			"//\n// A: 12 rows of a row-major matrix from a, lda floats apart; SI, R12, BX and R13\n"+
 			"// point at rows 0, 3, 6 and 9, R11 = lda in bytes.",
@@ -77,6 +76,23 @@ func main() {
 			"LEAQ (BX)(R11*2), R13", "ADDQ R11, R13",
 			"MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
 		[]string{"SI", "R12", "BX", "R13"}, 4)
+	// The same kernels for the last rows of A when fewer than 12 are left: 8 or 4
+	// rows, 16 or 8 accumulators, the same chains.
+	for _, r := range []int{8, 4} {
+		kernel(w, fmt.Sprintf("kernelAVX512R%d", r), fmt.Sprintf("STEP512R%d", r), r, packedRow,
+			fmt.Sprintf("// func kernelAVX512R%d(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
+				"//\n// kernelAVX512 for the first %d rows: A's rows 0..5 from a0, the rest from a1.", r, r),
+			[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
+			[]string{"SI", "BX"}, 4*mr)
+		kernel(w, fmt.Sprintf("kernelAVX512DirectR%d", r), fmt.Sprintf("STEP512DR%d", r), r, directRow,
+			fmt.Sprintf("// func kernelAVX512DirectR%d(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
+				"//\n// kernelAVX512Direct for %d rows of A.", r, r),
+			[]string{"MOVQ a+8(FP), SI", "MOVQ lda+16(FP), R11", "SHLQ $2, R11",
+				"LEAQ (SI)(R11*2), R12", "ADDQ R11, R12", "LEAQ (R12)(R11*2), BX", "ADDQ R11, BX",
+				"LEAQ (BX)(R11*2), R13", "ADDQ R11, R13",
+				"MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
+			[]string{"SI", "R12", "BX", "R13"}, 4)
+	}
 	if err := os.WriteFile("kernel512_amd64.s", []byte(b.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -84,7 +100,7 @@ func main() {
 
 // kernel writes one kernel: its step macro (A row r read at row(r)), then the body.
 // load sets up the A and B pointers; aRegs advance by aStep bytes per k step.
-func kernel(w func(string, ...any), name, stepName string, row func(int) string, doc string,
+func kernel(w func(string, ...any), name, stepName string, rows int, row func(int) string, doc string,
 	load []string, aRegs []string, aStep int) {
 	w("")
 	w("// %s does one k step of %s, reading A at byte offset ao and B at bo.", stepName, name)

@@ -149,6 +149,63 @@ func kernelWideDirect(k int, a []float32, lda int, b0, b1, c []float32, ldc int,
 	kernelWideDirectGo(k, a, lda, b0, b1, c, ldc, alpha, beta)
 }
 
+// The wide kernels for 8 and 4 rows (kernel512_amd64.s, generated): kernelAVX512 and
+// kernelAVX512Direct for the first rows of A only.
+//
+//go:noescape
+func kernelAVX512R8(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512R4(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512DirectR8(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512DirectR4(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)
+
+// kernelWideRows is kernelWide for the first rows (4 or 8) of the 2mr: A's rows from
+// the packed slivers a0 and a1 (a1 unread for 4 rows), rows×2nr of C written.
+func kernelWideRows(rows, k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	_ = a0[mr*k-1]
+	_ = b0[nr*k-1]
+	_ = b1[nr*k-1]
+	_ = c[(rows-1)*ldc+2*nr-1]
+	if !useAsm || !useAVX512 || !hasAVX512 {
+		kernelWideRowsGo(rows, k, a0, a1, b0, b1, c, ldc, alpha, beta)
+		return
+	}
+	switch rows {
+	case 8:
+		_ = a1[mr*k-1]
+		kernelAVX512R8(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+	case 4:
+		kernelAVX512R4(k, &a0[0], &a0[0], &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+	default:
+		panic("blas: kernelWideRows for 4 or 8 rows only")
+	}
+}
+
+// kernelWideDirectRows is kernelWideDirect for rows (4 or 8) rows of A.
+func kernelWideDirectRows(rows, k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(rows-1)*lda+k-1]
+	_ = b0[nr*k-1]
+	_ = b1[nr*k-1]
+	_ = c[(rows-1)*ldc+2*nr-1]
+	if !useDirect() {
+		kernelWideDirectRowsGo(rows, k, a, lda, b0, b1, c, ldc, alpha, beta)
+		return
+	}
+	switch rows {
+	case 8:
+		kernelAVX512DirectR8(k, &a[0], lda, &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+	case 4:
+		kernelAVX512DirectR4(k, &a[0], lda, &b0[0], &b1[0], &c[0], ldc, alpha, beta)
+	default:
+		panic("blas: kernelWideDirectRows for 4 or 8 rows only")
+	}
+}
+
 // The packing routines of pack_amd64.s; see the portable ones in pack.go.
 
 //go:noescape

@@ -53,3 +53,40 @@ func kernelWideDirectGo(k int, a []float32, lda int, b0, b1, c []float32, ldc in
 	}
 	kernelWideGo(k, slivers[0], slivers[1], b0, b1, c, ldc, alpha, beta)
 }
+
+// kernelWideRowsGo is the portable kernelWideRows: the whole 2mr×2nr block into a
+// buffer, its first rows merged into C. For beta 0 and 1, the bits of the assembly.
+func kernelWideRowsGo(rows, k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	if rows <= mr {
+		a1 = a0 // unread rows: any sliver will do
+	}
+	var block [2 * mr * 2 * nr]float32
+	kernelWideGo(k, a0, a1, b0, b1, block[:], 2*nr, alpha, 0)
+	mergeRows(block[:], rows, c, ldc, beta)
+}
+
+// kernelWideDirectRowsGo is the portable kernelWideDirectRows.
+func kernelWideDirectRowsGo(rows, k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	var slivers [2][]float32
+	for s := range slivers {
+		slivers[s] = make([]float32, mr*k)
+		if n := min(mr, rows-s*mr); n > 0 {
+			packANGo(slivers[s], a[s*mr*lda:], lda, k, n)
+		}
+	}
+	kernelWideRowsGo(rows, k, slivers[0], slivers[1], b0, b1, c, ldc, alpha, beta)
+}
+
+// mergeRows stores the first rows of a 2mr×2nr block into C: C = block + beta·C.
+func mergeRows(block []float32, rows int, c []float32, ldc int, beta float32) {
+	for r := range rows {
+		src, dst := block[r*2*nr:(r+1)*2*nr], c[r*ldc:r*ldc+2*nr]
+		if beta == 0 {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = v + beta*dst[j]
+		}
+	}
+}

@@ -21,6 +21,16 @@ func kernelWide(k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32
 	kernelWideGo(k, a0, a1, b0, b1, c, ldc, alpha, beta)
 }
 
+// kernelWideRows is kernelWide for the first rows (4 or 8) of the 2mr.
+func kernelWideRows(rows, k int, a0, a1, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	kernelWideRowsGo(rows, k, a0, a1, b0, b1, c, ldc, alpha, beta)
+}
+
+// kernelWideDirectRows is kernelWideDirect for rows (4 or 8) rows of A.
+func kernelWideDirectRows(rows, k int, a []float32, lda int, b0, b1, c []float32, ldc int, alpha, beta float32) {
+	kernelWideDirectRowsGo(rows, k, a, lda, b0, b1, c, ldc, alpha, beta)
+}
+
 // useDirect is false without assembly: A is always packed.
 func useDirect() bool { return false }
 

@@ -32,6 +32,10 @@ func (g *gemm) packA(ws *workspace, dst []float32, i0, mm, p0, kk int) {
 // packB packs op(B)[p0:p0+kk, j0:j0+nn] into slivers of nr columns: sliver s holds,
 // for each p in turn, the nr values op(B)[p0+p, j0+s·nr+j]. Columns past nn are zero.
 func (g *gemm) packB(ws *workspace, dst []float32, p0, kk, j0, nn int) {
+	if g.packer != nil {
+		g.packer.PackB(dst[:roundUp(nn, nr)*kk], p0, kk, j0, nn)
+		return
+	}
 	if !g.transB {
 		packBN(dst, g.b[p0*g.ldb+j0:], g.ldb, kk, nn)
 		return

@@ -1,0 +1,239 @@
+package layers
+
+import (
+	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/im2col"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+)
+
+// Convolution's backward pass in the fast numerics. Free of Caffe's order, it takes
+// the cheaper route through each product, chunk by chunk and image after image,
+// everything of one image at once while its gradient is in cache (fastBackwardLoop):
+//
+//   - the weight gradient of a layer with few filters (Mg ≤ 256 per group) as its
+//     transpose, dWᵀ (K, Mg) += col (K, S) · dYᵀ: the product reads col in place,
+//     where dW = dY · colᵀ would pack (transpose) all of it, and packs dY instead,
+//     K/Mg times smaller;
+//   - the bottom's gradient of a unit-stride convolution whose output is at least as
+//     large as its input (the "same" convolutions of cifar10_quick, ResNet, AlexNet's
+//     later layers) as a convolution of the top's gradient with the flipped filters:
+//     dX = W' · im2col'(dY), with im2col' packed straight from dY (im2col.Packer).
+//     The same multiply-adds as Wᵀ·dY, as one long product instead of a short one,
+//     and no col2im;
+//   - each chunk sums its images' parameter gradients into its own buffers, added to
+//     the parameters' gradients in chunk order at the end (fastSumLoop): the bits
+//     depend on the number of workers, not on which goroutine runs which chunk.
+
+// convFast is what the fast backward pass keeps, sized by Reshape.
+type convFast struct {
+	// transposedGrad: the chunks sum dWᵀ, (G, K, Mg), rather than dW.
+	transposedGrad bool
+	geomFor        *im2col.Geometry // the forward geometry backGeom was made for
+	// backGeom is im2col' of the top's gradient (its channels, the flipped kernel,
+	// padding k−1−p), nil where the bottom's gradient goes through col2im.
+	backGeom    *im2col.Geometry
+	backPackers []*im2col.Packer // per chunk
+	flipped     []float32        // W' per group: (convIn/G, Mg·kernel volume)
+	wsums       [][]float32      // per chunk: its weight gradient, dW or dWᵀ
+	bsums       [][]float32      // per chunk: its bias gradient (num_output)
+	back        fastBackwardLoop
+	sum         fastSumLoop
+}
+
+// reshapeFast sizes the fast backward pass's buffers for the current geometry.
+func (l *baseConv) reshapeFast() error {
+	f := &l.fast
+	mg := l.convOut / l.group
+	f.transposedGrad = !l.reverse && mg <= 256
+	f.wsums = resizeBuffers(f.wsums, l.chunks, l.blobs[0].Count())
+	nb := 0
+	if l.biasTerm {
+		nb = l.numOutput
+	}
+	f.bsums = resizeBuffers(f.bsums, l.chunks, nb)
+
+	if f.geomFor == l.geom && len(f.backPackers) == l.chunks {
+		return nil // the same geometry and workers as the last Reshape
+	}
+	f.geomFor = l.geom
+	f.backGeom, f.backPackers = nil, f.backPackers[:0]
+	if l.reverse || l.nSpatial != 2 || l.forceND || l.is1x1 {
+		return nil
+	}
+	g := l.geom
+	same := true
+	for i := range 2 {
+		same = same && g.Stride[i] == 1 && g.Dilation[i] == 1 && g.Pad[i] <= g.Kernel[i]-1
+	}
+	// The flipped convolution costs In/Out times the multiply-adds of Wᵀ·dY.
+	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] {
+		return nil
+	}
+	pad := []int{g.Kernel[0] - 1 - g.Pad[0], g.Kernel[1] - 1 - g.Pad[1]}
+	bg, err := im2col.New(l.convOut, g.Out, g.Kernel, pad, []int{1, 1}, []int{1, 1})
+	if err != nil {
+		return err
+	}
+	if !equalInts(bg.Out, g.In) {
+		return nil // cannot happen for unit strides; keep col2im if it does
+	}
+	f.backGeom = bg
+	for range l.chunks {
+		f.backPackers = append(f.backPackers, im2col.NewPacker(bg, blas.SliverCols))
+	}
+	f.flipped = resizeFloat32(f.flipped, l.blobs[0].Count())
+	return nil
+}
+
+// fastBackward is the backward pass for one bottom in the fast numerics: x the
+// bottom's data, dy the top's gradient, dx the bottom's gradient or nil.
+func (l *baseConv) fastBackward(x, dy, dx []float32) {
+	f := &l.fast
+	if dx != nil && f.backGeom != nil {
+		l.flipWeights()
+	}
+	f.back = fastBackwardLoop{l: l, x: x, dy: dy, dx: dx}
+	parallel.Run(l.chunks, 1, &f.back)
+	f.back = fastBackwardLoop{}
+	f.sum = fastSumLoop{l: l}
+	parallel.Run(l.convOut, 8, &f.sum)
+	f.sum = fastSumLoop{}
+	if l.biasTerm {
+		for _, part := range f.bsums {
+			blas.Axpy(1, part, l.blobs[1].Diff)
+		}
+	}
+}
+
+// flipWeights writes W' from W: for each group, row ci (an input channel) holds, for
+// each output channel m and kernel offset, W[m][ci] rotated by 180°.
+//
+//	W  (convOut, Cg, kh, kw)    W' (G, Cg, Mg, kh, kw)
+func (l *baseConv) flipWeights() {
+	w, f := l.blobs[0].Data, l.fast.flipped
+	mg, cg := l.convOut/l.group, l.convIn/l.group
+	kv := l.kernelDim / cg
+	for g := range l.group {
+		for m := range mg {
+			for ci := range cg {
+				src := w[((g*mg+m)*cg+ci)*kv:][:kv]
+				dst := f[((g*cg+ci)*mg+m)*kv:][:kv]
+				for i, v := range src {
+					dst[kv-1-i] = v
+				}
+			}
+		}
+	}
+}
+
+// fastBackwardLoop runs the fast backward pass chunk by chunk: for each image, the
+// bias and weight gradients into the chunk's sums, then the bottom's gradient.
+type fastBackwardLoop struct {
+	l         *baseConv
+	x, dy, dx []float32 // the whole batch
+}
+
+// Range runs the chunks [lo, hi).
+func (p *fastBackwardLoop) Range(lo, hi int) {
+	l := p.l
+	for c := lo; c < hi; c++ {
+		first, last := l.chunkRange(c)
+		for n := first; n < last; n++ {
+			x, dy := p.x[n*l.bottomDim:(n+1)*l.bottomDim], p.dy[n*l.topDim:(n+1)*l.topDim]
+			beta := float32(1)
+			if n == first {
+				beta = 0
+			}
+			// The image side's data and the output side's gradient (see baseConv).
+			im, dout := x, dy
+			if l.reverse {
+				im, dout = dy, x
+			}
+			l.fastParamGrads(c, im, dout, dy, beta)
+			if p.dx == nil {
+				continue
+			}
+			dx := p.dx[n*l.bottomDim : (n+1)*l.bottomDim]
+			if l.reverse {
+				l.convForward(dy, dx, c)
+			} else {
+				l.fastDataGrad(c, dy, dx)
+			}
+		}
+	}
+}
+
+// fastParamGrads adds one image's parameter gradients to chunk c's sums (beta 0 for
+// the chunk's first image, which overwrites them), im being the image side's data,
+// dout the output side's gradient and dtop the top's:
+//
+//	db  += dtop · 1
+//	dWᵀ (K, Mg) += col · doutᵀ, or dW (Mg, K) += dout · colᵀ, group by group
+func (l *baseConv) fastParamGrads(c int, im, dout, dtop []float32, beta float32) {
+	f := &l.fast
+	if l.biasTerm {
+		blas.GemvOnes(false, l.numOutput, l.topSpatial, 1, dtop, beta, f.bsums[c])
+	}
+	col := im
+	if !l.is1x1 {
+		col = l.cols[c]
+		l.im2col(im, col)
+	}
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
+	dw := f.wsums[c]
+	for g := range l.group {
+		cg, dg, dwg := col[g*k*s:(g+1)*k*s], dout[g*mg*s:(g+1)*mg*s], dw[g*mg*k:(g+1)*mg*k]
+		if f.transposedGrad {
+			blas.Gemm(false, true, k, mg, s, 1, cg, dg, beta, dwg)
+		} else {
+			blas.Gemm(false, true, mg, k, s, 1, dg, cg, beta, dwg)
+		}
+	}
+}
+
+// fastDataGrad writes one image's bottom gradient: the flipped convolution of dy
+// where the geometry allows (see convFast), else col2im(Wᵀ·dy).
+func (l *baseConv) fastDataGrad(c int, dy, dx []float32) {
+	f := &l.fast
+	if f.backGeom == nil || !blas.TakesPacker() {
+		l.convBackward(dy, dx, l.cols[c])
+		return
+	}
+	mg, cg := l.convOut/l.group, l.convIn/l.group
+	kd := mg * (l.kernelDim / cg) // the flipped product's depth: Mg · kernel volume
+	hw := l.geom.In[0] * l.geom.In[1]
+	pk := f.backPackers[c]
+	pk.SetImage(dy)
+	for g := range l.group {
+		pk.SetRows(g * kd)
+		blas.GemmPacked(false, cg, hw, kd, f.flipped[g*cg*kd:(g+1)*cg*kd], pk, 0, dx[g*cg*hw:(g+1)*cg*hw])
+	}
+}
+
+// fastSumLoop adds the chunks' weight sums to the weights' gradient in chunk order,
+// filter by filter: dW[m] += Σc sums[c][m], transposing dWᵀ where the chunks summed
+// that.
+type fastSumLoop struct{ l *baseConv }
+
+// Range adds the output channels [lo, hi).
+func (p *fastSumLoop) Range(lo, hi int) {
+	l := p.l
+	f := &l.fast
+	k := l.kernelDim
+	mg := l.convOut / l.group
+	dw := l.blobs[0].Diff
+	for m := lo; m < hi; m++ {
+		row := dw[m*k : (m+1)*k]
+		g, mi := m/mg, m%mg
+		for _, part := range f.wsums {
+			if !f.transposedGrad {
+				blas.Axpy(1, part[m*k:(m+1)*k], row)
+				continue
+			}
+			t := part[g*mg*k:] // group g's dWᵀ, (K, Mg)
+			for i := range row {
+				row[i] += t[i*mg+mi]
+			}
+		}
+	}
+}

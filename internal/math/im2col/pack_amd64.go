@@ -1,0 +1,46 @@
+//go:build amd64 && !purego
+
+package im2col
+
+import "golang.org/x/sys/cpu"
+
+// usePackAVX512 selects the assembly packer (pack_amd64.s); tests turn it off to run
+// the Go loops.
+var usePackAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+
+// packRun is a run as the assembly reads it: lanes [lane, lane+n) read input row
+// rowBase + ky, lane l of them column colBase + kx + l.
+type packRun struct{ lane, n, rowBase, colBase int }
+
+// packGeo is what the assembly needs of the geometry: the image's rows and columns,
+// the kernel's, and the bytes of a channel's plane.
+type packGeo struct{ h, w, kh, kw, planeBytes int }
+
+//go:noescape
+func packSliverAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
+
+// packSliverFast packs rows [p0, p0+kk) of one 16-column sliver in assembly, where
+// the geometry has unit strides and no dilation and the CPU has AVX-512; it reports
+// whether it did.
+func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool {
+	g := pk.g
+	if !usePackAVX512 || pk.width != 16 || kk == 0 ||
+		g.Stride[0] != 1 || g.Stride[1] != 1 || g.Dilation[0] != 1 || g.Dilation[1] != 1 {
+		return false
+	}
+	kh, kw := g.Kernel[0], g.Kernel[1]
+	plane := g.In[0] * g.In[1]
+	c, ky, kx := p0/(kh*kw), p0/kw%kh, p0%kw
+	// The rows' channels must lie in the image: the last row's.
+	if last := (p0 + kk - 1) / (kh * kw); last >= g.Channels {
+		panic("im2col: Packer rows past the column matrix")
+	}
+	_ = d[16*kk-1]
+	var ar [16]packRun
+	for i, r := range runs {
+		ar[i] = packRun{r.lane, r.n, r.oy - g.Pad[0], r.ox - g.Pad[1] - r.lane}
+	}
+	geo := packGeo{g.In[0], g.In[1], kh, kw, plane * 4}
+	packSliverAVX512(&d[0], &pk.im[c*plane], &ar[0], len(runs), kk, ky, kx, &geo)
+	return true
+}
