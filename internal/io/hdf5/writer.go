@@ -22,10 +22,11 @@ type Node struct {
 }
 
 type wdataset struct {
-	shape []int
-	class Class
-	size  int // bytes per element
-	data  []byte
+	shape    []int
+	class    Class
+	size     int // bytes per element
+	unsigned bool
+	data     []byte
 }
 
 // NewBuilder starts an empty file.
@@ -80,6 +81,15 @@ func (n *Node) Int32(name string, shape []int, v []int32) error {
 		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
 	}
 	n.members[name] = &wdataset{shape: shape, class: Integer, size: 4, data: b}
+	return nil
+}
+
+// Uint8 adds a dataset of bytes (unsigned 8-bit integers).
+func (n *Node) Uint8(name string, shape []int, v []byte) error {
+	if err := checkCount(name, shape, len(v)); err != nil {
+		return err
+	}
+	n.members[name] = &wdataset{shape: shape, class: Integer, size: 1, data: append([]byte(nil), v...), unsigned: true}
 	return nil
 }
 
@@ -316,6 +326,9 @@ func (e *encoder) dataset(d *wdataset) uint64 {
 		dtype = make([]byte, 12)
 		dtype[0] = 0x10 // version 1, fixed point
 		dtype[1] = 0x08 // little-endian, signed
+		if d.unsigned {
+			dtype[1] = 0
+		}
 		binary.LittleEndian.PutUint32(dtype[4:], uint32(d.size))
 		binary.LittleEndian.PutUint16(dtype[10:], uint16(8*d.size))
 	case String:
