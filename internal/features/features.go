@@ -114,6 +114,7 @@ type dbOutput struct {
 	n int
 }
 
+// Add implements Output: a Datum per item.
 func (o *dbOutput) Add(shape []int, data []float32) error {
 	c, h, w, err := legacyDims(shape)
 	if err != nil {
@@ -138,9 +139,14 @@ func (o *dbOutput) Add(shape []int, data []float32) error {
 	return nil
 }
 
-func (o *dbOutput) Count() int   { return o.n }
+// Count implements Output.
+func (o *dbOutput) Count() int { return o.n }
+
+// Close implements Output: it commits the database.
 func (o *dbOutput) Close() error { return o.w.Commit() }
-func (o *dbOutput) Abort()       { o.w.Abort() }
+
+// Abort implements Output.
+func (o *dbOutput) Abort() { o.w.Abort() }
 
 // npyOutput writes one array of shape (items, item shape...).
 type npyOutput struct {
@@ -149,6 +155,7 @@ type npyOutput struct {
 	row  []int
 }
 
+// Add implements Output: the items are rows of the array.
 func (o *npyOutput) Add(shape []int, data []float32) error {
 	n, _, err := split(shape, data)
 	if err != nil {
@@ -169,6 +176,7 @@ func (o *npyOutput) Add(shape []int, data []float32) error {
 	return o.w.Write(data)
 }
 
+// Count implements Output.
 func (o *npyOutput) Count() int {
 	if o.w == nil {
 		return 0
@@ -176,6 +184,7 @@ func (o *npyOutput) Count() int {
 	return o.w.Rows()
 }
 
+// Close implements Output: it writes the header and moves the file into place.
 func (o *npyOutput) Close() error {
 	if o.w == nil {
 		return fmt.Errorf("%s: no batch was extracted", o.path)
@@ -183,6 +192,7 @@ func (o *npyOutput) Close() error {
 	return o.w.Close()
 }
 
+// Abort implements Output.
 func (o *npyOutput) Abort() {
 	if o.w != nil {
 		o.w.Abort()

@@ -22,6 +22,7 @@ const (
 	String
 )
 
+// String names the class.
 func (c Class) String() string {
 	switch c {
 	case Integer:

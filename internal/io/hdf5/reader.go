@@ -49,6 +49,7 @@ type FormatError struct {
 	Msg  string
 }
 
+// Error implements error.
 func (e *FormatError) Error() string { return e.File + ": " + e.Msg }
 
 // errorf returns a FormatError for f.
