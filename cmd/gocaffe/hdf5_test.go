@@ -46,13 +46,16 @@ for name, n in (("train", 1000), ("test", 500)):
 // TestHDF5Classification trains Caffe's examples/hdf5_classification net (logistic
 // regression, HDF5Data layers) from files h5py wrote, with snapshot_format: HDF5; the test
 // net's accuracy ends high; h5dump reads the snapshots; gocaffe test scores the HDF5
-// weights as the training run's last test did.
+// weights as the training run's last test did; a run resumed from the iteration-500
+// snapshot ends with the same weights.
 func TestHDF5Classification(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	makeClassificationData(t, "examples/hdf5_classification/data")
-	net := readFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt"))
-	os.WriteFile("train_val.prototxt", net, 0o644)
+	net := string(readFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt")))
+	// The training data shuffled, for the resume below to have something to get right.
+	net = strings.Replace(net, "batch_size: 10\n", "batch_size: 10\n    shuffle: true\n", 1)
+	os.WriteFile("train_val.prototxt", []byte(net), 0o644)
 	os.WriteFile("solver.prototxt", []byte(`net: "train_val.prototxt"
 test_iter: 50
 test_interval: 500
@@ -64,7 +67,7 @@ display: 500
 max_iter: 1000
 momentum: 0.9
 weight_decay: 0.0005
-snapshot: 1000
+snapshot: 500
 snapshot_prefix: "logreg"
 snapshot_format: HDF5
 random_seed: 1701
@@ -93,6 +96,21 @@ random_seed: 1701
 	}
 	if _, means := scores(t, log); !testutil.Close(means["accuracy"], accuracy, 1e-6, 0) {
 		t.Errorf("gocaffe test with the HDF5 weights: accuracy %v, the training run's last test %v", means["accuracy"], accuracy)
+	}
+
+	// Resumed from iteration 500, the shuffled HDF5Data layer reads on where it stood:
+	// the same weights at iteration 1000.
+	want := readWeights(t, "logreg_iter_1000.caffemodel.h5")
+	os.Rename("logreg_iter_1000.caffemodel.h5", "uninterrupted.caffemodel.h5")
+	log, err = gocaffe(t, "train", "--solver=solver.prototxt", "--snapshot=logreg_iter_500.solverstate.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "Data layer data of the train net resumes after 5000 records") {
+		t.Errorf("no resume line for the HDF5Data layer in\n%s", log)
+	}
+	if got := readWeights(t, "logreg_iter_1000.caffemodel.h5"); !reflect.DeepEqual(got, want) {
+		t.Errorf("resumed from an HDF5 snapshot, iteration 1000's weights %v differ from the uninterrupted run's %v", got, want)
 	}
 }
 

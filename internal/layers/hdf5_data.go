@@ -22,7 +22,9 @@ func init() { Register("HDF5Data", newHDF5Data) }
 // pass. The data is used as it is: no transform_param.
 //
 // Caffe shuffles with std::random_shuffle; gocaffe with its own seeded source, so a
-// shuffled run repeats itself, but not Caffe's order.
+// shuffled run repeats itself, but not Caffe's order. As a DataSource it reports the
+// number of rows consumed, and a resumed run replays the orders up to there, so it
+// reads on exactly where the interrupted one stopped.
 type hdf5Data struct {
 	base
 	batch     int
@@ -35,6 +37,9 @@ type hdf5Data struct {
 	rowOrder  []int
 	row       int
 	shuffle   *rng.Source
+	initial   rng.Source     // shuffle's state before the first shuffle
+	consumed  uint64         // rows read since Setup
+	rowCounts map[string]int // rows per file, for replaying positions
 }
 
 func newHDF5Data(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -69,8 +74,10 @@ func (l *hdf5Data) Setup(bottom, top []*blob.Blob) error {
 	for i := range l.fileOrder {
 		l.fileOrder[i] = i
 	}
+	l.rowCounts = map[string]int{}
 	if l.param.GetHdf5DataParam().GetShuffle() {
 		l.shuffle = rng.New(l.ctx.RNG.Uint32())
+		l.initial = *l.shuffle
 		l.shuffleInts(l.fileOrder)
 	}
 	if err := l.load(); err != nil {
@@ -125,6 +132,7 @@ func (l *hdf5Data) load() error {
 	if l.n == 0 {
 		return fmt.Errorf("%s: the datasets have no rows", path)
 	}
+	l.rowCounts[path] = l.n
 	l.rowOrder = make([]int, l.n)
 	for i := range l.rowOrder {
 		l.rowOrder[i] = i
@@ -148,8 +156,10 @@ func sameInts(a, b []int) bool {
 }
 
 // next moves to the following row, to the next file after the last row (reshuffling
-// the files after the last one), as Caffe's HDF5DataLayer::Next.
-func (l *hdf5Data) next() error {
+// the files after the last one), as Caffe's HDF5DataLayer::Next. With replay it only
+// moves the position and the orders, reading no data.
+func (l *hdf5Data) next(replay bool) error {
+	l.consumed++
 	l.row++
 	if l.row < l.n {
 		return nil
@@ -161,15 +171,106 @@ func (l *hdf5Data) next() error {
 			if l.shuffle != nil {
 				l.shuffleInts(l.fileOrder)
 			}
-			glog.Infof("Looping around to first file.")
+			if !replay {
+				glog.Infof("Looping around to first file.")
+			}
 		}
-		if err := l.load(); err != nil {
+		if replay {
+			if err := l.countRows(); err != nil {
+				return err
+			}
+		} else if err := l.load(); err != nil {
 			return err
 		}
 	}
 	l.row = 0
 	if l.shuffle != nil {
 		l.shuffleInts(l.rowOrder)
+	}
+	return nil
+}
+
+// countRows is load without the data: the current file's number of rows, and its row
+// order reset (and shuffled) as load leaves it.
+func (l *hdf5Data) countRows() error {
+	path := l.files[l.fileOrder[l.file]]
+	n, ok := l.rowCounts[path]
+	if !ok {
+		f, err := hdf5.Open(path)
+		if err != nil {
+			return err
+		}
+		d, err := f.Dataset(l.param.GetTop()[0])
+		if err != nil {
+			return err
+		}
+		if len(d.Shape) < 1 || d.Shape[0] == 0 {
+			return fmt.Errorf("%s: dataset %s has no rows", path, l.param.GetTop()[0])
+		}
+		n = d.Shape[0]
+		l.rowCounts[path] = n
+	}
+	l.n = n
+	l.rowOrder = make([]int, n)
+	for i := range l.rowOrder {
+		l.rowOrder[i] = i
+	}
+	if l.shuffle != nil {
+		l.shuffleInts(l.rowOrder)
+	}
+	return nil
+}
+
+// Position implements DataSource: the rows consumed, and the shuffle source as Setup
+// found it (nil without shuffle).
+func (l *hdf5Data) Position() (uint64, []byte) {
+	if l.shuffle == nil {
+		return l.consumed, nil
+	}
+	b, _ := l.initial.MarshalBinary()
+	return l.consumed, b
+}
+
+// Seek implements DataSource: it starts again from the state Setup was in and replays
+// consumed rows' worth of moves (orders and file changes, without reading data), then
+// loads the file it arrives in.
+func (l *hdf5Data) Seek(consumed uint64, rngState []byte) error {
+	if (rngState != nil) != (l.shuffle != nil) {
+		return fmt.Errorf("the saved position was made with shuffle %v, this layer has shuffle %v", rngState != nil, l.shuffle != nil)
+	}
+	if l.shuffle != nil {
+		if err := l.initial.UnmarshalBinary(rngState); err != nil {
+			return fmt.Errorf("the saved shuffle state: %w", err)
+		}
+		*l.shuffle = l.initial
+	}
+	for i := range l.fileOrder {
+		l.fileOrder[i] = i
+	}
+	if l.shuffle != nil {
+		l.shuffleInts(l.fileOrder)
+	}
+	l.file, l.row, l.consumed = 0, 0, 0
+	if err := l.countRows(); err != nil {
+		return err
+	}
+	for l.consumed < consumed {
+		if err := l.next(true); err != nil {
+			return err
+		}
+	}
+	// Load the data of the file arrived in; its row order is the replayed one.
+	order := l.rowOrder
+	state := rng.Source{}
+	if l.shuffle != nil {
+		state = *l.shuffle
+	}
+	if err := l.load(); err != nil {
+		return err
+	}
+	l.rowOrder = order
+	if l.shuffle != nil {
+		*l.shuffle = state
 	}
 	return nil
 }
@@ -185,7 +286,7 @@ func (l *hdf5Data) Forward(bottom, top []*blob.Blob) error {
 			dim := t.Count() / l.batch
 			copy(t.Data[i*dim:(i+1)*dim], l.rows[j][r*dim:(r+1)*dim])
 		}
-		if err := l.next(); err != nil {
+		if err := l.next(false); err != nil {
 			return err
 		}
 	}

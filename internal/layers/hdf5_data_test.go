@@ -140,3 +140,47 @@ func TestHDF5DataErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHDF5DataResume: a layer that seeks to where another stood reads on as it does —
+// shuffled, across files and passes.
+func TestHDF5DataResume(t *testing.T) {
+	dir := t.TempDir()
+	writeH5(t, filepath.Join(dir, "a.h5"), 0, 5)
+	writeH5(t, filepath.Join(dir, "b.h5"), 1, 3)
+	writeH5(t, filepath.Join(dir, "c.h5"), 2, 4)
+	list := filepath.Join(dir, "list.txt")
+	os.WriteFile(list, []byte(strings.Join([]string{filepath.Join(dir, "a.h5"), filepath.Join(dir, "b.h5"), filepath.Join(dir, "c.h5")}, "\n")), 0o644)
+	for _, shuffle := range []string{"false", "true"} {
+		text := `hdf5_data_param { source: "` + list + `" batch_size: 5 shuffle: ` + shuffle + ` }`
+		a, atop, err := buildHDF5Data(t, text, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stop := range []int{0, 1, 4, 7} {
+			a, atop, _ = buildHDF5Data(t, text, 2)
+			for i := 0; i < stop; i++ {
+				a.Forward(nil, atop)
+			}
+			consumed, state := a.(layers.DataSource).Position()
+			if consumed != uint64(5*stop) {
+				t.Errorf("shuffle %s: %d rows consumed after %d batches", shuffle, consumed, stop)
+			}
+			b, btop, err := buildHDF5Data(t, text, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Forward(nil, btop) // move away first
+			if err := b.(layers.DataSource).Seek(consumed, state); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 6; i++ {
+				a.Forward(nil, atop)
+				b.Forward(nil, btop)
+				if !reflect.DeepEqual(atop[1].Data, btop[1].Data) || !reflect.DeepEqual(atop[0].Data, btop[0].Data) {
+					t.Fatalf("shuffle %s, resumed after %d batches: batch %d is %v, the uninterrupted run's %v",
+						shuffle, stop, i, btop[1].Data, atop[1].Data)
+				}
+			}
+		}
+	}
+}
