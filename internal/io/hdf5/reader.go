@@ -3,7 +3,8 @@
 // from the HDF5 file format specification, in Go, without the HDF5 library.
 //
 // The reader takes superblocks of versions 0 to 3; groups as symbol tables (version 1
-// B-trees and local heaps) or as compact link messages; datasets stored compact,
+// B-trees and local heaps), as compact link messages or in dense storage (a fractal
+// heap); datasets stored compact,
 // contiguous or in chunks (indexed by a version 1 B-tree, or as a single chunk, an
 // implicit index or a fixed array), with the deflate, shuffle and Fletcher-32 filters;
 // and fixed-point, floating-point and fixed-length string elements of either byte
@@ -452,7 +453,11 @@ func (o *object) group() (*Group, error) {
 			r.u64()
 		}
 		if heap := r.addr(); r.err == nil && heap != undef {
-			return nil, o.f.errorf("group %s keeps its links in dense storage (a fractal heap: more than 8 links in a group written with libver latest), which this reader does not read; write the file with h5py's default libver", o.name)
+			// Dense storage: the links are objects of a fractal heap.
+			if err := o.f.denseLinks(heap, g.links); err != nil {
+				return nil, o.f.errorf("group %s: links in dense storage: %v", o.name, err)
+			}
+			return g, nil
 		}
 	}
 	found := false
@@ -482,10 +487,16 @@ func (o *object) group() (*Group, error) {
 
 // link decodes a link message: only hard links lead to objects.
 func (f *File) link(b []byte) (name string, addr uint64, hard bool, err error) {
+	name, addr, hard, _, err = f.linkLen(b)
+	return name, addr, hard, err
+}
+
+// linkLen decodes a link message at the start of b and also returns its length.
+func (f *File) linkLen(b []byte) (name string, addr uint64, hard bool, n int, err error) {
 	r := f.reader(0, 0)
 	r.b = b
 	if v := r.u8(); v != 1 {
-		return "", 0, false, fmt.Errorf("link message version %d, want 1", v)
+		return "", 0, false, 0, fmt.Errorf("link message version %d, want 1", v)
 	}
 	flags := r.u8()
 	typ := uint8(0)
@@ -498,15 +509,128 @@ func (f *File) link(b []byte) (name string, addr uint64, hard bool, err error) {
 	if flags&0x10 != 0 {
 		r.u8()
 	}
-	n := int(r.uint(1 << (flags & 3)))
-	name = string(r.take(n))
-	if typ == 0 {
+	nameLen := int(r.uint(1 << (flags & 3)))
+	name = string(r.take(nameLen))
+	switch typ {
+	case 0:
 		addr = r.addr()
+	case 1:
+		r.take(int(r.u16()))
+	default:
+		r.take(int(r.u16()))
 	}
 	if r.err != nil {
-		return "", 0, false, r.err
+		return "", 0, false, 0, r.err
 	}
-	return name, addr, typ == 0, nil
+	return name, addr, typ == 0, r.pos, nil
+}
+
+// denseLinks reads the links a fractal heap holds, in the order of their heap offsets:
+// the heap's direct blocks, found through its root block, each holding link messages
+// one after the other. (Links deleted from such a group leave holes this walk does not
+// step over; h5py writes none.)
+func (f *File) denseLinks(addr uint64, links map[string]uint64) error {
+	r := f.at(addr)
+	if !r.sig("FRHP") {
+		return fmt.Errorf("no fractal heap at address %d", addr)
+	}
+	r.skip(1)
+	r.u16() // heap ID length
+	filterLen := int(r.u16())
+	flags := r.u8()
+	r.u32()
+	r.length()
+	r.addr()
+	r.length()
+	r.addr()
+	r.length()
+	r.length()
+	r.length()
+	objects := r.length()
+	r.length()
+	r.length()
+	r.length()
+	r.length()
+	width := int(r.u16())
+	start := r.length()
+	maxDirect := r.length()
+	maxHeapBits := int(r.u16())
+	r.u16()
+	root := r.addr()
+	rows := int(r.u16())
+	if r.err != nil {
+		return r.err
+	}
+	if filterLen > 0 {
+		return errors.New("the heap is filtered")
+	}
+	if width < 1 || width > 1<<16 || start == 0 || maxDirect < start || maxHeapBits < 1 || maxHeapBits > 64 || objects > 1<<24 {
+		return fmt.Errorf("fractal heap parameters out of range (width %d, blocks %d to %d)", width, start, maxDirect)
+	}
+	offBytes := (maxHeapBits + 7) / 8
+	checksummed := flags&2 != 0
+	// The direct blocks in heap order, with their sizes.
+	type dblock struct{ addr, size uint64 }
+	var blocks []dblock
+	if rows == 0 {
+		blocks = []dblock{{root, start}}
+	} else {
+		maxDirectRows := 2
+		for s := start; s < maxDirect; s *= 2 {
+			maxDirectRows++
+		}
+		if rows > maxDirectRows {
+			return errors.New("the heap has indirect blocks below its root, which this reader does not read")
+		}
+		ib := f.at(root)
+		if !ib.sig("FHIB") {
+			return fmt.Errorf("no fractal heap indirect block at address %d", root)
+		}
+		ib.skip(1)
+		ib.addr()
+		ib.skip(offBytes)
+		size := start
+		for row := 0; row < rows; row++ {
+			if row >= 2 {
+				size *= 2
+			}
+			for k := 0; k < width; k++ {
+				if a := ib.addr(); a != undef {
+					blocks = append(blocks, dblock{a, size})
+				}
+			}
+		}
+		if ib.err != nil {
+			return ib.err
+		}
+	}
+	found := uint64(0)
+	for _, b := range blocks {
+		db := f.at(b.addr)
+		if db.err != nil || uint64(len(db.b)) < b.size || !db.sig("FHDB") {
+			return fmt.Errorf("no fractal heap direct block at address %d", b.addr)
+		}
+		hdr := 5 + f.sizeOff + offBytes
+		if checksummed {
+			hdr += 4
+		}
+		data := db.b[hdr:b.size]
+		for len(data) > 0 && found < objects && data[0] == 1 {
+			name, obj, hard, n, err := f.linkLen(data)
+			if err != nil {
+				return err
+			}
+			if hard {
+				links[name] = obj
+			}
+			data = data[n:]
+			found++
+		}
+	}
+	if found != objects {
+		return fmt.Errorf("found %d of the heap's %d links", found, objects)
+	}
+	return nil
 }
 
 // localHeap returns the data segment of a local heap.

@@ -41,8 +41,7 @@ def record(name, f):
 
 
 def numeric(f):
-    """Datasets of every element type and storage h5py makes, at most 8 to a group
-    (libver latest keeps larger groups in dense storage, which the reader does not read)."""
+    """Datasets of every element type and storage h5py makes."""
     t = f.create_group("types")
     t.create_dataset("f32", data=values((5, 7), "<f4"))
     t.create_dataset("f64", data=values((3, 2, 4), "<f8"))
@@ -90,14 +89,17 @@ with h5py.File(os.path.join(out, "v108.h5"), "w", libver=("v108", "v108")) as f:
 
 with h5py.File(os.path.join(out, "latest.h5"), "w", libver="latest") as f:  # superblock 3
     numeric(f)
+    # More than 8 links: dense storage in a fractal heap, in a direct root block and
+    # in an indirect one.
+    for count, name in ((12, "dense"), (400, "denser")):
+        g = f.create_group(name)
+        for i in range(count):
+            g.create_dataset("d%03d" % i, data=np.array([i], dtype="<f4"))
     record("latest.h5", f)
 
 # What this reader refuses, with an error that says why.
 with h5py.File(os.path.join(out, "latest_resizable.h5"), "w", libver="latest") as f:
     f.create_dataset("data", data=values((7, 3), "<f4"), maxshape=(None, 3), chunks=(2, 3))
-with h5py.File(os.path.join(out, "latest_dense.h5"), "w", libver="latest") as f:
-    for i in range(12):
-        f.create_dataset("d%d" % i, data=np.array([i], dtype="<f4"))
 with h5py.File(os.path.join(out, "lzf.h5"), "w") as f:
     f.create_dataset("data", data=values((7, 3), "<f4"), compression="lzf")
 with h5py.File(os.path.join(out, "vlen.h5"), "w") as f:
