@@ -50,6 +50,8 @@ type Dataset struct {
 	Shape []int // empty for a scalar
 	Type  Datatype
 
+	maxShape []int // -1 for unlimited; nil when the dataspace gives none
+
 	layout   int // 0 compact, 1 contiguous, 2 chunked
 	compact  []byte
 	addr     uint64
@@ -63,6 +65,7 @@ type Dataset struct {
 type chunkIndex struct {
 	kind       int    // 0: version 1 B-tree; 1 single chunk; 2 implicit; 3 fixed array; 4 extensible array; 5 version 2 B-tree
 	addr       uint64 // the index's address
+	eaParams   [5]byte
 	singleSize uint64 // single chunk, filtered: its size
 	singleMask uint32
 	filtered   bool
@@ -170,7 +173,17 @@ func (d *Dataset) readDataspace(b []byte) error {
 			return d.errorf("shape %v is too large", d.Shape[:i+1])
 		}
 	}
-	_ = flags
+	if flags&1 != 0 {
+		d.maxShape = make([]int, rank)
+		for i := range d.maxShape {
+			v := r.length()
+			if v == undef || v > maxElements {
+				d.maxShape[i] = -1
+			} else {
+				d.maxShape[i] = int(v)
+			}
+		}
+	}
 	if r.err != nil {
 		return d.errorf("dataspace: %v", r.err)
 	}
@@ -344,7 +357,7 @@ func (d *Dataset) readLayout(b []byte) error {
 			case 3:
 				r.skip(1)
 			case 4:
-				return d.errorf("is chunked with an extensible-array index (a resizable dataset written with libver latest), which this reader does not read; write it without maxshape, or with h5py's default libver")
+				copy(d.index.eaParams[:], r.take(5))
 			case 5:
 				return d.errorf("is chunked with a version 2 B-tree index (a dataset resizable along several axes, written with libver latest), which this reader does not read; write it with h5py's default libver")
 			default:
@@ -432,6 +445,8 @@ func (d *Dataset) chunked() ([]byte, error) {
 		chunks = d.implicitChunks()
 	case 3:
 		chunks, err = d.fixedArray()
+	case 4:
+		chunks, err = d.extensibleArray()
 	}
 	if err != nil {
 		return nil, err

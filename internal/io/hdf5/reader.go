@@ -6,11 +6,13 @@
 // B-trees and local heaps), as compact link messages or in dense storage (a fractal
 // heap); datasets stored compact,
 // contiguous or in chunks (indexed by a version 1 B-tree, or as a single chunk, an
-// implicit index or a fixed array), with the deflate, shuffle and Fletcher-32 filters;
+// implicit index, a fixed array or an extensible array), with the deflate, shuffle and
+// Fletcher-32 filters;
 // and fixed-point, floating-point and fixed-length string elements of either byte
-// order. That is every layout h5py writes for fixed-size datasets, with libver
-// "earliest" (its default) or "latest". A file outside that gets an error that names
-// the file and what it holds.
+// order. That is every layout h5py writes, with libver "earliest" (its default) or
+// "latest", but for datasets resizable along several dimensions in libver latest (a
+// version 2 B-tree index). A file outside that gets an error that names the file and
+// what it holds.
 //
 // The writer writes what Caffe's HDF5 calls write: a version 0 superblock, groups as
 // symbol tables and contiguous datasets of float32, float64, int32 and strings.

@@ -97,9 +97,18 @@ with h5py.File(os.path.join(out, "latest.h5"), "w", libver="latest") as f:  # su
             g.create_dataset("d%03d" % i, data=np.array([i], dtype="<f4"))
     record("latest.h5", f)
 
-# What this reader refuses, with an error that says why.
+# Resizable datasets in libver latest: an extensible-array chunk index (index block,
+# data blocks, super blocks), unlimited along the first or another dimension.
 with h5py.File(os.path.join(out, "latest_resizable.h5"), "w", libver="latest") as f:
-    f.create_dataset("data", data=values((7, 3), "<f4"), maxshape=(None, 3), chunks=(2, 3))
+    f.create_dataset("rows", data=values((7, 3), "<f4"), maxshape=(None, 3), chunks=(2, 3))
+    f.create_dataset("many", data=values((3000, 2), "<f4"), maxshape=(None, 2), chunks=(3, 2), compression="gzip")
+    f.create_dataset("cols", data=values((4, 50), "<f8"), maxshape=(4, None), chunks=(3, 4))
+    g = f.create_dataset("grown", data=values((5, 2), "<f4"), maxshape=(None, 2), chunks=(1, 2))
+    g.resize((40, 2))
+    g[20:25] = values((5, 2), "<f4", 4)
+    record("latest_resizable.h5", f)
+
+# What this reader refuses, with an error that says why.
 with h5py.File(os.path.join(out, "lzf.h5"), "w") as f:
     f.create_dataset("data", data=values((7, 3), "<f4"), compression="lzf")
 with h5py.File(os.path.join(out, "vlen.h5"), "w") as f:
