@@ -36,12 +36,14 @@ cifar10: cifar-data
 cifar100: cifar-data
 	$(BIN) train --solver=models/cifar100/cifar100_quick_solver.prototxt
 
-# Regenerate proto/caffepb from proto/caffe.proto. Needs Debian's protobuf-compiler;
-# protoc-gen-go is built from the version in go.mod.
+# Regenerate proto/caffepb from proto/caffe.proto and proto/onnxpb from proto/onnx.proto.
+# Needs Debian's protobuf-compiler; protoc-gen-go is built from the version in go.mod.
 proto:
 	$(GO) build -o bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 	$(PROTOC) --plugin=protoc-gen-go=bin/protoc-gen-go --proto_path=proto \
 		--go_out=proto/caffepb --go_opt=paths=source_relative caffe.proto
+	$(PROTOC) --plugin=protoc-gen-go=bin/protoc-gen-go --proto_path=proto \
+		--go_out=proto/onnxpb --go_opt=paths=source_relative onnx.proto
 
 # The Go benchmarks (GEMM on every product of the reference nets, the layers' loops).
 bench:

@@ -2,8 +2,8 @@
 //
 // It reads what Caffe reads (solver and net prototxt, .caffemodel, .solverstate,
 // LMDB and LevelDB databases of Datum records) and writes what Caffe writes, with the
-// commands of Caffe's tools: train, test, time, convert, mean, upgrade; and a few of
-// its own: summary, draw, gradcheck, plot.
+// commands of Caffe's tools: train, test, time, convert, mean, upgrade, classify,
+// extract_features; and a few of its own: summary, draw, gradcheck, plot, export onnx.
 package main
 
 import (

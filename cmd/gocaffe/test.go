@@ -89,12 +89,9 @@ func score(f testFlags) error {
 	}
 	defer n.Close()
 	for _, path := range strings.Split(f.weights, ",") {
-		w, err := protofile.ReadNetBinary(path)
-		if err != nil {
+		// A .caffemodel, or a .caffemodel.h5 by its extension, as in Caffe.
+		if err := n.CopyTrainedLayersFromFile(path); err != nil {
 			return fmt.Errorf("test: %w", err)
-		}
-		if err := n.CopyTrainedLayersFrom(w); err != nil {
-			return fmt.Errorf("test: %s: %w", path, err)
 		}
 	}
 	glog.Infof("Running for %d iterations.", f.iterations)

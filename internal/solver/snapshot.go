@@ -52,8 +52,11 @@ func (s *Solver) checkSnapshotWritable() error {
 
 // Snapshot writes the train net's weights to <prefix>_iter_<N>.caffemodel and the
 // solver's state to <prefix>_iter_<N>.solverstate, each through a temporary file
-// renamed into place.
+// renamed into place (.caffemodel.h5 and .solverstate.h5 with snapshot_format: HDF5).
 func (s *Solver) Snapshot() error {
+	if s.param.GetSnapshotFormat() == caffepb.SolverParameter_HDF5 {
+		return s.snapshotHDF5()
+	}
 	model := s.SnapshotFilename(".caffemodel")
 	glog.Infof("Snapshotting to binary proto file %s", model)
 	if err := protofile.WriteBinary(model, s.net.ToProto(s.param.GetSnapshotDiff())); err != nil {
@@ -128,7 +131,7 @@ func (s *Solver) nets() iter.Seq2[string, *net.Net] {
 // gocaffe's resume state, the data layers' positions and the random sources.
 func (s *Solver) Restore(path string) error {
 	if strings.HasSuffix(path, ".h5") {
-		return fmt.Errorf("%s: HDF5 solver states are not supported by gocaffe yet; resume from a binary .solverstate", path)
+		return s.restoreHDF5(path)
 	}
 	state, err := protofile.ReadSolverState(path)
 	if err != nil {
@@ -153,12 +156,8 @@ func (s *Solver) RestoreState(state *caffepb.SolverState) error {
 		}
 	}
 	if state.LearnedNet != nil {
-		w, err := readWeights(state.GetLearnedNet())
-		if err != nil {
+		if err := s.net.CopyTrainedLayersFromFile(state.GetLearnedNet()); err != nil {
 			return fmt.Errorf("learned_net: %w", err)
-		}
-		if err := s.net.CopyTrainedLayersFrom(w); err != nil {
-			return fmt.Errorf("learned_net %s: %w", state.GetLearnedNet(), err)
 		}
 	}
 	s.iter = int(state.GetIter())

@@ -175,10 +175,6 @@ func check(p *caffepb.SolverParameter) error {
 		return fmt.Errorf("display, test_interval and snapshot must not be negative (got %d, %d, %d)",
 			p.GetDisplay(), p.GetTestInterval(), p.GetSnapshot())
 	}
-	if p.GetSnapshotFormat() == caffepb.SolverParameter_HDF5 {
-		return errors.New("snapshot_format: HDF5 is not supported by gocaffe yet; " +
-			"remove the line or set snapshot_format: BINARYPROTO to write .caffemodel and .solverstate files, which Caffe reads too")
-	}
 	if err := checkType(p); err != nil {
 		return err
 	}
@@ -195,6 +191,12 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 	for _, entry := range list {
 		for _, path := range strings.Split(entry, ",") {
 			glog.Infof("Finetuning from %s", path)
+			if strings.HasSuffix(path, ".h5") {
+				if err := n.CopyTrainedLayersFromHDF5(path); err != nil {
+					return fmt.Errorf("copying weights from %s: %w", path, err)
+				}
+				continue
+			}
 			w, ok := (*c)[path]
 			if !ok {
 				var err error
@@ -213,9 +215,6 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 
 // readWeights reads a .caffemodel.
 func readWeights(path string) (*caffepb.NetParameter, error) {
-	if strings.HasSuffix(path, ".h5") {
-		return nil, fmt.Errorf("%s: HDF5 weights are not supported by gocaffe yet; use a binary .caffemodel (Caffe's default snapshot format)", path)
-	}
 	w, err := protofile.ReadNetBinary(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading weights: %w", err)

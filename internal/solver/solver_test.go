@@ -288,7 +288,7 @@ func TestRestoreErrors(t *testing.T) {
 	if err := r.RestoreState(moved); err == nil || !strings.Contains(err.Error(), "gone.caffemodel") {
 		t.Errorf("missing learned_net: %v", err)
 	}
-	if err := r.Restore(filepath.Join(dir, "x.solverstate.h5")); err == nil || !strings.Contains(err.Error(), "HDF5") {
+	if err := r.Restore(filepath.Join(dir, "x.solverstate.h5")); err == nil || !strings.Contains(err.Error(), "x.solverstate.h5") {
 		t.Errorf("h5 state: %v", err)
 	}
 	if err := r.Restore(filepath.Join(dir, "none.solverstate")); err == nil || !strings.Contains(err.Error(), "none.solverstate") {

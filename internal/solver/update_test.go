@@ -210,12 +210,11 @@ func TestBadSolver(t *testing.T) {
 		{`regularization_type: "L3" lr_policy: "fixed"`, `unknown regularization_type "L3"`},
 		{`average_loss: 0 lr_policy: "fixed"`, "average_loss should be at least 1"},
 		{`iter_size: 0 lr_policy: "fixed"`, "iter_size should be at least 1"},
-		{`snapshot_format: HDF5 lr_policy: "fixed"`, "snapshot_format: BINARYPROTO"},
 		{`lr_policy: "fixed" snapshot_prefix: "/nonexistent/dir/lenet"`, "cannot write to snapshot prefix '/nonexistent/dir/lenet'"},
 		{`lr_policy: "fixed" test_iter: 1`, "test_interval must be positive"},
 		{`lr_policy: "fixed" test_iter: 1 test_interval: 5 test_state {} test_state {}`, "test_state must be unspecified or specified once per test net"},
 		{`lr_policy: "fixed" weights: "missing.caffemodel"`, "missing.caffemodel"},
-		{`lr_policy: "fixed" weights: "w.caffemodel.h5"`, "HDF5 weights are not supported"},
+		{`lr_policy: "fixed" weights: "w.caffemodel.h5"`, "w.caffemodel.h5"},
 	}
 	for _, tt := range tests {
 		p := solverParam(t, tinyNet+tt.settings)

@@ -291,3 +291,7 @@ func nativeChannels(src image.Image, format string) int {
 	}
 	return 3
 }
+
+// FromGoImage converts a decoded Go image into an Img with the channels mode asks for,
+// as Decode does for encoded data.
+func FromGoImage(src image.Image, mode ColorMode) *Img { return convert(src, "", mode) }
