@@ -110,7 +110,6 @@ type job struct {
 	// state counts the helpers inside the job, with closedBit set once the caller
 	// has taken the last chunk: from then on no helper may join.
 	state atomic.Int64
-	done  chan struct{} // the last helper out of a closed job signals here
 }
 
 const closedBit = 1 << 62
@@ -139,30 +138,23 @@ func (j *job) join() bool {
 	}
 }
 
-// leave lets a helper out; the last one out of a closed job wakes the caller.
-func (j *job) leave() {
-	if j.state.Add(-1) == closedBit {
-		j.done <- struct{}{}
-	}
-}
+// leave lets a helper out.
+func (j *job) leave() { j.state.Add(-1) }
 
 // close shuts the job to new helpers and waits for those inside to finish their
-// chunks: briefly spinning, since the last chunk is often about to end, then blocked.
+// chunks. It spins rather than blocks: the chunks are short, and a caller woken by
+// a helper would wait for that helper's core (it is readied there) until the helper
+// yields. Now and then it yields itself, so that other goroutines (a data layer's
+// prefetcher) may run.
 func (j *job) close() {
-	s := j.state.Or(closedBit)
-	if s == 0 {
+	if j.state.Or(closedBit) == 0 {
 		return
 	}
-	for range 64 {
-		if j.state.Load() == closedBit {
-			// The last helper has left, or is about to signal: take its token so
-			// that the channel is empty for the job's next use.
-			<-j.done
-			return
+	for spins := 1; j.state.Load() != closedBit; spins++ {
+		if spins%yieldEvery == 0 {
+			runtime.Gosched()
 		}
-		runtime.Gosched()
 	}
-	<-j.done
 }
 
 // free holds finished jobs for reuse: a channel rather than a sync.Pool, which a
@@ -175,7 +167,7 @@ func getJob() *job {
 	case j := <-free:
 		return j
 	default:
-		j := &job{done: make(chan struct{}, 1)}
+		j := new(job)
 		j.state.Store(closedBit)
 		return j
 	}
@@ -202,8 +194,13 @@ var (
 )
 
 // spinLoads is how many times an idle helper looks for work before it parks: a load
-// of posted takes about a nanosecond, so a few hundred microseconds.
-const spinLoads = 1 << 18
+// of posted takes about a nanosecond, so a few hundred microseconds. Every
+// yieldEvery loads a spinning goroutine yields, so that a goroutine readied on its
+// core (the caller of a loop, a prefetcher) runs.
+const (
+	spinLoads  = 1 << 18
+	yieldEvery = 256
+)
 
 // post offers j to the helpers, waking parked ones if any are needed.
 func post(j *job) {
@@ -246,8 +243,11 @@ func helper(i int) {
 				spins = 0
 				continue
 			}
-			if spins%1024 == 1023 && i >= Workers()-1 {
-				break
+			if spins%yieldEvery == yieldEvery-1 {
+				if i >= Workers()-1 {
+					break
+				}
+				runtime.Gosched()
 			}
 		}
 		// Park. A job posted after parked is counted is seen by the check below or
