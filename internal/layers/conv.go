@@ -256,7 +256,7 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 	l.cols = resizeBuffers(l.cols, l.chunks, colSize)
 	if len(l.packers) != l.chunks || (len(l.packers) > 0 && l.packers[0].Geometry() != l.geom) {
 		l.packers = l.packers[:0]
-		if l.nSpatial == 2 && !l.forceND && !l.is1x1 {
+		if l.nSpatial == 2 && !l.forceND && !l.is1x1 && im2col.PacksFast(l.geom) {
 			for range l.chunks {
 				l.packers = append(l.packers, im2col.NewPacker(l.geom, blas.SliverCols))
 			}

@@ -77,6 +77,9 @@ func (l *baseConv) reshapeFast() error {
 	if !equalInts(bg.Out, g.In) {
 		return nil // cannot happen for unit strides; keep col2im if it does
 	}
+	if !im2col.PacksFast(bg) {
+		return nil
+	}
 	f.backGeom = bg
 	for range l.chunks {
 		f.backPackers = append(f.backPackers, im2col.NewPacker(bg, blas.SliverCols))

@@ -113,5 +113,12 @@ func (pk *Packer) packSliver(d []float32, p0, kk int, runs []run) {
 	}
 }
 
+// PacksFast reports whether a Packer packs g's column matrix faster than Im2col
+// writes it and the product packs it: where the packing runs in assembly (unit
+// strides, no dilation, a CPU with AVX-512). Elsewhere the Go loops work but lose.
+func PacksFast(g *Geometry) bool {
+	return len(g.In) == 2 && packsInAsm(g)
+}
+
 // Geometry returns the geometry the packer packs for.
 func (pk *Packer) Geometry() *Geometry { return pk.g }

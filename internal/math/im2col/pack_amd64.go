@@ -19,13 +19,17 @@ type packGeo struct{ h, w, kh, kw, planeBytes int }
 //go:noescape
 func packSliverAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
 
+// packsInAsm reports whether the assembly packs g's slivers.
+func packsInAsm(g *Geometry) bool {
+	return usePackAVX512 && g.Stride[0] == 1 && g.Stride[1] == 1 && g.Dilation[0] == 1 && g.Dilation[1] == 1
+}
+
 // packSliverFast packs rows [p0, p0+kk) of one 16-column sliver in assembly, where
 // the geometry has unit strides and no dilation and the CPU has AVX-512; it reports
 // whether it did.
 func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool {
 	g := pk.g
-	if !usePackAVX512 || pk.width != 16 || kk == 0 ||
-		g.Stride[0] != 1 || g.Stride[1] != 1 || g.Dilation[0] != 1 || g.Dilation[1] != 1 {
+	if pk.width != 16 || kk == 0 || !packsInAsm(g) {
 		return false
 	}
 	kh, kw := g.Kernel[0], g.Kernel[1]

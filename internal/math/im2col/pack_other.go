@@ -4,3 +4,9 @@ package im2col
 
 // packSliverFast has no assembly here.
 func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool { return false }
+
+// usePackAVX512 is false without the assembly (tests set it to run both paths).
+var usePackAVX512 = false
+
+// packsInAsm is false without the assembly.
+func packsInAsm(g *Geometry) bool { return false }

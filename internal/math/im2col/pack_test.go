@@ -9,6 +9,14 @@ import (
 // and compares them with Im2col's matrix packed by hand, for geometries with
 // padding, strides, dilations, rows that end inside a sliver and ragged blocks.
 func TestPackerMatchesIm2col(t *testing.T) {
+	defer func(old bool) { usePackAVX512 = old }(usePackAVX512)
+	for _, asm := range []bool{false, usePackAVX512} {
+		usePackAVX512 = asm
+		testPacker(t)
+	}
+}
+
+func testPacker(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, tc := range []struct {
 		c, h, w, kh, kw, ph, pw, sh, sw, dh, dw int
