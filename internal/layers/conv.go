@@ -9,6 +9,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -401,14 +402,7 @@ func (l *baseConv) convBackward(out, im, col []float32) {
 func (l *baseConv) addBias(top []float32) {
 	s := l.topSpatial
 	for o, b := range l.blobs[1].Data {
-		addConst(top[o*s:(o+1)*s], b)
-	}
-}
-
-// addConstGo is addConst in Go.
-func addConstGo(x []float32, b float32) {
-	for i := range x {
-		x[i] += b
+		vec.AddConst(top[o*s:(o+1)*s], b)
 	}
 }
 

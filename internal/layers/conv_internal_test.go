@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -68,39 +69,12 @@ func BenchmarkBiasGrad(b *testing.B) {
 	})
 }
 
-// TestAddConstBits: the assembly add and the Go loop agree bit for bit (NaN for
-// NaN), for every length up to a few vectors.
-func TestAddConstBits(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	for n := 0; n < 80; n++ {
-		x := nastyPlane(r, n+1)
-		x[n] = 12345 // past the end: must stay
-		for _, b := range []float32{0.5, float32(math.Copysign(0, -1)), math.Float32frombits(0x7fc00005)} {
-			got, want := append([]float32(nil), x...), append([]float32(nil), x...)
-			addConst(got[:n], b)
-			addConstGo(want[:n], b)
-			if i := sameBits(got, want); i >= 0 {
-				t.Fatalf("n %d, b %g: x[%d] = %x, the Go loop gives %x", n, b, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
-			}
-		}
-	}
-}
-
 // BenchmarkAddBias: one image of LeNet's conv1 (20 outputs × 24·24).
 func BenchmarkAddBias(b *testing.B) {
 	top := make([]float32, 20*576)
-	b.Run("go", func(b *testing.B) {
-		for b.Loop() {
-			for o := range 20 {
-				addConstGo(top[o*576:(o+1)*576], 0.5)
-			}
+	for b.Loop() {
+		for o := range 20 {
+			vec.AddConst(top[o*576:(o+1)*576], 0.5)
 		}
-	})
-	b.Run("asm", func(b *testing.B) {
-		for b.Loop() {
-			for o := range 20 {
-				addConst(top[o*576:(o+1)*576], 0.5)
-			}
-		}
-	})
+	}
 }

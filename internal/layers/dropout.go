@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
@@ -96,4 +97,14 @@ func (l *dropoutLayer) Range(lo, hi int) {
 	for i, k := range keep {
 		out[i] = pick(k, in[i]*scale, in[i]*0)
 	}
+}
+
+// pick returns a if c, else b, without a branch: the compiler turns a choice between
+// integers into a conditional move, not one between floats.
+func pick(c bool, a, b float32) float32 {
+	ra, rb := math.Float32bits(a), math.Float32bits(b)
+	if c {
+		rb = ra
+	}
+	return math.Float32frombits(rb)
 }

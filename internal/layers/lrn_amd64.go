@@ -2,6 +2,11 @@
 
 package layers
 
+import "golang.org/x/sys/cpu"
+
+// useAVX selects the assembly of lrn_amd64.s; tests turn it off to run Go.
+var useAVX = cpu.X86.HasAVX
+
 // mulNegPow75AVX is mulNegPow's loop for β = 0.75 in AVX assembly (lrn_amd64.s), on
 // a multiple of 4 elements.
 //

@@ -1,10 +1,9 @@
 package layers
 
 import (
-	"math"
-
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -16,19 +15,14 @@ func init() { Register("ReLU", newReLU) }
 type relu struct {
 	base
 	slope float32
-	pass  reluPass // the running pass, for the workers (Range)
-}
-
-// reluPass is what a pass's loop reads: forward y from x, or backward dx from x
-// and dy.
-type reluPass struct {
-	backward bool
-	x, y     []float32
-	dy, dx   []float32
+	fwd   reluForward
+	bwd   reluBackward
 }
 
 func newReLU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &relu{base: newBase(p, ctx), slope: p.GetReluParam().GetNegativeSlope()}, nil
+	l := &relu{base: newBase(p, ctx), slope: p.GetReluParam().GetNegativeSlope()}
+	l.fwd.l, l.bwd.l = l, l
+	return l, nil
 }
 
 func (l *relu) BlobCounts() BlobCounts                 { return Exactly(1, 1) }
@@ -38,58 +32,42 @@ func (l *relu) Reshape(bottom, top []*blob.Blob) error { top[0].ReshapeLike(bott
 // elementwiseGrain is the least number of elements worth a goroutine of its own.
 const elementwiseGrain = 1 << 14
 
+// Forward: y = x > 0 ? x : slope·x, the elements split over the cores.
 func (l *relu) Forward(bottom, top []*blob.Blob) error {
-	l.pass = reluPass{x: bottom[0].Data, y: top[0].Data}
-	parallel.Run(len(l.pass.x), elementwiseGrain, l)
-	l.pass = reluPass{}
+	l.fwd.x, l.fwd.y = bottom[0].Data, top[0].Data
+	parallel.Run(len(l.fwd.x), elementwiseGrain, &l.fwd)
+	l.fwd.x, l.fwd.y = nil, nil
 	return nil
 }
 
+// Backward: dx = dy · (x > 0 ? 1 : slope).
 func (l *relu) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	l.pass = reluPass{backward: true, x: bottom[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
-	parallel.Run(len(l.pass.x), elementwiseGrain, l)
-	l.pass = reluPass{}
+	l.bwd.x, l.bwd.dy, l.bwd.dx = bottom[0].Data, top[0].Diff, bottom[0].Diff
+	parallel.Run(len(l.bwd.x), elementwiseGrain, &l.bwd)
+	l.bwd.x, l.bwd.dy, l.bwd.dx = nil, nil, nil
 }
 
-// Range runs the current pass over the elements [lo, hi):
+// reluForward is ReLU's forward loop.
 //
-//	forward:  y = x > 0 ? x : slope·x
-//	backward: dx = dy · (x > 0 ? 1 : slope)
+//	x, y (count)
+type reluForward struct {
+	l    *relu
+	x, y []float32
+}
+
+// Range computes the elements [lo, hi).
+func (p *reluForward) Range(lo, hi int) { vec.Relu(p.y[lo:hi], p.x[lo:hi], p.l.slope) }
+
+// reluBackward is ReLU's backward loop.
 //
-// Both values are computed and one kept by a conditional move (see pick): the sign
-// of an activation is a coin toss, and a branch on it mispredicted half the time.
-func (l *relu) Range(lo, hi int) {
-	p, slope := &l.pass, l.slope
-	if !p.backward {
-		reluForward(p.x[lo:hi], p.y[lo:hi], slope)
-		return
-	}
-	reluBackward(p.x[lo:hi], p.dy[lo:hi], p.dx[lo:hi], slope)
+//	x, dy, dx (count)
+type reluBackward struct {
+	l         *relu
+	x, dy, dx []float32
 }
 
-func reluForward(x, y []float32, slope float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = pick(v > 0, v, slope*v)
-	}
-}
-
-func reluBackward(x, dy, dx []float32, slope float32) {
-	dy, dx = dy[:len(x)], dx[:len(x)]
-	for i, v := range x {
-		dx[i] = pick(v > 0, dy[i], slope*dy[i])
-	}
-}
-
-// pick returns a if c, else b, without a branch: the compiler turns a choice
-// between integers into a conditional move, not one between floats.
-func pick(c bool, a, b float32) float32 {
-	ra, rb := math.Float32bits(a), math.Float32bits(b)
-	if c {
-		rb = ra
-	}
-	return math.Float32frombits(rb)
-}
+// Range computes the elements [lo, hi).
+func (p *reluBackward) Range(lo, hi int) { vec.ReluGrad(p.dx[lo:hi], p.x[lo:hi], p.dy[lo:hi], p.l.slope) }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 )
 
 // refReLU is the rectifier with a branch per value, as it reads.
@@ -27,19 +29,19 @@ func refReLUBackward(x, dy, dx []float32, slope float32) {
 	}
 }
 
-// TestReLUBits: the branch-free loops give the branchy ones' bits, NaN, ±0 and ±∞
+// TestReLUBits: vec's loops give the branchy ones' bits, NaN, ±0 and ±∞
 // included.
 func TestReLUBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	x, dy := nastyPlane(r, 4096), nastyPlane(r, 4096)
 	for _, slope := range []float32{0, 0.1, -2, float32(math.Inf(1))} {
 		y, want := make([]float32, len(x)), make([]float32, len(x))
-		reluForward(x, y, slope)
+		vec.Relu(y, x, slope)
 		refReLU(x, want, slope)
 		if i := sameBits(y, want); i >= 0 {
 			t.Fatalf("slope %g: y[%d] = %g (x %g), the branchy loop gives %g", slope, i, y[i], x[i], want[i])
 		}
-		reluBackward(x, dy, y, slope)
+		vec.ReluGrad(y, x, dy, slope)
 		refReLUBackward(x, dy, want, slope)
 		if i := sameBits(y, want); i >= 0 {
 			t.Fatalf("slope %g: dx[%d] = %g, the branchy loop gives %g", slope, i, y[i], want[i])
@@ -60,9 +62,9 @@ func BenchmarkReLU(b *testing.B) {
 			refReLU(x, y, 0)
 		}
 	})
-	b.Run("cmov", func(b *testing.B) {
+	b.Run("vec", func(b *testing.B) {
 		for b.Loop() {
-			reluForward(x, y, 0)
+			vec.Relu(y, x, 0)
 		}
 	})
 }

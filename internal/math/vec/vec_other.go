@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package vec
+
+// useAsm is false without assembly (tests set it to run both paths).
+var useAsm = false
+
+func addConstAsm(x []float32, b float32) int             { return 0 }
+func scaleAsm(y, x []float32, a float32) int             { return 0 }
+func addAsm(z, x, y []float32) int                       { return 0 }
+func reluAsm(y, x []float32, slope float32) int          { return 0 }
+func reluGradAsm(dx, x, dy []float32, slope float32) int { return 0 }
