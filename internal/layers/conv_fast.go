@@ -29,6 +29,7 @@ type convFast struct {
 	// transposedGrad: the chunks sum dWᵀ, (G, K, Mg), rather than dW.
 	transposedGrad bool
 	geomFor        *im2col.Geometry // the forward geometry backGeom was made for
+	chunksFor      int              // and the number of chunks
 	// backGeom is im2col' of the top's gradient (its channels, the flipped kernel,
 	// padding k−1−p), nil where the bottom's gradient goes through col2im.
 	backGeom    *im2col.Geometry
@@ -52,10 +53,10 @@ func (l *baseConv) reshapeFast() error {
 	}
 	f.bsums = resizeBuffers(f.bsums, l.chunks, nb)
 
-	if f.geomFor == l.geom && len(f.backPackers) == l.chunks {
+	if f.geomFor == l.geom && f.chunksFor == l.chunks {
 		return nil // the same geometry and workers as the last Reshape
 	}
-	f.geomFor = l.geom
+	f.geomFor, f.chunksFor = l.geom, l.chunks
 	f.backGeom, f.backPackers = nil, f.backPackers[:0]
 	if l.reverse || l.nSpatial != 2 || l.forceND || l.is1x1 {
 		return nil
