@@ -113,6 +113,7 @@ type workspace struct {
 	a, b     []float32
 	x, acc   []float32                // a gathered vector and a row of products, for rank1
 	ga       []float32                // rows of A gathered for a column block's scattered groups
+	swap     []float32                // Cᵀ of a swapped product (Fast)
 	pad      []float32                // a ragged sliver, zero-padded before packing
 	edge     [mr * nr]float32         // an edge tile, before its valid part is merged into C
 	wideEdge [2 * mr * 2 * nr]float32 // the same for the wide kernel
@@ -371,7 +372,7 @@ func (g *gemm) kBlockEnd(p0 int) int {
 	if g.ordered {
 		return nextKBlock(g.m, g.n, g.k, p0)
 	}
-	return fastKBlockEnd(g.k, p0)
+	return fastKBlockEnd(g.n, g.k, p0)
 }
 
 // evenBlock returns the block size that cuts n into the fewest blocks of at most max

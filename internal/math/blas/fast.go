@@ -37,11 +37,60 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		workspaces.Put(ws)
 		return
 	}
+	if swapped(&g) {
+		return
+	}
 	g.compute()
 }
 
-// fastKBlockEnd returns the end of Fast's k block that starts at p0: k cut into the
-// fewest blocks of at most fastKBlock steps, as even as possible in multiples of 8.
-func fastKBlockEnd(k, p0 int) int {
-	return min(k, p0+evenBlock(k, fastKBlock, 8))
+// swapped computes a short, wide product C = op(A)·Bᵀ — an inner product's forward
+// pass on a small batch: A is the batch (m rows), B the weights, n×k — as its
+// transpose, Cᵀ = B·op(A)ᵀ, where the direct kernel reads B, the large operand, in
+// place, once, instead of packing it; Cᵀ goes through a buffer into C. It reports
+// whether it did (only for such products, where the CPU has the direct kernel).
+func swapped(g *gemm) bool {
+	if !g.transB || g.m > 2*mr || g.n < 8*g.m || g.k < 16 || !useDirect() {
+		return false
+	}
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	ws.swap = grow(ws.swap, g.n*g.m)
+	t := gemm{transB: !g.transA, m: g.n, n: g.m, k: g.k, alpha: g.alpha, a: g.b, lda: g.ldb,
+		b: g.a, ldb: g.lda, c: ws.swap, ldc: g.m}
+	t.compute()
+	for i := range g.m {
+		row := g.c[i*g.ldc:][:g.n]
+		switch g.beta {
+		case 0:
+			for j := range row {
+				row[j] = ws.swap[j*g.m+i]
+			}
+		case 1:
+			for j := range row {
+				row[j] += ws.swap[j*g.m+i]
+			}
+		default:
+			for j := range row {
+				row[j] = ws.swap[j*g.m+i] + g.beta*row[j]
+			}
+		}
+	}
+	return true
+}
+
+// fastKBlockNarrow is the longest k block of a product at most one sliver pair wide
+// (an inner product's swapped forward pass, a batch-1 layer): its B (32 columns ×
+// 4096 steps, 512 KiB) stays in L2, and A — the weights, read once — streams in
+// long runs of each row rather than in pieces.
+const fastKBlockNarrow = 4096
+
+// fastKBlockEnd returns the end of Fast's k block that starts at p0 in a product n
+// columns wide: k cut into the fewest blocks of at most fastKBlock (or
+// fastKBlockNarrow) steps, as even as possible in multiples of 8.
+func fastKBlockEnd(n, k, p0 int) int {
+	most := fastKBlock
+	if n <= 2*nr {
+		most = fastKBlockNarrow
+	}
+	return min(k, p0+evenBlock(k, most, 8))
 }
