@@ -1,6 +1,6 @@
 //go:build openblas
 
-// Package openblas calls the real OpenBLAS (and the C library's expf and logf) through
+// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf and pow) through
 // cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for bit. Caffe
 // on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's numbers; the
 // fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS 0.3.21 on an AMD
@@ -26,6 +26,7 @@ package openblas
 static float gc_expf(float x) { return expf(x); }
 static float gc_logf(float x) { return logf(x); }
 static float gc_powf(float x, float y) { return powf(x, y); }
+static double gc_pow(double x, double y) { return pow(x, y); }
 */
 import "C"
 
@@ -94,5 +95,9 @@ func Logf(x float32) float32 { return float32(C.gc_logf(C.float(x))) }
 // Powf is the C library's powf, as C++'s std::pow on two floats calls it (Caffe's "inv"
 // and "poly" learning-rate policies).
 func Powf(x, y float32) float32 { return float32(C.gc_powf(C.float(x), C.float(y))) }
+
+// Pow is the C library's pow on doubles, as C++'s std::pow on a float and an int calls it
+// (Caffe's "step", "exp" and "multistep" learning-rate policies, Adam's bias correction).
+func Pow(x, y float64) float64 { return float64(C.gc_pow(C.double(x), C.double(y))) }
 
 func init() { blas.Implementations["openblas"] = Gemm{} }

@@ -192,7 +192,7 @@ func TestAsumBits(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite ../blas/testdata/openblas.txt from OpenBLAS")
+var update = flag.Bool("update", false, "rewrite the golden files the selected tests check (../blas/testdata/openblas.txt, ../cmath/testdata/pow.txt, ...) from OpenBLAS and the C library")
 
 // goldenCase is one line of ../blas/testdata/openblas.txt: a call whose inputs
 // testutil.GoldenVec makes from the seed, and the FNV-1a hash of OpenBLAS's output bits. The
