@@ -9,11 +9,12 @@
 // speed, and the one that sums in OpenBLAS's order, openblas_order.go, so that its
 // products are Caffe's bit for bit). Matrices are row-major, as in Caffe.
 //
-// Gemv and the vector operations (Axpy, Axpby, Scal, Dot, Asum) have one
-// implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU Caffe
-// that made gocaffe's fixtures computed them (see sgemv.go and vec.go). A training
-// run is chaotic enough that any other order of additions, or a multiply-add fused
-// where OpenBLAS rounds twice, ends up in a different log.
+// Gemv and the vector operations (Axpy, Axpby, Scal, Scale, Dot, DotStrided, Asum)
+// have one implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU
+// Caffe that made gocaffe's fixtures computed them through its caffe_cpu_* wrappers
+// (see sgemv.go and vec.go); Powx is Caffe's caffe_powx, glibc's powf per element. A
+// training run is chaotic enough that any other order of additions, or a multiply-add
+// fused where OpenBLAS rounds twice, ends up in a different log.
 package blas
 
 import (

@@ -69,6 +69,10 @@ func (g goldenLine) run(t *testing.T) []float32 {
 	case "dot":
 		x, y := testutil.GoldenVec(4*seed, n), testutil.GoldenVec(4*seed+1, n)
 		return []float32{Dot(x, y)}
+	case "dots":
+		incx, incy := g.int(t, "incx"), g.int(t, "incy")
+		x, y := testutil.GoldenVec(4*seed, (n-1)*incx+1), testutil.GoldenVec(4*seed+1, (n-1)*incy+1)
+		return []float32{DotStrided(n, x, incx, y, incy)}
 	case "asum":
 		x := testutil.Aligned32(n, g.int(t, "off"))
 		copy(x, testutil.GoldenVec(4*seed, n))

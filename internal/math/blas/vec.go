@@ -1,14 +1,18 @@
 package blas
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 )
 
 // The vector operations are Caffe's caffe_axpy, caffe_cpu_axpby, caffe_scal,
-// caffe_cpu_dot and caffe_cpu_asum, which call cblas_saxpy, sscal, sdot and sasum;
-// like Gemv they compute what OpenBLAS 0.3.21's Haswell kernels compute on two
-// threads, bit for bit (see sgemv.go).
+// caffe_cpu_scale, caffe_cpu_dot, caffe_cpu_strided_dot and caffe_cpu_asum, which
+// call cblas_saxpy, sscal, scopy, sdot and sasum; like Gemv they compute what
+// OpenBLAS 0.3.21's Haswell kernels compute on two threads, bit for bit (see
+// sgemv.go). Powx is Caffe's caffe_powx, the C library's powf per element.
 
 // level1Threshold is the length above which interface/axpy.c cuts a saxpy between
 // the threads.
@@ -66,6 +70,26 @@ func Axpby(alpha float32, x []float32, beta float32, y []float32) {
 	Axpy(alpha, x, y)
 }
 
+// Scale computes y = alpha·x as Caffe's caffe_cpu_scale: cblas_scopy, then
+// cblas_sscal on y (Scal), so alpha 1 gives a copy and alpha 0 zeros, whatever x
+// holds. x and y may be the same slice.
+func Scale(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	copy(y, x)
+	Scal(alpha, y)
+}
+
+// Powx computes y[i] = x[i]^b as Caffe's caffe_powx without MKL (vsPowx of
+// mkl_alternate.hpp): std::pow on two floats, which is glibc's powf (cmath.Powf),
+// for every b, 2 and 0.5 included — powf(x, 2) is not always x·x rounded, nor
+// powf(x, 0.5) the square root. x and y may be the same slice.
+func Powx(x []float32, b float32, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = cmath.Powf(v, b)
+	}
+}
+
 // Scal computes x *= alpha as cblas_sscal: nothing when alpha is 1, zeros (whatever x
 // held, NaN included) when alpha is 0 (or NaN, which OpenBLAS's comparison with 0
 // lets through), otherwise one rounded product per element.
@@ -105,6 +129,38 @@ func Dot(x, y []float32) float32 {
 		tail += float64(float32(x[i] * y[i]))
 	}
 	return float32(head + tail)
+}
+
+// DotStrided returns Σ x[i·incx]·y[i·incy] for i < n as cblas_sdot with the given
+// (positive) increments: Caffe's caffe_cpu_strided_dot. With both increments 1 it is
+// Dot; otherwise OpenBLAS's Haswell sdot_k takes the products in pairs, adds each
+// pair in float32 and the pair's sum to a float64 total (an odd last product alone),
+// and rounds the total to float32.
+func DotStrided(n int, x []float32, incx int, y []float32, incy int) float32 {
+	if n <= 0 {
+		return 0
+	}
+	if incx < 1 || incy < 1 || len(x) < (n-1)*incx+1 || len(y) < (n-1)*incy+1 {
+		panic(fmt.Sprintf("blas: DotStrided of %d elements with increments %d and %d on %d and %d elements",
+			n, incx, incy, len(x), len(y)))
+	}
+	if incx == 1 && incy == 1 {
+		return Dot(x[:n], y[:n])
+	}
+	var dot float64
+	ix, iy := 0, 0
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		m1 := float32(y[iy] * x[ix]) // rounded: not fused into the sum
+		m2 := float32(y[iy+incy] * x[ix+incx])
+		dot += float64(m1 + m2)
+		ix += 2 * incx
+		iy += 2 * incy
+	}
+	if i < n {
+		dot += float64(y[iy] * x[ix])
+	}
+	return float32(dot)
 }
 
 // sdotKernelGo is sdotKernel in Go.

@@ -81,6 +81,16 @@ func Sdot(x, y []float32) float32 {
 	return float32(C.cblas_sdot(C.blasint(len(x)), ptr(x), 1, ptr(y), 1))
 }
 
+// SdotStrided is cblas_sdot with positive increments: Caffe's caffe_cpu_strided_dot.
+func SdotStrided(n int, x []float32, incx int, y []float32, incy int) float32 {
+	return float32(C.cblas_sdot(C.blasint(n), ptr(x), C.blasint(incx), ptr(y), C.blasint(incy)))
+}
+
+// Scopy is cblas_scopy with unit strides: y = x.
+func Scopy(x, y []float32) {
+	C.cblas_scopy(C.blasint(len(x)), ptr(x), 1, ptr(y), 1)
+}
+
 // Sasum is cblas_sasum with unit stride.
 func Sasum(x []float32) float32 {
 	return float32(C.cblas_sasum(C.blasint(len(x)), ptr(x), 1))
