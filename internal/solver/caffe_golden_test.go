@@ -19,7 +19,7 @@ import (
 // transcription of Caffe's solvers (internal/math/openblas, solver.go), and in every
 // build against testdata/caffe_updates.txt, which that transcription wrote:
 //
-//	OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run TestCaffeUpdatesGoldenFile -update
+//	OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run TestCaffeUpdatesGoldenFile -update
 
 // updateCase is one solver configuration run for a few updates on blobs whose
 // values, gradients and histories come from testutil.GoldenVec.

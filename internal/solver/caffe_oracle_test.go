@@ -17,7 +17,7 @@ import (
 // solvers calling the real OpenBLAS and libm. Run them with the reference machine's
 // kernels and threads:
 //
-//	OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run Caffe
+//	OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run Caffe
 
 var update = flag.Bool("update", false, "rewrite testdata/caffe_updates.txt from Caffe's solvers on OpenBLAS")
 
@@ -110,10 +110,10 @@ func TestCaffeUpdatesOracle(t *testing.T) {
 func TestCaffeUpdatesGoldenFile(t *testing.T) {
 	const path = "testdata/caffe_updates.txt"
 	var sb strings.Builder
-	sb.WriteString("# Caffe's solver updates (a C transcription of BVLC Caffe's solvers on OpenBLAS 0.3.21, Haswell kernels,\n")
+	sb.WriteString("# Caffe's solver updates (a C transcription of BVLC Caffe's solvers on OpenBLAS 0.3.21, Zen kernels,\n")
 	sb.WriteString("# 2 threads, and glibc 2.36's libm) for the cases of caffe_golden_test.go: FNV-1a hashes of the\n")
 	sb.WriteString("# learning rates and of the final values and histories. Regenerate:\n")
-	sb.WriteString("# OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run TestCaffeUpdatesGoldenFile -update\n")
+	sb.WriteString("# OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/solver -run TestCaffeUpdatesGoldenFile -update\n")
 	quiet(t)
 	for index, c := range updateCases() {
 		rates, state := oracleRun(t, c, index)

@@ -3,7 +3,6 @@ package blas
 import (
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/gocaffe/gocaffe/internal/math/cmath"
 )
@@ -12,7 +11,9 @@ import (
 // caffe_cpu_scale, caffe_cpu_dot, caffe_cpu_strided_dot and caffe_cpu_asum, which
 // call cblas_saxpy, sscal, scopy, sdot and sasum; like Gemv they compute what
 // OpenBLAS 0.3.21's Haswell kernels compute on two threads, bit for bit (see
-// sgemv.go). Powx is Caffe's caffe_powx, the C library's powf per element.
+// sgemv.go); Asum is the Zen kernels' sasum (see AsumAt), the only one of these
+// routines where OpenBLAS's Zen and Haswell kernels differ. Powx is Caffe's
+// caffe_powx, the C library's powf per element.
 
 // level1Threshold is the length above which interface/axpy.c cuts a saxpy between
 // the threads.
@@ -186,89 +187,95 @@ func sdotKernelGo(x, y []float32) float32 {
 	return (u[0] + u[1]) + (u[2] + u[3])
 }
 
-// asumThreshold: sasum cuts x between the threads when it has more than 100000
-// elements per thread.
-const asumThreshold = 100000
+// Asum returns Σ |x[i]| as cblas_sasum computes it on the reference machine, for x at
+// the start of a Caffe blob: see AsumAt.
+func Asum(x []float32) float32 { return AsumAt(x, 0) }
 
-// Asum returns Σ |x[i]| as cblas_sasum: in float32, in an order that depends on where
-// x lies in memory (OpenBLAS aligns its vector loop to 32 bytes), so equal slices at
-// different addresses may give different bits; x at Caffe's address would give
-// Caffe's. Above 200000 elements the two halves are summed apart and added to 0 in
-// turn.
-func Asum(x []float32) float32 {
-	threads := min(len(x)/asumThreshold, obThreads)
-	if len(x) <= asumThreshold || threads <= 1 {
-		return asumCompute(x)
-	}
-	var sum float32
-	for from, done := 0, 0; from < len(x); done++ {
-		w := level1Width(len(x)-from, threads, done)
-		sum += asumCompute(x[from : from+w])
-		from += w
-	}
-	return sum
-}
-
-// asumCompute is asum_compute of kernel/x86_64/sasum.c as GCC vectorised it: up to
-// 255 elements, the multiple of 8 first, in two four-lane sums (the first four and
-// the last four of every eight) added lane-wise and reduced pairwise, then the rest
-// one by one; past that, the elements up to the next 32-byte boundary one by one,
-// then blocks of 256 in four eight-lane sums (((s0+s1)+s2)+s3, upper half added to
-// the lower, pairwise), then eights as before, then the rest.
-func asumCompute(x []float32) float32 {
+// AsumAt returns Σ |x[i]| as cblas_sasum computes it on the reference machine, for x
+// starting offset floats into a Caffe blob (Caffe's caffe_cpu_asum of blob + offset).
+//
+// The machine that made the fixtures runs OpenBLAS's Zen kernels, which are its
+// Haswell ones for every routine Caffe calls but this one: the Zen sasum is the SSE
+// kernel asum_sse.S, not the AVX2 sasum.c of Haswell. It sums in four four-lane
+// accumulators, in an order that depends on x's address modulo 16 bytes: a float or
+// two are taken alone until x is 16-byte aligned. Caffe's blobs are malloc'd, so
+// their start is 16-byte aligned and x's address modulo 16 is 4·offset modulo 16:
+// AsumAt computes as if x were there, wherever it really is.
+func AsumAt(x []float32, offset int) float32 {
 	n := len(x)
 	if n <= 0 {
 		return 0
 	}
 	abs := func(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
-	var sum float32
+	var acc [4][4]float32
 	i := 0
-	if n <= 255 {
-		if n <= 7 {
-			for _, v := range x {
-				sum += abs(v)
+	if n > 3 {
+		// Single floats, then a pair, until the address is a multiple of 16.
+		mis := offset & 3
+		if mis&1 != 0 {
+			acc[0][0] = abs(x[0])
+			i, n, mis = 1, n-1, mis+1
+			if n <= 0 {
+				return asumReduce(&acc)
 			}
-			return sum
 		}
-	} else {
-		peel := int((32-uintptr(unsafe.Pointer(&x[0]))&31)>>2) & 7
-		for _, v := range x[:peel] {
-			sum += abs(v)
+		if mis&2 != 0 {
+			acc[1][0], acc[1][1] = abs(x[i]), abs(x[i+1])
+			i, n = i+2, n-2
+			if n <= 0 {
+				return asumReduce(&acc)
+			}
 		}
-		i = peel
-		if n256 := (n - peel) &^ 255; n256 > 0 {
-			var acc [4][8]float32
-			for j := i; j < i+n256; j += 32 {
-				for k := range acc {
-					for l := range acc[k] {
-						acc[k][l] += abs(x[j+8*k+l])
-					}
+		// Blocks of 32 floats, eight quadruples into the accumulators 0 1 2 3 0 1 2 3.
+		for ; n >= 32; n -= 32 {
+			for q := range 8 {
+				a := &acc[q&3]
+				for l := range 4 {
+					a[l] += abs(x[i+4*q+l])
 				}
 			}
-			var w [8]float32
-			for l := range w {
-				w[l] = ((acc[0][l] + acc[1][l]) + acc[2][l]) + acc[3][l]
+			i += 32
+		}
+		// Then 16 (into 0 1 0 1), 8 (0 1) and 4 (2) as n's bits say.
+		quads := func(dst ...int) {
+			for q, d := range dst {
+				for l := range 4 {
+					acc[d][l] += abs(x[i+4*q+l])
+				}
 			}
-			sum += reduce8(&w)
-			i += n256
+			i += 4 * len(dst)
+		}
+		if n&16 != 0 {
+			quads(0, 1, 0, 1)
+		}
+		if n&8 != 0 {
+			quads(0, 1)
+		}
+		if n&4 != 0 {
+			quads(2)
 		}
 	}
-	end := i + (n-i)&^7
-	var a, b [4]float32
-	for j := i; j < end; j += 8 {
-		for l := range 4 {
-			a[l] += abs(x[j+l])
-			b[l] += abs(x[j+4+l])
-		}
+	// The last pair into lanes 0 and 1 of accumulator 3, the last float into lane 0 of
+	// accumulator 2 (the other lanes gain +0).
+	if n&2 != 0 {
+		acc[3][0] += abs(x[i])
+		acc[3][1] += abs(x[i+1])
+		i += 2
 	}
-	for l := range a {
-		a[l] += b[l]
+	if n&1 != 0 {
+		acc[2][0] += abs(x[i])
 	}
-	sum = ((a[0] + a[1]) + (a[2] + a[3])) + sum
-	for _, v := range x[end:] {
-		sum += abs(v)
+	return asumReduce(&acc)
+}
+
+// asumReduce is the end of asum_sse.S: accumulators (0+1) + (2+3), lane by lane, then
+// two horizontal adds, (l0+l1) + (l2+l3).
+func asumReduce(acc *[4][4]float32) float32 {
+	var s [4]float32
+	for l := range s {
+		s[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])
 	}
-	return sum
+	return (s[0] + s[1]) + (s[2] + s[3])
 }
 
 // Sum returns Σ x[i], accumulated in float64.

@@ -1,19 +1,25 @@
 //go:build openblas
 
-// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf and pow) through
-// cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for bit. Caffe
-// on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's numbers; the
-// fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS 0.3.21 on an AMD
-// EPYC, whose kernels are OpenBLAS's Haswell ones.
+// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf and
+// pow) through cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for
+// bit. Caffe on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's
+// numbers; the fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS
+// 0.3.21 on an AMD EPYC, where OpenBLAS runs its Zen kernels. For every routine Caffe
+// calls those are its Haswell kernels, sasum aside (the Zen sasum is the older SSE
+// kernel, which the fixtures' Reduction ASUM results show).
 //
 // It is built only with the openblas tag, on a machine with Debian's
 // libopenblas-pthread-dev (apt-get install libopenblas-pthread-dev):
 //
-//	OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
+//	OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
 //
-// OPENBLAS_CORETYPE=Haswell selects the kernels the fixtures' machine ran, whatever this
-// CPU is; OPENBLAS_NUM_THREADS=2 the threading it ran with (two cores), which decides how
-// OpenBLAS cuts a product into kernel calls.
+// OPENBLAS_CORETYPE=Zen selects the kernels the fixtures' machine ran, whatever this
+// CPU is (a virtual machine that hides the CPU's family gets the Haswell ones, whose
+// sasum differs); OPENBLAS_NUM_THREADS=2 the threading it ran with (two cores), which
+// decides how OpenBLAS cuts a product into kernel calls.
+//
+// Solver (solver.go) is a C transcription of Caffe's solvers on these libraries: the
+// oracle of gocaffe's solver updates.
 //
 // With the tag, gocaffe also gets a GEMM named "openblas" (GOCAFFE_GEMM=openblas).
 package openblas
