@@ -102,14 +102,3 @@ func (l *reduction) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 		}
 	}
 }
-
-// caffeSign is caffe_sign: (0 < x) − (x < 0), so +0 for ±0 and NaN.
-func caffeSign(x float32) float32 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
-}
