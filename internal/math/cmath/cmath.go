@@ -4,7 +4,9 @@
 // __pow_fma). C++'s std::exp, std::log and std::pow on floats are the first three, and
 // std::pow of a float to an int power is the last, so Caffe's softmax, its losses, its
 // learning-rate policies and every other exp, log or pow it takes round the way these
-// do. Expf and Logf are in this file, Powf in pow.go and Pow in pow64.go.
+// do. Expf and Logf are in this file, Powf in pow.go and Pow in pow64.go; Tanhf
+// (tanh.go) is glibc's tanhf, FDLIBM's, for Caffe's TanH layer (equal on all 2^32
+// inputs).
 //
 // Bit-exactness matters because training is chaotic: a result one ulp away from
 // glibc's, as float32(math.Exp(float64(x))) is for some x, changes Caffe's training

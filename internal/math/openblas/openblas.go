@@ -1,7 +1,7 @@
 //go:build openblas
 
-// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf and
-// pow) through cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for
+// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf, tanhf
+// and pow) through cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for
 // bit. Caffe on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's
 // numbers; the fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS
 // 0.3.21 on an AMD EPYC, where OpenBLAS runs its Zen kernels. For every routine Caffe
@@ -33,6 +33,7 @@ static float gc_expf(float x) { return expf(x); }
 static float gc_logf(float x) { return logf(x); }
 static float gc_powf(float x, float y) { return powf(x, y); }
 static double gc_pow(double x, double y) { return pow(x, y); }
+static float gc_tanhf(float x) { return tanhf(x); }
 */
 import "C"
 
@@ -111,6 +112,9 @@ func Logf(x float32) float32 { return float32(C.gc_logf(C.float(x))) }
 // Powf is the C library's powf, as C++'s std::pow on two floats calls it (Caffe's "inv"
 // and "poly" learning-rate policies).
 func Powf(x, y float32) float32 { return float32(C.gc_powf(C.float(x), C.float(y))) }
+
+// Tanhf is the C library's tanhf, as C++'s std::tanh on a float calls it (Caffe's TanH).
+func Tanhf(x float32) float32 { return float32(C.gc_tanhf(C.float(x))) }
 
 // Pow is the C library's pow on doubles, as C++'s std::pow on a float and an int calls it
 // (Caffe's "step", "exp" and "multistep" learning-rate policies, Adam's bias correction).
