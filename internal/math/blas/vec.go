@@ -39,6 +39,42 @@ func Axpy(alpha float32, x, y []float32) {
 	}
 }
 
+// AxpyPart computes part of an n-element Axpy: y += alpha·x for the elements
+// [lo, lo+len(x)) of the whole, x and y being those elements, with the roundings
+// Axpy gives them (which elements OpenBLAS fuses depends on where they lie in the
+// whole vector and how its threads share it). Loops that split a saxpy over the
+// cores, or that take it piece by piece, use it to compute as Caffe's caffe_axpy does.
+func AxpyPart(n, lo int, alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	if len(x) == 0 || alpha == 0 {
+		return
+	}
+	hi := lo + len(x)
+	part := func(from, to int) {
+		fusedEnd := from + (to-from)&^31
+		if a, b := max(from, lo), min(fusedEnd, hi); a < b {
+			xs, ys := x[a-lo:b-lo], y[a-lo:b-lo]
+			n32 := len(xs) &^ 31
+			saxpyFused(alpha, xs[:n32], ys[:n32])
+			for i := n32; i < len(xs); i++ {
+				ys[i] = fmaf(alpha, xs[i], ys[i])
+			}
+		}
+		for i := max(fusedEnd, lo); i < min(to, hi); i++ {
+			y[i-lo] = float32(alpha*x[i-lo]) + y[i-lo]
+		}
+	}
+	if n <= level1Threshold {
+		part(0, n)
+		return
+	}
+	for from, done := 0, 0; from < n; done++ {
+		w := level1Width(n-from, obThreads, done)
+		part(from, from+w)
+		from += w
+	}
+}
+
 // level1Width is the share blas_level1_thread gives the next of the threads-done
 // threads still to start when rest elements are left: an even share, rounded up.
 func level1Width(rest, threads, done int) int {
