@@ -531,7 +531,7 @@ func (s *Solver) updateSmoothedLoss(loss float32, start int) {
 	if len(s.losses) < avg {
 		s.losses = append(s.losses, loss)
 		n := float32(len(s.losses))
-		s.smoothedLoss = (s.smoothedLoss*(n-1) + loss) / n
+		s.smoothedLoss = (float32(s.smoothedLoss*(n-1)) + loss) / n // rounded apart, as Caffe's build does
 		return
 	}
 	i := (s.iter - start) % avg
