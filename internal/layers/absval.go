@@ -62,13 +62,7 @@ func (l *absValLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blo
 func (l *absValLayer) backwardRange(p *elementLoop, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
-		switch {
-		case x[i] > 0:
-			dx[i] = dy[i]
-		case x[i] < 0:
-			dx[i] = -dy[i]
-		default:
-			dx[i] = 0
-		}
+		// Caffe's caffe_cpu_sign of x, times dy.
+		dx[i] = dy[i] * caffeSign(x[i])
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -32,7 +32,17 @@ func init() { Register("BatchNorm", newBatchNorm) }
 //	top    (N, C, spatial…)
 //	xNorm  (N, C, spatial…)   the normalised values, for backward (a later in-place
 //	                          layer may overwrite the top)
+//	dyCopy (N, C, spatial…)   in place only: the top's gradient, which backward
+//	                          overwrites while it still needs it
+//	byChan (N, C)             per item and channel sums (Caffe's num_by_chans_)
 //	mean, std (C)             μ and sqrt(σ² + eps) of the last Forward
+//
+// Everything is computed with Caffe's calls, in Caffe's order: sums over the spatial
+// axes and then the batch as two matrix-vector products with ones (OpenBLAS's sgemv
+// order), broadcasts as products with k = 1 (one rounding per element, as the loops
+// here), the running sums by caffe_cpu_axpby (sscal, then saxpy), caffe_sqr and
+// caffe_sqrt (x·x and sqrtf: BVLC's BatchNorm no longer uses caffe_powx, unlike MVN),
+// and one rounding per element for the rest.
 type batchNorm struct {
 	base
 	useGlobal bool
@@ -42,17 +52,9 @@ type batchNorm struct {
 	num       int
 	spatial   int
 	xNorm     []float32
+	dyCopy    []float32
+	byChan    []float32
 	mean, std []float32
-	pass      batchNormPass
-}
-
-// batchNormPass is what a pass's loop (Range) reads. Every channel is normalised on
-// its own, so the channels are split over the cores; each sums its items and
-// positions in order, so the result does not depend on the split.
-type batchNormPass struct {
-	backward       bool
-	x, y, dy, dx   []float32
-	globalFraction float32 // 1/blobs[2], with the global statistics
 }
 
 func newBatchNorm(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -106,90 +108,80 @@ func (l *batchNorm) Reshape(bottom, top []*blob.Blob) error {
 	l.num = b.Dim(0)
 	l.spatial = b.CountFrom(2)
 	l.xNorm = resizeFloat32(l.xNorm, b.Count())
+	if top[0] == b {
+		l.dyCopy = resizeFloat32(l.dyCopy, b.Count())
+	}
+	l.byChan = resizeFloat32(l.byChan, l.num*l.channels)
 	l.mean = resizeFloat32(l.mean, l.channels)
 	l.std = resizeFloat32(l.std, l.channels)
 	return nil
 }
 
-// Forward: y = (x − μ_c)/sqrt(σ²_c + eps), updating the running sums in TRAIN.
-func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
-	l.pass = batchNormPass{x: bottom[0].Data, y: top[0].Data}
-	if l.useGlobal {
-		if s := l.blobs[2].Data[0]; s != 0 {
-			l.pass.globalFraction = 1 / s
-		}
-	}
-	parallel.Run(l.channels, planeGrain(l.num*l.spatial), l)
-	l.pass = batchNormPass{}
-	if !l.useGlobal {
-		l.blobs[2].Data[0] = l.blobs[2].Data[0]*l.fraction + 1
-	}
-	return nil
+// channelSums sets sums[c] to alpha·Σ_{n,s} a[n, c, s] as Caffe does: a product of the
+// (N·C, spatial) matrix with ones scaled by alpha into byChan, then of byChan's
+// transpose with ones.
+func (l *batchNorm) channelSums(alpha float32, a, sums []float32) {
+	blas.GemvOnes(false, l.num*l.channels, l.spatial, alpha, a, 0, l.byChan)
+	blas.GemvOnes(true, l.num, l.channels, 1, l.byChan, 0, sums)
 }
 
-// forwardChannel normalises channel ch: its statistics (or the global ones), then
-// y = (x − μ)/σ and the copy in xNorm.
-func (l *batchNorm) forwardChannel(ch int) {
-	x, y := l.pass.x, l.pass.y
-	c, sp := l.channels, l.spatial
-	m := l.num * sp // values per channel
+// Forward: y = (x − μ_c)/sqrt(σ²_c + eps), updating the running sums in TRAIN.
+func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
+	count := l.num * l.channels * l.spatial
+	x, y := bottom[0].Data[:count], top[0].Data[:count]
+	if count == 0 {
+		return nil
+	}
 	if l.useGlobal {
-		f := l.pass.globalFraction
-		l.mean[ch] = f * l.blobs[0].Data[ch]
-		l.std[ch] = f * l.blobs[1].Data[ch] // the variance, for now
-	} else {
-		var s float64
-		for n := 0; n < l.num; n++ {
-			for _, v := range x[(n*c+ch)*sp:][:sp] {
-				s += float64(v)
-			}
+		var f float32
+		if s := l.blobs[2].Data[0]; s != 0 {
+			f = 1 / s
 		}
-		l.mean[ch] = float32(s / float64(m))
+		blas.Scale(f, l.blobs[0].Data, l.mean)
+		blas.Scale(f, l.blobs[1].Data, l.std) // the variance, for now
+	} else {
+		l.channelSums(float32(1/float64(l.num*l.spatial)), x, l.mean)
 	}
 	// y = x − μ; in place the mean has been taken before x is overwritten.
-	mu := l.mean[ch]
-	for n := 0; n < l.num; n++ {
-		off := (n*c + ch) * sp
-		for i, v := range x[off : off+sp] {
-			y[off+i] = v - mu
-		}
-	}
+	l.perChannel(x, y, l.mean, func(v, m float32) float32 { return v - m })
 	if !l.useGlobal {
-		// σ² = E[(x − μ)²], then the running sums.
-		var s float64
-		for n := 0; n < l.num; n++ {
-			for _, v := range y[(n*c+ch)*sp:][:sp] {
-				s += float64(v) * float64(v)
-			}
+		// σ² = E[(x − μ)²] (caffe_sqr of the differences), then the running
+		// sums.
+		for i, v := range y {
+			l.xNorm[i] = v * v
 		}
-		l.std[ch] = float32(s / float64(m))
+		l.channelSums(float32(1/float64(l.num*l.spatial)), l.xNorm, l.std)
+		l.blobs[2].Data[0] *= l.fraction
+		l.blobs[2].Data[0]++
+		blas.Axpby(1, l.mean, l.fraction, l.blobs[0].Data)
+		m := count / l.channels
 		var correction float32 = 1
 		if m > 1 {
 			correction = float32(m) / float32(m-1)
 		}
-		mean, variance := l.blobs[0].Data, l.blobs[1].Data
-		mean[ch] = l.mean[ch] + l.fraction*mean[ch]
-		variance[ch] = correction*l.std[ch] + l.fraction*variance[ch]
+		blas.Axpby(correction, l.std, l.fraction, l.blobs[1].Data)
 	}
-	l.std[ch] = float32(math.Sqrt(float64(l.std[ch] + l.eps)))
-	sd := l.std[ch]
-	for n := 0; n < l.num; n++ {
-		off := (n*c + ch) * sp
-		ys, xn := y[off:off+sp], l.xNorm[off:off+sp]
-		for i := range ys {
-			ys[i] /= sd
-			xn[i] = ys[i]
-		}
+	for c := range l.std {
+		l.std[c] += l.eps
 	}
+	for c, v := range l.std { // caffe_sqrt: sqrtf
+		l.std[c] = float32(math.Sqrt(float64(v)))
+	}
+	l.perChannel(y, y, l.std, func(v, sd float32) float32 { return v / sd })
+	copy(l.xNorm, y)
+	return nil
 }
 
-// Range runs the current pass on channels lo to hi−1.
-func (l *batchNorm) Range(lo, hi int) {
-	for ch := lo; ch < hi; ch++ {
-		if l.pass.backward {
-			l.backwardChannel(ch)
-		} else {
-			l.forwardChannel(ch)
+// perChannel sets dst[n, c, s] = f(src[n, c, s], v[c]).
+func (l *batchNorm) perChannel(src, dst, v []float32, f func(x, v float32) float32) {
+	sp := l.spatial
+	for n := 0; n < l.num; n++ {
+		for c, vc := range v {
+			off := (n*l.channels + c) * sp
+			d, s := dst[off:off+sp], src[off:off+sp]
+			for i, x := range s {
+				d[i] = f(x, vc)
+			}
 		}
 	}
 }
@@ -199,45 +191,39 @@ func (l *batchNorm) Range(lo, hi int) {
 //	global statistics:  dx = dy / std_c
 //	batch statistics:   dx = (dy − mean_c(dy) − mean_c(dy·ŷ)·ŷ) / std_c
 //
-// The statistics blobs get no gradient. The channel sums are taken before dx is
-// written, so that in place (dx over dy) is safe.
+// The statistics blobs get no gradient. In place, dy is copied aside first (Caffe's
+// x_norm_ diff), as Caffe does.
 func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	l.pass = batchNormPass{backward: true, dy: top[0].Diff, dx: bottom[0].Diff}
-	parallel.Run(l.channels, planeGrain(l.num*l.spatial), l)
-	l.pass = batchNormPass{}
-}
-
-// backwardChannel computes dx for channel ch.
-func (l *batchNorm) backwardChannel(ch int) {
-	dy, dx := l.pass.dy, l.pass.dx
-	c, sp := l.channels, l.spatial
-	sd := l.std[ch]
+	count := l.num * l.channels * l.spatial
+	dy, dx := top[0].Diff[:count], bottom[0].Diff[:count]
+	if top[0] == bottom[0] {
+		copy(l.dyCopy, dy)
+		dy = l.dyCopy[:count]
+	}
+	div := func(v, sd float32) float32 { return v / sd }
 	if l.useGlobal {
-		for n := 0; n < l.num; n++ {
-			off := (n*c + ch) * sp
-			for i := off; i < off+sp; i++ {
-				dx[i] = dy[i] / sd
-			}
-		}
+		l.perChannel(dy, dx, l.std, div)
 		return
 	}
-	m := float64(l.num * sp)
-	var sumDy, sumDyY float64
-	for n := 0; n < l.num; n++ {
-		off := (n*c + ch) * sp
-		for i := off; i < off+sp; i++ {
-			sumDy += float64(dy[i])
-			sumDyY += float64(dy[i]) * float64(l.xNorm[i])
-		}
+	if count == 0 {
+		return
 	}
-	meanDy, meanDyY := float32(sumDy/m), float32(sumDyY/m)
-	for n := 0; n < l.num; n++ {
-		off := (n*c + ch) * sp
-		for i := off; i < off+sp; i++ {
-			dx[i] = (dy[i] - meanDy - meanDyY*l.xNorm[i]) / sd
-		}
+	// Σ(dy·ŷ), broadcast and times ŷ.
+	for i, v := range l.xNorm[:count] {
+		dx[i] = v * dy[i]
 	}
+	l.channelSums(1, dx, l.mean)
+	l.perChannel(dx, dx, l.mean, func(_, m float32) float32 { return m })
+	for i, v := range l.xNorm[:count] {
+		dx[i] = v * dx[i]
+	}
+	// + Σdy, broadcast.
+	l.channelSums(1, dy, l.mean)
+	l.perChannel(dx, dx, l.mean, func(v, m float32) float32 { return v + m })
+	// dy − (the above)/m, then / std.
+	blas.Axpby(1, dy, float32(-1/float64(l.num*l.spatial)), dx)
+	l.perChannel(dx, dx, l.std, div)
 }

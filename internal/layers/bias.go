@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -126,6 +127,10 @@ func (l *bias) Forward(bottom, top []*blob.Blob) error {
 //
 //	dbottom[0] = dtop (nothing to do in place)
 //	dbias[b]   = Σ_{o,i} dtop[o, b, i]   (+= for the learned blob, = for bottom[1])
+//
+// The sum is Caffe's: for each o in turn, a matrix-vector product of dtop's (B, inner)
+// block with ones (OpenBLAS's sgemv order), added to dbias (the first one overwrites
+// bottom[1]'s gradient).
 func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	dy := top[0].Diff
 	if down[0] && top[0] != bottom[0] {
@@ -136,17 +141,23 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		return
 	}
 	db := l.biasBlob(bottom).Diff
-	if !learned {
-		clear(db)
+	var beta float32
+	if learned {
+		beta = 1
 	}
-	l.bc.sum(dy, nil, db, l.outer, l.dim, l.inner)
+	block := l.dim * l.inner
+	for o := 0; o < l.outer; o++ {
+		blas.GemvOnes(false, l.dim, l.inner, 1, dy[o*block:(o+1)*block], beta, db)
+		beta = 1
+	}
 }
 
 // broadcast runs the loops of a blob broadcast against a vector over its channel
 // axis — y[o, d, i] with v[d] — plane by plane (the inner elements of one (o, d)),
 // the planes split over the cores: a ResNet runs them on a batch of one, where the
-// batch alone gives the cores nothing to share. A layer keeps its broadcast, so
-// that a pass allocates nothing (it is the parallel.Ranger of the loop).
+// batch alone gives the cores nothing to share. Every plane is computed on its own,
+// so the split does not change any bit. A layer keeps its broadcast, so that a pass
+// allocates nothing (it is the parallel.Ranger of the loop).
 type broadcast struct {
 	op                broadcastOp
 	x, y, v           []float32
@@ -158,30 +169,23 @@ type broadcastOp int
 const (
 	addVector   broadcastOp = iota // y[o, d, i] += v[d]
 	scaleVector                    // y[o, d, i] = v[d]·x[o, d, i]
-	sumPlanes                      // v[d] += Σ_{o,i} x[o, d, i] (·y[o, d, i] if y is set)
 )
 
-// add adds v[d] to every y[o, d, i].
+// add adds v[d] to every y[o, d, i]: Caffe's product with k = 1 of the vector and
+// ones, which rounds once, as the sum does.
 func (p *broadcast) add(y, v []float32, outer, dim, inner int) {
 	*p = broadcast{op: addVector, y: y, v: v, outer: outer, dim: dim, inner: inner}
 	parallel.Run(outer*dim, planeGrain(inner), p) // planeGrain: pooling.go
 }
 
-// scale sets y[o, d, i] = v[d]·x[o, d, i]; y may be x.
+// scale sets y[o, d, i] = v[d]·x[o, d, i] plane by plane as Caffe's caffe_cpu_scale
+// (blas.Scale: a copy for 1, zeros for 0 whatever x holds); y may be x.
 func (p *broadcast) scale(x, y, v []float32, outer, dim, inner int) {
 	*p = broadcast{op: scaleVector, x: x, y: y, v: v, outer: outer, dim: dim, inner: inner}
 	parallel.Run(outer*dim, planeGrain(inner), p)
 }
 
-// sum adds to acc[d] the sum over o and i of x[o, d, i] (times y[o, d, i] when y is
-// not nil): the gradient of a vector broadcast over the outer and inner axes. The
-// channels are split over the cores.
-func (p *broadcast) sum(x, y, acc []float32, outer, dim, inner int) {
-	*p = broadcast{op: sumPlanes, x: x, y: y, v: acc, outer: outer, dim: dim, inner: inner}
-	parallel.Run(dim, max(1, planeGrain(inner)/max(outer, 1)), p)
-}
-
-// Range runs planes lo to hi−1 (channels, for sum).
+// Range runs planes lo to hi−1.
 func (p *broadcast) Range(lo, hi int) {
 	inner := p.inner
 	switch p.op {
@@ -194,61 +198,7 @@ func (p *broadcast) Range(lo, hi int) {
 		}
 	case scaleVector:
 		for q := lo; q < hi; q++ {
-			f, src, dst := p.v[q%p.dim], p.x[q*inner:][:inner], p.y[q*inner:][:inner]
-			for i, v := range src {
-				dst[i] = f * v
-			}
-		}
-	case sumPlanes:
-		// The sums are in float64 (a channel of a big batch sums many terms).
-		for d := lo; d < hi; d++ {
-			var s float64
-			for o := 0; o < p.outer; o++ {
-				off := (o*p.dim + d) * inner
-				if p.y == nil {
-					s += sumPlane(p.x[off : off+inner])
-				} else {
-					s += dotPlane(p.x[off:off+inner], p.y[off:off+inner])
-				}
-			}
-			p.v[d] += float32(s)
+			blas.Scale(p.v[q%p.dim], p.x[q*inner:][:inner], p.y[q*inner:][:inner])
 		}
 	}
-}
-
-// sumPlane returns Σ a[i] in float64, in four partial sums so that the additions do
-// not wait on one another.
-func sumPlane(a []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		q := (*[4]float32)(a[i:])
-		s0 += float64(q[0])
-		s1 += float64(q[1])
-		s2 += float64(q[2])
-		s3 += float64(q[3])
-	}
-	for ; i < len(a); i++ {
-		s0 += float64(a[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotPlane returns Σ a[i]·b[i], each product rounded to float32 (as Caffe forms
-// them, in a buffer) and summed in float64.
-func dotPlane(a, b []float32) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		p, q := (*[4]float32)(a[i:]), (*[4]float32)(b[i:])
-		s0 += float64(p[0] * q[0])
-		s1 += float64(p[1] * q[1])
-		s2 += float64(p[2] * q[2])
-		s3 += float64(p[3] * q[3])
-	}
-	for ; i < len(a); i++ {
-		s0 += float64(a[i] * b[i])
-	}
-	return (s0 + s1) + (s2 + s3)
 }

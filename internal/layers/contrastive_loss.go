@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -73,19 +74,19 @@ func (l *contrastiveLoss) Forward(bottom, top []*blob.Blob) error {
 	a, b, y, d := bottom[0].Data, bottom[1].Data, bottom[2].Data, l.diff.Data
 	var loss float32
 	for n := 0; n < l.num; n++ {
-		var sq float32
-		for c := n * l.dim; c < (n+1)*l.dim; c++ {
-			d[c] = a[c] - b[c]
-			sq += d[c] * d[c]
+		row := d[n*l.dim : (n+1)*l.dim]
+		for c := range row {
+			row[c] = a[n*l.dim+c] - b[n*l.dim+c]
 		}
+		sq := blas.Dot(row, row) // Caffe's caffe_cpu_dot
 		l.distSq[n] = sq
 		switch {
 		case int(y[n]) != 0: // similar
 			loss += sq
 		case l.legacy:
-			loss += max(l.margin-sq, 0)
+			loss += cppMax(l.margin-sq, 0)
 		default:
-			m := max(l.margin-float32(math.Sqrt(float64(sq))), 0)
+			m := cppMax(l.margin-float32(math.Sqrt(float64(sq))), 0)
 			loss += m * m
 		}
 	}
@@ -107,10 +108,11 @@ func (l *contrastiveLoss) Backward(top []*blob.Blob, down []bool, bottom []*blob
 		if !down[i] {
 			continue
 		}
-		alpha := top[0].Diff[0] / float32(l.num)
+		var sign float32 = 1
 		if i == 1 {
-			alpha = -alpha
+			sign = -1
 		}
+		alpha := sign * top[0].Diff[0] / float32(l.num)
 		dx := bottom[i].Diff
 		for n := 0; n < l.num; n++ {
 			row, drow := d[n*l.dim:(n+1)*l.dim], dx[n*l.dim:(n+1)*l.dim]
@@ -130,9 +132,7 @@ func (l *contrastiveLoss) Backward(top []*blob.Blob, down []bool, bottom []*blob
 					continue
 				}
 			}
-			for c, v := range row {
-				drow[c] = beta * v
-			}
+			blas.Axpby(beta, row, 0, drow) // Caffe's caffe_cpu_axpby onto zeros
 		}
 	}
 }

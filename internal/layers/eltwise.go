@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -124,14 +125,12 @@ func (l *eltwise) forwardRange(lo, hi int) {
 			}
 		}
 	case caffepb.EltwiseParameter_SUM:
-		// y = Σ_i coeff_i · x_i, accumulated in bottom order
+		// y = Σ_i coeff_i · x_i, accumulated in bottom order by Caffe's caffe_axpy
+		// (this range's part of it: blas.AxpyPart rounds as the whole saxpy does).
 		ys := y[lo:hi]
 		clear(ys)
 		for bi, b := range bottom {
-			c, xs := l.coeffs[bi], b.Data[lo:hi]
-			for i, v := range xs {
-				ys[i] += c * v
-			}
+			blas.AxpyPart(len(y), lo, l.coeffs[bi], b.Data[lo:hi], ys)
 		}
 	case caffepb.EltwiseParameter_MAX:
 		// y = max_i x_i; a tie between the first two goes to bottom 1, a later
@@ -203,9 +202,10 @@ func (l *eltwise) backwardRange(lo, hi int) {
 			dx[i] *= dy[i]
 		}
 	case caffepb.EltwiseParameter_SUM:
+		// Caffe's caffe_copy for 1, caffe_cpu_scale otherwise.
 		c, dys, dxs := l.coeffs[bi], dy[lo:hi], dx[lo:hi]
 		for i, v := range dys {
-			dxs[i] = c * v
+			dxs[i] = scalElem(c, v)
 		}
 	case caffepb.EltwiseParameter_MAX:
 		for i := lo; i < hi; i++ {

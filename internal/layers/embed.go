@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -88,7 +89,7 @@ func (l *embed) AllowForceBackward(int) bool { return false }
 
 // Backward:
 //
-//	dweight[id_m, :] += dtop[m, :]   for every m
+//	dweight[id_m, :] += dtop[m, :]   for every m, in order (Caffe's caffe_axpy by 1)
 //	dbias            += Σ_m dtop[m, :]
 //	dids              = 0 (piecewise constant), should anything ask
 func (l *embed) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
@@ -104,12 +105,8 @@ func (l *embed) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		}
 	}
 	if l.biasTerm {
-		db := l.blobs[1].Diff
-		for m := 0; m < l.m; m++ {
-			for j, g := range dy[m*l.n : (m+1)*l.n] {
-				db[j] += g
-			}
-		}
+		// Caffe's gemv of dtop's transpose with ones, in OpenBLAS's order.
+		blas.GemvOnes(true, l.m, l.n, 1, dy[:l.m*l.n], 1, l.blobs[1].Diff)
 	}
 	if down[0] {
 		clear(bottom[0].Diff)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -42,28 +43,26 @@ func (l *euclideanLoss) Reshape(bottom, top []*blob.Blob) error {
 
 func (l *euclideanLoss) Forward(bottom, top []*blob.Blob) error {
 	a, b, d := bottom[0].Data, bottom[1].Data, l.diff.Data
-	var sum float32
 	for i := range d {
 		d[i] = a[i] - b[i]
-		sum += d[i] * d[i]
 	}
-	top[0].Data[0] = sum / float32(bottom[0].Dim(0)) / 2
+	// Caffe's caffe_cpu_dot: OpenBLAS's sdot order.
+	top[0].Data[0] = blas.Dot(d, d) / float32(bottom[0].Dim(0)) / 2
 	return nil
 }
 
-// Backward: da = (a − b)·dloss/N, db = −da.
+// Backward: da = (a − b)·dloss/N, db = −da, as Caffe's caffe_cpu_axpby(alpha, diff,
+// 0, dbottom): sscal by 0, then saxpy.
 func (l *euclideanLoss) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i := 0; i < 2; i++ {
 		if !down[i] {
 			continue
 		}
-		alpha := top[0].Diff[0] / float32(bottom[i].Dim(0))
+		var sign float32 = 1
 		if i == 1 {
-			alpha = -alpha
+			sign = -1
 		}
-		dx := bottom[i].Diff
-		for j, v := range l.diff.Data {
-			dx[j] = alpha * v
-		}
+		alpha := sign * top[0].Diff[0] / float32(bottom[i].Dim(0))
+		blas.Axpby(alpha, l.diff.Data, 0, bottom[i].Diff)
 	}
 }

@@ -30,11 +30,11 @@ func newExp(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 		return nil, err
 	}
 	l := &expLayer{base: newBase(p, ctx), inner: logBase * ep.GetScale(), outer: 1}
-	if base, shift := float64(ep.GetBase()), float64(ep.GetShift()); shift != 0 {
+	if base, shift := ep.GetBase(), ep.GetShift(); shift != 0 {
 		if base == -1 {
-			l.outer = cmath.Expf(ep.GetShift()) // Caffe's exp of a float: expf
+			l.outer = cmath.Expf(shift) // Caffe's exp of a float: expf
 		} else {
-			l.outer = float32(math.Pow(base, shift))
+			l.outer = cmath.Powf(base, shift) // and its pow of two floats: powf
 		}
 	}
 	return l, nil
@@ -70,7 +70,8 @@ func (l *expLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *expLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		y[i] = l.outer * cmath.Expf(l.inner*x[i])
+		// Caffe's passes: caffe_cpu_scale by inner, expf, caffe_scal by outer.
+		y[i] = scalElem(l.outer, cmath.Expf(scalElem(l.inner, x[i])))
 	}
 }
 
@@ -87,6 +88,7 @@ func (l *expLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 func (l *expLayer) backwardRange(p *elementLoop, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
-		dx[i] = dy[i] * y[i] * l.inner
+		// Caffe's caffe_mul of y and dy, then caffe_scal by inner.
+		dx[i] = scalElem(l.inner, y[i]*dy[i])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -20,7 +21,7 @@ func init() { Register("HingeLoss", newHingeLoss) }
 type hingeLoss struct {
 	lossBase
 	norm   caffepb.HingeLossParameter_Norm
-	margin *blob.Blob // δ·m, the signed margins, kept from Forward for Backward; (N, K)
+	margin *blob.Blob // the margins max(0, 1 ± x), kept from Forward for Backward; (N, K)
 	num    int        // N
 	dim    int        // K
 }
@@ -55,52 +56,45 @@ func (l *hingeLoss) Forward(bottom, top []*blob.Blob) error {
 			return fmt.Errorf("label %d of item %d is out of range [0, %d)", lab, n, l.dim)
 		}
 	}
-	var loss float32
+	// Caffe's calls: the margins max(0, 1 ± x) (the true class's x negated), summed by
+	// caffe_cpu_asum (L1) or caffe_cpu_dot with themselves (L2), in OpenBLAS's orders.
+	copy(m, x[:len(m)])
 	for n := 0; n < l.num; n++ {
-		lab := int(label[n])
-		for k := 0; k < l.dim; k++ {
-			v := x[n*l.dim+k]
-			if k == lab {
-				v = -v
-			}
-			mk := max(0, 1+v)
-			if l.norm == caffepb.HingeLossParameter_L1 {
-				loss += mk
-			} else {
-				loss += mk * mk
-			}
-			// The sign goes back on the true class so that Backward reads the
-			// gradient's direction straight off the margin.
-			if k == lab {
-				mk = -mk
-			}
-			m[n*l.dim+k] = mk
-		}
+		m[n*l.dim+int(label[n])] *= -1
+	}
+	for i, v := range m {
+		m[i] = cppMax(0, 1+v)
+	}
+	var loss float32
+	if l.norm == caffepb.HingeLossParameter_L1 {
+		loss = blas.Asum(m)
+	} else {
+		loss = blas.Dot(m, m)
 	}
 	top[0].Data[0] = loss / float32(l.num)
 	return nil
 }
 
-// Backward: dx_nk = −δ·[m_nk > 0]·dloss/N (L1), −δ·2·m_nk·dloss/N (L2), where the
-// stored signed margin is −δ·m_nk already.
+// Backward: dx_nk = ±[m_nk > 0]·dloss/N (L1), ±2·m_nk·dloss/N (L2), − for the true
+// class: Caffe negates the true class's margin, then takes caffe_cpu_sign and
+// caffe_scal (L1) or caffe_scal alone (L2).
 func (l *hingeLoss) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	dx := bottom[0].Diff
-	scale := top[0].Diff[0] / float32(l.num)
-	for i, m := range l.margin.Data {
-		if l.norm == caffepb.HingeLossParameter_L1 {
-			switch {
-			case m > 0:
-				dx[i] = scale
-			case m < 0:
-				dx[i] = -scale
-			default:
-				dx[i] = 0
-			}
-		} else {
-			dx[i] = 2 * scale * m
-		}
+	dx := bottom[0].Diff[:len(l.margin.Data)]
+	copy(dx, l.margin.Data)
+	label := bottom[1].Data
+	for n := 0; n < l.num; n++ {
+		dx[n*l.dim+int(label[n])] *= -1
 	}
+	lossWeight := top[0].Diff[0]
+	if l.norm == caffepb.HingeLossParameter_L1 {
+		for i, v := range dx {
+			dx[i] = caffeSign(v)
+		}
+		blas.Scal(lossWeight/float32(l.num), dx)
+		return
+	}
+	blas.Scal(lossWeight*2/float32(l.num), dx)
 }

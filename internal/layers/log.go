@@ -20,6 +20,7 @@ type logLayer struct {
 	loop         elementLoop
 	scale, shift float32
 	baseScale    float32 // 1/ln(base): turns the natural log into log_base
+	numScale     float32 // scale/ln(base): the derivative's numerator (Caffe's backward_num_scale_)
 	in           savedInput
 }
 
@@ -32,7 +33,8 @@ func newLog(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if logBase == 0 {
 		return nil, fmt.Errorf("log_param.base must not be 1 (there is no logarithm to base 1)")
 	}
-	return &logLayer{base: newBase(p, ctx), scale: lp.GetScale(), shift: lp.GetShift(), baseScale: 1 / logBase}, nil
+	return &logLayer{base: newBase(p, ctx), scale: lp.GetScale(), shift: lp.GetShift(), baseScale: 1 / logBase,
+		numScale: lp.GetScale() / logBase}, nil
 }
 
 func (l *logLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
@@ -51,14 +53,25 @@ func (l *logLayer) Forward(bottom, top []*blob.Blob) error {
 	return nil
 }
 
-// forwardRange runs Forward on the elements [lo, hi).
+// forwardRange runs Forward on the elements [lo, hi), as Caffe's passes: caffe_scal
+// by scale, caffe_add_scalar of shift (each only when it changes something), logf,
+// and caffe_scal by 1/ln(base). The product is rounded before the shift is added.
 func (l *logLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		// Caffe scales, shifts and takes logf in separate passes: the product is
-		// rounded before the shift is added, never fused with it.
-		y[i] = cmath.Logf(l.shift+float32(l.scale*x[i])) * l.baseScale
+		y[i] = scalElem(l.baseScale, cmath.Logf(l.shifted(x[i])))
 	}
+}
+
+// shifted is shift + scale·x as Caffe's passes compute it.
+func (l *logLayer) shifted(x float32) float32 {
+	if l.scale != 1 {
+		x = scalElem(l.scale, x)
+	}
+	if l.shift != 0 {
+		x += l.shift
+	}
+	return x
 }
 
 // Backward: dx = dy · scale / ((shift + scale·x) · ln(base)).
@@ -69,11 +82,12 @@ func (l *logLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 	l.loop.backward(l, l.in.input(bottom[0]), nil, top[0].Diff, bottom[0].Diff)
 }
 
-// backwardRange runs Backward on the elements [lo, hi).
+// backwardRange runs Backward on the elements [lo, hi), as Caffe's passes:
+// (shift + scale·x)^−1 by caffe_powx (powf, not a division), caffe_scal by
+// scale/ln(base), then the product with dy.
 func (l *logLayer) backwardRange(p *elementLoop, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
-	num := l.scale * l.baseScale
 	for i := lo; i < hi; i++ {
-		dx[i] = dy[i] * num / (l.shift + l.scale*x[i])
+		dx[i] = dy[i] * scalElem(l.numScale, cmath.Powf(l.shifted(x[i]), -1))
 	}
 }

@@ -2,9 +2,10 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -30,6 +31,12 @@ func init() { Register("LRN", newLRN) }
 //
 // It is done here directly with the same arithmetic, in the same order.
 //
+// Both follow Caffe's calls value for value: x² as caffe_sqr (x·x) across channels
+// and as a Power layer (powf(x, 2)) within; the running sums of the scales and of the
+// backward ratios by caffe_axpy on (H, W) planes, whose products OpenBLAS fuses in
+// blocks of 32 (blas.Axpy); every power by powf (caffe_powx, cmath.Powf), β = 0.75
+// included; one rounding per element for the rest.
+//
 //	bottom, top (N, C, H, W)
 type lrn struct {
 	base
@@ -43,12 +50,13 @@ type lrn struct {
 	scale  []float32   // (N, C, H, W): the denominators before the power
 	chunks int         // pieces the batch is split into
 	accum  [][]float32 // per chunk: (H, W) running sum of the backward pass
+	times  [][]float32 // per chunk: (H, W) x times that sum
 
 	// WITHIN_CHANNEL
 	geom   poolGeom  // the n×n window, pad (n−1)/2, stride 1
 	pooled []float32 // (N, C, H, W): AVE of x² over the window
 	power  []float32 // (N, C, H, W): (1 + α·pooled)^−β
-	sq     []float32 // (N, C, H, W): x² in forward, its gradient in backward
+	sq     []float32 // (N, C, H, W): x² in forward (both regions), its gradient in backward
 	dpool  []float32 // (N, C, H, W): the gradient of pooled
 
 	pass lrnPass // the running step of a pass, for the workers (Range)
@@ -64,7 +72,8 @@ type lrnPass struct {
 type lrnStep int
 
 const (
-	lrnAcrossScales   lrnStep = iota // over chunks of images: the scales
+	lrnAcrossSquares  lrnStep = iota // over elements: x²
+	lrnAcrossScales                  // over chunks of images: the scales
 	lrnAcrossOutput                  // over elements: y = x · scale^−β
 	lrnAcrossDiff                    // over elements: dx = dy · scale^−β
 	lrnAcrossDiffSum                 // over chunks of images: dx −= (2αβ/n) · x · Σ …
@@ -106,10 +115,12 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 	l.num, l.channels, l.height, l.width = b.Dim(0), b.Dim(1), b.Dim(2), b.Dim(3)
 	top[0].ReshapeLike(b)
 	n := b.Count()
+	l.sq = resizeFloat32(l.sq, n)
 	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
 		l.scale = resizeFloat32(l.scale, n)
 		l.chunks = max(min(parallel.Workers(), l.num), 1)
 		l.accum = resizeBuffers(l.accum, l.chunks, l.height*l.width)
+		l.times = resizeBuffers(l.times, l.chunks, l.height*l.width)
 		return nil
 	}
 	l.geom = poolGeom{
@@ -120,7 +131,6 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 	l.geom.setInterior()
 	l.pooled = resizeFloat32(l.pooled, n)
 	l.power = resizeFloat32(l.power, n)
-	l.sq = resizeFloat32(l.sq, n)
 	l.dpool = resizeFloat32(l.dpool, n)
 	return nil
 }
@@ -128,6 +138,7 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 func (l *lrn) Forward(bottom, top []*blob.Blob) error {
 	l.pass = lrnPass{x: bottom[0].Data, y: top[0].Data}
 	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.run(lrnAcrossSquares, len(l.pass.x), elementwiseGrain)
 		l.run(lrnAcrossScales, l.chunks, 1)
 		l.run(lrnAcrossOutput, len(l.pass.x), elementwiseGrain)
 	} else {
@@ -168,18 +179,26 @@ func (l *lrn) Range(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
 				if p.step == lrnAcrossScales {
-					l.acrossScales(p.x, n)
+					l.acrossScales(n)
 				} else {
-					l.acrossDiffSum(p.x, p.y, p.dy, p.dx, l.accum[c], n)
+					l.acrossDiffSum(p.x, p.y, p.dy, p.dx, l.accum[c], l.times[c], n)
 				}
 			}
 		}
+	case lrnAcrossSquares:
+		for i := lo; i < hi; i++ {
+			l.sq[i] = p.x[i] * p.x[i]
+		}
 	case lrnAcrossOutput:
-		// y = x · scale^−β
-		mulNegPow(negPow(l.beta), l.scale[lo:hi], p.x[lo:hi], p.y[lo:hi])
+		// y = scale^−β · x
+		for i := lo; i < hi; i++ {
+			p.y[i] = cmath.Powf(l.scale[i], -l.beta) * p.x[i]
+		}
 	case lrnAcrossDiff:
 		// dx = dy · scale^−β
-		mulNegPow(negPow(l.beta), l.scale[lo:hi], p.dy[lo:hi], p.dx[lo:hi])
+		for i := lo; i < hi; i++ {
+			p.dx[i] = p.dy[i] * cmath.Powf(l.scale[i], -l.beta)
+		}
 	case lrnWithinForward:
 		for q := lo; q < hi; q++ {
 			o := q * plane
@@ -193,67 +212,30 @@ func (l *lrn) Range(lo, hi int) {
 	}
 }
 
-// negPow computes x^−β for one β. Every LRN in Caffe's examples has β = 0.75, for
-// which x^−0.75 = 1/(√x·√√x): two square roots give the float32 math.Pow gives, at a
-// twentieth of its cost (pow is most of this layer's time). β = 0.5 and 1 are as
-// direct; any other β goes to math.Pow.
-type negPow float64
-
-func (beta negPow) of(x float32) float32 {
-	v := float64(x)
-	switch beta {
-	case 0.75:
-		s := math.Sqrt(v)
-		return float32(1 / (s * math.Sqrt(s)))
-	case 0.5:
-		return float32(1 / math.Sqrt(v))
-	case 1:
-		return float32(1 / v)
-	}
-	return float32(math.Pow(v, -float64(beta)))
-}
-
-// mulNegPowGo is mulNegPow in Go: y[i] = s[i]^−β · x[i].
-func mulNegPowGo(beta negPow, s, x, y []float32) {
-	x, y = x[:len(s)], y[:len(s)]
-	for i, v := range s {
-		y[i] = beta.of(v) * x[i]
-	}
-}
-
-// acrossScales computes image n's scales as a running sum over the channels — add
-// the square entering the window, subtract the one leaving it — in Caffe's order;
-// the output is then y = x · scale^−β (lrnAcrossOutput).
-func (l *lrn) acrossScales(x []float32, n int) {
+// acrossScales computes image n's scales from the squares as a running sum over
+// the channels — add the square entering the window, subtract the one leaving it —
+// with Caffe's caffe_axpy on each (H, W) plane; the output is then y = scale^−β · x
+// (lrnAcrossOutput).
+func (l *lrn) acrossScales(n int) {
 	plane := l.height * l.width
 	aos := l.alpha / float32(l.size)
-	xs := x[n*l.channels*plane : (n+1)*l.channels*plane]
+	sq := l.sq[n*l.channels*plane : (n+1)*l.channels*plane]
 	sc := l.scale[n*l.channels*plane : (n+1)*l.channels*plane]
-	// The first channel's window: channels 0 … (n−1)/2 (the rest is padding).
-	s0 := sc[:plane]
-	for i := range s0 {
-		s0[i] = l.k
-	}
+	// The first channel's window: channels 0 … (n−1)/2 (the rest is padding, which
+	// Caffe adds as zeros: no change).
+	blas.Fill(sc[:plane], l.k)
 	for c := 0; c <= l.prePad && c < l.channels; c++ {
-		addSquares(s0, xs[c*plane:(c+1)*plane], aos)
+		blas.Axpy(aos, sq[c*plane:(c+1)*plane], sc[:plane])
 	}
 	for c := 1; c < l.channels; c++ {
 		s := sc[c*plane : (c+1)*plane]
 		copy(s, sc[(c-1)*plane:c*plane])
 		if head := c + l.prePad; head < l.channels {
-			addSquares(s, xs[head*plane:(head+1)*plane], aos)
+			blas.Axpy(aos, sq[head*plane:(head+1)*plane], s)
 		}
 		if tail := c - 1 - l.prePad; tail >= 0 {
-			addSquares(s, xs[tail*plane:(tail+1)*plane], -aos)
+			blas.Axpy(-aos, sq[tail*plane:(tail+1)*plane], s)
 		}
-	}
-}
-
-// addSquares: s += a·x².
-func addSquares(s, x []float32, a float32) {
-	x = x[:len(s)]
-	for i, v := range x {
-		s[i] += a * (v * v)
 	}
 }
 
@@ -262,12 +244,14 @@ func addSquares(s, x []float32, a float32) {
 //
 //	dx_c −= (2αβ/n) · x_c · Σ_{c' whose window holds c} dy_c' · y_c' / scale_c'
 //
-// the sum again a running sum over the channels, kept in accum (H, W).
-func (l *lrn) acrossDiffSum(x, y, dy, dx, accum []float32, n int) {
+// the sum again a running sum over the channels, kept in accum (H, W), and each
+// channel's term added by caffe_axpy of x·accum (times, (H, W)).
+func (l *lrn) acrossDiffSum(x, y, dy, dx, accum, times []float32, n int) {
 	plane := l.height * l.width
 	cache := float32(2 * float64(l.alpha) * float64(l.beta) / float64(l.size))
 	off := n * l.channels * plane
-	// ratio adds (sign +1) or removes (−1) channel c's dy·y/scale from the sum.
+	// ratio adds (sign +1) or removes (−1) channel c's dy·y/scale from the sum: an
+	// axpy by ±1, which rounds once either way.
 	ratio := func(c int, sign float32) {
 		o := off + c*plane
 		dyc, yc, sc := dy[o:o+plane], y[o:o+plane], l.scale[o:o+plane]
@@ -285,38 +269,45 @@ func (l *lrn) acrossDiffSum(x, y, dy, dx, accum []float32, n int) {
 			ratio(head, 1)
 		}
 		o := off + c*plane
-		xc, dxc := x[o:o+plane], dx[o:o+plane]
-		for i := range accum {
-			dxc[i] += -cache * (xc[i] * accum[i])
+		xc := x[o : o+plane]
+		for i, v := range xc {
+			times[i] = v * accum[i]
 		}
+		blas.Axpy(-cache, times, dx[o:o+plane])
 		if tail := c - l.prePad; tail >= 0 {
 			ratio(tail, -1)
 		}
 	}
 }
 
-// withinForward: y = x · (1 + α·AVE(x²))^−β for the plane at offset o.
+// withinForward: y = x · (1 + α·AVE(x²))^−β for the plane at offset o, as Caffe's
+// sub-layers compute it: x² by a Power layer (powf(x, 2)), then AVE pooling, then a
+// Power layer (caffe_scal by α, + 1, powf by −β), then the product.
 func (l *lrn) withinForward(xs, ys []float32, o int) {
 	plane := len(xs)
-	np := negPow(l.beta)
 	sq := l.sq[o : o+plane]
 	for i, v := range xs {
-		sq[i] = v * v
+		sq[i] = cmath.Powf(v, 2)
 	}
 	pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
 	l.geom.aveForward(sq, pooled)
 	for i, v := range pooled {
-		pw[i] = np.of(l.alpha*v + 1)
+		pw[i] = cmath.Powf(l.withinBase(v), -l.beta)
 		ys[i] = xs[i] * pw[i]
 	}
 }
 
+// withinBase is 1 + α·pooled as the Power layer computes it.
+func (l *lrn) withinBase(pooled float32) float32 {
+	return scalElem(l.alpha, pooled) + 1
+}
+
 // withinBackward runs the backward passes of Caffe's sub-layers, in reverse:
 //
-//	product:  dx₁ = dy · power,  dpower = dy · x
-//	power:    dpooled = dpower · power / (α·pooled + 1) · (−β·α)
+//	product:  dx₁ = power · dy,  dpower = x · dy
+//	power:    dpooled = dpower · ((−β·α)·(power / (α·pooled + 1)))
 //	AVE pool: dsq = AVE backward of dpooled (each window's share, divided by n²)
-//	square:   dx₂ = 2x · dsq
+//	square:   dx₂ = dsq · 2x
 //	split:    dx = dx₁ + dx₂
 //
 // for the plane at offset o.
@@ -326,11 +317,17 @@ func (l *lrn) withinBackward(xs, dys, dxs []float32, o int) {
 	pooled, pw := l.pooled[o:o+plane], l.power[o:o+plane]
 	dpool, dsq := l.dpool[o:o+plane], l.sq[o:o+plane]
 	for i := range dpool {
+		if diffScale == 0 {
+			// Power's backward sets 0 when the power does not depend on its input.
+			dpool[i] = 0
+			continue
+		}
 		dpower := xs[i] * dys[i]
-		dpool[i] = dpower * (pw[i] / (pooled[i]*l.alpha + 1) * diffScale)
+		dpool[i] = dpower * scalElem(diffScale, pw[i]/l.withinBase(pooled[i]))
 	}
 	l.geom.aveBackward(dpool, dsq)
 	for i := range dxs {
-		dxs[i] = pw[i]*dys[i] + 2*xs[i]*dsq[i]
+		// 2x as saxpy onto zeros computes it (a −0 becomes +0).
+		dxs[i] = float32(pw[i]*dys[i]) + float32(dsq[i]*(2*xs[i]+0))
 	}
 }

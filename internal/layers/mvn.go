@@ -2,9 +2,9 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -26,7 +26,8 @@ type mvn struct {
 	normVariance, acrossChannels bool
 	eps                          float32
 	groups, dim                  int
-	std                          []float32
+	mean, std                    []float32 // (groups) Caffe's mean_ and variance_ (σ + eps after Forward)
+	temp                         []float32 // (count) the squares of forward; dy's copy in place
 }
 
 func newMVN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -53,35 +54,42 @@ func (l *mvn) Reshape(bottom, top []*blob.Blob) error {
 	if l.groups > 0 {
 		l.dim = b.Count() / l.groups
 	}
+	l.mean = resizeFloat32(l.mean, l.groups)
 	l.std = resizeFloat32(l.std, l.groups)
+	l.temp = resizeFloat32(l.temp, b.Count())
 	return nil
 }
 
-// Forward: per group, y = x − μ, then y /= σ + eps.
+// Forward: per group, y = x − μ, then y /= σ + eps, with Caffe's calls: the means as a
+// matrix-vector product of the (groups, dim) matrix with ones scaled by 1/dim
+// (OpenBLAS's sgemv order), the variances likewise from the squares (caffe_powx: powf),
+// σ = powf(σ², 0.5), and one rounding per element for the rest.
 func (l *mvn) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
-	d := l.dim
-	for g := 0; g < l.groups; g++ {
-		xs, ys := x[g*d:(g+1)*d], y[g*d:(g+1)*d]
-		var s float64
-		for _, v := range xs {
-			s += float64(v)
+	n, d := l.groups, l.dim
+	if n == 0 || d == 0 {
+		return nil
+	}
+	x, y = x[:n*d], y[:n*d]
+	alpha := float32(1 / float64(d))
+	blas.GemvOnes(false, n, d, alpha, x, 0, l.mean)
+	for g, m := range l.mean {
+		for i := g * d; i < (g+1)*d; i++ {
+			y[i] = x[i] + -m
 		}
-		mu := float32(s / float64(d))
-		for i, v := range xs {
-			ys[i] = v - mu
-		}
-		if !l.normVariance {
-			continue
-		}
-		var ss float64
-		for _, v := range ys {
-			ss += float64(v) * float64(v)
-		}
-		sd := float32(math.Sqrt(float64(float32(ss/float64(d))))) + l.eps
-		l.std[g] = sd
-		for i := range ys {
-			ys[i] /= sd
+	}
+	if !l.normVariance {
+		return nil
+	}
+	blas.Powx(y, 2, l.temp)
+	blas.GemvOnes(false, n, d, alpha, l.temp, 0, l.std)
+	blas.Powx(l.std, 0.5, l.std)
+	for g := range l.std {
+		l.std[g] += l.eps
+	}
+	for g, sd := range l.std {
+		for i := g * d; i < (g+1)*d; i++ {
+			y[i] /= sd
 		}
 	}
 	return nil
@@ -92,32 +100,53 @@ func (l *mvn) Forward(bottom, top []*blob.Blob) error {
 //	mean only:           dx = dy − mean(dy)
 //	normalize_variance:  dx = (dy − mean(dy) − mean(dy·y)·y) / (σ + eps)
 //
-// The group's sums are taken before its dx is written, and dx[i] reads only dy[i],
-// so in place (dx over dy) is safe. (Caffe's own backward reads dy after writing dx
-// there and so gets in-place gradients wrong; this is the gradient of its forward.)
+// computed with Caffe's calls: sums over the group as products with ones (scaled by
+// 1/dim for the mean-only case), broadcasts by products with k = 1 (one rounding
+// each), Caffe's axpby (sscal by −1/dim, then saxpy of dy) and a division by σ + eps.
+// Caffe's sequence reads dy after it has written dx, so in place (dx over dy) Caffe
+// gets another gradient than its forward's; here dy is first copied aside in place,
+// which gives Caffe's out-of-place result.
 func (l *mvn) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	d := l.dim
-	for g := 0; g < l.groups; g++ {
-		ys, dys, dxs := y[g*d:(g+1)*d], dy[g*d:(g+1)*d], dx[g*d:(g+1)*d]
-		var sumDy, sumDyY float64
-		for i, v := range dys {
-			sumDy += float64(v)
-			sumDyY += float64(v) * float64(ys[i])
-		}
-		meanDy := float32(sumDy / float64(d))
-		if !l.normVariance {
-			for i, v := range dys {
-				dxs[i] = v - meanDy
+	n, d := l.groups, l.dim
+	if n == 0 || d == 0 {
+		return
+	}
+	y, dy, dx := top[0].Data[:n*d], top[0].Diff[:n*d], bottom[0].Diff[:n*d]
+	if top[0] == bottom[0] {
+		copy(l.temp, dy)
+		dy = l.temp
+	}
+	if !l.normVariance {
+		blas.GemvOnes(false, n, d, float32(1/float64(d)), dy, 0, l.mean)
+		for g, m := range l.mean {
+			for i := g * d; i < (g+1)*d; i++ {
+				dx[i] = dy[i] + -m
 			}
-			continue
 		}
-		meanDyY, sd := float32(sumDyY/float64(d)), l.std[g]
-		for i, v := range dys {
-			dxs[i] = (v - meanDy - meanDyY*ys[i]) / sd
+		return
+	}
+	for i, v := range y {
+		dx[i] = v * dy[i]
+	}
+	blas.GemvOnes(false, n, d, 1, dx, 0, l.mean)
+	for g, m := range l.mean {
+		for i := g * d; i < (g+1)*d; i++ {
+			dx[i] = y[i] * m
+		}
+	}
+	blas.GemvOnes(false, n, d, 1, dy, 0, l.mean)
+	for g, m := range l.mean {
+		for i := g * d; i < (g+1)*d; i++ {
+			dx[i] += m
+		}
+	}
+	blas.Axpby(1, dy, float32(-1/float64(d)), dx)
+	for g, sd := range l.std {
+		for i := g * d; i < (g+1)*d; i++ {
+			dx[i] /= sd
 		}
 	}
 }

@@ -26,7 +26,6 @@ type preluLayer struct {
 	shared        bool
 	channels, dim int // C, and the count of one channel of one item (the axes after C)
 	in            savedInput
-	sums          []float64
 	pass          preluPass
 }
 
@@ -35,13 +34,14 @@ type preluPass struct {
 	step            preluStep
 	x, y, a, dy, dx []float32
 	items           int // N, whose rows each channel's slope gradient sums
+	da              []float32
 }
 
 type preluStep int
 
 const (
 	preluForward   preluStep = iota // y from x, over rows
-	preluSlopeGrad                  // sums from x and dy, over channels
+	preluSlopeGrad                  // da from x and dy, over channels
 	preluBackward                   // dx from x and dy, over rows
 )
 
@@ -83,9 +83,6 @@ func (l *preluLayer) Reshape(bottom, top []*blob.Blob) error {
 	}
 	top[0].ReshapeLike(b)
 	l.in.reshape(b, top[0])
-	if len(l.sums) != l.channels {
-		l.sums = make([]float64, l.channels)
-	}
 	return nil
 }
 
@@ -110,22 +107,21 @@ func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // Backward: da[c] += Σ over channel c of dy·x where x <= 0; dx = dy · (x > 0 ? 1 : a[c]).
-// The slope gradient is taken first: in place, writing dx overwrites dy.
+// The slope gradient is taken first: in place, writing dx overwrites dy. Both are
+// Caffe's loops: da[c] gains dy·x·(x <= 0) element after element (every channel of
+// every item in turn when the slope is shared), and dx = dy·((x > 0) + a[c]·(x <= 0)).
 func (l *preluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	x, dy, a, da := l.in.input(bottom[0]), top[0].Diff, l.blobs[0].Data, l.blobs[0].Diff
 	n := bottom[0].Count() / max(1, l.channels*l.dim)
-	l.pass = preluPass{step: preluSlopeGrad, x: x, dy: dy, items: n}
-	parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), l)
 	if l.shared {
-		var sum float64
-		for _, s := range l.sums {
-			sum += s
+		s := da[0]
+		for i, v := range x[:n*l.channels*l.dim] {
+			s += float32(float32(dy[i]*v) * boolf(v <= 0))
 		}
-		da[0] += float32(sum)
+		da[0] = s
 	} else {
-		for c, s := range l.sums {
-			da[c] += float32(s)
-		}
+		l.pass = preluPass{step: preluSlopeGrad, x: x, dy: dy, items: n, da: da}
+		parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), l)
 	}
 	if down[0] {
 		l.pass = preluPass{step: preluBackward, x: x, a: a, dy: dy, dx: bottom[0].Diff}
@@ -141,35 +137,29 @@ func (l *preluLayer) Range(lo, hi int) {
 	x, dy := p.x, p.dy
 	switch p.step {
 	case preluForward:
+		// std::max(x, 0) + a·std::min(x, 0).
 		for r := lo; r < hi; r++ {
 			s := p.a[l.slopeOf(r%l.channels)]
 			for i := r * l.dim; i < (r+1)*l.dim; i++ {
-				p.y[i] = max(x[i], 0) + s*min(x[i], 0)
+				p.y[i] = cppMax(x[i], 0) + float32(s*cppMin(x[i], 0))
 			}
 		}
 	case preluSlopeGrad:
-		// Each channel sums its items in order, so the result does not depend on
-		// timing.
+		// Each channel adds its items in order, as Caffe's single loop does.
 		for c := lo; c < hi; c++ {
-			var sum float64
+			s := p.da[c]
 			for item := 0; item < p.items; item++ {
 				for i := (item*l.channels + c) * l.dim; i < (item*l.channels+c+1)*l.dim; i++ {
-					if x[i] <= 0 {
-						sum += float64(dy[i]) * float64(x[i])
-					}
+					s += float32(float32(dy[i]*x[i]) * boolf(x[i] <= 0))
 				}
 			}
-			l.sums[c] = sum
+			p.da[c] = s
 		}
 	case preluBackward:
 		for r := lo; r < hi; r++ {
 			s := p.a[l.slopeOf(r%l.channels)]
 			for i := r * l.dim; i < (r+1)*l.dim; i++ {
-				if x[i] > 0 {
-					p.dx[i] = dy[i]
-				} else {
-					p.dx[i] = s * dy[i]
-				}
+				p.dx[i] = dy[i] * (boolf(x[i] > 0) + float32(s*boolf(x[i] <= 0)))
 			}
 		}
 	}

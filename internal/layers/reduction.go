@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -57,36 +58,29 @@ func (l *reduction) Reshape(bottom, top []*blob.Blob) error {
 
 // Forward: y[o] = coeff · Σ_d f(x[o, d]).
 func (l *reduction) Forward(bottom, top []*blob.Blob) error {
-	x, y := bottom[0].Data, top[0].Data
-	for o := 0; o < l.outer; o++ {
-		var s float32
-		for _, v := range x[o*l.dim : (o+1)*l.dim] {
-			switch l.op {
-			case caffepb.ReductionParameter_SUM, caffepb.ReductionParameter_MEAN:
-				s += v
-			case caffepb.ReductionParameter_ASUM:
-				s += abs32(v)
-			case caffepb.ReductionParameter_SUMSQ:
-				s += v * v
-			}
+	// Caffe's calls: caffe_cpu_dot with ones (SUM, MEAN) or with x itself (SUMSQ),
+	// caffe_cpu_asum (ASUM), each in OpenBLAS's order, then caffe_scal by coeff.
+	x, y := bottom[0].Data, top[0].Data[:l.outer]
+	for o := range y {
+		xs := x[o*l.dim : (o+1)*l.dim]
+		switch l.op {
+		case caffepb.ReductionParameter_SUM, caffepb.ReductionParameter_MEAN:
+			y[o] = blas.Dot(blas.Ones(l.dim), xs)
+		case caffepb.ReductionParameter_ASUM:
+			y[o] = blas.AsumAt(xs, o*l.dim) // xs lies o·dim floats into the blob
+		case caffepb.ReductionParameter_SUMSQ:
+			y[o] = blas.Dot(xs, xs)
 		}
-		if l.coeff != 1 {
-			s *= l.coeff
-		}
-		y[o] = s
+	}
+	if l.coeff != 1 {
+		blas.Scal(l.coeff, y)
 	}
 	return nil
 }
 
-func abs32(v float32) float32 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // Backward: dx[o, d] = coeff · dy[o] · f′(x[o, d]), with f′ = 1 (SUM, MEAN),
-// sign(x) (ASUM, 0 at 0) and 2x (SUMSQ).
+// sign(x) (ASUM, 0 at 0) and 2x (SUMSQ), as Caffe's caffe_set, caffe_cpu_sign then
+// caffe_scal, and caffe_cpu_scale.
 func (l *reduction) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
@@ -95,22 +89,16 @@ func (l *reduction) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 	for o := 0; o < l.outer; o++ {
 		g := dy[o] * l.coeff
 		xs, dxs := x[o*l.dim:(o+1)*l.dim], dx[o*l.dim:(o+1)*l.dim]
-		for d := range dxs {
-			switch l.op {
-			case caffepb.ReductionParameter_SUM, caffepb.ReductionParameter_MEAN:
-				dxs[d] = g
-			case caffepb.ReductionParameter_ASUM:
-				switch {
-				case xs[d] > 0:
-					dxs[d] = g
-				case xs[d] < 0:
-					dxs[d] = -g
-				default:
-					dxs[d] = 0
-				}
-			case caffepb.ReductionParameter_SUMSQ:
-				dxs[d] = 2 * g * xs[d]
+		switch l.op {
+		case caffepb.ReductionParameter_SUM, caffepb.ReductionParameter_MEAN:
+			blas.Fill(dxs, g)
+		case caffepb.ReductionParameter_ASUM:
+			for d, v := range xs {
+				dxs[d] = caffeSign(v)
 			}
+			blas.Scal(g, dxs)
+		case caffepb.ReductionParameter_SUMSQ:
+			blas.Scale(2*g, xs, dxs)
 		}
 	}
 }

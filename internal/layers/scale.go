@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -29,6 +30,7 @@ type scale struct {
 	bias              *bias  // with bias_term
 	biasDown          []bool // the bias layer's propagate_down: never to the top it runs on
 	saved             *blob.Blob
+	sumResult         []float32 // (outer·S) the per-plane sums of backward (Caffe's sum_result_)
 	bc                broadcast
 }
 
@@ -95,6 +97,7 @@ func (l *scale) Reshape(bottom, top []*blob.Blob) error {
 	} else {
 		top[0].ReshapeLike(bottom[0])
 	}
+	l.sumResult = resizeFloat32(l.sumResult, l.outer*l.dim)
 	if l.bias != nil {
 		// The bias is added in place on the top.
 		if err := l.bias.Reshape(top[:1], top); err != nil {
@@ -130,25 +133,81 @@ func (l *scale) Forward(bottom, top []*blob.Blob) error {
 //	dscale[s]  += Σ_{o,i} dtop[o, s, i]·bottom[o, s, i]   (= for bottom[1])
 //	dbottom    =  dtop·scale[s]
 //
-// in that order: in place, dbottom overwrites dtop.
+// in that order (in place, dbottom overwrites dtop), with Caffe's calls: the
+// products dtop·bottom into a buffer (bottom[0]'s gradient, or the saved bottom in
+// place, or the scale's gradient itself when the scale has the bottom's size, which
+// Caffe then overwrites rather than adds to); their sums over the inner axis as a
+// matrix-vector product with ones (a dot product when there is one plane), then over
+// the outer axis the same way; OpenBLAS's orders throughout.
 func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if l.bias != nil {
 		l.bias.Backward(top, l.biasDown, top[:1])
 	}
 	dy := top[0].Diff
+	sc := l.scaleBlob(bottom)
 	learned := len(bottom) == 1
 	if learned || down[1] {
+		inPlace := top[0] == bottom[0]
 		x := bottom[0].Data
-		if top[0] == bottom[0] {
+		if inPlace {
 			x = l.saved.Data
 		}
-		ds := l.scaleBlob(bottom).Diff
-		if !learned {
-			clear(ds)
+		eltwise := bottom[0].Count() == sc.Count()
+		product := bottom[0].Diff
+		switch {
+		case eltwise:
+			product = sc.Diff
+		case inPlace:
+			product = l.saved.Data
 		}
-		l.bc.sum(dy, x, ds, l.outer, l.dim, l.inner)
+		product = product[:len(dy)]
+		for i, v := range dy {
+			product[i] = v * x[i]
+		}
+		if !eltwise {
+			l.sumScale(product, sc.Diff, learned)
+		}
 	}
 	if down[0] {
-		l.bc.scale(dy, bottom[0].Diff, l.scaleBlob(bottom).Data, l.outer, l.dim, l.inner)
+		l.bc.scale(dy, bottom[0].Diff, sc.Data, l.outer, l.dim, l.inner)
 	}
+}
+
+// sumScale adds the products (outer, S, inner) into the scale's gradient ds (sets it
+// for bottom[1]) as Caffe's ScaleLayer::Backward_cpu does.
+func (l *scale) sumScale(product, ds []float32, learned bool) {
+	var beta float32
+	if learned {
+		beta = 1
+	}
+	set := func(r float32) {
+		if learned {
+			ds[0] += r
+		} else {
+			ds[0] = r
+		}
+	}
+	var sum []float32
+	switch {
+	case l.inner == 1:
+		sum = product
+	case l.outer*l.dim == 1:
+		set(blas.Dot(product[:l.inner], blas.Ones(l.inner)))
+	default:
+		sum = l.sumResult
+		if l.outer == 1 {
+			// Straight into the gradient, which Caffe overwrites here even for the
+			// learned blob.
+			sum = ds
+		}
+		blas.GemvOnes(false, l.outer*l.dim, l.inner, 1, product, 0, sum)
+	}
+	if l.outer == 1 {
+		return
+	}
+	if l.dim == 1 {
+		set(blas.Dot(blas.Ones(l.outer), sum[:l.outer]))
+		return
+	}
+	blas.GemvOnes(true, l.outer, l.dim, 1, sum, beta, ds)
 }

@@ -42,7 +42,9 @@ func (l *sigmoidLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *sigmoidLayer) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		y[i] = float32(0.5*math.Tanh(0.5*float64(x[i])) + 0.5)
+		// Caffe's 0.5·tanh(0.5·x) + 0.5 is in double (its constants are), with the C
+		// library's double tanh; Go's math.Tanh stands in for it.
+		y[i] = float32(float64(0.5*math.Tanh(0.5*float64(x[i]))) + 0.5)
 	}
 }
 
@@ -59,6 +61,7 @@ func (l *sigmoidLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 func (l *sigmoidLayer) backwardRange(p *elementLoop, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
-		dx[i] = dy[i] * y[i] * (1 - y[i])
+		// Caffe's dy·y·(1. − y): the first product in float, the second in double.
+		dx[i] = float32(float64(dy[i]*y[i]) * (1 - float64(y[i])))
 	}
 }

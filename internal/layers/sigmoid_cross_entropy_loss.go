@@ -71,7 +71,7 @@ func (l *sigmoidCrossEntropyLoss) Forward(bottom, top []*blob.Blob) error {
 	valid := 0
 	for i, xi := range x {
 		// Caffe's Sigmoid layer computes σ through tanh.
-		sig[i] = float32(0.5*math.Tanh(0.5*float64(xi)) + 0.5)
+		sig[i] = float32(float64(0.5*math.Tanh(0.5*float64(xi))) + 0.5)
 		if l.hasIgnore && int(t[i]) == l.ignore {
 			continue
 		}
@@ -81,7 +81,7 @@ func (l *sigmoidCrossEntropyLoss) Forward(bottom, top []*blob.Blob) error {
 		}
 		// Caffe's x·(t − [x ≥ 0]) − log(1 + exp(x − 2x·[x ≥ 0])) is all float:
 		// expf, logf, and the product rounded before the subtraction.
-		loss -= float32(xi*(t[i]-pos)) - cmath.Logf(1+cmath.Expf(xi-2*xi*pos))
+		loss -= float32(xi*(t[i]-pos)) - cmath.Logf(1+cmath.Expf(xi-float32(2*xi*pos)))
 		valid++
 	}
 	l.normalizer = normalizer(l.mode, l.outer, l.inner, valid)
@@ -95,12 +95,13 @@ func (l *sigmoidCrossEntropyLoss) Backward(top []*blob.Blob, down []bool, bottom
 		return
 	}
 	dx, t := bottom[0].Diff, bottom[1].Data
+	// Caffe's caffe_sub, zeros for the ignored targets, then caffe_scal.
 	scale := top[0].Diff[0] / l.normalizer
 	for i, s := range l.sig.Data {
+		v := s - t[i]
 		if l.hasIgnore && int(t[i]) == l.ignore {
-			dx[i] = 0
-			continue
+			v = 0
 		}
-		dx[i] = (s - t[i]) * scale
+		dx[i] = scalElem(scale, v)
 	}
 }

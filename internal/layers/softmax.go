@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
@@ -59,9 +58,13 @@ func softmaxForward(x, y []float32, outer, channels, inner int) {
 	for o := 0; o < outer; o++ {
 		xo, yo := x[o*channels*inner:][:channels*inner], y[o*channels*inner:][:channels*inner]
 		for in := 0; in < inner; in++ {
-			maxv := float32(math.Inf(-1))
+			// std::max from the first channel on, as Caffe takes it (a NaN after
+			// the first channel is passed over, as there).
+			maxv := xo[in]
 			for c := 0; c < channels; c++ {
-				maxv = max(maxv, xo[c*inner+in])
+				if v := xo[c*inner+in]; maxv < v {
+					maxv = v
+				}
 			}
 			for c := 0; c < channels; c++ {
 				yo[c*inner+in] = cmath.Expf(xo[c*inner+in] - maxv)
@@ -79,7 +82,11 @@ func softmaxForward(x, y []float32, outer, channels, inner int) {
 	}
 }
 
-// Backward: dx_c = (dy_c − Σ_c' dy_c'·y_c') · y_c.
+// Backward: dx_c = (dy_c − Σ_c' dy_c'·y_c') · y_c, as Caffe computes it: the sum over
+// the channels of each position is caffe_cpu_strided_dot (cblas_sdot with the inner
+// count as increment, or unit increments when inner is 1, which OpenBLAS sums in
+// another order), subtracted by a product with k = 1 (one rounding, as here), and the
+// difference multiplied by y.
 func (l *softmax) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
@@ -89,11 +96,7 @@ func (l *softmax) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for o := 0; o < n; o++ {
 		base := o * c * in
 		for i := 0; i < in; i++ {
-			var dot float32
-			for k := 0; k < c; k++ {
-				j := base + k*in + i
-				dot += dy[j] * y[j]
-			}
+			dot := blas.DotStrided(c, dy[base+i:], in, y[base+i:], in)
 			for k := 0; k < c; k++ {
 				j := base + k*in + i
 				dx[j] = (dy[j] - dot) * y[j]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/cmath"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -125,7 +126,7 @@ func (l *softmaxWithLoss) Forward(bottom, top []*blob.Blob) error {
 				return fmt.Errorf("label %d at position %d is out of range [0, %d)", lab, o*l.inner+in, l.channels)
 			}
 			p := prob[(o*l.channels+lab)*l.inner+in]
-			loss -= cmath.Logf(max(p, fltMin))
+			loss -= cmath.Logf(cppMax(p, fltMin))
 			valid++
 		}
 	}
@@ -156,8 +157,5 @@ func (l *softmaxWithLoss) Backward(top []*blob.Blob, down []bool, bottom []*blob
 			dx[(o*l.channels+lab)*l.inner+in]--
 		}
 	}
-	scale := top[0].Diff[0] / l.normalizer
-	for i := range dx {
-		dx[i] *= scale
-	}
+	blas.Scal(top[0].Diff[0]/l.normalizer, dx) // Caffe's caffe_scal
 }

@@ -45,7 +45,7 @@ func (l *swish) Forward(bottom, top []*blob.Blob) error {
 func (l *swish) forwardRange(p *elementLoop, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
-		s := float32(0.5*math.Tanh(0.5*float64(l.beta*x[i])) + 0.5)
+		s := float32(float64(0.5*math.Tanh(0.5*float64(l.beta*x[i]))) + 0.5)
 		l.sig[i] = s
 		y[i] = x[i] * s
 	}

@@ -2,7 +2,6 @@ package solver
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/cmath"
@@ -43,10 +42,13 @@ func checkPolicy(p *caffepb.SolverParameter) error {
 
 // learningRate returns the rate of the update that takes the solver from iteration
 // iter to iter+1, as Caffe's SGDSolver::GetLearningRate computes it, with C++'s
-// types: pow and exp of floats give a float, pow of a float to an int power a
-// double, so that the rates round as Caffe's do (they are printed in the log, and
-// Caffe's LeNet log is matched digit for digit). currentStep is the multistep/step position, which
-// the call advances as Caffe's does (multistep moves at most one step per call).
+// types and the C library's functions: pow and exp of floats give a float (glibc's
+// powf and expf), pow of a float to an int power a double (glibc's pow, which Go's
+// math.Pow is not: cmath.Pow), so that the rates round as Caffe's do (they are
+// printed in the log, and Caffe's LeNet log is matched digit for digit). Caffe's
+// build fuses no multiply-add, so neither does this. currentStep is the
+// multistep/step position, which the call advances as Caffe's does (multistep moves
+// at most one step per call).
 func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float32 {
 	base := p.GetBaseLr()
 	gamma := p.GetGamma()
@@ -55,11 +57,11 @@ func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float3
 		return base
 	case "step":
 		*currentStep = iter / int(p.GetStepsize())
-		return float32(float64(base) * math.Pow(float64(gamma), float64(*currentStep)))
+		return float32(float64(base) * cmath.Pow(float64(gamma), float64(*currentStep)))
 	case "exp":
-		return float32(float64(base) * math.Pow(float64(gamma), float64(iter)))
+		return float32(float64(base) * cmath.Pow(float64(gamma), float64(iter)))
 	case "inv":
-		x := 1 + gamma*float32(iter)
+		x := 1 + float32(gamma*float32(iter))
 		return base * powf(x, -p.GetPower())
 	case "multistep":
 		steps := p.GetStepvalue()
@@ -67,7 +69,7 @@ func learningRate(p *caffepb.SolverParameter, iter int, currentStep *int) float3
 			*currentStep++
 			glog.Infof("MultiStep Status: Iteration %d, step = %d", iter, *currentStep)
 		}
-		return float32(float64(base) * math.Pow(float64(gamma), float64(*currentStep)))
+		return float32(float64(base) * cmath.Pow(float64(gamma), float64(*currentStep)))
 	case "poly":
 		x := 1 - float32(iter)/float32(p.GetMaxIter())
 		return base * powf(x, p.GetPower())

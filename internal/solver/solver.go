@@ -75,12 +75,13 @@ type Solver struct {
 	currentStep int
 
 	// The learnable blobs and their multipliers, and per blob the history the
-	// solver type keeps and the scratch Nesterov needs.
+	// solver type keeps and the scratch its update needs (Caffe's update_ and temp_).
 	params    []*blob.Blob
 	lrMult    []float32
 	decayMult []float32
 	history   []*blob.Blob
 	update    [][]float32
+	temp      [][]float32
 
 	// The smoothed loss of the display lines: a ring of the last average_loss losses.
 	losses       []float32
@@ -142,13 +143,7 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	s.lrMult = s.net.LrMult()
 	s.decayMult = s.net.DecayMult()
 	s.history = newHistory(s.kind, s.params)
-	for _, p := range s.params {
-		var u []float32
-		if s.kind == "Nesterov" {
-			u = make([]float32, p.Count())
-		}
-		s.update = append(s.update, u)
-	}
+	s.update, s.temp = newScratch(s.kind, param.GetRegularizationType() == "L1", s.params)
 	s.losses = make([]float32, 0, param.GetAverageLoss())
 	s.outputs = netOutputs(s.net)
 	for _, tn := range s.testNets {
@@ -539,7 +534,7 @@ func (s *Solver) updateSmoothedLoss(loss float32, start int) {
 	if len(s.losses) < avg {
 		s.losses = append(s.losses, loss)
 		n := float32(len(s.losses))
-		s.smoothedLoss = (s.smoothedLoss*(n-1) + loss) / n
+		s.smoothedLoss = (float32(s.smoothedLoss*(n-1)) + loss) / n // rounded apart, as Caffe's build does
 		return
 	}
 	i := (s.iter - start) % avg

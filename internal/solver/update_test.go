@@ -85,7 +85,7 @@ func (r *refSolver) step(iter int, rate float64, grads [][]float64) {
 			x := g[i][j] / r.iterSize
 			w := r.w[i][j]
 			if r.l1 {
-				x += decay * float64(sign(float32(w)))
+				x += decay * float64(caffeSign(float32(w)))
 			} else {
 				x += decay * w
 			}

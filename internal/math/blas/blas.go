@@ -12,9 +12,13 @@
 // (internal/math/numerics) asks for, unless UseByName chose another. Matrices are
 // row-major, as in Caffe.
 //
-// Gemv and the vector operations (Axpy, Axpby, Scal, Dot, Asum) have one
-// implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU Caffe
-// that made gocaffe's fixtures computed them (see sgemv.go and vec.go). A training
+// Gemv and the vector operations (Axpy, Axpby, Scal, Scale, Dot, DotStrided, Asum)
+// have one implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU
+// Caffe that made gocaffe's fixtures computed them through its caffe_cpu_* wrappers
+// (see sgemv.go and vec.go; the reference machine ran OpenBLAS's Zen kernels, which
+// are its Haswell ones but for sasum). AxpyPart computes a range of an Axpy with the
+// whole one's roundings, for loops split over the cores; Ones is the vector of ones
+// Caffe sums with; Powx is Caffe's caffe_powx, glibc's powf per element. A training
 // run is chaotic enough that any other order of additions, or a multiply-add fused
 // where OpenBLAS rounds twice, ends up in a different log. They cost little beside
 // the products, so the fast numerics uses them too.

@@ -144,3 +144,30 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// TestAxpyPart: an Axpy computed piece by piece, in pieces of every size and
+// alignment, gives Axpy's bits, below and above the length OpenBLAS cuts between its
+// threads.
+func TestAxpyPart(t *testing.T) {
+	for _, n := range []int{1, 31, 33, 100, 10000, 10001, 10067, 25000} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(i%97)*0.37 - 11
+			y[i] = float32(i%89)*1.3 + 0.1
+		}
+		want := append([]float32(nil), y...)
+		Axpy(0.3, x, want)
+		for _, piece := range []int{1, 7, 32, 45, 1000, n} {
+			got := append([]float32(nil), y...)
+			for lo := 0; lo < n; lo += piece {
+				hi := min(lo+piece, n)
+				AxpyPart(n, lo, 0.3, x[lo:hi], got[lo:hi])
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d, pieces of %d: y[%d] = %v, Axpy gives %v", n, piece, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
-// testdata/openblas.txt holds what OpenBLAS 0.3.21 computes (Haswell kernels, two
+// testdata/openblas.txt holds what OpenBLAS 0.3.21 computes (Zen kernels, two
 // threads) for a few hundred calls of Gemv and the vector operations, as hashes of
 // the output bits; internal/math/openblas writes it. TestOpenBLASGolden recomputes
 // every call here, where there may be no OpenBLAS, with the assembly kernels and
@@ -69,10 +69,15 @@ func (g goldenLine) run(t *testing.T) []float32 {
 	case "dot":
 		x, y := testutil.GoldenVec(4*seed, n), testutil.GoldenVec(4*seed+1, n)
 		return []float32{Dot(x, y)}
+	case "dots":
+		incx, incy := g.int(t, "incx"), g.int(t, "incy")
+		x, y := testutil.GoldenVec(4*seed, (n-1)*incx+1), testutil.GoldenVec(4*seed+1, (n-1)*incy+1)
+		return []float32{DotStrided(n, x, incx, y, incy)}
 	case "asum":
-		x := testutil.Aligned32(n, g.int(t, "off"))
+		off := g.int(t, "off")
+		x := testutil.Aligned32(n, off)
 		copy(x, testutil.GoldenVec(4*seed, n))
-		return []float32{Asum(x)}
+		return []float32{AsumAt(x, off)}
 	}
 	t.Fatalf("unknown op %q", g["op"])
 	return nil

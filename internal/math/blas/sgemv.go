@@ -61,6 +61,10 @@ func checkGemv(transA bool, m, n int, a, x, y []float32) {
 	}
 }
 
+// Ones returns n ones, read-only (the slice is shared: never write to it): the blob
+// of ones Caffe multiplies or dots with to sum (its sum_multiplier_).
+func Ones(n int) []float32 { return ones(n) }
+
 // onesBuf holds at least as many ones as any GemvOnes has needed. A longer slice
 // replaces it when one is needed; slices handed out before stay valid, as nothing
 // ever writes to them after they are published.

@@ -1,8 +1,12 @@
-// Package cmath computes float32 exp and log exactly as the C library Caffe runs on
-// does: glibc 2.36's expf and logf on x86_64, in the variants glibc selects on a CPU
-// with FMA (__expf_fma, __logf_fma). C++'s std::exp and std::log on a float are those
-// functions, so Caffe's softmax, its losses and every other float exp or log it takes
-// round the way these do.
+// Package cmath computes float32 exp, log and pow, and double pow, exactly as the C
+// library Caffe runs on does: glibc 2.36's expf, logf, powf and pow on x86_64, in the
+// variants glibc selects on a CPU with FMA (__expf_fma, __logf_fma, __powf_fma,
+// __pow_fma). C++'s std::exp, std::log and std::pow on floats are the first three, and
+// std::pow of a float to an int power is the last, so Caffe's softmax, its losses, its
+// learning-rate policies and every other exp, log or pow it takes round the way these
+// do. Expf and Logf are in this file, Powf in pow.go and Pow in pow64.go; Tanhf
+// (tanh.go) is glibc's tanhf, FDLIBM's, for Caffe's TanH layer (equal on all 2^32
+// inputs).
 //
 // Bit-exactness matters because training is chaotic: a result one ulp away from
 // glibc's, as float32(math.Exp(float64(x))) is for some x, changes Caffe's training

@@ -21,7 +21,7 @@ func readCases(t *testing.T, name string) []glibcCase {
 	t.Helper()
 	var cases []glibcCase
 	for _, l := range readHexLines(t, name, 2) {
-		cases = append(cases, glibcCase{l.group, l.fields[0], l.fields[1]})
+		cases = append(cases, glibcCase{l.group, uint32(l.fields[0]), uint32(l.fields[1])})
 	}
 	return cases
 }
@@ -30,7 +30,7 @@ func readCases(t *testing.T, name string) []glibcCase {
 // above it.
 type hexLine struct {
 	group  string
-	fields []uint32
+	fields []uint64
 }
 
 // readHexLines reads a testdata file: fields hex numbers per line, comment lines
@@ -53,13 +53,13 @@ func readHexLines(t *testing.T, name string, fields int) []hexLine {
 			group = strings.TrimSpace(strings.TrimPrefix(s, "#"))
 		default:
 			words := strings.Fields(s)
-			l := hexLine{group, make([]uint32, len(words))}
+			l := hexLine{group, make([]uint64, len(words))}
 			for i, w := range words {
-				v, err := strconv.ParseUint(w, 16, 32)
+				v, err := strconv.ParseUint(w, 16, 64)
 				if err != nil || len(words) != fields {
 					t.Fatalf("%s:%d: %q is not %d hex numbers", name, line, s, fields)
 				}
-				l.fields[i] = uint32(v)
+				l.fields[i] = v
 			}
 			lines = append(lines, l)
 		}

@@ -16,7 +16,7 @@ func readPowCases(t *testing.T) []powCase {
 	t.Helper()
 	var cases []powCase
 	for _, l := range readHexLines(t, "powf.txt", 3) {
-		cases = append(cases, powCase{l.group, l.fields[0], l.fields[1], l.fields[2]})
+		cases = append(cases, powCase{l.group, uint32(l.fields[0]), uint32(l.fields[1]), uint32(l.fields[2])})
 	}
 	return cases
 }

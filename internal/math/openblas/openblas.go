@@ -1,19 +1,25 @@
 //go:build openblas
 
-// Package openblas calls the real OpenBLAS (and the C library's expf and logf) through
-// cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for bit. Caffe
-// on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's numbers; the
-// fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS 0.3.21 on an AMD
-// EPYC, whose kernels are OpenBLAS's Haswell ones.
+// Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf, tanhf
+// and pow) through cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for
+// bit. Caffe on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's
+// numbers; the fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS
+// 0.3.21 on an AMD EPYC, where OpenBLAS runs its Zen kernels. For every routine Caffe
+// calls those are its Haswell kernels, sasum aside (the Zen sasum is the older SSE
+// kernel, which the fixtures' Reduction ASUM results show).
 //
 // It is built only with the openblas tag, on a machine with Debian's
 // libopenblas-pthread-dev (apt-get install libopenblas-pthread-dev):
 //
-//	OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
+//	OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
 //
-// OPENBLAS_CORETYPE=Haswell selects the kernels the fixtures' machine ran, whatever this
-// CPU is; OPENBLAS_NUM_THREADS=2 the threading it ran with (two cores), which decides how
-// OpenBLAS cuts a product into kernel calls.
+// OPENBLAS_CORETYPE=Zen selects the kernels the fixtures' machine ran, whatever this
+// CPU is (a virtual machine that hides the CPU's family gets the Haswell ones, whose
+// sasum differs); OPENBLAS_NUM_THREADS=2 the threading it ran with (two cores), which
+// decides how OpenBLAS cuts a product into kernel calls.
+//
+// Solver (solver.go) is a C transcription of Caffe's solvers on these libraries: the
+// oracle of gocaffe's solver updates.
 //
 // With the tag, gocaffe also gets a GEMM named "openblas" (GOCAFFE_GEMM=openblas).
 package openblas
@@ -26,6 +32,8 @@ package openblas
 static float gc_expf(float x) { return expf(x); }
 static float gc_logf(float x) { return logf(x); }
 static float gc_powf(float x, float y) { return powf(x, y); }
+static double gc_pow(double x, double y) { return pow(x, y); }
+static float gc_tanhf(float x) { return tanhf(x); }
 */
 import "C"
 
@@ -80,6 +88,16 @@ func Sdot(x, y []float32) float32 {
 	return float32(C.cblas_sdot(C.blasint(len(x)), ptr(x), 1, ptr(y), 1))
 }
 
+// SdotStrided is cblas_sdot with positive increments: Caffe's caffe_cpu_strided_dot.
+func SdotStrided(n int, x []float32, incx int, y []float32, incy int) float32 {
+	return float32(C.cblas_sdot(C.blasint(n), ptr(x), C.blasint(incx), ptr(y), C.blasint(incy)))
+}
+
+// Scopy is cblas_scopy with unit strides: y = x.
+func Scopy(x, y []float32) {
+	C.cblas_scopy(C.blasint(len(x)), ptr(x), 1, ptr(y), 1)
+}
+
 // Sasum is cblas_sasum with unit stride.
 func Sasum(x []float32) float32 {
 	return float32(C.cblas_sasum(C.blasint(len(x)), ptr(x), 1))
@@ -94,5 +112,12 @@ func Logf(x float32) float32 { return float32(C.gc_logf(C.float(x))) }
 // Powf is the C library's powf, as C++'s std::pow on two floats calls it (Caffe's "inv"
 // and "poly" learning-rate policies).
 func Powf(x, y float32) float32 { return float32(C.gc_powf(C.float(x), C.float(y))) }
+
+// Tanhf is the C library's tanhf, as C++'s std::tanh on a float calls it (Caffe's TanH).
+func Tanhf(x float32) float32 { return float32(C.gc_tanhf(C.float(x))) }
+
+// Pow is the C library's pow on doubles, as C++'s std::pow on a float and an int calls it
+// (Caffe's "step", "exp" and "multistep" learning-rate policies, Adam's bias correction).
+func Pow(x, y float64) float64 { return float64(C.gc_pow(C.double(x), C.double(y))) }
 
 func init() { blas.Implementations["openblas"] = Gemm{} }

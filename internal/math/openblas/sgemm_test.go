@@ -10,10 +10,10 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 )
 
-// TestOrderedIsOpenBLAS wants blas.Fast to give OpenBLAS's bits: the products of
+// TestOrderedIsOpenBLAS wants blas.Ordered to give OpenBLAS's bits: the products of
 // cifar10_quick and LeNet, and random shapes over every path of OpenBLAS's driver
 // (one thread and two, k blocks of every kind), every transposition, beta 0, 1 and
-// another. Run with OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2.
+// another. Run with OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2.
 func TestOrderedIsOpenBLAS(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shapes := [][3]int{

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/testutil"
@@ -18,7 +19,7 @@ import (
 // These tests hold blas's Level 1 and 2 routines to OpenBLAS's bits. Run them with the
 // reference machine's kernels and threads:
 //
-//	OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
+//	OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas
 
 // randVec returns n floats of mixed signs and magnitudes (10⁻³ to 10³), so that
 // summing them in another order, or rounding a product apart from its sum, shows.
@@ -177,14 +178,75 @@ func TestDotBits(t *testing.T) {
 	}
 }
 
+func TestDotStridedBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 10, 31, 32, 33, 100, 1000, 10001, 20000} {
+		for _, inc := range [][2]int{{1, 1}, {2, 2}, {6, 6}, {1, 3}, {4, 1}, {100, 7}} {
+			x, y := randVec(r, max(1, (n-1)*inc[0]+1)), randVec(r, max(1, (n-1)*inc[1]+1))
+			got, want := blas.DotStrided(n, x, inc[0], y, inc[1]), SdotStrided(n, x, inc[0], y, inc[1])
+			if math.Float32bits(got) != math.Float32bits(want) {
+				t.Errorf("DotStrided n=%d increments %v: %g, OpenBLAS %g", n, inc, got, want)
+			}
+		}
+	}
+}
+
+// TestScaleBits: Caffe's caffe_cpu_scale is scopy, then sscal.
+func TestScaleBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	nan := float32(math.NaN())
+	for _, n := range vecLengths {
+		for _, alpha := range []float32{0, 1, -1, 0.9, nan} {
+			x := randVec(r, n)
+			if n > 2 {
+				x[1], x[2] = nan, float32(math.Inf(-1))
+			}
+			want := make([]float32, n)
+			Scopy(x, want)
+			Sscal(alpha, want)
+			got := make([]float32, n)
+			blas.Scale(alpha, x, got)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Errorf("Scale n=%d alpha=%g: y[%d] = %g, OpenBLAS %g", n, alpha, i, got[i], want[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestPowxBits: Caffe's caffe_powx is the C library's powf per element, for 2 and 0.5
+// too (which are not x·x and the square root).
+func TestPowxBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	x := randVec(r, 1<<16)
+	for _, b := range []float32{2, 0.5, -1, -0.75, 3} {
+		got := make([]float32, len(x))
+		blas.Powx(x, b, got)
+		for i, v := range x {
+			want := Powf(v, b)
+			if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+				t.Errorf("Powx(%g, %g) = %g, powf gives %g", v, b, got[i], want)
+				break
+			}
+		}
+	}
+}
+
 func TestAsumBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, n := range vecLengths {
 		buf := randVec(r, n+8)
-		// Every offset from a 32-byte boundary: sasum's loop aligns itself.
+		// Every offset from a 32-byte boundary: sasum's loop aligns itself, so
+		// AsumAt is told where x lies modulo 16 bytes.
 		for off := range 8 {
 			x := buf[off : off+n]
-			got, want := blas.Asum(x), Sasum(x)
+			var mis int
+			if n > 0 {
+				mis = int(uintptr(unsafe.Pointer(&x[0])) % 16 / 4)
+			}
+			got, want := blas.AsumAt(x, mis), Sasum(x)
 			if math.Float32bits(got) != math.Float32bits(want) {
 				t.Errorf("Asum n=%d offset %d: %g, OpenBLAS %g", n, off, got, want)
 			}
@@ -192,7 +254,7 @@ func TestAsumBits(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite ../blas/testdata/openblas.txt from OpenBLAS")
+var update = flag.Bool("update", false, "rewrite the golden files the selected tests check (../blas/testdata/openblas.txt, ../cmath/testdata/pow.txt, ...) from OpenBLAS and the C library")
 
 // goldenCase is one line of ../blas/testdata/openblas.txt: a call whose inputs
 // testutil.GoldenVec makes from the seed, and the FNV-1a hash of OpenBLAS's output bits. The
@@ -203,6 +265,7 @@ type goldenCase struct {
 	trans, ones bool   // gemv
 	m, n        int    // gemv: the matrix; the others: n elements
 	off         int    // asum: floats from a 32-byte boundary
+	incx, incy  int    // dots: the increments of the strided dot
 	alpha, beta float32
 	seed        uint64
 }
@@ -239,6 +302,11 @@ func goldenCases() []goldenCase {
 			add(goldenCase{op: "asum", n: n, off: off})
 		}
 	}
+	for _, n := range []int{1, 2, 7, 10, 33, 1000, 10001} {
+		for _, inc := range [][2]int{{2, 2}, {6, 6}, {1, 3}, {49, 49}} {
+			add(goldenCase{op: "dots", n: n, incx: inc[0], incy: inc[1]})
+		}
+	}
 	return cs
 }
 
@@ -272,6 +340,9 @@ func (c goldenCase) run() []float32 {
 	case "dot":
 		x, y := testutil.GoldenVec(4*c.seed, c.n), testutil.GoldenVec(4*c.seed+1, c.n)
 		return []float32{Sdot(x, y)}
+	case "dots":
+		x, y := testutil.GoldenVec(4*c.seed, (c.n-1)*c.incx+1), testutil.GoldenVec(4*c.seed+1, (c.n-1)*c.incy+1)
+		return []float32{SdotStrided(c.n, x, c.incx, y, c.incy)}
 	case "asum":
 		x := testutil.Aligned32(c.n, c.off)
 		copy(x, testutil.GoldenVec(4*c.seed, c.n))
@@ -287,8 +358,12 @@ func (c goldenCase) String() string {
 		}
 		return 0
 	}
-	return fmt.Sprintf("op=%s trans=%d ones=%d m=%d n=%d off=%d alpha=%v beta=%v seed=%d",
+	s := fmt.Sprintf("op=%s trans=%d ones=%d m=%d n=%d off=%d alpha=%v beta=%v seed=%d",
 		c.op, b(c.trans), b(c.ones), c.m, c.n, c.off, c.alpha, c.beta, c.seed)
+	if c.op == "dots" {
+		s += fmt.Sprintf(" incx=%d incy=%d", c.incx, c.incy)
+	}
+	return s
 }
 
 // TestGolden writes the blas package's golden file with -update, and otherwise
@@ -296,9 +371,9 @@ func (c goldenCase) String() string {
 func TestGolden(t *testing.T) {
 	const path = "../blas/testdata/openblas.txt"
 	var sb strings.Builder
-	sb.WriteString("# Outputs of OpenBLAS 0.3.21 (Haswell kernels, 2 threads) for blas's golden test:\n")
+	sb.WriteString("# Outputs of OpenBLAS 0.3.21 (Zen kernels, 2 threads) for blas's golden test:\n")
 	sb.WriteString("# each line a call, its inputs made from the seed, and the FNV-1a hash of the output bits.\n")
-	sb.WriteString("# Regenerate: OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas -run TestGolden -update\n")
+	sb.WriteString("# Regenerate: OPENBLAS_CORETYPE=Zen OPENBLAS_NUM_THREADS=2 go test -tags openblas ./internal/math/openblas -run TestGolden -update\n")
 	for _, c := range goldenCases() {
 		fmt.Fprintf(&sb, "%v hash=%016x\n", c, testutil.GoldenHash(c.run()))
 	}
