@@ -8,28 +8,36 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/vec"
 )
 
-// refReLU is the rectifier with a branch per value, as it reads.
+// refReLU is Caffe's rectifier as its source reads, with branches:
+// max(x, 0) + slope·min(x, 0), std::max and std::min.
 func refReLU(x, y []float32, slope float32) {
 	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = slope * v
+		hi, lo := v, v
+		if v < 0 {
+			hi = 0
 		}
+		if 0 < v {
+			lo = 0
+		}
+		y[i] = hi + float32(slope*lo)
 	}
 }
 
+// refReLUBackward is Caffe's dy·((x > 0) + slope·(x <= 0)).
 func refReLUBackward(x, dy, dx []float32, slope float32) {
 	for i := range x {
+		var pos, neg float32
 		if x[i] > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = slope * dy[i]
+			pos = 1
 		}
+		if x[i] <= 0 {
+			neg = 1
+		}
+		dx[i] = dy[i] * (pos + float32(slope*neg))
 	}
 }
 
-// TestReLUBits: vec's loops give the branchy ones' bits, NaN, ±0 and ±∞
+// TestReLUBits: vec's loops give the bits of Caffe's formulas, NaN, ±0 and ±∞
 // included.
 func TestReLUBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))

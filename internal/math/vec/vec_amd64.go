@@ -23,7 +23,7 @@ func addAVX2(z, x, y *float32, n int)
 func reluAVX2(y, x *float32, n int, slope float32)
 
 //go:noescape
-func reluGradAVX2(dx, x, dy *float32, n int, slope float32)
+func reluGradAVX2(dx, x, dy *float32, n int, f *[3]float32)
 
 func addConstAsm(x []float32, b float32) int {
 	n := len(x) &^ 7
@@ -61,11 +61,11 @@ func reluAsm(y, x []float32, slope float32) int {
 	return n
 }
 
-func reluGradAsm(dx, x, dy []float32, slope float32) int {
+func reluGradAsm(dx, x, dy []float32, f *[3]float32) int {
 	n := len(x) &^ 7
 	if !useAsm || n == 0 {
 		return 0
 	}
-	reluGradAVX2(&dx[0], &x[0], &dy[0], n, slope)
+	reluGradAVX2(&dx[0], &x[0], &dy[0], n, f)
 	return n
 }

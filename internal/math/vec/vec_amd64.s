@@ -127,18 +127,11 @@ addone:
 	VZEROUPPER
 	RET
 
-// RELU8(src, gate, dst): dst = gate > 0 ? src : slope·src, eight lanes, with
-// Y0 = slope and Y15 = 0; Y5..Y7 scratch.
-#define RELU8(src, gate, dst) \
-	VMOVUPS   src, Y5 \
-	VCMPPS    $0x1e, Y15, gate, Y6 \
-	VMULPS    Y0, Y5, Y7 \
-	VBLENDVPS Y6, Y5, Y7, Y7 \
-	VMOVUPS   Y7, dst
-
 // func reluAVX2(y, x *float32, n int, slope float32)
 //
-// y = x > 0 ? x : slope·x (an ordered compare: a NaN takes slope·x, a NaN).
+// y = max(x, 0) + slope·min(x, 0), C++'s std::max and std::min: the lanes of x
+// where x < 0 (for max) or 0 < x (for min) cleared by an AND NOT of the ordered
+// compares' masks, so that a NaN and −0 pass through as in C++.
 TEXT ·reluAVX2(SB), NOSPLIT, $0-28
 	MOVQ         y+0(FP), DI
 	MOVQ         x+8(FP), SI
@@ -148,7 +141,13 @@ TEXT ·reluAVX2(SB), NOSPLIT, $0-28
 
 rl8:
 	VMOVUPS (SI), Y4
-	RELU8((SI), Y4, (DI))
+	VCMPPS  $0x11, Y15, Y4, Y5 // x < 0 (ordered)
+	VCMPPS  $0x1e, Y15, Y4, Y6 // x > 0 (ordered)
+	VANDNPS Y4, Y5, Y5         // max: x, or 0 where x < 0
+	VANDNPS Y4, Y6, Y6         // min: x, or 0 where x > 0
+	VMULPS  Y0, Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
 	SUBQ    $8, CX
@@ -156,24 +155,32 @@ rl8:
 	VZEROUPPER
 	RET
 
-// func reluGradAVX2(dx, x, dy *float32, n int, slope float32)
+// func reluGradAVX2(dx, x, dy *float32, n int, f *[3]float32)
 //
-// dx = x > 0 ? dy : slope·dy.
-TEXT ·reluGradAVX2(SB), NOSPLIT, $0-36
+// dx = dy · (f[0] where x > 0, f[1] where x ≤ 0, f[2] where x is NaN).
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dx+0(FP), DI
 	MOVQ         x+8(FP), SI
 	MOVQ         dy+16(FP), DX
 	MOVQ         n+24(FP), CX
-	VBROADCASTSS slope+32(FP), Y0
+	MOVQ         f+32(FP), AX
+	VBROADCASTSS (AX), Y1
+	VBROADCASTSS 4(AX), Y0
+	VBROADCASTSS 8(AX), Y2
 	VXORPS       Y15, Y15, Y15
 
 rg8:
-	VMOVUPS (SI), Y4
-	RELU8((DX), Y4, (DI))
-	ADDQ    $32, SI
-	ADDQ    $32, DX
-	ADDQ    $32, DI
-	SUBQ    $8, CX
-	JNZ     rg8
+	VMOVUPS   (SI), Y4
+	VCMPPS    $0x1e, Y15, Y4, Y5 // x > 0 (ordered)
+	VCMPPS    $0x12, Y15, Y4, Y6 // x ≤ 0 (ordered)
+	VBLENDVPS Y6, Y0, Y2, Y7     // f[1] where x ≤ 0, else f[2]
+	VBLENDVPS Y5, Y1, Y7, Y7     // f[0] where x > 0
+	VMULPS    (DX), Y7, Y7
+	VMOVUPS   Y7, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $32, DI
+	SUBQ      $8, CX
+	JNZ       rg8
 	VZEROUPPER
 	RET

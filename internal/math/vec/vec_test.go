@@ -41,7 +41,7 @@ func TestAsmMatchesGo(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 63, 64, 65, 1000} {
-		for _, slope := range []float32{0, 0.1, -2} {
+		for _, slope := range []float32{0, 0.1, -2, float32(math.Inf(1))} {
 			x, y, dy := inputs(r, n), inputs(r, n), inputs(r, n)
 			c := float32(r.NormFloat64())
 			for _, tc := range []struct {
@@ -72,20 +72,45 @@ func TestAsmMatchesGo(t *testing.T) {
 	}
 }
 
-// TestRelu pins the values: Caffe's ReLU on the specials.
+// TestRelu pins the values: Caffe's ReLU on the specials, as C++ computes
+// max(x, 0) + slope·min(x, 0) and dy·((x > 0) + slope·(x <= 0)).
 func TestRelu(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
-	x := []float32{2, -2, 0, negZero, float32(math.Inf(-1))}
-	y := make([]float32, len(x))
-	Relu(y, x, 0.5)
-	want := []float32{2, -1, 0, negZero, float32(math.Inf(-1))}
-	if i := sameBits(want, y); i >= 0 {
-		t.Errorf("Relu(%v, 0.5) = %v, want %v", x, y, want)
-	}
-	dx := make([]float32, len(x))
-	ReluGrad(dx, x, []float32{1, 1, 1, 1, 1}, 0.5)
-	if want := []float32{1, 0.5, 0.5, 0.5, 0.5}; sameBits(want, dx) >= 0 {
-		t.Errorf("ReluGrad = %v, want %v", dx, want)
+	nan := float32(math.NaN())
+	x := []float32{2, -2, 0, negZero, float32(math.Inf(-1)), nan, -3}
+	for _, tc := range []struct {
+		slope   float32
+		y, grad []float32
+	}{
+		{0.5, []float32{2, -1, 0, negZero, float32(math.Inf(-1)), nan, -1.5}, []float32{1, 0.5, 0.5, 0.5, 0.5, 0, 0.5}},
+		{0, []float32{2, 0, 0, negZero, nan, nan, 0}, []float32{1, 0, 0, 0, 0, 0, 0}},
+	} {
+		for _, asm := range []bool{false, useAsm} {
+			old := useAsm
+			useAsm = asm
+			// Eight copies, so that the assembly runs too.
+			xs := make([]float32, 0, 8*len(x))
+			for range 8 {
+				xs = append(xs, x...)
+			}
+			y := make([]float32, len(xs))
+			Relu(y, xs, tc.slope)
+			dx := make([]float32, len(xs))
+			ones := make([]float32, len(xs))
+			for i := range ones {
+				ones[i] = 1
+			}
+			ReluGrad(dx, xs, ones, tc.slope)
+			useAsm = old
+			for i := range xs {
+				if w := tc.y[i%len(x)]; sameBits([]float32{w}, y[i:i+1]) >= 0 {
+					t.Errorf("asm %v: Relu(%v, slope %g) = %v (%#x), want %v (%#x)", asm, xs[i], tc.slope, y[i], math.Float32bits(y[i]), w, math.Float32bits(w))
+				}
+				if w := tc.grad[i%len(x)]; sameBits([]float32{w}, dx[i:i+1]) >= 0 {
+					t.Errorf("asm %v: ReluGrad(%v, slope %g) = %v, want %v", asm, xs[i], tc.slope, dx[i], w)
+				}
+			}
+		}
 	}
 }
 
