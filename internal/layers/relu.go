@@ -70,4 +70,6 @@ type reluBackward struct {
 }
 
 // Range computes the elements [lo, hi).
-func (p *reluBackward) Range(lo, hi int) { vec.ReluGrad(p.dx[lo:hi], p.x[lo:hi], p.dy[lo:hi], p.l.slope) }
+func (p *reluBackward) Range(lo, hi int) {
+	vec.ReluGrad(p.dx[lo:hi], p.x[lo:hi], p.dy[lo:hi], p.l.slope)
+}

@@ -6,6 +6,8 @@
 // and the Go loops are Caffe's.
 package vec
 
+import "math"
+
 // AddConst adds b to every element of x.
 func AddConst(x []float32, b float32) {
 	n := addConstAsm(x, b)
@@ -62,3 +64,54 @@ func ReluGrad(dx, x, dy []float32, slope float32) {
 		dx[i] = dy[i] * pick(v > 0, f[0], pick(v <= 0, f[1], f[2]))
 	}
 }
+
+// Mul sets z[i] = x[i]·y[i]; z may be x or y.
+func Mul(z, x, y []float32) {
+	y, z = y[:len(x)], z[:len(x)]
+	n := mulAsm(z, x, y)
+	for i := n; i < len(x); i++ {
+		z[i] = x[i] * y[i]
+	}
+}
+
+// AddQuotient adds sign·(a·b/c) to acc, sign +1 or −1: each product and quotient
+// rounded, as the Go expression acc[i] += sign * (a[i] * b[i] / c[i]) is.
+func AddQuotient(acc, a, b, c []float32, sign float32) {
+	a, b, c = a[:len(acc)], b[:len(acc)], c[:len(acc)]
+	if sign != 1 && sign != -1 {
+		panic("vec: AddQuotient's sign must be 1 or -1")
+	}
+	n := addQuotientAsm(acc, a, b, c, sign)
+	for i := n; i < len(acc); i++ {
+		acc[i] += sign * (a[i] * b[i] / c[i])
+	}
+}
+
+// PowScale sets y[i] = s[i]^−β · x[i] (LRN's output and gradient) in float32, for
+// the fast numerics: β = 0.75 as 1/(√s·√√s), β = 0.5 and 1 as directly, others by
+// math.Pow. Not powf's bits: within a few ulps of them.
+func PowScale(y, s, x []float32, beta float32) {
+	x, y = x[:len(s)], y[:len(s)]
+	n := 0
+	if beta == 0.75 {
+		n = powScale75Asm(y, s, x)
+	}
+	for i := n; i < len(s); i++ {
+		var p float32
+		switch beta {
+		case 0.75:
+			r := sqrt32(s[i])
+			p = 1 / (r * sqrt32(r))
+		case 0.5:
+			p = 1 / sqrt32(s[i])
+		case 1:
+			p = 1 / s[i]
+		default:
+			p = float32(math.Pow(float64(s[i]), -float64(beta)))
+		}
+		y[i] = p * x[i]
+	}
+}
+
+// sqrt32 is the correctly rounded float32 square root (as VSQRTPS).
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -69,3 +69,39 @@ func reluGradAsm(dx, x, dy []float32, f *[3]float32) int {
 	reluGradAVX2(&dx[0], &x[0], &dy[0], n, f)
 	return n
 }
+
+//go:noescape
+func mulAVX2(z, x, y *float32, n int)
+
+//go:noescape
+func addQuotientAVX2(acc, a, b, c *float32, n int, sign float32)
+
+//go:noescape
+func powScale75AVX2(y, s, x *float32, n int)
+
+func mulAsm(z, x, y []float32) int {
+	n := len(x) &^ 7
+	if !useAsm || n == 0 {
+		return 0
+	}
+	mulAVX2(&z[0], &x[0], &y[0], n)
+	return n
+}
+
+func addQuotientAsm(acc, a, b, c []float32, sign float32) int {
+	n := len(acc) &^ 7
+	if !useAsm || n == 0 {
+		return 0
+	}
+	addQuotientAVX2(&acc[0], &a[0], &b[0], &c[0], n, sign)
+	return n
+}
+
+func powScale75Asm(y, s, x []float32) int {
+	n := len(s) &^ 7
+	if !useAsm || n == 0 {
+		return 0
+	}
+	powScale75AVX2(&y[0], &s[0], &x[0], n)
+	return n
+}

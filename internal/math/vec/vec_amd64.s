@@ -184,3 +184,78 @@ rg8:
 	JNZ       rg8
 	VZEROUPPER
 	RET
+
+// func mulAVX2(z, x, y *float32, n int)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ z+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+
+mu8:
+	VMOVUPS (SI), Y1
+	VMULPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     mu8
+	VZEROUPPER
+	RET
+
+// func addQuotientAVX2(acc, a, b, c *float32, n int, sign float32)
+//
+// acc += sign·(a·b/c), sign ±1: the product and quotient rounded, then added or
+// subtracted (sign·q is exact).
+TEXT ·addQuotientAVX2(SB), NOSPLIT, $0-44
+	MOVQ         acc+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         c+24(FP), R8
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS sign+40(FP), Y0
+
+aq8:
+	VMOVUPS (SI), Y1
+	VMULPS  (DX), Y1, Y1
+	VDIVPS  (R8), Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     aq8
+	VZEROUPPER
+	RET
+
+// func powScale75AVX2(y, s, x *float32, n int)
+//
+// y = x / (√s·√√s): s^−0.75 · x, each square root, product and quotient rounded as
+// the Go loop rounds them.
+TEXT ·powScale75AVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ s+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVL         $0x3f800000, AX
+	VMOVD        AX, X0
+	VBROADCASTSS X0, Y0 // 1
+
+ps8:
+	VSQRTPS (SI), Y1
+	VSQRTPS Y1, Y2
+	VMULPS  Y2, Y1, Y1
+	VDIVPS  Y1, Y0, Y1
+	VMULPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     ps8
+	VZEROUPPER
+	RET

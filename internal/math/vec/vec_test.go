@@ -57,6 +57,10 @@ func TestAsmMatchesGo(t *testing.T) {
 				{"ReluInPlace", func(out []float32) { copy(out, x); Relu(out, out, slope) }},
 				{"ReluGrad", func(out []float32) { ReluGrad(out, x, dy, slope) }},
 				{"ReluGradInPlace", func(out []float32) { copy(out, dy); ReluGrad(out, x, out, slope) }},
+				{"Mul", func(out []float32) { Mul(out, x, y) }},
+				{"AddQuotient", func(out []float32) { copy(out, dy); AddQuotient(out, x, y, x, 1) }},
+				{"SubQuotient", func(out []float32) { copy(out, dy); AddQuotient(out, x, y, dy, -1) }},
+				{"PowScale75", func(out []float32) { PowScale(out, y, x, 0.75) }},
 			} {
 				want, got := make([]float32, n), make([]float32, n)
 				useAsm = false
