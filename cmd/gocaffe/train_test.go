@@ -335,3 +335,49 @@ base_lr: 0.1 lr_policy: "fixed" display: 1 max_iter: 3 snapshot_prefix: "snaps" 
 		t.Errorf("resumed at max_iter:\n%s", log)
 	}
 }
+
+// TestResumeKeepsNumerics: a resume computes in the numerics its .solverstate was
+// made in, unless --numerics says otherwise, which it says it does.
+func TestResumeKeepsNumerics(t *testing.T) {
+	t.Chdir(t.TempDir())
+	solver := `net_param {
+  name: "tiny"
+  layer { name: "data" type: "DummyData" top: "x" top: "y"
+    dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
+  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "ip" inner_product_param { num_output: 1 weight_filler { type: "gaussian" } } }
+  layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "loss" }
+}
+base_lr: 0.1 lr_policy: "fixed" max_iter: 4 snapshot: 2 snapshot_prefix: "tiny" random_seed: 5
+`
+	if err := os.WriteFile("tiny_solver.prototxt", []byte(solver), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gocaffe(t, "train", "--solver=tiny_solver.prototxt", "--numerics=caffe"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := gocaffe(t, "train", "--solver=tiny_solver.prototxt", "--snapshot=tiny_iter_2.solverstate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Resuming in the numerics tiny_iter_2.solverstate was made in: caffe", "] Numerics: caffe (matrix product: ordered)"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("resumed without --numerics: the log lacks %q", want)
+		}
+	}
+	log, err = gocaffe(t, "train", "--solver=tiny_solver.prototxt", "--snapshot=tiny_iter_2.solverstate", "--numerics=fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"tiny_iter_2.solverstate was made in the caffe numerics; resuming in fast", "] Numerics: fast (matrix product: fast)"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("resumed with --numerics=fast: the log lacks %q", want)
+		}
+	}
+	st, err := protofile.ReadSolverState("tiny_iter_4.solverstate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.GetGocaffeResume().GetNumerics(); got != "fast" {
+		t.Errorf("the resumed run's snapshot records numerics %q, want fast", got)
+	}
+}

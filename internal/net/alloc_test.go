@@ -1,6 +1,7 @@
 package net
 
 import (
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/math/rng"
@@ -152,30 +153,39 @@ func TestForwardBackwardAllocs(t *testing.T) {
 		{"residual", residualNet, 10},
 		{"activations", activationNet, 10},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			n := build(t, tc.text, caffepb.Phase_TRAIN)
-			defer n.Close()
-			// Inputs as a real batch would have them: data of both signs, valid labels.
-			r := rng.New(1)
-			data, label := n.Blob("data"), n.Blob("label")
-			for i := range data.Data {
-				data.Data[i] = r.Gaussian(0, 1)
-			}
-			for i := range label.Data {
-				label.Data[i] = float32(r.Intn(tc.classes))
-			}
-			pass := func() {
-				n.ClearParamDiffs()
-				if _, err := n.ForwardBackward(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for range 3 {
-				pass() // warm up: buffers sized, pools and helper goroutines started
-			}
-			if allocs := testing.AllocsPerRun(5, pass); allocs != 0 {
-				t.Errorf("%v allocations per ForwardBackward, want 0", allocs)
-			}
-		})
+		for _, mode := range numerics.Modes {
+			t.Run(tc.name+"/"+mode.String(), func(t *testing.T) {
+				defer numerics.Set(numerics.Set(mode))
+				forwardBackwardAllocs(t, tc.text, tc.classes)
+			})
+		}
+	}
+}
+
+// forwardBackwardAllocs builds the net and wants a warm training pass to allocate
+// nothing.
+func forwardBackwardAllocs(t *testing.T, text string, classes int) {
+	n := build(t, text, caffepb.Phase_TRAIN)
+	defer n.Close()
+	// Inputs as a real batch would have them: data of both signs, valid labels.
+	r := rng.New(1)
+	data, label := n.Blob("data"), n.Blob("label")
+	for i := range data.Data {
+		data.Data[i] = r.Gaussian(0, 1)
+	}
+	for i := range label.Data {
+		label.Data[i] = float32(r.Intn(classes))
+	}
+	pass := func() {
+		n.ClearParamDiffs()
+		if _, err := n.ForwardBackward(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		pass() // warm up: buffers sized, pools and helper goroutines started
+	}
+	if allocs := testing.AllocsPerRun(5, pass); allocs != 0 {
+		t.Errorf("%v allocations per ForwardBackward, want 0", allocs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -119,6 +120,62 @@ func TestExactResumeLeNet(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Error("the final weights differ")
+	}
+}
+
+// TestRepeatAndResumeLeNet holds both numerics to exact repetition (issue 10): two
+// runs of 50 LeNet iterations (crop, mirror, dropout) write the same .caffemodel,
+// and a run stopped at 25 and resumed writes it too.
+func TestRepeatAndResumeLeNet(t *testing.T) {
+	quiet(t)
+	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
+	for _, mode := range numerics.Modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			defer numerics.Set(numerics.Set(mode))
+			param := &caffepb.SolverParameter{
+				NetParam:     augmentedLeNet(t),
+				TestIter:     []int32{2},
+				TestInterval: proto.Int32(20),
+				BaseLr:       proto.Float32(0.01),
+				Momentum:     proto.Float32(0.9),
+				WeightDecay:  proto.Float32(0.0005),
+				LrPolicy:     proto.String("inv"),
+				Gamma:        proto.Float32(0.0001),
+				Power:        proto.Float32(0.75),
+				MaxIter:      proto.Int32(50),
+				Snapshot:     proto.Int32(25),
+				RandomSeed:   proto.Int64(1701),
+			}
+			run := func(prefix, from string) []byte {
+				t.Helper()
+				param.SnapshotPrefix = proto.String(mode.String() + "_" + prefix)
+				s, err := New(param, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				if from != "" {
+					if err := s.Restore(from); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.Solve(); err != nil {
+					t.Fatal(err)
+				}
+				b, err := os.ReadFile(*param.SnapshotPrefix + "_iter_50.caffemodel")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			first := run("first", "")
+			if second := run("second", ""); !bytes.Equal(first, second) {
+				t.Error("two runs of the same 50 iterations wrote different weights")
+			}
+			if resumed := run("resumed", mode.String()+"_first_iter_25.solverstate"); !bytes.Equal(first, resumed) {
+				t.Error("the run resumed at iteration 25 wrote other weights than the straight run")
+			}
+		})
 	}
 }
 

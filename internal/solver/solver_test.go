@@ -3,6 +3,7 @@ package solver
 import (
 	"bytes"
 	"fmt"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"math"
 	"os"
 	"path/filepath"
@@ -344,6 +345,13 @@ func TestStepAllocs(t *testing.T) {
 		t.Skip("the race detector's bookkeeping allocates; counting allocations means nothing under it")
 	}
 	quiet(t)
+	for _, mode := range numerics.Modes {
+		defer numerics.Set(numerics.Set(mode))
+		t.Run(mode.String(), stepAllocs)
+	}
+}
+
+func stepAllocs(t *testing.T) {
 	for _, kind := range Types {
 		settings := toyNet + `type: "` + kind + `" max_iter: 1000 clip_gradients: 1e6 iter_size: 2 average_loss: 5`
 		s := newSolver(t, settings, Options{})
