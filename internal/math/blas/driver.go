@@ -135,6 +135,7 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 		ws.b = make([]float32, n)
 	}
 	direct := g.direct(j1 - j0)
+	directB := g.directB(i1 - i0)
 	var kk int
 	for jc := j0; jc < j1; jc += nb {
 		nn := min(nb, j1-jc)
@@ -146,6 +147,10 @@ func (g *gemm) run(ws *workspace, i0, i1, j0, j1 int) {
 				beta = 1
 			}
 			g, beta := g.block(bi, beta)
+			if directB {
+				g.directBBlock(ws, i0, i1-i0, jc, nn, pc, kk, beta)
+				continue
+			}
 			bp := ws.b[:roundUp(nn, nr)*kk]
 			g.packB(ws, bp, pc, kk, jc, nn)
 			if direct {
@@ -211,6 +216,42 @@ func (g *gemm) directBlock(ws *workspace, bp []float32, ic, mm, jc, nn, pc, kk i
 				g.mergeEdge(ws.wideEdge[:], 2*nr, off, n, cols, beta)
 			}
 		}
+	}
+}
+
+// directB reports whether a tile of mm rows reads B in place (directBBlock): a
+// stored, untransposed B times at most one kernel's rows of A, where each value of B
+// serves one kernel call and packing it would be a second pass for nothing.
+func (g *gemm) directB(mm int) bool {
+	return !g.transB && g.packer == nil && mm <= 2*mr && useDirect()
+}
+
+// directBBlock multiplies rows ic to ic+mm of A (mm ≤ 2mr), packed, by columns jc to
+// jc+nn of the k block [pc, pc+kk) of B read in place, into C: whole 2nr-column
+// slivers by the direct-B kernel, the columns left over packed and through
+// macroKernel. Same bits as the packed path.
+func (g *gemm) directBBlock(ws *workspace, ic, mm, jc, nn, pc, kk int, beta float32) {
+	ap := ws.a[:roundUp(mm, mr)*kk]
+	g.packA(ws, ap, ic, mm, pc, kk)
+	full := nn / (2 * nr) * (2 * nr)
+	a0, a1 := ap[:mr*kk], ap[:mr*kk] // rows past mm: computed from any sliver, never stored
+	if mm > mr {
+		a1 = ap[mr*kk : 2*mr*kk]
+	}
+	for jr := 0; jr < full; jr += 2 * nr {
+		b := g.b[pc*g.ldb+jc+jr:]
+		off := ic*g.ldc + jc + jr
+		if mm == 2*mr {
+			kernelWideDirectB(kk, a0, a1, b, g.ldb, g.c[off:], g.ldc, g.alpha, beta)
+			continue
+		}
+		kernelWideDirectB(kk, a0, a1, b, g.ldb, ws.wideEdge[:], 2*nr, g.alpha, 0)
+		g.mergeEdge(ws.wideEdge[:], 2*nr, off, mm, 2*nr, beta)
+	}
+	if full < nn {
+		bp := ws.b[:roundUp(nn-full, nr)*kk]
+		g.packB(ws, bp, pc, kk, jc+full, nn-full)
+		g.macroKernel(ws, ap, bp, ic, mm, jc+full, nn-full, kk, beta)
 	}
 }
 

@@ -66,7 +66,7 @@ func main() {
 		"// func kernelAVX512(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 			"//\n// A: SI, BX = the two packed slivers.",
 		[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
-		[]string{"SI", "BX"}, 4*mr)
+		[]string{"SI", "BX"}, 4*mr, false)
 	kernel(w, "kernelAVX512Direct", "STEP512D", 12, directRow,
 		"// func kernelAVX512Direct(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 			"//\n// A: 12 rows of a row-major matrix from a, lda floats apart; SI, R12, BX and R13\n"+
@@ -75,7 +75,7 @@ func main() {
 			"LEAQ (SI)(R11*2), R12", "ADDQ R11, R12", "LEAQ (R12)(R11*2), BX", "ADDQ R11, BX",
 			"LEAQ (BX)(R11*2), R13", "ADDQ R11, R13",
 			"MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
-		[]string{"SI", "R12", "BX", "R13"}, 4)
+		[]string{"SI", "R12", "BX", "R13"}, 4, false)
 	// The same kernels for the last rows of A when fewer than 12 are left: 8 or 4
 	// rows, 16 or 8 accumulators, the same chains.
 	for _, r := range []int{8, 4} {
@@ -83,7 +83,7 @@ func main() {
 			fmt.Sprintf("// func kernelAVX512R%d(k int, a0, a1, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 				"//\n// kernelAVX512 for the first %d rows: A's rows 0..5 from a0, the rest from a1.", r, r),
 			[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
-			[]string{"SI", "BX"}, 4*mr)
+			[]string{"SI", "BX"}, 4*mr, false)
 		kernel(w, fmt.Sprintf("kernelAVX512DirectR%d", r), fmt.Sprintf("STEP512DR%d", r), r, directRow,
 			fmt.Sprintf("// func kernelAVX512DirectR%d(k int, a *float32, lda int, b0, b1, c *float32, ldc int, alpha, beta float32)\n"+
 				"//\n// kernelAVX512Direct for %d rows of A.", r, r),
@@ -91,8 +91,17 @@ func main() {
 				"LEAQ (SI)(R11*2), R12", "ADDQ R11, R12", "LEAQ (R12)(R11*2), BX", "ADDQ R11, BX",
 				"LEAQ (BX)(R11*2), R13", "ADDQ R11, R13",
 				"MOVQ b0+24(FP), DI", "MOVQ b1+32(FP), R10"},
-			[]string{"SI", "R12", "BX", "R13"}, 4)
+			[]string{"SI", "R12", "BX", "R13"}, 4, false)
 	}
+	// And one that reads B in place, for products of few rows (an inner product's
+	// data gradient on a small batch), where packing B is a second pass over the
+	// largest operand for no reuse.
+	kernel(w, "kernelAVX512DirectB", "STEP512B", 12, packedRow,
+		"// func kernelAVX512DirectB(k int, a0, a1, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n"+
+			"//\n// A: SI, BX = the two packed slivers; B: 32 columns of a row-major matrix from b, ldb\n"+
+			"// floats a row.",
+		[]string{"MOVQ a0+8(FP), SI", "MOVQ a1+16(FP), BX", "MOVQ b+24(FP), DI", "MOVQ ldb+32(FP), R10", "SHLQ $2, R10"},
+		[]string{"SI", "BX"}, 4*mr, true)
 	if err := os.WriteFile("kernel512_amd64.s", []byte(b.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -100,17 +109,27 @@ func main() {
 
 // kernel writes one kernel: its step macro (A row r read at row(r)), then the body.
 // load sets up the A and B pointers; aRegs advance by aStep bytes per k step.
+//
+// With directB, B is read in place, a row-major matrix: DI points at the current
+// step's row (its 32 values at DI and DI+64), R10 holds the row stride in bytes, and
+// each step moves DI on by it.
 func kernel(w func(string, ...any), name, stepName string, rows int, row func(int) string, doc string,
-	load []string, aRegs []string, aStep int) {
+	load []string, aRegs []string, aStep int, directB bool) {
 	w("")
 	w("// %s does one k step of %s, reading A at byte offset ao and B at bo.", stepName, name)
 	step := []string{"#define " + stepName + "(ao, bo)", "VMOVUPS bo(DI), Z0", "VMOVUPS bo(R10), Z1"}
+	if directB {
+		step = []string{"#define " + stepName + "(ao, bo)", "VMOVUPS (DI), Z0", "VMOVUPS 64(DI), Z1"}
+	}
 	for r := 0; r < rows; r++ {
 		tmp := []string{"Z2", "Z3"}[r%2]
 		step = append(step,
 			fmt.Sprintf("VBROADCASTSS %s, %s", row(r), tmp),
 			fmt.Sprintf("VFMADD231PS Z0, %s, %s", tmp, acc(r, 0)),
 			fmt.Sprintf("VFMADD231PS Z1, %s, %s", tmp, acc(r, 1)))
+	}
+	if directB {
+		step = append(step, "ADDQ R10, DI")
 	}
 	w("%s", strings.Join(step, " \\\n\t"))
 	w("")
@@ -144,8 +163,10 @@ func kernel(w func(string, ...any), name, stepName string, rows int, row func(in
 		for _, reg := range aRegs {
 			w("\tADDQ $%d, %s", steps*aStep, reg)
 		}
-		w("\tADDQ $%d, DI", steps*64)
-		w("\tADDQ $%d, R10", steps*64)
+		if !directB {
+			w("\tADDQ $%d, DI", steps*64)
+			w("\tADDQ $%d, R10", steps*64)
+		}
 	}
 	w(`
 	// Four k steps per iteration.

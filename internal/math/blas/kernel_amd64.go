@@ -206,6 +206,26 @@ func kernelWideDirectRows(rows, k int, a []float32, lda int, b0, b1, c []float32
 	}
 }
 
+// kernelAVX512DirectB is kernelAVX512 with B read in place (kernel512_amd64.s,
+// generated): 32 columns of a row-major matrix from b, ldb floats a row.
+//
+//go:noescape
+func kernelAVX512DirectB(k int, a0, a1, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// kernelWideDirectB is kernelWide with B read in place: 2nr columns of a row-major
+// matrix from b, ldb apart, instead of two packed slivers. Same bits.
+func kernelWideDirectB(k int, a0, a1, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = a0[mr*k-1]
+	_ = a1[mr*k-1]
+	_ = b[(k-1)*ldb+2*nr-1]
+	_ = c[(2*mr-1)*ldc+2*nr-1]
+	if useDirect() {
+		kernelAVX512DirectB(k, &a0[0], &a1[0], &b[0], ldb, &c[0], ldc, alpha, beta)
+		return
+	}
+	kernelWideDirectBGo(k, a0, a1, b, ldb, c, ldc, alpha, beta)
+}
+
 // The packing routines of pack_amd64.s; see the portable ones in pack.go.
 
 //go:noescape

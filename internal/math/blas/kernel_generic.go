@@ -90,3 +90,11 @@ func mergeRows(block []float32, rows int, c []float32, ldc int, beta float32) {
 		}
 	}
 }
+
+// kernelWideDirectBGo is the portable kernelWideDirectB: B's 2nr columns packed into
+// two slivers, then kernelWideGo.
+func kernelWideDirectBGo(k int, a0, a1, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	bp := make([]float32, 2*nr*k)
+	packBNGo(bp, b, ldb, k, 2*nr)
+	kernelWideGo(k, a0, a1, bp[:nr*k], bp[nr*k:], c, ldc, alpha, beta)
+}

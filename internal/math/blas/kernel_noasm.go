@@ -31,6 +31,12 @@ func kernelWideDirectRows(rows, k int, a []float32, lda int, b0, b1, c []float32
 	kernelWideDirectRowsGo(rows, k, a, lda, b0, b1, c, ldc, alpha, beta)
 }
 
+// kernelWideDirectB is kernelWide with B read in place, 2nr columns of a row-major
+// matrix from b, ldb apart.
+func kernelWideDirectB(k int, a0, a1, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	kernelWideDirectBGo(k, a0, a1, b, ldb, c, ldc, alpha, beta)
+}
+
 // useDirect is false without assembly: A is always packed.
 func useDirect() bool { return false }
 
