@@ -4,6 +4,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 )
 
 // Convolution's backward pass in the fast numerics. Free of Caffe's order, it takes
@@ -20,9 +21,10 @@ import (
 //     dX = W' · im2col'(dY), with im2col' packed straight from dY (im2col.Packer).
 //     The same multiply-adds as Wᵀ·dY, as one long product instead of a short one,
 //     and no col2im;
-//   - each chunk sums its images' parameter gradients into its own buffers, added to
-//     the parameters' gradients in chunk order at the end (fastSumLoop): the bits
-//     depend on the number of workers, not on which goroutine runs which chunk.
+//   - chunk 0 adds its images' parameter gradients to the parameters' gradients, the
+//     others sum theirs into their own buffers, added in chunk order at the end
+//     (fastSumLoop): the bits depend on the number of workers, not on which
+//     goroutine runs which chunk.
 
 // convFast is what the fast backward pass keeps, sized by Reshape.
 type convFast struct {
@@ -45,13 +47,23 @@ type convFast struct {
 func (l *baseConv) reshapeFast() error {
 	f := &l.fast
 	mg := l.convOut / l.group
-	f.transposedGrad = !l.reverse && mg <= 256
-	f.wsums = resizeBuffers(f.wsums, l.chunks, l.blobs[0].Count())
+	// dWᵀ saves packing each image's col (K·S values) and costs a transposed add of
+	// the weights (Mg·K) per chunk: worth it where a chunk's images have more
+	// positions than the layer has filters.
+	perChunk := (l.num + l.chunks - 1) / l.chunks
+	f.transposedGrad = !l.reverse && mg <= 256 && perChunk*l.convOutS >= 2*mg
+	// Chunk 0 adds dW straight to the weights' gradient; the others (all of them,
+	// for dWᵀ) sum into their own buffers.
+	own := l.chunks - 1
+	if f.transposedGrad {
+		own = l.chunks
+	}
+	f.wsums = resizeBuffers(f.wsums, own, l.blobs[0].Count())
 	nb := 0
 	if l.biasTerm {
 		nb = l.numOutput
 	}
-	f.bsums = resizeBuffers(f.bsums, l.chunks, nb)
+	f.bsums = resizeBuffers(f.bsums, l.chunks-1, nb)
 
 	if f.geomFor == l.geom && f.chunksFor == l.chunks {
 		return nil // the same geometry and workers as the last Reshape
@@ -99,12 +111,14 @@ func (l *baseConv) fastBackward(x, dy, dx []float32) {
 	f.back = fastBackwardLoop{l: l, x: x, dy: dy, dx: dx}
 	parallel.Run(l.chunks, 1, &f.back)
 	f.back = fastBackwardLoop{}
-	f.sum = fastSumLoop{l: l}
-	parallel.Run(l.convOut, 8, &f.sum)
-	f.sum = fastSumLoop{}
+	if len(f.wsums) > 0 {
+		f.sum = fastSumLoop{l: l}
+		parallel.Run(l.convOut, 8, &f.sum)
+		f.sum = fastSumLoop{}
+	}
 	if l.biasTerm {
 		for _, part := range f.bsums {
-			blas.Axpy(1, part, l.blobs[1].Diff)
+			vec.Add(l.blobs[1].Diff, l.blobs[1].Diff, part)
 		}
 	}
 }
@@ -168,15 +182,20 @@ func (p *fastBackwardLoop) Range(lo, hi int) {
 }
 
 // fastParamGrads adds one image's parameter gradients to chunk c's sums (beta 0 for
-// the chunk's first image, which overwrites them), im being the image side's data,
-// dout the output side's gradient and dtop the top's:
+// the chunk's first image, which overwrites them; chunk 0 adds dW and db to the
+// parameters' gradients themselves), im being the image side's data, dout the
+// output side's gradient and dtop the top's:
 //
 //	db  += dtop · 1
 //	dWᵀ (K, Mg) += col · doutᵀ, or dW (Mg, K) += dout · colᵀ, group by group
 func (l *baseConv) fastParamGrads(c int, im, dout, dtop []float32, beta float32) {
 	f := &l.fast
 	if l.biasTerm {
-		blas.GemvOnes(false, l.numOutput, l.topSpatial, 1, dtop, beta, f.bsums[c])
+		db, b := l.blobs[1].Diff, float32(1)
+		if c > 0 {
+			db, b = f.bsums[c-1], beta
+		}
+		blas.GemvOnes(false, l.numOutput, l.topSpatial, 1, dtop, b, db)
 	}
 	col := im
 	if !l.is1x1 {
@@ -184,7 +203,15 @@ func (l *baseConv) fastParamGrads(c int, im, dout, dtop []float32, beta float32)
 		l.im2col(im, col)
 	}
 	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
-	dw := f.wsums[c]
+	var dw []float32
+	switch {
+	case f.transposedGrad:
+		dw = f.wsums[c]
+	case c == 0:
+		dw, beta = l.blobs[0].Diff, 1
+	default:
+		dw = f.wsums[c-1]
+	}
 	for g := range l.group {
 		cg, dg, dwg := col[g*k*s:(g+1)*k*s], dout[g*mg*s:(g+1)*mg*s], dw[g*mg*k:(g+1)*mg*k]
 		if f.transposedGrad {
@@ -215,29 +242,35 @@ func (l *baseConv) fastDataGrad(c int, dy, dx []float32) {
 }
 
 // fastSumLoop adds the chunks' weight sums to the weights' gradient in chunk order,
-// filter by filter: dW[m] += Σc sums[c][m], transposing dWᵀ where the chunks summed
-// that.
+// filter by filter: dW[m] += Σc sums[c][m]; for dWᵀ, the chunks' sums added up
+// first, then transposed into dW once.
 type fastSumLoop struct{ l *baseConv }
 
-// Range adds the output channels [lo, hi).
+// Range adds the filters [lo, hi).
 func (p *fastSumLoop) Range(lo, hi int) {
 	l := p.l
 	f := &l.fast
 	k := l.kernelDim
 	mg := l.convOut / l.group
 	dw := l.blobs[0].Diff
+	if !f.transposedGrad {
+		for _, part := range f.wsums {
+			vec.Add(dw[lo*k:hi*k], dw[lo*k:hi*k], part[lo*k:hi*k])
+		}
+		return
+	}
+	// The filters' columns of every group's dWᵀ (K, Mg) are strided: sum the chunks
+	// along them, then add.
 	for m := lo; m < hi; m++ {
 		row := dw[m*k : (m+1)*k]
 		g, mi := m/mg, m%mg
-		for _, part := range f.wsums {
-			if !f.transposedGrad {
-				blas.Axpy(1, part[m*k:(m+1)*k], row)
-				continue
+		first := f.wsums[0][g*mg*k:]
+		for i := range row {
+			v := first[i*mg+mi]
+			for _, part := range f.wsums[1:] {
+				v += part[g*mg*k+i*mg+mi]
 			}
-			t := part[g*mg*k:] // group g's dWᵀ, (K, Mg)
-			for i := range row {
-				row[i] += t[i*mg+mi]
-			}
+			row[i] += v
 		}
 	}
 }
