@@ -3,7 +3,7 @@ GO      ?= go
 PROTOC  ?= protoc
 BIN     ?= bin/gocaffe
 
-.PHONY: build test proto bench lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build test proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gocaffe
@@ -48,6 +48,11 @@ proto:
 # The Go benchmarks (GEMM on every product of the reference nets, the layers' loops).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# The speed table of README: gocaffe time in both numerics beside PyTorch (installed
+# from Debian if missing) and gocaffe a4718d4, interleaved, five rounds.
+bench-nets:
+	scripts/bench.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l .; exit 1; }

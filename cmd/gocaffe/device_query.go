@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/cpu"
@@ -34,6 +35,11 @@ are accepted and told there are none.`,
 		if runtime.GOARCH == "amd64" {
 			glog.Infof("AVX2: %v, FMA: %v, AVX-512F: %v", cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F)
 		}
+		// The peak the products' rates in gocaffe time compare with: the kernel on
+		// data in L1, one core alone, then all at once.
+		threads := runtime.GOMAXPROCS(0)
+		one, all := blas.PeakGFLOPS(threads, 300*time.Millisecond)
+		glog.Infof("FMA peak (matrix-product kernel on L1 data): %.0f GFLOP/s a core, %.0f GFLOP/s on %d threads", one, all, threads)
 		if runtime.GOARCH == "arm64" {
 			glog.Infof("ASIMD: %v", cpu.ARM64.HasASIMD)
 		}

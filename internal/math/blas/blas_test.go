@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -169,5 +170,15 @@ func TestAxpyPart(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPeakGFLOPS runs the peak measurement briefly: rates that are positive and
+// finite, the cores together at least as fast as half of one (a shared machine may
+// give a second core little).
+func TestPeakGFLOPS(t *testing.T) {
+	one, all := PeakGFLOPS(2, 20*time.Millisecond)
+	if !(one > 0) || !(all > 0) || math.IsInf(one, 0) || math.IsInf(all, 0) || all < one/2 {
+		t.Errorf("PeakGFLOPS = %v a core, %v in all", one, all)
 	}
 }
