@@ -63,18 +63,19 @@ model[alexnet]=$timing/alexnet_deploy_b10_fb.prototxt iters[alexnet]=10 tname[al
 model[squeezenet]=$timing/squeezenet_deploy_b8_fb.prototxt iters[squeezenet]=10 tname[squeezenet]=squeezenet_deploy_b8_fb
 model[resnet50]=$timing/resnet50_deploy_b1_fb.prototxt iters[resnet50]=10 tname[resnet50]=resnet50_deploy_b1_fb
 
-# Caffe's ratios to the anchors, from ../shared/bench/README.md: PyTorch/Caffe and
-# a4718d4/Caffe per net and thread count.
+# Caffe's ratios to the anchors, from ../shared/bench/README.md (2026-12-07, one run,
+# minimum of 5 rounds): PyTorch/Caffe and a4718d4/Caffe per net and thread count,
+# e.g. LeNet at 2 threads 16.1/16.6 and 14.5/16.6 ms.
 declare -A torch_caffe anchor_caffe
-torch_caffe[lenet,2]=$(echo "16.1/16.6" | bc -l) torch_caffe[lenet,1]=$(echo "22.9/21.2" | bc -l)
-torch_caffe[cifar10_quick,2]=$(echo "82.1/150.0" | bc -l) torch_caffe[cifar10_quick,1]=$(echo "101.2/193.2" | bc -l)
-torch_caffe[squeezenet,2]=$(echo "200/275" | bc -l) torch_caffe[squeezenet,1]=$(echo "362/330" | bc -l)
-torch_caffe[resnet50,2]=$(echo "261/267" | bc -l) torch_caffe[resnet50,1]=$(echo "374/361" | bc -l)
-anchor_caffe[lenet,2]=$(echo "14.5/16.6" | bc -l) anchor_caffe[lenet,1]=$(echo "17.8/21.2" | bc -l)
-anchor_caffe[cifar10_quick,2]=$(echo "88.5/150.0" | bc -l) anchor_caffe[cifar10_quick,1]=$(echo "138.1/193.2" | bc -l)
-anchor_caffe[alexnet,2]=$(echo "386/498" | bc -l) anchor_caffe[alexnet,1]=$(echo "818/750" | bc -l)
-anchor_caffe[squeezenet,2]=$(echo "251/275" | bc -l) anchor_caffe[squeezenet,1]=$(echo "352/330" | bc -l)
-anchor_caffe[resnet50,2]=$(echo "329/267" | bc -l) anchor_caffe[resnet50,1]=$(echo "414/361" | bc -l)
+torch_caffe[lenet,2]=0.9699 torch_caffe[lenet,1]=1.0802
+torch_caffe[cifar10_quick,2]=0.5473 torch_caffe[cifar10_quick,1]=0.5238
+torch_caffe[squeezenet,2]=0.7273 torch_caffe[squeezenet,1]=1.0970
+torch_caffe[resnet50,2]=0.9775 torch_caffe[resnet50,1]=1.0360
+anchor_caffe[lenet,2]=0.8735 anchor_caffe[lenet,1]=0.8396
+anchor_caffe[cifar10_quick,2]=0.5900 anchor_caffe[cifar10_quick,1]=0.7148
+anchor_caffe[alexnet,2]=0.7751 anchor_caffe[alexnet,1]=1.0907
+anchor_caffe[squeezenet,2]=0.9127 anchor_caffe[squeezenet,1]=1.0667
+anchor_caffe[resnet50,2]=1.2322 anchor_caffe[resnet50,1]=1.1468
 
 # gocaffe_ms BIN NET THREADS [ARGS]: ms a forward-backward pass (Total Time / iterations).
 gocaffe_ms() {
