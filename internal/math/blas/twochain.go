@@ -3,6 +3,7 @@ package blas
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Where OpenBLAS sums some elements with two chains (openblas_order.go), Ordered cuts the
@@ -44,12 +45,13 @@ type colBlock struct {
 // orderPlan is OpenBLAS's cut of a product, for Ordered to follow.
 type orderPlan struct{ blocks []colBlock }
 
-// planCache remembers each shape's plan: a net multiplies the same few shapes over
-// and over, and a warm lookup allocates nothing.
-var planCache struct {
-	sync.Mutex
-	m map[shape]*orderPlan
-}
+// plans remembers each shape's plan: a net multiplies the same few shapes over and
+// over. Reads take no lock — the map is never changed once published; a new plan is
+// added to a copy, under planMu, and the copy published.
+var (
+	plans  atomic.Pointer[map[shape]*orderPlan]
+	planMu sync.Mutex
+)
 
 // orderPlanOf returns the plan of an m×n×k product; nil when k is too short for two
 // chains anywhere, so that any cut of the product gives OpenBLAS's bits.
@@ -58,14 +60,33 @@ func orderPlanOf(m, n, k int) *orderPlan {
 		return nil
 	}
 	key := shape{m, n, k}
-	planCache.Lock()
-	defer planCache.Unlock()
-	if p, ok := planCache.m[key]; ok {
-		return p
+	if cur := plans.Load(); cur != nil {
+		if p, ok := (*cur)[key]; ok {
+			return p
+		}
 	}
-	if planCache.m == nil {
-		planCache.m = make(map[shape]*orderPlan)
+	planMu.Lock()
+	defer planMu.Unlock()
+	cur := plans.Load()
+	if cur != nil {
+		if p, ok := (*cur)[key]; ok {
+			return p
+		}
 	}
+	p := makeOrderPlan(m, n, k)
+	next := make(map[shape]*orderPlan, 1)
+	if cur != nil {
+		for s, q := range *cur {
+			next[s] = q
+		}
+	}
+	next[key] = p
+	plans.Store(&next)
+	return p
+}
+
+// makeOrderPlan follows OpenBLAS's cut of an m×n×k product (k ≥ obTwoChain).
+func makeOrderPlan(m, n, k int) *orderPlan {
 	p := new(orderPlan)
 	index := map[[2]int]int{}
 	kernelCalls(m, n, k, func(r0, rows, c0, cols int) {
@@ -101,7 +122,6 @@ func orderPlanOf(m, n, k int) *orderPlan {
 	for b := range p.blocks {
 		gatherGroups(&p.blocks[b])
 	}
-	planCache.m[key] = p
 	return p
 }
 
