@@ -14,19 +14,15 @@ import (
 // sliver; where the CPU has AVX-512, a 2mr×2nr kernel takes two of each at a time,
 // with the same bits. Packing absorbs the transpositions, so all four cases run the
 // same kernel, and its zero padding turns ragged edges into full tiles that are
-// stored through a small buffer. Narrow tiles read A in place instead (directBlock).
+// stored through a small buffer. Narrow tiles read A in place instead (directBlock),
+// products of a few rows read B in place (directBBlock), and a convolution's B can
+// come packed straight from the image (GemmPacked).
 //
 // Products with k == 1 (a bias added to every row) run as outer products. Large
 // products are cut into tiles of C (OpenBLAS's column blocks, for Ordered where it
 // keeps two chains) handed out over the cores by the parallel package's pool, each
 // tile packing its own blocks; small ones run on the caller alone. Buffers come from
 // pools, so a warm call allocates nothing.
-//
-// What limits speed today: packing (B is packed again for every tile and call, and A
-// for every k block), the load and store of C once per k block, and ragged edges of
-// narrow products (LeNet's 20 and 50 rows, ResNet's 49 columns), which run through
-// an edge buffer at a fraction of the kernel's rate. The kernels themselves reach
-// about 90% of a core's FMA peak on large products.
 
 // Block sizes. mr×nr is the micro-kernel's tile: 12 of the 16 YMM registers hold C,
 // with 6 broadcasts and 2 loads per 12 FMAs. A k block (at most obQ = 320 steps for
