@@ -515,18 +515,34 @@ func (l *baseConv) backward(x, dy, dx []float32) {
 
 // orderedParamGrads adds the parameter gradients in Caffe's order
 // (BaseConvolutionLayer's backward): the bias gradients image after image, then the
-// weight gradients image after image. The weight gradients are computed a wave of
-// images at a time, one per worker, as the sums of each product's k blocks
-// (blas.GemmBlocks), and added in image order: the bits of Caffe's Gemm calls one
-// after the other.
+// weight gradients image after image. With several workers the weight gradients are
+// computed a wave of images at a time, one per worker, as the sums of each product's
+// k blocks (blas.GemmBlocks), and added in image order: the bits of Caffe's Gemm
+// calls one after the other, which one worker makes as they are.
 func (l *baseConv) orderedParamGrads(im, dout, dtop []float32) {
 	if l.biasTerm {
 		for n := range l.num {
 			l.biasGrad(dtop[n*l.topDim:(n+1)*l.topDim], l.blobs[1].Diff)
 		}
 	}
-	mg := l.convOut / l.group
+	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
 	dw := l.blobs[0].Diff
+	if l.chunks == 1 {
+		// One worker (or one image): Caffe's calls themselves, each image's product
+		// added to dW by the product (beta 1), its products on all the cores.
+		for n := range l.num {
+			im, dout := im[n*l.imDim:(n+1)*l.imDim], dout[n*l.outDim:(n+1)*l.outDim]
+			col := im
+			if !l.is1x1 {
+				col = l.cols[0]
+				l.im2col(im, col)
+			}
+			for g := range l.group {
+				blas.Gemm(false, true, mg, k, s, 1, dout[g*mg*s:(g+1)*mg*s], col[g*k*s:(g+1)*k*s], 1, dw[g*mg*k:(g+1)*mg*k])
+			}
+		}
+		return
+	}
 	for first := 0; first < l.num; first += l.chunks {
 		wave := min(l.chunks, l.num-first)
 		l.ordGrad = orderedGradLoop{l: l, im: im, dout: dout, first: first}
