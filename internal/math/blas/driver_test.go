@@ -10,22 +10,34 @@ import (
 	"time"
 )
 
+// products are the two products of the numerics, which the driver's tests run
+// alike: Fast and Ordered share the packing, the kernels and the driver.
+var products = []struct {
+	name string
+	g    Gemmer
+}{{"fast", Fast{}}, {"ordered", Ordered{}}}
+
+func TestFast(t *testing.T)    { CheckGemmer(t, Fast{}) }
 func TestOrdered(t *testing.T) { CheckGemmer(t, Ordered{}) }
 
-// TestOrderedGeneric runs the conformance test on the portable micro-kernel, which the
+// TestGeneric runs the conformance test on the portable micro-kernel, which the
 // assembly one hides on machines that have AVX2.
-func TestOrderedGeneric(t *testing.T) {
+func TestGeneric(t *testing.T) {
 	defer func(old bool) { useAsm = old }(useAsm)
 	useAsm = false
-	CheckGemmer(t, Ordered{})
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { CheckGemmer(t, p.g) })
+	}
 }
 
-// TestOrderedNarrow runs the conformance test with the 6×16 kernel alone, the one
-// CPUs without AVX-512 use.
-func TestOrderedNarrow(t *testing.T) {
+// TestNarrow runs the conformance test with the 6×16 kernel alone, the one CPUs
+// without AVX-512 use.
+func TestNarrow(t *testing.T) {
 	defer func(old bool) { useAVX512 = old }(useAVX512)
 	useAVX512 = false
-	CheckGemmer(t, Ordered{})
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { CheckGemmer(t, p.g) })
+	}
 }
 
 // TestKernelWideMatchesTiles checks that the wide kernel gives the bits of the four
@@ -153,9 +165,15 @@ func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
 	return lda, ldb
 }
 
-// TestOrderedWideSameBits runs whole products with and without the wide kernel, ragged
+// TestWideSameBits runs whole products with and without the wide kernel, ragged
 // blocks and several k blocks included, and wants the same bits.
-func TestOrderedWideSameBits(t *testing.T) {
+func TestWideSameBits(t *testing.T) {
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { wideSameBits(t, p.g) })
+	}
+}
+
+func wideSameBits(t *testing.T, g Gemmer) {
 	defer func(old bool) { useAVX512 = old }(useAVX512)
 	r := rand.New(rand.NewPCG(9, 10))
 	// Narrow products read A in place (directBlock): an odd number of B slivers (40
@@ -170,9 +188,9 @@ func TestOrderedWideSameBits(t *testing.T) {
 					lda, ldb := leadingDims(m, n, k, tA, tB)
 					want, got := append([]float32(nil), c...), append([]float32(nil), c...)
 					useAVX512 = false
-					Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
+					g.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, n)
 					useAVX512 = true
-					Ordered{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
+					g.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, n)
 					for i := range want {
 						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
 							t.Fatalf("%dx%dx%d transA=%v transB=%v beta=%g: C[%d] = %g (wide), %g (narrow)",
@@ -283,10 +301,16 @@ func diffWithNaive(g Gemmer, tc gemmCase, r *rand.Rand) error {
 	return nil
 }
 
-// TestOrderedBlockEdges tries sizes one below, at and one above every block size, in
-// every transposition, with and without padded leading dimensions. The small and
-// thin shapes also take the matrix-vector, rank-1 and dot-product paths.
-func TestOrderedBlockEdges(t *testing.T) {
+// TestBlockEdges tries sizes one below, at and one above every block size, in every
+// transposition, with and without padded leading dimensions. The small and thin
+// shapes also take the rank-1, direct, direct-B and swapped paths.
+func TestBlockEdges(t *testing.T) {
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { blockEdges(t, p.g) })
+	}
+}
+
+func blockEdges(t *testing.T, g Gemmer) {
 	r := rand.New(rand.NewPCG(7, 8))
 	shapes := [][3]int{
 		{mr - 1, nr - 1, 1}, {mr, nr, 2}, {mr + 1, nr + 1, 3},
@@ -294,23 +318,30 @@ func TestOrderedBlockEdges(t *testing.T) {
 		{mc - 1, 2*nr + 1, 17}, {mc, nr, 9}, {mc + 1, nr - 1, 2*obQ + 1},
 		{2*mc + 1, 3, 5}, {7, nc - 1, 3}, {5, nc, 2}, {13, nc + 1, 4}, {3, 2*nc + 17, 2},
 		{1, 1, 600}, {1, 37, 300}, {37, 1, 300},
+		{10, 300, fastKBlockNarrow + 3}, {12, 97, 40}, {8, 130, 17}, {2 * mr, 64, fastKBlock + 1},
 	}
 	for _, s := range shapes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				for _, pad := range []int{0, 5} {
-					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
-					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
-					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
+					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
+					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
+					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
 				}
 			}
 		}
 	}
 }
 
-// TestOrderedParallelGrids forces the parallel driver into several grids of tiles by
-// raising GOMAXPROCS, whatever the number of cores.
-func TestOrderedParallelGrids(t *testing.T) {
+// TestParallelGrids forces the parallel driver into several grids of tiles by raising
+// GOMAXPROCS, whatever the number of cores.
+func TestParallelGrids(t *testing.T) {
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { parallelGrids(t, p.g) })
+	}
+}
+
+func parallelGrids(t *testing.T, g Gemmer) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(9, 10))
 	shapes := [][3]int{{96, 301, 363}, {500, 80, 64}, {64, 500, 80}, {200, 200, 50}, {31, 1000, 40}, {1000, 7, 70}}
@@ -319,15 +350,15 @@ func TestOrderedParallelGrids(t *testing.T) {
 		for _, s := range shapes {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
-					compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
+					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
 				}
 			}
-			compareWithNaive(t, Ordered{}, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
+			compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
 		}
 	}
 }
 
-func TestOrderedTilingCoversC(t *testing.T) {
+func TestTilingCoversC(t *testing.T) {
 	for _, s := range [][3]int{{1, 1, 1}, {20, 576, 25}, {96, 3025, 363}, {500, 800, 64}, {7, 5000, 9}, {5000, 7, 9}} {
 		for w := 1; w <= 9; w++ {
 			tl := tiling{g: gemm{m: s[0], n: s[1], k: s[2]}}
@@ -342,9 +373,15 @@ func TestOrderedTilingCoversC(t *testing.T) {
 	}
 }
 
-// TestOrderedConcurrent calls Ordered from several goroutines at once, as the layers'
-// parallel workers do, each with its own product and its own answer to check.
-func TestOrderedConcurrent(t *testing.T) {
+// TestConcurrent calls both products from several goroutines at once, as the
+// layers' parallel workers do, each with its own product and its own answer to check.
+func TestConcurrent(t *testing.T) {
+	for _, p := range products {
+		t.Run(p.name, func(t *testing.T) { concurrent(t, p.g) })
+	}
+}
+
+func concurrent(t *testing.T, g Gemmer) {
 	shapes := []gemmCase{
 		{50, 64, 500, false, false, 1, 0, 0},
 		{96, 300, 363, false, true, 1, 0, 0},
@@ -360,7 +397,7 @@ func TestOrderedConcurrent(t *testing.T) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(11, uint64(i)))
 			for range 3 {
-				if err := diffWithNaive(Ordered{}, tc, r); err != nil {
+				if err := diffWithNaive(g, tc, r); err != nil {
 					t.Error(err)
 					return
 				}
@@ -370,34 +407,44 @@ func TestOrderedConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestOrderedAlphaZero checks that A and B are not read when alpha is zero.
-func TestOrderedAlphaZero(t *testing.T) {
-	nan := float32(math.NaN())
-	a := []float32{nan, nan, nan, nan}
-	c := []float32{1, 2, 3, 4}
-	Ordered{}.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
-	for i, want := range []float32{0.5, 1, 1.5, 2} {
-		if c[i] != want {
-			t.Fatalf("alpha = 0: C = %v, want beta·C", c)
+// TestAlphaZero checks that A and B are not read when alpha is zero.
+func TestAlphaZero(t *testing.T) {
+	for _, p := range products {
+		nan := float32(math.NaN())
+		a := []float32{nan, nan, nan, nan}
+		c := []float32{1, 2, 3, 4}
+		p.g.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
+		for i, want := range []float32{0.5, 1, 1.5, 2} {
+			if c[i] != want {
+				t.Fatalf("%s, alpha = 0: C = %v, want beta·C", p.name, c)
+			}
 		}
 	}
 }
 
-// TestOrderedNoAllocs checks that buffers are reused: no allocation per call once
-// warm, on the caller alone and in parallel.
-func TestOrderedNoAllocs(t *testing.T) {
+// TestNoAllocs checks that buffers are reused: no allocation per call once warm, on
+// the caller alone and in parallel, on every path of both products.
+func TestNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's bookkeeping allocates; counting allocations means nothing under it")
 	}
-	for _, s := range [][3]int{{20, 576, 25}, {96, 3025, 363}} {
-		m, n, k := s[0], s[1], s[2]
-		r := rand.New(rand.NewPCG(12, 13))
-		a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-		allocs := testing.AllocsPerRun(20, func() {
-			Ordered{}.Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
-		})
-		if allocs > 0 {
-			t.Errorf("%dx%dx%d: %v allocations per call", m, n, k, allocs)
+	for _, p := range products {
+		for _, s := range [][3]int{{20, 576, 25}, {96, 3025, 363}, {10, 4096, 300}, {10, 300, 4096}} {
+			m, n, k := s[0], s[1], s[2]
+			r := rand.New(rand.NewPCG(12, 13))
+			a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			for _, tB := range []bool{false, true} {
+				ldb := n
+				if tB {
+					ldb = k
+				}
+				allocs := testing.AllocsPerRun(20, func() {
+					p.g.Sgemm(false, tB, m, n, k, 1, a, k, b, ldb, 0, c, n)
+				})
+				if allocs > 0 {
+					t.Errorf("%s %dx%dx%d transB=%v: %v allocations per call", p.name, m, n, k, tB, allocs)
+				}
+			}
 		}
 	}
 }
