@@ -197,18 +197,14 @@ func (l *lrn) Range(lo, hi int) {
 			vec.PowScale(p.y[lo:hi], l.scale[lo:hi], p.x[lo:hi], l.beta)
 			break
 		}
-		for i := lo; i < hi; i++ {
-			p.y[i] = cmath.Powf(l.scale[i], -l.beta) * p.x[i]
-		}
+		cmath.PowfScale(p.y[lo:hi], l.scale[lo:hi], p.x[lo:hi], -l.beta)
 	case lrnAcrossDiff:
 		// dx = dy · scale^−β
 		if !numerics.IsCaffe() {
 			vec.PowScale(p.dx[lo:hi], l.scale[lo:hi], p.dy[lo:hi], l.beta)
 			break
 		}
-		for i := lo; i < hi; i++ {
-			p.dx[i] = p.dy[i] * cmath.Powf(l.scale[i], -l.beta)
-		}
+		cmath.PowfScale(p.dx[lo:hi], l.scale[lo:hi], p.dy[lo:hi], -l.beta)
 	case lrnWithinForward:
 		for q := lo; q < hi; q++ {
 			o := q * plane
