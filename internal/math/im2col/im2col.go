@@ -133,7 +133,9 @@ func (g *Geometry) check(im, col []float32) {
 func Im2col(g *Geometry, im, col []float32) {
 	g.check(im, col)
 	if len(g.In) == 2 {
-		im2col2D(g, im, col)
+		if !im2colFast(g, im, col) {
+			im2col2D(g, im, col)
+		}
 		return
 	}
 	ndCore(g, im, col, true)

@@ -95,6 +95,11 @@ var geomCases = []geomCase{
 	{2, []int{5, 5}, []int{2, 2}, []int{3, 3}, []int{4, 3}, []int{2, 1}},
 	{1, []int{5, 1}, []int{3, 3}, []int{1, 2}, []int{1, 3}, []int{1, 1}}, // taps wholly in the padding
 	{1, []int{1, 5}, []int{3, 3}, []int{2, 1}, []int{3, 1}, []int{1, 1}},
+	// Unit strides with runs of 16 and ragged ones (the packer's assembly writes col).
+	{32, []int{16, 16}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}},
+	{3, []int{32, 20}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}},
+	{2, []int{28, 28}, []int{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1}},
+	{5, []int{7, 7}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}},
 	// 1-D, 3-D, 4-D.
 	{3, []int{9}, []int{3}, []int{1}, []int{2}, []int{1}},
 	{2, []int{5, 6, 4}, []int{3, 3, 2}, []int{1, 0, 1}, []int{2, 1, 1}, []int{1, 2, 1}},
@@ -425,7 +430,7 @@ func TestIm2colWithoutAVX(t *testing.T) {
 	if !useAVX {
 		t.Skip("the Go loop is the only one here, tested by TestIm2colMatchesNaive")
 	}
-	useAVX = false
-	defer func() { useAVX = true }()
+	defer func(pack bool) { useAVX, usePackAVX512 = true, pack }(usePackAVX512)
+	useAVX, usePackAVX512 = false, false
 	TestIm2colMatchesNaive(t)
 }

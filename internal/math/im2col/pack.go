@@ -44,23 +44,27 @@ type run struct{ lane, n, oy, ox int }
 // PackB implements blas.BPacker: rows [p0, p0+kk) and columns [j0, j0+nn) of the
 // column matrix, packed.
 func (pk *Packer) PackB(dst []float32, p0, kk, j0, nn int) {
-	g := pk.g
 	w := pk.width
-	ow := g.Out[1]
 	var runs [16]run
 	for s := 0; s*w < nn; s++ {
-		// The sliver's columns, cut where the output rows end.
-		first, cols := j0+s*w, min(w, nn-s*w)
-		nruns := 0
-		for lane := 0; lane < cols; {
-			oy, ox := (first+lane)/ow, (first+lane)%ow
-			n := min(ow-ox, cols-lane)
-			runs[nruns] = run{lane, n, oy, ox}
-			nruns++
-			lane += n
-		}
+		nruns := pk.sliverRuns(&runs, j0+s*w, min(w, nn-s*w))
 		pk.packSliver(dst[s*w*kk:(s+1)*w*kk], pk.row0+p0, kk, runs[:nruns])
 	}
+}
+
+// sliverRuns cuts the cols columns of a sliver from column first where the output
+// rows end, into runs, and returns how many.
+func (pk *Packer) sliverRuns(runs *[16]run, first, cols int) int {
+	ow := pk.g.Out[1]
+	n := 0
+	for lane := 0; lane < cols; {
+		oy, ox := (first+lane)/ow, (first+lane)%ow
+		l := min(ow-ox, cols-lane)
+		runs[n] = run{lane, l, oy, ox}
+		n++
+		lane += l
+	}
+	return n
 }
 
 // packSliver packs rows [p0, p0+kk) of one sliver whose columns are the runs.

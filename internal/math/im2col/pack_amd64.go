@@ -13,8 +13,13 @@ var usePackAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
 type packRun struct{ lane, n, rowBase, colBase int }
 
 // packGeo is what the assembly needs of the geometry: the image's rows and columns,
-// the kernel's, and the bytes of a channel's plane.
-type packGeo struct{ h, w, kh, kw, planeBytes int }
+// the kernel's, the bytes of a channel's plane; and of the destination, the bytes
+// from a row to the next and the lanes to store.
+type packGeo struct {
+	h, w, kh, kw, planeBytes int
+	dstStride                int
+	storeMask                uint64
+}
 
 //go:noescape
 func packSliverAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
@@ -44,7 +49,32 @@ func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool {
 	for i, r := range runs {
 		ar[i] = packRun{r.lane, r.n, r.oy - g.Pad[0], r.ox - g.Pad[1] - r.lane}
 	}
-	geo := packGeo{g.In[0], g.In[1], kh, kw, plane * 4}
+	geo := packGeo{g.In[0], g.In[1], kh, kw, plane * 4, 64, 0xffff}
 	packSliverAVX512(&d[0], &pk.im[c*plane], &ar[0], len(runs), kk, ky, kx, &geo)
+	return true
+}
+
+// im2colFast writes the whole column matrix of a 2-D image by the packer's
+// assembly, a sliver of 16 columns at a time straight into col's rows (the last,
+// shorter one through the store mask), where the geometry has unit strides and no
+// dilation and the CPU has AVX-512; it reports whether it did.
+func im2colFast(g *Geometry, im, col []float32) bool {
+	if !packsInAsm(g) {
+		return false
+	}
+	rows, cols := g.ColRows(), g.ColCols()
+	_ = col[rows*cols-1]
+	pk := Packer{g: g, im: im, width: 16}
+	var runs [16]run
+	var ar [16]packRun
+	plane := g.In[0] * g.In[1]
+	for j0 := 0; j0 < cols; j0 += 16 {
+		n := pk.sliverRuns(&runs, j0, min(16, cols-j0))
+		for i, r := range runs[:n] {
+			ar[i] = packRun{r.lane, r.n, r.oy - g.Pad[0], r.ox - g.Pad[1] - r.lane}
+		}
+		geo := packGeo{g.In[0], g.In[1], g.Kernel[0], g.Kernel[1], plane * 4, cols * 4, 1<<min(16, cols-j0) - 1}
+		packSliverAVX512(&col[j0], &im[0], &ar[0], n, rows, 0, 0, &geo)
+	}
 	return true
 }

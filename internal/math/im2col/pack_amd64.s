@@ -8,7 +8,9 @@
 // matrix: for each row p (its channel's plane at img, its kernel offset ky, kx,
 // advanced as p goes) the 16 lanes are built from the runs — stretches of lanes
 // that lie in one output row — each one masked load of the input row it reads,
-// merged into a zeroed vector, which is stored at d + 64·p. A lane whose input lies
+// merged into a zeroed vector, whose lanes in geo's store mask are stored at
+// d + p·(geo's row stride): 64 bytes for a packed sliver, a row of the matrix for
+// Im2col itself. A lane whose input lies
 // in the padding stays 0. The masked loads may address memory before or after the
 // image; masked-off lanes are never read, and AVX-512 suppresses their faults.
 //
@@ -23,6 +25,7 @@ TEXT ·packSliverAVX512(SB), NOSPLIT, $0-64
 	MOVQ ky+40(FP), R10
 	MOVQ kx+48(FP), R11
 	MOVQ geo+56(FP), R12
+	KMOVW 48(R12), K2 // the lanes to store
 
 row:
 	VPXORD Z0, Z0, Z0
@@ -69,8 +72,8 @@ next:
 	ADDQ $32, BX
 	DECQ DX
 	JNZ  run
-	VMOVUPS Z0, (DI)
-	ADDQ    $64, DI
+	VMOVUPS Z0, K2, (DI)
+	ADDQ    40(R12), DI // the destination's row stride
 
 	// The next row's kernel offset and channel.
 	INCQ R11

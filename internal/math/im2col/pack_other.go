@@ -10,3 +10,6 @@ var usePackAVX512 = false
 
 // packsInAsm is false without the assembly.
 func packsInAsm(g *Geometry) bool { return false }
+
+// im2colFast has no assembly here.
+func im2colFast(g *Geometry, im, col []float32) bool { return false }
