@@ -3,10 +3,21 @@ GO      ?= go
 PROTOC  ?= protoc
 BIN     ?= bin/gocaffe
 
-.PHONY: build test proto bench lint lenet demo cifar-data cifar10 cifar100
+# The version and commit stamped into the binary (`gocaffe version`).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
+.PHONY: build release test proto bench lint lenet demo cifar-data cifar10 cifar100
+
+# One static binary: no cgo, so no libc to match on the machine it is copied to.
 build:
-	$(GO) build -o $(BIN) ./cmd/gocaffe
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gocaffe
+
+# Static binaries for linux/amd64, linux/arm64, darwin/arm64 and windows/amd64 in
+# dist/, named gocaffe-VERSION-OS-ARCH, with their SHA-256 sums in dist/SHA256SUMS.
+release:
+	VERSION='$(VERSION)' COMMIT='$(COMMIT)' GO='$(GO)' scripts/release.sh
 
 # The tests check gocaffe's files against the real LMDB library and tools and render
 # graphs with Graphviz: install those Debian packages first (a no-op when present).
