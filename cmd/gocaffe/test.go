@@ -19,9 +19,10 @@ import (
 type testFlags struct {
 	model, weights, gpu, stage string
 	iterations, level          int
+	progress                   string
 }
 
-var testOpts = testFlags{iterations: 50}
+var testOpts = testFlags{iterations: 50, progress: "auto"}
 
 var testCmd = &cobra.Command{
 	Use:   "test --model=NET.prototxt --weights=W.caffemodel [--iterations=50]",
@@ -32,7 +33,7 @@ of each output, as "caffe test" does.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := testOpts
-		defer func() { testOpts = testFlags{iterations: 50} }()
+		defer func() { testOpts = testFlags{iterations: 50, progress: "auto"} }()
 		return score(f)
 	},
 }
@@ -46,6 +47,7 @@ func init() {
 	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
 	fl.StringVar(&testOpts.stage, "stage", "", "NetState stages, comma-separated")
 	addNumericsFlag(testCmd)
+	addProgressFlag(testCmd, &testOpts.progress)
 	addCommand(testCmd)
 }
 
@@ -95,6 +97,11 @@ func score(f testFlags) error {
 		}
 	}
 	glog.Infof("Running for %d iterations.", f.iterations)
+	bar, err := batchBar(f.progress, "test", f.iterations)
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer bar.finish()
 
 	outputs := n.Outputs()
 	var scores []float32
@@ -119,6 +126,7 @@ func score(f testFlags) error {
 				glog.Infof("Batch %d, %s = %v", i, name, solver.G(v))
 			}
 		}
+		bar.set(i + 1)
 		if idx != len(scores) {
 			return fmt.Errorf("test: the outputs had %d values in the first batch and %d in batch %d", len(scores), idx, i)
 		}

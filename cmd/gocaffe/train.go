@@ -26,6 +26,7 @@ type trainFlags struct {
 	sigintEffect, sighupEffect string
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
+	progress                   string
 }
 
 var trainOpts trainFlags
@@ -55,7 +56,7 @@ relative to the working directory, as in Caffe.`,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot"} }()
+		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", progress: "auto"} }()
 		return train(f, cmd.Flags().Changed("level"))
 	},
 }
@@ -71,6 +72,7 @@ func init() {
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
 	addNumericsFlag(trainCmd)
+	addProgressFlag(trainCmd, &trainOpts.progress)
 	addCommand(trainCmd)
 }
 
@@ -163,7 +165,8 @@ func train(f trainFlags, levelSet bool) error {
 		return solver.None
 	}
 
-	s, err := solver.New(param, solver.Options{Action: action})
+	var prog *trainProgress
+	s, err := solver.New(param, solver.Options{Action: action, OnIteration: func(iter int, displayed bool) { prog.iteration(iter, displayed) }})
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", f.solver, err)
 	}
@@ -174,6 +177,10 @@ func train(f trainFlags, levelSet bool) error {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
+	if prog, err = newTrainProgress(f.progress, s); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer prog.finish()
 	glog.Infof("Starting Optimization")
 	if err := s.Solve(); err != nil {
 		return fmt.Errorf("train: %w", err)
