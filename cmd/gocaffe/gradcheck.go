@@ -32,7 +32,7 @@ except blobs that end up as labels, which get integers in [0, classes).
 It is what you run after writing a new layer. It prints the largest error of each
 layer and blob and exits with status 1 if any layer fails. Data layers only give
 shapes (from --shape or their own parameters); no database is opened.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &gradcheckFlags
 		if err := applyNumerics(numericsName); err != nil {

@@ -30,7 +30,7 @@ var testCmd = &cobra.Command{
 	Long: `test builds the net in the TEST phase, copies in the weights, runs --iterations
 forward passes and logs each output of each batch, then the mean loss and the mean
 of each output, as "caffe test" does.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := testOpts
 		defer func() { testOpts = testFlags{iterations: 50, progress: "auto"} }()

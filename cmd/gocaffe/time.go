@@ -32,7 +32,7 @@ layer by layer and logs the average milliseconds of each layer and in total, as
 "caffe time" does. Like Caffe, it runs the backward pass of every layer that has one
 to run — the layers the net trains and those with learnable parameters — whether
 or not the net has a loss.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := timeOpts
 		defer func() { timeOpts = timeFlags{iterations: 50} }()

@@ -52,7 +52,7 @@ otherwise.
 SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
 --sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("solver"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
