@@ -22,9 +22,15 @@ type netStateFlags struct {
 }
 
 func (f *netStateFlags) register(c *cobra.Command, defaultPhase string) {
-	c.Flags().StringVar(&f.phase, "phase", defaultPhase, "network phase: TRAIN or TEST")
+	c.Flags().StringVar(&f.phase, "phase", defaultPhase, "the net's phase: TRAIN or TEST")
 	c.Flags().IntVar(&f.level, "level", 0, "network level (NetState.level)")
-	c.Flags().StringSliceVar(&f.stages, "stage", nil, "network stages, comma-separated (NetState.stage)")
+	addStageFlag(c, &f.stages)
+}
+
+// addStageFlag gives c Caffe's --stage flag, the same in every command: NetState
+// stages, comma-separated ("-stage a,b", as Caffe takes them) or repeated.
+func addStageFlag(c *cobra.Command, stages *[]string) {
+	c.Flags().StringSliceVar(stages, "stage", nil, "NetState stages, comma-separated or repeated")
 }
 
 // state returns the NetState the flags describe.

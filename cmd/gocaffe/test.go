@@ -17,9 +17,10 @@ import (
 
 // testFlags are the flags of gocaffe test, Caffe's names and defaults.
 type testFlags struct {
-	model, weights, gpu, stage string
-	iterations, level          int
-	progress                   string
+	model, weights, gpu string
+	stage               []string
+	iterations, level   int
+	progress            string
 }
 
 var testOpts = testFlags{iterations: 50, progress: "auto"}
@@ -45,7 +46,7 @@ func init() {
 	fl.IntVar(&testOpts.iterations, "iterations", 50, "the number of batches to score")
 	fl.StringVar(&testOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
-	fl.StringVar(&testOpts.stage, "stage", "", "NetState stages, comma-separated")
+	addStageFlag(testCmd, &testOpts.stage)
 	addNumericsFlag(testCmd)
 	addProgressFlag(testCmd, &testOpts.progress)
 	addCommand(testCmd)
@@ -53,7 +54,7 @@ func init() {
 
 // loadNet reads a net prototxt and builds it in the given phase, level and stages,
 // as Caffe's Net(file, phase, level, stages) constructor does.
-func loadNet(model string, phase caffepb.Phase, level int, stageFlag string) (*net.Net, error) {
+func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*net.Net, error) {
 	param, err := protofile.ReadNetText(model)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func loadNet(model string, phase caffepb.Phase, level int, stageFlag string) (*n
 		param.State = &caffepb.NetState{}
 	}
 	param.State.Phase = phase.Enum()
-	param.State.Stage = append(param.State.Stage, stages(stageFlag)...)
+	param.State.Stage = append(param.State.Stage, stages...)
 	param.State.Level = proto.Int32(int32(level))
 	n, err := net.New(param, net.Options{})
 	if err != nil {

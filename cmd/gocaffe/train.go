@@ -21,7 +21,8 @@ import (
 // trainFlags are the flags of gocaffe train, Caffe's names and defaults.
 type trainFlags struct {
 	solver, weights, snapshot  string
-	gpu, stage                 string
+	gpu                        string
+	stage                      []string
 	level                      int
 	sigintEffect, sighupEffect string
 	numerics                   string
@@ -37,6 +38,10 @@ var trainCmd = &cobra.Command{
 	Long: `train runs the solver a solver prototxt describes, as "caffe train" does: the same
 updates, test passes, snapshots and log lines (on stderr), so that Caffe's
 parse_log.py and plot_training_log.py read the log.
+
+The train net is built in the TRAIN phase and the test nets in the TEST phase, as in
+Caffe (the solver's train_state and test_state, and --level and --stage for the
+train net, refine them).
 
 --weights fine-tunes from one or more .caffemodel files (comma-separated, copied by
 layer name in order); --snapshot resumes from a .solverstate. A .solverstate written
@@ -68,7 +73,7 @@ func init() {
 	fl.StringVar(&trainOpts.snapshot, "snapshot", "", "a .solverstate to resume training from (not with --weights)")
 	fl.StringVar(&trainOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&trainOpts.level, "level", 0, "the train net's NetState level (overrides the solver's train_state level)")
-	fl.StringVar(&trainOpts.stage, "stage", "", "NetState stages of the train net, comma-separated")
+	addStageFlag(trainCmd, &trainOpts.stage)
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
 	addNumericsFlag(trainCmd)
@@ -123,7 +128,7 @@ func train(f trainFlags, levelSet bool) error {
 	if levelSet {
 		param.TrainState.Level = proto.Int32(int32(f.level))
 	}
-	param.TrainState.Stage = append(param.TrainState.Stage, stages(f.stage)...)
+	param.TrainState.Stage = append(param.TrainState.Stage, f.stage...)
 	useCPU(f.gpu, param)
 	if err := applyNumerics(resumeNumerics(f)); err != nil {
 		return fmt.Errorf("train: %w", err)
