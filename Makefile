@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unkn
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build release test proto bench lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build release cross test proto bench lint lenet demo cifar-data cifar10 cifar100
 
 # One static binary: no cgo, so no libc to match on the machine it is copied to.
 build:
@@ -24,6 +24,14 @@ release:
 test:
 	scripts/install-test-deps.sh
 	$(GO) test ./...
+
+# The portable builds compile, tests included: the release's other platforms (no
+# assembly on arm64; Windows and macOS system calls) and the purego tag.
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) vet ./...
+	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet -tags purego ./...
 
 # The main job: Caffe's LeNet example on the full MNIST — fetch the four original
 # files (through the Go module proxy), convert them to LMDB, train Caffe's 10,000

@@ -48,6 +48,9 @@ func TestProgressLine(t *testing.T) {
 			if got := p.barText(tt.reading); got != tt.barText {
 				t.Errorf("bar text\n%q, want\n%q", got, tt.barText)
 			}
+			if !quietKept.MatchString(tt.line) {
+				t.Error("a quiet run would drop the progress line")
+			}
 			// Caffe's parsers must not take the line for one of theirs.
 			for _, re := range []string{`Iteration \d+`, `loss = `, `lr = `, `net output #`} {
 				if regexp.MustCompile(re).MatchString(tt.line) {
