@@ -300,7 +300,7 @@ func (s *Summary) Table(opts TableOptions) string {
 		}
 		r := row{bottoms: strings.Join(l.Bottoms, ","), tops: strings.Join(l.Tops, ",")}
 		r.cells = []string{
-			l.Name, l.Type, r.bottoms + " → " + r.tops,
+			l.Name, l.Type, strings.TrimSpace(r.bottoms + " → " + r.tops),
 			strings.Join(shapes, " "),
 			blankZero(params), megabytes(l.ParamBytes), megabytes(l.TopBytes), blankZero(l.MACs),
 		}
@@ -327,18 +327,19 @@ func (s *Summary) Table(opts TableOptions) string {
 	}
 	var b strings.Builder
 	for i, r := range rows {
+		var line strings.Builder
 		for j, c := range r.cells {
 			pad := widths[j] - len([]rune(c))
 			if j >= 4 { // numbers align right
-				b.WriteString(strings.Repeat(" ", pad) + c)
+				line.WriteString(strings.Repeat(" ", pad) + c)
 			} else {
-				b.WriteString(c + strings.Repeat(" ", pad))
+				line.WriteString(c + strings.Repeat(" ", pad))
 			}
 			if j < len(r.cells)-1 {
-				b.WriteString("  ")
+				line.WriteString("  ")
 			}
 		}
-		b.WriteString("\n")
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 		if i == 0 {
 			b.WriteString(strings.Repeat("-", total()) + "\n")
 		}
@@ -353,7 +354,7 @@ func (s *Summary) Table(opts TableOptions) string {
 // shortenArrow writes "bottoms → tops" in at most width runes, cutting the bottoms
 // and, past half the width, the tops, each with an ellipsis.
 func shortenArrow(bottoms, tops string, width int) string {
-	full := bottoms + " → " + tops
+	full := strings.TrimSpace(bottoms + " → " + tops)
 	if len([]rune(full)) <= width {
 		return full
 	}
