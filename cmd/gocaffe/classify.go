@@ -17,8 +17,9 @@ import (
 // weights and the net state. Every such command registers them with register, so a
 // setting added here reaches all of them.
 type modelFlags struct {
-	model, weights, stage string
-	level                 int
+	model, weights string
+	stage          []string
+	level          int
 }
 
 func (f *modelFlags) register(c *cobra.Command) {
@@ -26,7 +27,7 @@ func (f *modelFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.model, "model", "", "the net prototxt (a deploy net)")
 	fl.StringVar(&f.weights, "weights", "", "the trained weights: .caffemodel files, comma-separated")
 	fl.IntVar(&f.level, "level", 0, "the net's NetState level")
-	fl.StringVar(&f.stage, "stage", "", "NetState stages, comma-separated")
+	addStageFlag(c, &f.stage)
 }
 
 // load builds the net in the TEST phase with its weights.
@@ -40,7 +41,7 @@ func (f *modelFlags) load() (*caffe.Net, error) {
 	return caffe.LoadNet(f.model, caffe.Options{
 		Phase:   caffe.Test,
 		Level:   f.level,
-		Stages:  stages(f.stage),
+		Stages:  f.stage,
 		Weights: strings.Split(f.weights, ","),
 	})
 }
@@ -63,8 +64,9 @@ var classifyOpts = classifyDefaults
 var classifyCmd = &cobra.Command{
 	Use:   "classify --model=deploy.prototxt --weights=W.caffemodel [flags] IMAGE...",
 	Short: "classify images with a trained net (classification.bin, classify.py)",
-	Long: `classify runs images through a trained net and prints, for each, its best classes
-with their scores, as Caffe's classification example and classify.py do.
+	Long: `classify runs images through a trained net (built in the TEST phase) and prints,
+for each, its best classes with their scores, as Caffe's classification example and
+classify.py do.
 
 Each IMAGE is an image file (JPEG, PNG, BMP, GIF, TIFF or WebP), a folder (every image
 under it, in name order) or an image list (one path per line, optionally followed by a

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/datum"
@@ -137,34 +135,19 @@ func (w *dbWriter) abort() {
 // when standard error is a terminal, Caffe's "Processed N files." every 1000 records
 // otherwise.
 type progress struct {
-	bar   *progressbar.ProgressBar
+	bar   *termbar
 	n     int
-	start time.Time
+	total int
 }
 
-// stderrIsTerminal reports whether progress bars can be drawn.
-var stderrIsTerminal = func() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
-
 func newProgress(total int, what string) *progress {
-	p := &progress{start: time.Now()}
-	if stderrIsTerminal() {
-		p.bar = progressbar.NewOptions(total,
-			progressbar.OptionSetDescription(what),
-			progressbar.OptionSetWriter(os.Stderr),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
-		)
-	}
-	return p
+	return &progress{bar: newTermbar(what, total), total: total}
 }
 
 func (p *progress) add() {
 	p.n++
 	if p.bar != nil {
-		p.bar.Add(1)
+		p.bar.set(p.n)
 	} else if p.n%1000 == 0 {
 		glog.InfoDepthf(1, "Processed %d files.", p.n)
 	}
@@ -172,7 +155,7 @@ func (p *progress) add() {
 
 func (p *progress) finish() {
 	if p.bar != nil {
-		p.bar.Finish()
+		p.bar.finish()
 		p.bar = nil
 		glog.InfoDepthf(1, "Processed %d files.", p.n)
 	} else if p.n%1000 != 0 {

@@ -79,7 +79,7 @@ func exportONNX(f exportONNXFlags, out string) error {
 			return err
 		}
 	}
-	m, err := onnx.Export(n, onnx.Options{ProducerVersion: version, Outputs: stages(f.outputs)})
+	m, err := onnx.Export(n, onnx.Options{ProducerVersion: readBuildInfo().version, Outputs: stages(f.outputs)})
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.model, err)
 	}

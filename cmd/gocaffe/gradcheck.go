@@ -23,16 +23,18 @@ var gradcheckFlags struct {
 var gradcheckCmd = &cobra.Command{
 	Use:   "gradcheck --model=NET.prototxt [--layer=NAME] [--seed=N]",
 	Short: "check every layer's backward pass against finite differences",
-	Long: `gradcheck runs Caffe's gradient checker on the layers of a net: central finite
-differences of ½Σ top² against what each layer's Backward computes, for every bottom
-that takes a gradient and every parameter, with the step and threshold Caffe's own
-test of that layer type uses. The net's inputs are filled with unit gaussian draws,
+	Long: `gradcheck runs Caffe's gradient checker on the layers of a net (built in the TRAIN
+phase unless --phase says otherwise): central finite differences of ½Σ top² against
+what each layer's Backward computes, for every bottom that takes a gradient and
+every parameter, with the step and threshold Caffe's own test of that layer type
+uses. The net's inputs are filled with unit gaussian draws,
 except blobs that end up as labels, which get integers in [0, classes).
 
 It is what you run after writing a new layer. It prints the largest error of each
 layer and blob and exits with status 1 if any layer fails. Data layers only give
-shapes (from --shape or their own parameters); no database is opened.`,
-	Args: cobra.NoArgs,
+shapes: from --shape, from their own parameters, or from the first record of their
+database; no data is read through them.`,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &gradcheckFlags
 		if err := applyNumerics(numericsName); err != nil {

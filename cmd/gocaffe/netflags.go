@@ -22,9 +22,15 @@ type netStateFlags struct {
 }
 
 func (f *netStateFlags) register(c *cobra.Command, defaultPhase string) {
-	c.Flags().StringVar(&f.phase, "phase", defaultPhase, "network phase: TRAIN or TEST")
+	c.Flags().StringVar(&f.phase, "phase", defaultPhase, "the net's phase: TRAIN or TEST")
 	c.Flags().IntVar(&f.level, "level", 0, "network level (NetState.level)")
-	c.Flags().StringSliceVar(&f.stages, "stage", nil, "network stages, comma-separated (NetState.stage)")
+	addStageFlag(c, &f.stages)
+}
+
+// addStageFlag gives c Caffe's --stage flag, the same in every command: NetState
+// stages, comma-separated ("-stage a,b", as Caffe takes them) or repeated.
+func addStageFlag(c *cobra.Command, stages *[]string) {
+	c.Flags().StringSliceVar(stages, "stage", nil, "NetState stages, comma-separated or repeated")
 }
 
 // state returns the NetState the flags describe.
@@ -86,7 +92,8 @@ func parseShapes(values []string) (map[string][]int, error) {
 // buildShapeOnly builds the net of a prototxt in the flags' state with its data layers
 // turned into Input layers of the shapes given as --shape values (or implied by their
 // parameters), so that no database is opened: for commands that look at a net's
-// structure or its layers' arithmetic rather than at data.
+// structure or its layers' arithmetic rather than at data. It returns the net and
+// the prototxt as read (its data layers as they are there).
 func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts net.Options) (*net.Net, *caffepb.NetParameter, error) {
 	param, err := f.readNet(model)
 	if err != nil {
@@ -96,11 +103,12 @@ func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts n
 	if err != nil {
 		return nil, nil, err
 	}
-	if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
+	inputs, err := net.DataLayersAsInputs(param, shapes)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", model, err)
 	}
 	opts.Quiet = true
-	n, err := net.New(param, opts)
+	n, err := net.New(inputs, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", model, err)
 	}

@@ -23,13 +23,14 @@ func addNumericsFlag(c *cobra.Command) {
 }
 
 // applyNumerics sets the process's numerics to name and logs it as the log header's
-// last line.
+// last line, after the threads.
 func applyNumerics(name string) error {
 	m, err := numerics.Parse(name)
 	if err != nil {
 		return fmt.Errorf("--numerics: %w", err)
 	}
 	numerics.Set(m)
+	logThreads()
 	gemm, _ := blas.Current()
 	glog.Infof("Numerics: %s (matrix product: %s)", m, gemm)
 	return nil

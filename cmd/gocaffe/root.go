@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 )
 
@@ -118,6 +120,11 @@ func init() {
 	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	rootCmd.PersistentFlags().MarkHidden("cpuprofile")
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		// Before anything is built: the threads gocaffe computes on, what it logs.
+		if err := applyThreads(cmd.Flags().Changed("threads"), os.Getenv); err != nil {
+			return err
+		}
+		glog.SetFilter(logFilter(quietFlag, os.Getenv))
 		if cpuProfile == "" {
 			return nil
 		}
@@ -144,6 +151,9 @@ func run(args []string) int {
 			return 2
 		}
 	}
+	// --threads and --quiet last as long as the command (tests run several).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer glog.SetFilter(glog.SetFilter(nil))
 	resetFlags(rootCmd)
 	rootCmd.SetArgs(normalizeArgs(args))
 	if err := rootCmd.Execute(); err != nil {

@@ -3,48 +3,102 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 var summaryFlags struct {
 	model  string
 	shapes []string
 	json   bool
+	splits bool
+	width  int
 	state  netStateFlags
 }
 
 var summaryCmd = &cobra.Command{
-	Use:   "summary --model=NET.prototxt [--phase=TRAIN|TEST] [--shape=BLOB=N,C,H,W ...] [--json]",
+	Use:   "summary --model=NET.prototxt [--phase=TRAIN|TEST] [--shape=BLOB=N,C,H,W ...] [--splits] [--json]",
 	Short: "print a net's layers, shapes, parameters and multiply-adds",
-	Long: `summary builds a net as Caffe would and prints one row per layer — name, type,
-blobs, top shapes, parameters and multiply-adds — and the totals, with the Split
-layers Caffe inserts. It never opens a database: data layers (Data, ImageData,
-HDF5Data, WindowData, MemoryData) only give shapes, from --shape or from their own
-parameters where those fix them. --shape also overrides an Input layer's shapes.
+	Long: `summary builds a net as Caffe would (in the TEST phase unless --phase says
+otherwise) and prints one row per layer — name, type, blobs, top shapes,
+parameters, the memory of the parameters and of the tops, and multiply-adds — and
+the totals. The activation memory is Caffe's "Memory required for data" for the
+net. The table leaves out the Split layers Caffe inserts unless --splits (--json
+has every layer); on a terminal
+the table is fitted to its width by shortening the bottoms → tops column
+(--width sets the width, 0 the terminal's).
 
+Data layers are only sources of shapes: from --shape, from their own parameters
+where those fix them, or else from the first record of a Data layer's database
+(the first image of an ImageData layer's list), transformed as the layer would —
+so a train_test net needs no --shape once its databases exist. --shape also
+overrides an Input layer's shapes.
+
+  gocaffe summary --model=models/lenet/lenet_train_test.prototxt
   gocaffe summary --model=lenet_train_test.prototxt --phase=TEST \
       --shape=data=100,1,28,28 --shape=label=100`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &summaryFlags
+		defer func() { f.splits, f.width = false, 0 }()
 		n, param, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
 		if err != nil {
 			return err
 		}
 		defer n.Close()
 		s := n.Summarize()
+		keepDataTypes(s, param)
 		out := cmd.OutOrStdout()
 		if f.json {
 			enc := json.NewEncoder(out)
 			enc.SetIndent("", "  ")
 			return enc.Encode(s)
 		}
-		fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.FormatTable())
+		if !f.splits {
+			s.HideSplits()
+		}
+		width := f.width
+		if width == 0 {
+			width = terminalWidth(out)
+		}
+		fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
 		return nil
 	},
+}
+
+// keepDataTypes gives the data layers of a summary, which buildShapeOnly turned into
+// Input layers, their own types back.
+func keepDataTypes(s *net.Summary, param *caffepb.NetParameter) {
+	types := map[string]string{}
+	for _, l := range param.Layer {
+		if net.IsDataLayer(l.GetType()) {
+			types[l.GetName()] = l.GetType()
+		}
+	}
+	for i, l := range s.Layers {
+		if t, ok := types[l.Name]; ok && l.Type == "Input" {
+			s.Layers[i].Type = t
+		}
+	}
+}
+
+// terminalWidth is the width of w when it is a terminal, else 0 (no limit).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 func displayName(name string) string {
@@ -59,6 +113,8 @@ func init() {
 	f.StringVar(&summaryFlags.model, "model", "", "the net prototxt")
 	f.StringArrayVar(&summaryFlags.shapes, "shape", nil, "BLOB=N,C,H,W: the shape of a data or Input layer's top (repeatable)")
 	f.BoolVar(&summaryFlags.json, "json", false, "print JSON instead of a table")
+	f.BoolVar(&summaryFlags.splits, "splits", false, "show the Split layers Caffe inserts")
+	f.IntVar(&summaryFlags.width, "width", 0, "fit the table in this many columns (0: the terminal's width; no limit when not a terminal)")
 	summaryFlags.state.register(summaryCmd, "TEST")
 	addCommand(summaryCmd)
 }

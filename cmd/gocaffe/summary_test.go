@@ -51,36 +51,36 @@ func TestSummaryJSONByHand(t *testing.T) {
 	//   ip2:    5→3, 3×5 + 3 = 18,               8·5·3 = 120
 	//   ip_aux: 5→2, 2×5 + 2 = 12,               8·5·2 =  80
 	want := []net.LayerSummary{
-		{Name: "data", Type: "Input", Bottoms: []string{}, Tops: []string{"data", "label"}, TopShapes: [][]int{{8, 6}, {8}}, ParamShapes: [][]int{}},
-		{Name: "ip1", Type: "InnerProduct", Bottoms: []string{"data"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{{5, 6}, {5}}, MACs: 240},
-		{Name: "relu1", Type: "ReLU", Bottoms: []string{"ip1"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{}},
-		{Name: "ip1_relu1_0_split", Type: "Split", Bottoms: []string{"ip1"}, Tops: []string{"ip1_relu1_0_split_0", "ip1_relu1_0_split_1"}, TopShapes: [][]int{{8, 5}, {8, 5}}, ParamShapes: [][]int{}},
-		{Name: "ip2", Type: "InnerProduct", Bottoms: []string{"ip1_relu1_0_split_0"}, Tops: []string{"ip2"}, TopShapes: [][]int{{8, 3}}, ParamShapes: [][]int{{3, 5}, {3}}, MACs: 120},
-		{Name: "ip_aux", Type: "InnerProduct", Bottoms: []string{"ip1_relu1_0_split_1"}, Tops: []string{"aux"}, TopShapes: [][]int{{8, 2}}, ParamShapes: [][]int{{2, 5}, {2}}, MACs: 80},
-		{Name: "loss", Type: "SoftmaxWithLoss", Bottoms: []string{"ip2", "label"}, Tops: []string{"loss"}, TopShapes: [][]int{{}}, ParamShapes: [][]int{}},
+		{Name: "data", Type: "Input", Bottoms: []string{}, Tops: []string{"data", "label"}, TopShapes: [][]int{{8, 6}, {8}}, ParamShapes: [][]int{}, TopBytes: 4 * (48 + 8)},
+		{Name: "ip1", Type: "InnerProduct", Bottoms: []string{"data"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{{5, 6}, {5}}, MACs: 240, ParamBytes: 4 * 35, TopBytes: 4 * 40},
+		{Name: "relu1", Type: "ReLU", Bottoms: []string{"ip1"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{}, TopBytes: 4 * 40},
+		{Name: "ip1_relu1_0_split", Type: "Split", Bottoms: []string{"ip1"}, Tops: []string{"ip1_relu1_0_split_0", "ip1_relu1_0_split_1"}, TopShapes: [][]int{{8, 5}, {8, 5}}, ParamShapes: [][]int{}, TopBytes: 4 * 80},
+		{Name: "ip2", Type: "InnerProduct", Bottoms: []string{"ip1_relu1_0_split_0"}, Tops: []string{"ip2"}, TopShapes: [][]int{{8, 3}}, ParamShapes: [][]int{{3, 5}, {3}}, MACs: 120, ParamBytes: 4 * 18, TopBytes: 4 * 24},
+		{Name: "ip_aux", Type: "InnerProduct", Bottoms: []string{"ip1_relu1_0_split_1"}, Tops: []string{"aux"}, TopShapes: [][]int{{8, 2}}, ParamShapes: [][]int{{2, 5}, {2}}, MACs: 80, ParamBytes: 4 * 12, TopBytes: 4 * 16},
+		{Name: "loss", Type: "SoftmaxWithLoss", Bottoms: []string{"ip2", "label"}, Tops: []string{"loss"}, TopShapes: [][]int{{}}, ParamShapes: [][]int{}, TopBytes: 4},
 	}
 	if !reflect.DeepEqual(got.Layers, want) {
 		t.Errorf("layers\n%+v\nwant\n%+v", got.Layers, want)
 	}
-	if got.TotalParams != 65 || got.TotalLearnable != 65 || got.TotalMACs != 440 {
-		t.Errorf("totals %d %d %d, want 65 65 440", got.TotalParams, got.TotalLearnable, got.TotalMACs)
+	if got.TotalParams != 65 || got.TotalLearnable != 65 || got.TotalMACs != 440 || got.ParamBytes != 4*65 || got.ActivationBytes != 4*(56+40+40+80+24+16+1) {
+		t.Errorf("totals %d %d %d %d %d, want 65 65 440 260 1028", got.TotalParams, got.TotalLearnable, got.TotalMACs, got.ParamBytes, got.ActivationBytes)
 	}
-	// The keys are those of Caffe's summary fixtures, plus macs.
+	// The keys are those of Caffe's summary fixtures, plus macs and the memory.
 	var raw map[string]any
 	json.Unmarshal([]byte(out), &raw)
 	layer := raw["layers"].([]any)[0].(map[string]any)
-	for _, k := range []string{"name", "type", "bottoms", "tops", "top_shapes", "param_shapes", "macs"} {
+	for _, k := range []string{"name", "type", "bottoms", "tops", "top_shapes", "param_shapes", "macs", "param_bytes", "top_bytes"} {
 		if _, ok := layer[k]; !ok {
 			t.Errorf("layer key %q missing", k)
 		}
 	}
-	for _, k := range []string{"layers", "total_params", "total_learnable", "total_macs"} {
+	for _, k := range []string{"layers", "total_params", "total_learnable", "total_macs", "param_bytes", "activation_bytes"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("key %q missing", k)
 		}
 	}
 
-	code, table := runCapture(t, "summary", "-model", path)
+	code, table := runCapture(t, "summary", "-model", path, "--splits")
 	if code != 0 || !strings.Contains(table, "ip1_relu1_0_split") || !strings.Contains(table, "Total parameters: 65") {
 		t.Fatalf("table (exit %d):\n%s", code, table)
 	}
@@ -113,8 +113,9 @@ layer { name: "weird" type: "NoSuchLayer" bottom: "x" top: "y" }`), 0o644)
 			t.Errorf("%v: stderr %q does not contain %q", tc.args, stderr, tc.want)
 		}
 	}
-	// With shapes, the Data layer is only a source of shapes: no database is opened.
-	if code, out := runCapture(t, "summary", "--model="+data, "--shape=data=64,1,28,28", "--json"); code != 0 || !strings.Contains(out, `"Input"`) {
+	// With shapes, the Data layer is only a source of shapes: no database is opened;
+	// the table keeps its type.
+	if code, out := runCapture(t, "summary", "--model="+data, "--shape=data=64,1,28,28", "--json"); code != 0 || !strings.Contains(out, `"Data"`) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }

@@ -17,11 +17,13 @@ import (
 
 // testFlags are the flags of gocaffe test, Caffe's names and defaults.
 type testFlags struct {
-	model, weights, gpu, stage string
-	iterations, level          int
+	model, weights, gpu string
+	stage               []string
+	iterations, level   int
+	progress            string
 }
 
-var testOpts = testFlags{iterations: 50}
+var testOpts = testFlags{iterations: 50, progress: "auto"}
 
 var testCmd = &cobra.Command{
 	Use:   "test --model=NET.prototxt --weights=W.caffemodel [--iterations=50]",
@@ -29,10 +31,10 @@ var testCmd = &cobra.Command{
 	Long: `test builds the net in the TEST phase, copies in the weights, runs --iterations
 forward passes and logs each output of each batch, then the mean loss and the mean
 of each output, as "caffe test" does.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := testOpts
-		defer func() { testOpts = testFlags{iterations: 50} }()
+		defer func() { testOpts = testFlags{iterations: 50, progress: "auto"} }()
 		return score(f)
 	},
 }
@@ -44,14 +46,15 @@ func init() {
 	fl.IntVar(&testOpts.iterations, "iterations", 50, "the number of batches to score")
 	fl.StringVar(&testOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
-	fl.StringVar(&testOpts.stage, "stage", "", "NetState stages, comma-separated")
+	addStageFlag(testCmd, &testOpts.stage)
 	addNumericsFlag(testCmd)
+	addProgressFlag(testCmd, &testOpts.progress)
 	addCommand(testCmd)
 }
 
 // loadNet reads a net prototxt and builds it in the given phase, level and stages,
 // as Caffe's Net(file, phase, level, stages) constructor does.
-func loadNet(model string, phase caffepb.Phase, level int, stageFlag string) (*net.Net, error) {
+func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*net.Net, error) {
 	param, err := protofile.ReadNetText(model)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func loadNet(model string, phase caffepb.Phase, level int, stageFlag string) (*n
 		param.State = &caffepb.NetState{}
 	}
 	param.State.Phase = phase.Enum()
-	param.State.Stage = append(param.State.Stage, stages(stageFlag)...)
+	param.State.Stage = append(param.State.Stage, stages...)
 	param.State.Level = proto.Int32(int32(level))
 	n, err := net.New(param, net.Options{})
 	if err != nil {
@@ -95,6 +98,11 @@ func score(f testFlags) error {
 		}
 	}
 	glog.Infof("Running for %d iterations.", f.iterations)
+	bar, err := batchBar(f.progress, "test", f.iterations)
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	defer bar.finish()
 
 	outputs := n.Outputs()
 	var scores []float32
@@ -119,6 +127,7 @@ func score(f testFlags) error {
 				glog.Infof("Batch %d, %s = %v", i, name, solver.G(v))
 			}
 		}
+		bar.set(i + 1)
 		if idx != len(scores) {
 			return fmt.Errorf("test: the outputs had %d values in the first batch and %d in batch %d", len(scores), idx, i)
 		}

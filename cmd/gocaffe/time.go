@@ -17,8 +17,9 @@ import (
 
 // timeFlags are the flags of gocaffe time, Caffe's names and defaults.
 type timeFlags struct {
-	model, phase, gpu, stage, weights string
-	iterations, level                 int
+	model, phase, gpu, weights string
+	stage                      []string
+	iterations, level          int
 }
 
 var timeOpts = timeFlags{iterations: 50}
@@ -32,7 +33,7 @@ layer by layer and logs the average milliseconds of each layer and in total, as
 "caffe time" does. Like Caffe, it runs the backward pass of every layer that has one
 to run — the layers the net trains and those with learnable parameters — whether
 or not the net has a loss.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("model"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := timeOpts
 		defer func() { timeOpts = timeFlags{iterations: 50} }()
@@ -44,10 +45,10 @@ func init() {
 	fl := timeCmd.Flags()
 	fl.StringVar(&timeOpts.model, "model", "", "the net prototxt")
 	fl.IntVar(&timeOpts.iterations, "iterations", 50, "the number of timed forward-backward passes")
-	fl.StringVar(&timeOpts.phase, "phase", "", "the net's phase: TRAIN (default) or TEST")
+	fl.StringVar(&timeOpts.phase, "phase", "TRAIN", "the net's phase: TRAIN or TEST")
 	fl.StringVar(&timeOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&timeOpts.level, "level", 0, "the net's NetState level")
-	fl.StringVar(&timeOpts.stage, "stage", "", "NetState stages, comma-separated")
+	addStageFlag(timeCmd, &timeOpts.stage)
 	fl.StringVar(&timeOpts.weights, "weights", "", "ignored, as by Caffe's time: the timing does not depend on the weights")
 	addNumericsFlag(timeCmd)
 	addCommand(timeCmd)

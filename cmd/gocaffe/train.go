@@ -21,11 +21,13 @@ import (
 // trainFlags are the flags of gocaffe train, Caffe's names and defaults.
 type trainFlags struct {
 	solver, weights, snapshot  string
-	gpu, stage                 string
+	gpu                        string
+	stage                      []string
 	level                      int
 	sigintEffect, sighupEffect string
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
+	progress                   string
 }
 
 var trainOpts trainFlags
@@ -36,6 +38,10 @@ var trainCmd = &cobra.Command{
 	Long: `train runs the solver a solver prototxt describes, as "caffe train" does: the same
 updates, test passes, snapshots and log lines (on stderr), so that Caffe's
 parse_log.py and plot_training_log.py read the log.
+
+The train net is built in the TRAIN phase and the test nets in the TEST phase, as in
+Caffe (the solver's train_state and test_state, and --level and --stage for the
+train net, refine them).
 
 --weights fine-tunes from one or more .caffemodel files (comma-separated, copied by
 layer name in order); --snapshot resumes from a .solverstate. A .solverstate written
@@ -51,11 +57,11 @@ otherwise.
 SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
 --sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
-	Args: cobra.NoArgs,
+	Args: positionalHint("solver"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot"} }()
+		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", progress: "auto"} }()
 		return train(f, cmd.Flags().Changed("level"))
 	},
 }
@@ -67,10 +73,11 @@ func init() {
 	fl.StringVar(&trainOpts.snapshot, "snapshot", "", "a .solverstate to resume training from (not with --weights)")
 	fl.StringVar(&trainOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
 	fl.IntVar(&trainOpts.level, "level", 0, "the train net's NetState level (overrides the solver's train_state level)")
-	fl.StringVar(&trainOpts.stage, "stage", "", "NetState stages of the train net, comma-separated")
+	addStageFlag(trainCmd, &trainOpts.stage)
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
 	addNumericsFlag(trainCmd)
+	addProgressFlag(trainCmd, &trainOpts.progress)
 	addCommand(trainCmd)
 }
 
@@ -121,7 +128,7 @@ func train(f trainFlags, levelSet bool) error {
 	if levelSet {
 		param.TrainState.Level = proto.Int32(int32(f.level))
 	}
-	param.TrainState.Stage = append(param.TrainState.Stage, stages(f.stage)...)
+	param.TrainState.Stage = append(param.TrainState.Stage, f.stage...)
 	useCPU(f.gpu, param)
 	if err := applyNumerics(resumeNumerics(f)); err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -163,7 +170,8 @@ func train(f trainFlags, levelSet bool) error {
 		return solver.None
 	}
 
-	s, err := solver.New(param, solver.Options{Action: action})
+	var prog *trainProgress
+	s, err := solver.New(param, solver.Options{Action: action, OnIteration: func(iter int, displayed bool) { prog.iteration(iter, displayed) }})
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", f.solver, err)
 	}
@@ -174,6 +182,10 @@ func train(f trainFlags, levelSet bool) error {
 			return fmt.Errorf("train: %w", err)
 		}
 	}
+	if prog, err = newTrainProgress(f.progress, s); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer prog.finish()
 	glog.Infof("Starting Optimization")
 	if err := s.Solve(); err != nil {
 		return fmt.Errorf("train: %w", err)

@@ -69,7 +69,8 @@ func upgradeNetFile(in, out string) error {
 			return err
 		}
 	} else {
-		glog.Errorf("File already in latest proto format: %s", in)
+		// Caffe's tool logs this as an error; nothing is wrong, so it is information here.
+		glog.Infof("File already in latest proto format: %s", in)
 	}
 	format, write := "text", protofile.WriteText
 	if isBinaryNet(out) {
@@ -96,7 +97,7 @@ func upgradeSolverFile(in, out string) error {
 			return err
 		}
 	} else {
-		glog.Errorf("File already in latest proto format: %s", in)
+		glog.Infof("File already in latest proto format: %s", in)
 	}
 	if err := protofile.WriteText(out, p); err != nil {
 		return err

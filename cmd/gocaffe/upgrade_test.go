@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,7 +81,8 @@ func TestUpgradeCommandInPlace(t *testing.T) {
 }
 
 // TestUpgradeCommandCurrent upgrades files that need nothing: Caffe's tool says so
-// and writes them unchanged, binary included.
+// (in an INFO line: unlike Caffe's, no error line) and writes them unchanged, binary
+// included.
 func TestUpgradeCommandCurrent(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct{ in, out string }{
@@ -91,12 +93,18 @@ func TestUpgradeCommandCurrent(t *testing.T) {
 		if code := run([]string{"upgrade", tt.in, tt.out}); code != 0 {
 			t.Fatalf("%s: exit status %d\n%s", tt.in, code, log)
 		}
-		if !strings.Contains(log.String(), "File already in latest proto format: "+tt.in) {
+		if !strings.Contains(log.String(), "File already in latest proto format: "+tt.in) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
 			t.Errorf("%s: log:\n%s", tt.in, log)
 		}
 		if !bytes.Equal(readFile(t, tt.out), readFile(t, tt.in)) {
 			t.Errorf("%s: written file differs from the input", tt.in)
 		}
+	}
+	solver := testutil.Path("fixtures/nets/lenet_mnist/lenet_solver.prototxt")
+	log := captureLog(t)
+	if code := run([]string{"upgrade", "--solver", solver, filepath.Join(dir, "solver.prototxt")}); code != 0 ||
+		!strings.Contains(log.String(), "File already in latest proto format: "+solver) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
+		t.Errorf("a current solver: exit status %d, log:\n%s", code, log)
 	}
 }
 

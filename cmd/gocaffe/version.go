@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,32 +13,91 @@ import (
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 )
 
-// version is set at link time by release builds: -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version and commit are set at link time by `make build` and `make release`:
+// -ldflags "-X main.version=$(git describe --tags --always --dirty) -X main.commit=$(git rev-parse HEAD)".
+// Without them, what the Go tool recorded stands in (a module version after
+// `go install ...@v1.2.3`, the VCS revision of a build in a checkout).
+var (
+	version = ""
+	commit  = ""
+)
+
+// buildInfo says which gocaffe a binary is.
+type buildInfo struct {
+	version  string // "(devel)" when nothing says
+	commit   string // "" when unknown
+	modified bool   // built from a checkout with uncommitted changes (Go's own record)
+}
+
+// readBuildInfo combines the link-time stamps with what the Go tool recorded.
+func readBuildInfo() buildInfo {
+	b := buildInfo{version: version, commit: commit}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if b.version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			b.version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if b.commit == "" {
+					b.commit = s.Value
+				}
+			case "vcs.modified":
+				b.modified = s.Value == "true" && commit == ""
+			}
+		}
+	}
+	if b.version == "" {
+		b.version = "(devel)"
+	}
+	return b
+}
+
+// versionText is what `gocaffe version` and `gocaffe --version` print: the version,
+// the commit, the Go version, the numerics, the matrix product and its kernel, the
+// threads, and the Caffe whose files gocaffe reads and writes.
+func versionText() string {
+	b := readBuildInfo()
+	c := b.commit
+	switch {
+	case c == "":
+		c = "unknown"
+	case b.modified:
+		c += " (with uncommitted changes)"
+	}
+	gemm, _ := blas.Current()
+	var s strings.Builder
+	fmt.Fprintf(&s, "gocaffe %s\n", b.version)
+	fmt.Fprintf(&s, "commit: %s\n", c)
+	fmt.Fprintf(&s, "Go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&s, "numerics: %s (the default; --numerics=caffe gives the reference Caffe build's numbers bit for bit)\n", numerics.Get())
+	fmt.Fprintf(&s, "GEMM: %s, kernel %s\n", gemm, blas.Kernel())
+	// --version is answered before the command line's settings are applied.
+	threads, source, err := chooseThreads(threadsOpts.flag, threadsOpts.flag != 0, os.Getenv, runtime.GOMAXPROCS(0))
+	if err != nil {
+		threads, source = runtime.GOMAXPROCS(0), "GOMAXPROCS"
+	}
+	fmt.Fprintf(&s, "threads: %d (%s) of %d logical cores\n", threads, source, runtime.NumCPU())
+	fmt.Fprintf(&s, "Caffe file formats: BVLC/caffe master 9b891540\n")
+	return s.String()
+}
 
 var versionCmd = &cobra.Command{
 	Use:   "version",
 	Short: "print gocaffe's version and what it computes with",
-	Args:  cobra.NoArgs,
+	Long: `version prints gocaffe's version and commit, the Go it was built with, the
+numerics and the matrix-product kernel it computes with, and the threads it uses.
+"gocaffe --version" prints the same.`,
+	Args: cobra.NoArgs,
 	Run: func(cmd *cobra.Command, args []string) {
-		v := version
-		if v == "" {
-			v = "(devel)"
-			if info, ok := debug.ReadBuildInfo(); ok {
-				if info.Main.Version != "" && info.Main.Version != "(devel)" {
-					v = info.Main.Version
-				}
-				for _, s := range info.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						v += " " + s.Value[:12]
-					}
-				}
-			}
-		}
-		gemm, _ := blas.Current()
-		fmt.Fprintf(cmd.OutOrStdout(), "gocaffe %s\nCaffe file formats: BVLC/caffe master 9b891540\n%s %s/%s, %d threads, GEMM: %s\nnumerics: %s (the default; --numerics=caffe gives the reference Caffe build's numbers bit for bit)\n",
-			v, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), gemm, numerics.Get())
+		fmt.Fprint(cmd.OutOrStdout(), versionText())
 	},
 }
 
-func init() { addCommand(versionCmd) }
+func init() {
+	addCommand(versionCmd)
+	// --version on the root command prints what `gocaffe version` prints.
+	rootCmd.Version = "set"
+	cobra.AddTemplateFunc("gocaffeVersion", versionText)
+	rootCmd.SetVersionTemplate("{{gocaffeVersion}}")
+}

@@ -29,7 +29,49 @@ var (
 	now           = time.Now
 	// quiet suppresses INFO lines (warnings and errors still print).
 	quiet bool
+	// filter, when set, chooses the lines written (after quiet).
+	filter Filter
 )
+
+// Filter reports whether a line of the given severity ('I', 'W', 'E' or 'F') and
+// message is written.
+type Filter func(severity byte, msg string) bool
+
+// SetFilter makes f choose which lines are written (nil: every line quiet lets
+// through) and returns the previous filter. f is called with the logger's lock held:
+// it must not log.
+func SetFilter(f Filter) Filter {
+	mu.Lock()
+	defer mu.Unlock()
+	prev := filter
+	filter = f
+	return prev
+}
+
+// MinLevel returns a filter that writes the lines of severity level and above, in
+// glog's numbering (GLOG_minloglevel: 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL), and
+// the INFO lines keep reports, when keep is not nil and level is 1 (WARNING).
+func MinLevel(level int, keep func(msg string) bool) Filter {
+	return func(severity byte, msg string) bool {
+		if severityLevel(severity) >= level {
+			return true
+		}
+		return level == 1 && severity == 'I' && keep != nil && keep(msg)
+	}
+}
+
+// severityLevel is glog's number of a severity letter.
+func severityLevel(severity byte) int {
+	switch severity {
+	case 'I':
+		return 0
+	case 'W':
+		return 1
+	case 'E':
+		return 2
+	}
+	return 3
+}
 
 // SetOutput sends every following line to w and returns the previous writer.
 func SetOutput(w io.Writer) io.Writer {
@@ -82,7 +124,7 @@ func write(severity byte, depth int, msg string) {
 	t := now()
 	mu.Lock()
 	defer mu.Unlock()
-	if severity == 'I' && quiet {
+	if severity == 'I' && quiet || filter != nil && !filter(severity, msg) {
 		return
 	}
 	// Multi-line messages get a prefix on every line, as glog does not; parsers that

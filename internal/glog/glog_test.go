@@ -42,3 +42,35 @@ func TestQuiet(t *testing.T) {
 		t.Fatalf("quiet output = %q", got)
 	}
 }
+
+func TestMinLevel(t *testing.T) {
+	keep := func(msg string) bool { return msg == "kept" }
+	for _, tt := range []struct {
+		level int
+		keep  func(string) bool
+		want  string // the severities of the lines written
+	}{
+		{0, nil, "I I W E"},
+		{1, nil, "W E"},
+		{1, keep, "I W E"},
+		{2, keep, "E"},
+		{3, keep, ""},
+	} {
+		var buf bytes.Buffer
+		prev := SetOutput(&buf)
+		prevFilter := SetFilter(MinLevel(tt.level, tt.keep))
+		Infof("kept")
+		Infof("dropped")
+		Warningf("warning")
+		Errorf("error")
+		SetFilter(prevFilter)
+		SetOutput(prev)
+		var got []string
+		for _, l := range regexp.MustCompile(`(?m)^[IWEF]`).FindAllString(buf.String(), -1) {
+			got = append(got, l)
+		}
+		if g := fmt.Sprint(got); g != "["+tt.want+"]" {
+			t.Errorf("level %d, keep %v: lines %s, want [%s]\n%s", tt.level, tt.keep != nil, g, tt.want, buf.String())
+		}
+	}
+}

@@ -26,6 +26,9 @@ var (
 
 	// parse_log.sh's: the lines holding ", loss = ", which are the display lines.
 	reDisplayLoss = regexp.MustCompile(`Iteration \d+.*, loss = ([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)`)
+
+	// Caffe's suffix of an output with a loss weight: "loss = 2.3 (* 0.3 = 0.69 loss)".
+	reLossWeight = regexp.MustCompile(`net output #\d+: (\S+) = [\.\deE+-]+ \(\* ([\.\deE+-]+) = [\.\deE+-]+ loss\)`)
 )
 
 // Row is one row of parse_log.py's .train or .test table.
@@ -78,6 +81,10 @@ type Log struct {
 	// "Iteration N ..., loss = L" line, LearningRate the rate of every
 	// "Iteration N, lr = X" line: parse_log.sh's TrainingLoss and LearningRate.
 	Loss, LearningRate []Point
+	// LossWeight holds the loss weight of each net output Caffe printed with one
+	// ("loss = 2.3 (* 0.3 = 0.69 loss)"): the outputs that are losses, and how much
+	// each counts in the net's loss.
+	LossWeight map[string]float64
 }
 
 // Parse reads a log as parse_log.py does. year is the year of classic-prefix
@@ -97,6 +104,7 @@ func Parse(r io.Reader, year int) (*Log, error) {
 		loss, lrs    []Point
 		trainRow     *Row
 		testRow      *Row
+		lossWeight   = map[string]float64{}
 	)
 	for sc.Scan() {
 		line := sc.Text()
@@ -128,7 +136,8 @@ func Parse(r io.Reader, year int) (*Log, error) {
 			t = t.AddDate(1, 0, 0)
 		}
 		last = t
-		seconds := t.Sub(start).Seconds()
+		// timedelta.total_seconds(): whole microseconds over 10⁶, rounded once.
+		seconds := float64(t.Sub(start).Microseconds()) / 1e6
 		if m := reLearningRate.FindStringSubmatch(line); m != nil {
 			learningRate, _ = strconv.ParseFloat(m[1], 64)
 			lrs = append(lrs, Point{iteration, seconds, learningRate})
@@ -136,6 +145,11 @@ func Parse(r io.Reader, year int) (*Log, error) {
 		if m := reDisplayLoss.FindStringSubmatch(line); m != nil {
 			if v, err := strconv.ParseFloat(m[1], 64); err == nil {
 				loss = append(loss, Point{iteration, seconds, v})
+			}
+		}
+		if m := reLossWeight.FindStringSubmatch(line); m != nil {
+			if w, err := strconv.ParseFloat(m[2], 64); err == nil {
+				lossWeight[m[1]] = w
 			}
 		}
 		train, trainRow = parseOutput(reTrainOutput, trainRow, train, line, iteration, seconds, learningRate)
@@ -149,7 +163,7 @@ func Parse(r io.Reader, year int) (*Log, error) {
 	}
 	fixInitialNaNLearningRate(train)
 	fixInitialNaNLearningRate(test)
-	return &Log{Train: train, Test: test, Loss: loss, LearningRate: lrs}, nil
+	return &Log{Train: train, Test: test, Loss: loss, LearningRate: lrs, LossWeight: lossWeight}, nil
 }
 
 // parseOutput is parse_log.py's parse_line_for_net_output. Like it, it leaves a

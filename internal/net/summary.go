@@ -21,10 +21,11 @@ func IsDataLayer(typeName string) bool { return dataLayerTypes[typeName] }
 
 // DataLayersAsInputs returns a copy of param in which every data layer, and every
 // Input layer whose tops shapes names, is an Input layer of the same name giving its
-// tops those shapes — so that the net can be built without opening a database.
+// tops those shapes — so that the net can be built without reading its data.
 // A data layer top without a shape gets one from the layer's own parameters where
 // they fix it (MemoryData; ImageData with new_height and new_width; a label top: the
-// batch size), and otherwise an error saying which --shape to give.
+// batch size), else from the first record of its source as the layer would read it
+// (Data, ImageData), and otherwise an error saying which --shape to give.
 func DataLayersAsInputs(param *caffepb.NetParameter, shapes map[string][]int) (*caffepb.NetParameter, error) {
 	out := proto.Clone(param).(*caffepb.NetParameter)
 	used := map[string]bool{}
@@ -120,6 +121,14 @@ func impliedShape(l *caffepb.LayerParameter, j int) ([]int, error) {
 		return image, nil
 	case j == 1 && batch > 0 && l.GetType() != "HDF5Data":
 		return []int{batch}, nil
+	case j == 0 && (l.GetType() == "Data" || l.GetType() == "ImageData"):
+		// Read the shape off the source, as the layer would.
+		shape, err := sourceShape(l)
+		if err == nil {
+			return shape, nil
+		}
+		return nil, fmt.Errorf("layer %q (%s) reads its data from %s, which gives no shape (%v): give the shape of its top %q, e.g. --shape=%s=%s",
+			l.GetName(), l.GetType(), shortSource(l), err, l.Top[j], l.Top[j], exampleShape(batch, j))
 	}
 	return nil, fmt.Errorf("layer %q (%s) reads its data from outside the net: give the shape of its top %q, e.g. --shape=%s=%s",
 		l.GetName(), l.GetType(), l.Top[j], l.Top[j], exampleShape(batch, j))
@@ -147,6 +156,10 @@ type LayerSummary struct {
 	// convolution (the same per input position for a deconvolution), N·in·out for an
 	// inner product, 0 for every other layer.
 	MACs int64 `json:"macs"`
+	// ParamBytes is the memory of the layer's parameter blobs (float32), TopBytes of
+	// its top blobs, an in-place top counted again as Caffe counts it.
+	ParamBytes int64 `json:"param_bytes"`
+	TopBytes   int64 `json:"top_bytes"`
 }
 
 // Summary describes a built net: what Netscope shows, in numbers.
@@ -158,6 +171,11 @@ type Summary struct {
 	TotalParams    int64 `json:"total_params"`
 	TotalLearnable int64 `json:"total_learnable"`
 	TotalMACs      int64 `json:"total_macs"`
+	// ParamBytes is the memory of the parameters (a shared blob once);
+	// ActivationBytes the sum of the layers' TopBytes — Caffe's "Memory required for
+	// data" for the same net.
+	ParamBytes      int64 `json:"param_bytes"`
+	ActivationBytes int64 `json:"activation_bytes"`
 }
 
 // Summarize lists the layers of n with their shapes, parameters and multiply-adds.
@@ -173,9 +191,12 @@ func (n *Net) Summarize() *Summary {
 		}
 		for _, t := range n.tops[i] {
 			ls.TopShapes = append(ls.TopShapes, append([]int{}, t.Shape()...))
+			ls.TopBytes += 4 * int64(t.Count())
 		}
+		s.ActivationBytes += ls.TopBytes
 		for _, p := range l.Params() {
 			ls.ParamShapes = append(ls.ParamShapes, append([]int{}, p.Shape()...))
+			ls.ParamBytes += 4 * int64(p.Count())
 			if p.Count() > 0 && counted[&p.Data[0]] {
 				continue // shared with an earlier layer
 			}
@@ -191,7 +212,32 @@ func (n *Net) Summarize() *Summary {
 		s.TotalMACs += ls.MACs
 		s.Layers = append(s.Layers, ls)
 	}
+	s.ParamBytes = 4 * s.TotalParams
 	return s
+}
+
+// HideSplits removes the Split layers Caffe inserts from the summary's rows and names
+// each blob a split fed by the blob it copies, so that the rows read as the prototxt
+// does. The totals stay those of the net built (Caffe counts the splits' tops in its
+// memory figure too).
+func (s *Summary) HideSplits() {
+	source := map[string]string{}
+	kept := s.Layers[:0]
+	for _, l := range s.Layers {
+		if l.Type == "Split" && len(l.Bottoms) == 1 {
+			for _, t := range l.Tops {
+				source[t] = l.Bottoms[0]
+			}
+			continue
+		}
+		for i, b := range l.Bottoms {
+			if src, ok := source[b]; ok {
+				l.Bottoms[i] = src
+			}
+		}
+		kept = append(kept, l)
+	}
+	s.Layers = kept
 }
 
 // LayerMACs returns the multiply-adds of layer i's forward pass, counted for the
@@ -218,9 +264,27 @@ func (n *Net) macs(i int) int64 {
 	return 0
 }
 
-// FormatTable renders a summary as an aligned table for the terminal.
-func (s *Summary) FormatTable() string {
-	rows := [][]string{{"layer", "type", "bottoms → tops", "top shape", "params", "MACs"}}
+// FormatTable renders a summary as an aligned table for the terminal, as wide as
+// its cells make it.
+func (s *Summary) FormatTable() string { return s.Table(TableOptions{}) }
+
+// TableOptions shape a summary's table.
+type TableOptions struct {
+	// Width, if positive, is the width to fit the table in, by shortening the
+	// bottoms → tops column (to no less than 16 columns) and nothing else.
+	Width int
+}
+
+// Table renders a summary as an aligned table: one row per layer — name, type,
+// bottoms → tops, top shapes, parameters, their memory, the tops' memory and the
+// multiply-adds — and the totals.
+func (s *Summary) Table(opts TableOptions) string {
+	const arrowCol = 2
+	type row struct {
+		cells         []string
+		bottoms, tops string
+	}
+	rows := []row{{cells: []string{"layer", "type", "bottoms → tops", "top shape", "params", "param MB", "top MB", "MACs"}}}
 	for _, l := range s.Layers {
 		var shapes []string
 		for _, sh := range l.TopShapes {
@@ -234,44 +298,93 @@ func (s *Summary) FormatTable() string {
 			}
 			params += c
 		}
-		rows = append(rows, []string{
-			l.Name, l.Type,
-			strings.Join(l.Bottoms, ",") + " → " + strings.Join(l.Tops, ","),
+		r := row{bottoms: strings.Join(l.Bottoms, ","), tops: strings.Join(l.Tops, ",")}
+		r.cells = []string{
+			l.Name, l.Type, strings.TrimSpace(r.bottoms + " → " + r.tops),
 			strings.Join(shapes, " "),
-			blankZero(params), blankZero(l.MACs),
-		})
+			blankZero(params), megabytes(l.ParamBytes), megabytes(l.TopBytes), blankZero(l.MACs),
+		}
+		rows = append(rows, r)
 	}
-	widths := make([]int, len(rows[0]))
+	widths := make([]int, len(rows[0].cells))
 	for _, r := range rows {
-		for j, c := range r {
+		for j, c := range r.cells {
 			widths[j] = max(widths[j], len([]rune(c)))
+		}
+	}
+	total := func() int {
+		t := 2 * (len(widths) - 1)
+		for _, w := range widths {
+			t += w
+		}
+		return t
+	}
+	if opts.Width > 0 && total() > opts.Width {
+		widths[arrowCol] = max(16, widths[arrowCol]-(total()-opts.Width))
+		for i := 1; i < len(rows); i++ {
+			rows[i].cells[arrowCol] = shortenArrow(rows[i].bottoms, rows[i].tops, widths[arrowCol])
 		}
 	}
 	var b strings.Builder
 	for i, r := range rows {
-		for j, c := range r {
+		var line strings.Builder
+		for j, c := range r.cells {
 			pad := widths[j] - len([]rune(c))
 			if j >= 4 { // numbers align right
-				b.WriteString(strings.Repeat(" ", pad) + c)
+				line.WriteString(strings.Repeat(" ", pad) + c)
 			} else {
-				b.WriteString(c + strings.Repeat(" ", pad))
+				line.WriteString(c + strings.Repeat(" ", pad))
 			}
-			if j < len(r)-1 {
-				b.WriteString("  ")
+			if j < len(r.cells)-1 {
+				line.WriteString("  ")
 			}
 		}
-		b.WriteString("\n")
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 		if i == 0 {
-			total := len(widths)*2 - 2
-			for _, w := range widths {
-				total += w
-			}
-			b.WriteString(strings.Repeat("-", total) + "\n")
+			b.WriteString(strings.Repeat("-", total()) + "\n")
 		}
 	}
 	fmt.Fprintf(&b, "\nTotal parameters: %s (learnable %s)\nTotal multiply-adds: %s (%s)\n",
 		commas(s.TotalParams), commas(s.TotalLearnable), commas(s.TotalMACs), humanCount(s.TotalMACs))
+	fmt.Fprintf(&b, "Parameter memory: %s MB\nActivation memory: %s MB (the top blobs, in-place ones again, as Caffe's \"Memory required for data\" counts them)\n",
+		megabytes(s.ParamBytes), megabytes(s.ActivationBytes))
 	return b.String()
+}
+
+// shortenArrow writes "bottoms → tops" in at most width runes, cutting the bottoms
+// and, past half the width, the tops, each with an ellipsis.
+func shortenArrow(bottoms, tops string, width int) string {
+	full := strings.TrimSpace(bottoms + " → " + tops)
+	if len([]rune(full)) <= width {
+		return full
+	}
+	room := width - 3 // " → "
+	t := min(len([]rune(tops)), max(room/2, room-len([]rune(bottoms))))
+	return ellipsis(bottoms, room-t) + " → " + ellipsis(tops, t)
+}
+
+// ellipsis cuts s to n runes, the last an ellipsis when it is cut.
+func ellipsis(s string, n int) string {
+	r := []rune(s)
+	switch {
+	case len(r) <= n:
+		return s
+	case n <= 0:
+		return ""
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// megabytes writes a number of bytes in MB (10⁶ bytes) with two decimals, "<0.01"
+// for less than that but not none, and nothing for none.
+func megabytes(b int64) string {
+	switch {
+	case b == 0:
+		return ""
+	case b < 5000:
+		return "<0.01"
+	}
+	return fmt.Sprintf("%.2f", float64(b)/1e6)
 }
 
 func shapeText(shape []int) string {

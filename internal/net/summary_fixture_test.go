@@ -93,6 +93,11 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 			for i, want := range f.Layers {
 				g := got.Layers[i]
 				g.MACs = 0 // Caffe's fixtures do not count them
+				// Nor memory: it follows from the shapes, 4 bytes a value.
+				if g.ParamBytes != 4*countAll(want.ParamShapes) || g.TopBytes != 4*countAll(want.TopShapes) {
+					t.Errorf("layer %d: %d parameter and %d top bytes, shapes %v and %v", i, g.ParamBytes, g.TopBytes, want.ParamShapes, want.TopShapes)
+				}
+				g.ParamBytes, g.TopBytes = 0, 0
 				if !reflect.DeepEqual(g, want) {
 					t.Errorf("layer %d:\n got %+v\nwant %+v", i, g, want)
 				}
@@ -145,4 +150,17 @@ func missingTypes(param *caffepb.NetParameter) []string {
 	}
 	sort.Strings(missing)
 	return missing
+}
+
+// countAll is the number of values of blobs of the given shapes.
+func countAll(shapes [][]int) int64 {
+	var n int64
+	for _, sh := range shapes {
+		c := int64(1)
+		for _, d := range sh {
+			c *= int64(d)
+		}
+		n += c
+	}
+	return n
 }

@@ -60,6 +60,10 @@ type Options struct {
 	// OnLoss, if set, is called after every iteration's forward and backward passes
 	// with the iteration number and its loss (averaged over iter_size).
 	OnLoss func(iter int, loss float32)
+	// OnIteration, if set, is called after every iteration's update with the
+	// iteration's number (as the display line gives it) and whether its display lines
+	// were logged: for progress reports.
+	OnIteration func(iter int, displayed bool)
 }
 
 // Solver trains a net.
@@ -483,6 +487,9 @@ func (s *Solver) Step(iters int) error {
 			s.logDisplay()
 		}
 		s.applyUpdate(show)
+		if s.opts.OnIteration != nil {
+			s.opts.OnIteration(s.iter, show)
+		}
 		s.iter++
 
 		request := s.requestedAction()
