@@ -326,6 +326,26 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
+// gemm is blas.Gemm for a product of one chunk: on the calling goroutine alone when
+// the batch is split into chunks (their goroutines are all busy with their own), on
+// every core when one chunk holds the whole batch (a batch of one).
+func (l *baseConv) gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+	if l.chunks > 1 {
+		blas.GemmOne(transA, transB, m, n, k, alpha, a, b, beta, c)
+		return
+	}
+	blas.Gemm(transA, transB, m, n, k, alpha, a, b, beta, c)
+}
+
+// gemmPacked is blas.GemmPacked for a product of one chunk (see gemm).
+func (l *baseConv) gemmPacked(transA bool, m, n, k int, a []float32, b blas.BPacker, beta float32, c []float32) {
+	if l.chunks > 1 {
+		blas.GemmPackedOne(transA, m, n, k, a, b, beta, c)
+		return
+	}
+	blas.GemmPacked(transA, m, n, k, a, b, beta, c)
+}
+
 // chunkRange is the images [lo, hi) of chunk c.
 func (l *baseConv) chunkRange(c int) (lo, hi int) {
 	return c * l.num / l.chunks, (c + 1) * l.num / l.chunks
@@ -363,7 +383,7 @@ func (l *baseConv) convForward(im, out []float32, c int) {
 		pk.SetImage(im)
 		for g := range l.group {
 			pk.SetRows(g * k)
-			blas.GemmPacked(false, mg, s, k, w[g*mg*k:(g+1)*mg*k], pk, 0, out[g*mg*s:(g+1)*mg*s])
+			l.gemmPacked(false, mg, s, k, w[g*mg*k:(g+1)*mg*k], pk, 0, out[g*mg*s:(g+1)*mg*s])
 		}
 		return
 	}
@@ -374,7 +394,7 @@ func (l *baseConv) convForward(im, out []float32, c int) {
 		l.im2col(im, col)
 	}
 	for g := range l.group {
-		blas.Gemm(false, false, mg, s, k, 1, w[g*mg*k:(g+1)*mg*k], col[g*k*s:(g+1)*k*s], 0, out[g*mg*s:(g+1)*mg*s])
+		l.gemm(false, false, mg, s, k, 1, w[g*mg*k:(g+1)*mg*k], col[g*k*s:(g+1)*k*s], 0, out[g*mg*s:(g+1)*mg*s])
 	}
 }
 
@@ -390,7 +410,7 @@ func (l *baseConv) convBackward(out, im, col []float32) {
 	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
 	w := l.blobs[0].Data
 	for g := range l.group {
-		blas.Gemm(true, false, k, s, mg, 1, w[g*mg*k:(g+1)*mg*k], out[g*mg*s:(g+1)*mg*s], 0, col[g*k*s:(g+1)*k*s])
+		l.gemm(true, false, k, s, mg, 1, w[g*mg*k:(g+1)*mg*k], out[g*mg*s:(g+1)*mg*s], 0, col[g*k*s:(g+1)*k*s])
 	}
 	if !l.is1x1 {
 		l.col2im(col, im)

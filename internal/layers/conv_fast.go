@@ -215,9 +215,9 @@ func (l *baseConv) fastParamGrads(c int, im, dout, dtop []float32, beta float32)
 	for g := range l.group {
 		cg, dg, dwg := col[g*k*s:(g+1)*k*s], dout[g*mg*s:(g+1)*mg*s], dw[g*mg*k:(g+1)*mg*k]
 		if f.transposedGrad {
-			blas.Gemm(false, true, k, mg, s, 1, cg, dg, beta, dwg)
+			l.gemm(false, true, k, mg, s, 1, cg, dg, beta, dwg)
 		} else {
-			blas.Gemm(false, true, mg, k, s, 1, dg, cg, beta, dwg)
+			l.gemm(false, true, mg, k, s, 1, dg, cg, beta, dwg)
 		}
 	}
 }
@@ -237,7 +237,7 @@ func (l *baseConv) fastDataGrad(c int, dy, dx []float32) {
 	pk.SetImage(dy)
 	for g := range l.group {
 		pk.SetRows(g * kd)
-		blas.GemmPacked(false, cg, hw, kd, f.flipped[g*cg*kd:(g+1)*cg*kd], pk, 0, dx[g*cg*hw:(g+1)*cg*hw])
+		l.gemmPacked(false, cg, hw, kd, f.flipped[g*cg*kd:(g+1)*cg*kd], pk, 0, dx[g*cg*hw:(g+1)*cg*hw])
 	}
 }
 

@@ -100,6 +100,40 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta 
 	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
 
+// GemmOne is Gemm on the calling goroutine alone: for a caller that is itself one of
+// several goroutines sharing a batch (a convolution's chunks), whose products would
+// otherwise be cut into tiles for helpers that are busy — and pay for the cut (each
+// tile packs its own blocks) for nothing. The bits are Gemm's.
+func GemmOne(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	serial(Current()).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+}
+
+// serial returns g set to run on its caller alone, where it can be.
+func serial(_ string, g Gemmer) Gemmer {
+	switch p := g.(type) {
+	case Fast:
+		p.Serial = true
+		return p
+	case Ordered:
+		p.Serial = true
+		return p
+	}
+	return g
+}
+
+// isOrdered reports whether g is Ordered, serial or not.
+func isOrdered(g Gemmer) bool {
+	_, ok := g.(Ordered)
+	return ok
+}
+
 // checkSizes panics with a clear message when a matrix slice is too short for the
 // dimensions given: a programming error in a layer, never a user's.
 func checkSizes(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

@@ -20,8 +20,9 @@ func KBlocks(m, n, k int) int {
 
 // GemmBlocks computes the sums of the k blocks of op(A)·op(B) (A m×k, B k×n, densely
 // packed, as Gemm takes them) into parts[0], parts[1], …: KBlocks(m, n, k) of them,
-// m×n each, every element summed as Gemm would sum it in that block. With a GEMM
-// other than Ordered, each part is a product over the block's k range.
+// m×n each, every element summed as Gemm would sum it in that block, on the calling
+// goroutine alone (its callers run several at once). With a GEMM other than Ordered,
+// each part is a product over the block's k range.
 func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]float32) {
 	if len(parts) != KBlocks(m, n, k) {
 		panic(fmt.Sprintf("blas: GemmBlocks: %d parts for %d k blocks", len(parts), KBlocks(m, n, k)))
@@ -36,7 +37,7 @@ func GemmBlocks(transA, transB bool, m, n, k int, a, b []float32, parts [][]floa
 	if transB {
 		ldb = k
 	}
-	if _, g := Current(); g != (Ordered{}) {
+	if _, g := Current(); !isOrdered(g) {
 		for p0, bi := 0, 0; p0 < k; bi++ {
 			p1 := nextKBlock(m, n, k, p0)
 			// op(A)'s columns and op(B)'s rows from p0 on.
@@ -72,6 +73,6 @@ func (Ordered) sgemmBlocks(transA, transB bool, m, n, k int, a []float32, lda in
 	}
 	checkSizes(transA, transB, m, n, k, a, lda, b, ldb, parts[0], n)
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-		c: parts[0], ldc: n, ordered: true, plan: orderPlanOf(m, n, k), parts: parts}
+		c: parts[0], ldc: n, ordered: true, serial: true, plan: orderPlanOf(m, n, k), parts: parts}
 	g.compute()
 }

@@ -57,7 +57,7 @@ const (
 // when it is large enough.
 func (g *gemm) compute() {
 	w, work := parallel.Workers(), g.m*g.n*g.k
-	if w > 1 && work >= minParallel {
+	if w > 1 && work >= minParallel && !g.serial {
 		w = min(w, work/minPerWorker)
 		runTiles(g, w, min(w*tilesPerWorker, work/minPerTile))
 		return
@@ -86,6 +86,7 @@ type gemm struct {
 	c              []float32
 	ldc            int
 	ordered        bool       // OpenBLAS's k blocks (Ordered) rather than Fast's
+	serial         bool       // on the caller alone (GemmOne)
 	plan           *orderPlan // OpenBLAS's cut, where it sums two chains; nil where nowhere
 	packer         BPacker    // packs B in place of g.b (GemmPacked)
 	// parts, when set, receive the k blocks' sums (each m×n, densely packed) instead

@@ -15,7 +15,10 @@ package blas
 // shared packed B was tried and measured no faster on ResNet-50), and the narrow
 // products of small images (ResNet's 49 and 196 columns, LeNet's 20 and 50 rows)
 // leave part of the kernel's tile empty, through an edge buffer.
-type Fast struct{}
+type Fast struct {
+	// Serial keeps the product on the calling goroutine (GemmOne).
+	Serial bool
+}
 
 // fastKBlock is the longest k block of Fast. Its B sliver pair (2·nr columns × 384
 // steps, 48 KiB) is read from L1 and L2 while the kernel walks the A slivers of a
@@ -24,7 +27,7 @@ type Fast struct{}
 const fastKBlock = 384
 
 // Sgemm implements Gemmer.
-func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+func (f Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -35,7 +38,7 @@ func (Fast) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, serial: f.Serial}
 	if k == 1 {
 		if beta != 0 && beta != 1 {
 			scaleC(m, n, beta, c, ldc)

@@ -6,10 +6,13 @@ package blas
 // its cut of the product into column blocks and groups of rows (twochain.go). It is
 // the product of the caffe numerics. It runs the same packing and micro-kernels as
 // Fast (driver.go); what it adds is the order.
-type Ordered struct{}
+type Ordered struct {
+	// Serial keeps the product on the calling goroutine (GemmOne).
+	Serial bool
+}
 
 // Sgemm implements Gemmer.
-func (Ordered) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+func (o Ordered) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -21,7 +24,7 @@ func (Ordered) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 		return
 	}
 	g := gemm{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ordered: true}
+		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ordered: true, serial: o.Serial}
 	if alpha != 1 && k > 1 {
 		// OpenBLAS adds each k block's sum s as fma(s, alpha, C); the kernels round
 		// alpha·s first. Caffe never asks for this (its alpha is 1 but where k is 1).

@@ -37,6 +37,15 @@ func TakesPacker() bool {
 // k ≥ 2 and beta 0 or 1, and a product that takes a packer (TakesPacker); the bits
 // are those Gemm gives for the same B stored.
 func GemmPacked(transA bool, m, n, k int, a []float32, b BPacker, beta float32, c []float32) {
+	gemmPacked(transA, m, n, k, a, b, beta, c, false)
+}
+
+// GemmPackedOne is GemmPacked on the calling goroutine alone (see GemmOne).
+func GemmPackedOne(transA bool, m, n, k int, a []float32, b BPacker, beta float32, c []float32) {
+	gemmPacked(transA, m, n, k, a, b, beta, c, true)
+}
+
+func gemmPacked(transA bool, m, n, k int, a []float32, b BPacker, beta float32, c []float32, serial bool) {
 	if !TakesPacker() || k < 2 || (beta != 0 && beta != 1) {
 		panic(fmt.Sprintf("blas: GemmPacked with k %d, beta %v and the %T product", k, beta, b))
 	}
@@ -49,7 +58,7 @@ func GemmPacked(transA bool, m, n, k int, a []float32, b BPacker, beta float32, 
 	}
 	checkMatrix("A", a, rowsA, colsA, lda)
 	checkMatrix("C", c, m, n, n)
-	g := gemm{transA: transA, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, ldb: n, beta: beta, c: c, ldc: n, packer: b}
+	g := gemm{transA: transA, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, ldb: n, beta: beta, c: c, ldc: n, packer: b, serial: serial}
 	if name, _ := Current(); name == "ordered" {
 		g.ordered = true
 		g.plan = orderPlanOf(m, n, k)
