@@ -41,6 +41,7 @@ type convFast struct {
 	bsums       [][]float32      // per chunk: its bias gradient (num_output)
 	back        fastBackwardLoop
 	sum         fastSumLoop
+	flip        flipLoop
 }
 
 // reshapeFast sizes the fast backward pass's buffers for the current geometry.
@@ -123,22 +124,32 @@ func (l *baseConv) fastBackward(x, dy, dx []float32) {
 	}
 }
 
-// flipWeights writes W' from W: for each group, row ci (an input channel) holds, for
+// flipWeights writes W' from W, its filters split over the cores (flipLoop).
+func (l *baseConv) flipWeights() {
+	l.fast.flip = flipLoop{l: l}
+	parallel.Run(l.convOut, 4, &l.fast.flip)
+	l.fast.flip = flipLoop{}
+}
+
+// flipLoop writes W' from W: for each group, row ci (an input channel) holds, for
 // each output channel m and kernel offset, W[m][ci] rotated by 180°.
 //
 //	W  (convOut, Cg, kh, kw)    W' (G, Cg, Mg, kh, kw)
-func (l *baseConv) flipWeights() {
+type flipLoop struct{ l *baseConv }
+
+// Range flips the filters [lo, hi).
+func (p *flipLoop) Range(lo, hi int) {
+	l := p.l
 	w, f := l.blobs[0].Data, l.fast.flipped
 	mg, cg := l.convOut/l.group, l.convIn/l.group
 	kv := l.kernelDim / cg
-	for g := range l.group {
-		for m := range mg {
-			for ci := range cg {
-				src := w[((g*mg+m)*cg+ci)*kv:][:kv]
-				dst := f[((g*cg+ci)*mg+m)*kv:][:kv]
-				for i, v := range src {
-					dst[kv-1-i] = v
-				}
+	for gm := lo; gm < hi; gm++ {
+		g, m := gm/mg, gm%mg
+		for ci := range cg {
+			src := w[(gm*cg+ci)*kv:][:kv]
+			dst := f[((g*cg+ci)*mg+m)*kv:][:kv]
+			for i, v := range src {
+				dst[kv-1-i] = v
 			}
 		}
 	}
