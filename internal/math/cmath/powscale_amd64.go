@@ -15,11 +15,11 @@ var usePowAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // powfConsts is what the assembly reads besides the tables, in this order (see
 // log2Inline and exp2Inline).
 var powfConsts = [...]float64{
-	-1,                                    // 0: r = z·(1/c) − 1
+	-1,                                                         // 0: r = z·(1/c) − 1
 	powLogA[0], powLogA[1], powLogA[2], powLogA[3], powLogA[4], // 8..40
-	124,                                   // 48: |y·log2 x| from which Powf decides range first
-	exp2Shift,                             // 56
-	exp2C[0], exp2C[1], exp2C[2], 1,       // 64..88
+	124,                             // 48: |y·log2 x| from which Powf decides range first
+	exp2Shift,                       // 56
+	exp2C[0], exp2C[1], exp2C[2], 1, // 64..88
 }
 
 // powfScaleAVX2 computes groups of four lanes while every lane of a group takes
