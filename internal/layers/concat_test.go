@@ -135,3 +135,9 @@ func TestConcatErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkConcat: SqueezeNet 1.1's fire2 expand (batch 8) joined along the channels.
+func BenchmarkConcat(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "fire2_8x64x55x55x2", text: `type: "Concat"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{8, 64, 55, 55}, {8, 64, 55, 55}}, tops: 1}})
+}

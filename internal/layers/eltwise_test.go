@@ -132,3 +132,17 @@ func TestEltwiseErrors(t *testing.T) {
 	bs := two()
 	wantError(t, l.Setup(bs, bs[:1]), "in-place")
 }
+
+// BenchmarkEltwise: ResNet-50's shortcut sum at batch 1 (res2), with coefficients,
+// and the product and maximum of the same blobs.
+func BenchmarkEltwise(b *testing.B) {
+	shape := []int{1, 256, 56, 56}
+	var cases []layerBench
+	for _, c := range []struct{ name, param string }{
+		{"sum", ``}, {"sum_coeff", `coeff: 1 coeff: -0.5`}, {"prod", `operation: PROD`}, {"max", `operation: MAX`},
+	} {
+		cases = append(cases, layerBench{name: "res2_1x256x56x56/" + c.name, text: `type: "Eltwise" eltwise_param { ` + c.param + ` }`,
+			phase: caffepb.Phase_TRAIN, bottoms: [][]int{shape, shape}, tops: 1})
+	}
+	benchLayers(b, cases)
+}

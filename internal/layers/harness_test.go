@@ -1,6 +1,7 @@
 package layers_test
 
 import (
+	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/prototext"
@@ -8,6 +9,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -137,4 +139,92 @@ func kinked(step, threshold, kinkRange float32) *gradcheck.Checker {
 	c := gradcheck.New(step, threshold)
 	c.Kink, c.KinkRange = 0, kinkRange
 	return c
+}
+
+// layerBench is one shape of a layer's benchmark: the layer's text, its phase, the
+// bottoms' shapes, the number of tops and whether the first top is the first bottom
+// (in place, as ResNet runs BatchNorm and Scale).
+type layerBench struct {
+	name    string
+	text    string
+	phase   caffepb.Phase
+	bottoms [][]int
+	tops    int
+	inPlace bool
+}
+
+// setUp builds the case's layer on N(0, 1) bottoms, with N(0, 1) top gradients.
+func (c layerBench) setUp(b *testing.B) *testLayer {
+	b.Helper()
+	r := rng.New(1)
+	var bottom []*blob.Blob
+	for _, s := range c.bottoms {
+		bottom = append(bottom, gaussian(r, 0, 1, s...))
+	}
+	l, src := newLayer(b, c.text, c.phase)
+	top := make([]*blob.Blob, max(c.tops, 1))
+	for i := range top {
+		top[i] = blob.New()
+	}
+	if c.inPlace {
+		top[0] = bottom[0]
+	}
+	if err := l.Setup(bottom, top); err != nil {
+		b.Fatalf("Setup: %v", err)
+	}
+	for _, t := range top {
+		for i := range t.Diff {
+			t.Diff[i] = r.Gaussian(0, 1)
+		}
+	}
+	return &testLayer{Layer: l, RNG: src, Bottom: bottom, Top: top}
+}
+
+// benchLayers times the forward and backward passes of each case in both numerics,
+// with one worker and with every worker: name/numerics/workers=n/forward.
+func benchLayers(b *testing.B, cases []layerBench) {
+	for _, c := range cases {
+		for _, m := range numerics.Modes {
+			for _, procs := range benchProcs() {
+				name := fmt.Sprintf("%s/%s/workers=%d", c.name, m, procs)
+				b.Run(name+"/forward", func(b *testing.B) {
+					defer numerics.Set(numerics.Set(m))
+					defer setProcs(procs)()
+					l := c.setUp(b)
+					for b.Loop() {
+						if err := l.Forward(l.Bottom, l.Top); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.Run(name+"/backward", func(b *testing.B) {
+					defer numerics.Set(numerics.Set(m))
+					defer setProcs(procs)()
+					l := c.setUp(b)
+					if err := l.Forward(l.Bottom, l.Top); err != nil {
+						b.Fatal(err)
+					}
+					down := make([]bool, len(l.Bottom))
+					for i := range down {
+						down[i] = true
+					}
+					for b.Loop() {
+						l.Backward(l.Top, down, l.Bottom)
+					}
+				})
+			}
+		}
+	}
+}
+
+// inBothNumerics runs test once in each numerics, as subtests named after them: the
+// layers whose fast loops differ from Caffe's hold to the same checks in both.
+func inBothNumerics(t *testing.T, test func(t *testing.T)) {
+	t.Helper()
+	for _, m := range numerics.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			defer numerics.Set(numerics.Set(m))
+			test(t)
+		})
+	}
 }

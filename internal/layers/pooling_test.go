@@ -412,37 +412,26 @@ func TestPoolingErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkPooling times the pooling layers of LeNet and cifar10_quick, with every
-// worker and with one.
+// BenchmarkPooling times the pooling layers of LeNet, cifar10_quick, SqueezeNet 1.1
+// (batch 8: pool1 and the global average of pool10) and ResNet-50 (batch 1).
 func BenchmarkPooling(b *testing.B) {
+	var cases []layerBench
 	for _, s := range []struct {
 		name   string
 		bottom []int
-		text   string
+		param  string
 	}{
-		{"lenet_pool1_b64", []int{64, 20, 24, 24}, `type: "Pooling" pooling_param { pool: MAX kernel_size: 2 stride: 2 }`},
-		{"cifar_pool1_b100", []int{100, 32, 32, 32}, `type: "Pooling" pooling_param { pool: MAX kernel_size: 3 stride: 2 }`},
-		{"cifar_pool2_b100", []int{100, 32, 16, 16}, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 2 }`},
+		{"lenet_pool1_b64", []int{64, 20, 24, 24}, `pool: MAX kernel_size: 2 stride: 2`},
+		{"cifar_pool1_b100", []int{100, 32, 32, 32}, `pool: MAX kernel_size: 3 stride: 2`},
+		{"cifar_pool2_b100", []int{100, 32, 16, 16}, `pool: AVE kernel_size: 3 stride: 2`},
+		{"squeeze_pool1_b8", []int{8, 64, 111, 111}, `pool: MAX kernel_size: 3 stride: 2`},
+		{"squeeze_pool10_b8", []int{8, 1000, 13, 13}, `pool: AVE global_pooling: true`},
+		{"resnet_pool1_b1", []int{1, 64, 112, 112}, `pool: MAX kernel_size: 3 stride: 2`},
 	} {
-		for _, procs := range benchProcs() {
-			name := fmt.Sprintf("%s/workers=%d", s.name, procs)
-			b.Run(name+"/forward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				for b.Loop() {
-					l.Forward(l.Bottom, l.Top)
-				}
-			})
-			b.Run(name+"/backward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				l.Forward(l.Bottom, l.Top)
-				for b.Loop() {
-					l.Backward(l.Top, []bool{true}, l.Bottom)
-				}
-			})
-		}
+		cases = append(cases, layerBench{name: s.name, text: `type: "Pooling" pooling_param { ` + s.param + ` }`,
+			phase: caffepb.Phase_TRAIN, bottoms: [][]int{s.bottom}, tops: 1})
 	}
+	benchLayers(b, cases)
 }
 
 // TestVisionReshapeNoAlloc: reshaping to the same shapes, as happens before every

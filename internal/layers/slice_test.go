@@ -118,3 +118,10 @@ func TestSliceErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSlice: SqueezeNet 1.1's fire2 output (batch 8) cut back in two along the
+// channels.
+func BenchmarkSlice(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "fire2_8x128x55x55", text: `type: "Slice"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{8, 128, 55, 55}}, tops: 2}})
+}
