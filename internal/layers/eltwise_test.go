@@ -23,7 +23,9 @@ func eltwiseBottoms(n int) []*blob.Blob {
 }
 
 // Caffe's TestProd, TestSum, TestSumCoeff and TestMax, with two bottoms as well.
-func TestEltwiseForward(t *testing.T) {
+func TestEltwiseForward(t *testing.T) { inBothNumerics(t, testEltwiseForward) }
+
+func testEltwiseForward(t *testing.T) {
 	for _, tc := range []struct {
 		name, param string
 		n           int
@@ -60,7 +62,9 @@ func TestEltwiseForward(t *testing.T) {
 
 // MAX's winner: a tie between the first two goes to bottom 1; later bottoms must be
 // strictly larger. The gradient goes to the winner only.
-func TestEltwiseMaxTies(t *testing.T) {
+func TestEltwiseMaxTies(t *testing.T) { inBothNumerics(t, testEltwiseMaxTies) }
+
+func testEltwiseMaxTies(t *testing.T) {
 	a, b, c := blob.New(4), blob.New(4), blob.New(4)
 	copy(a.Data, []float32{1, 2, 3, 3})
 	copy(b.Data, []float32{1, 1, 4, 3})
@@ -81,7 +85,9 @@ func TestEltwiseMaxTies(t *testing.T) {
 // Caffe's TestStableProdGradient, TestUnstableProdGradient, TestSumGradient,
 // TestSumCoeffGradient (step 1e-2, threshold 1e-3) and TestMaxGradient (step 1e-4,
 // threshold 1e-3), all element-wise, with two and three bottoms.
-func TestEltwiseGradient(t *testing.T) {
+func TestEltwiseGradient(t *testing.T) { inBothNumerics(t, testEltwiseGradient) }
+
+func testEltwiseGradient(t *testing.T) {
 	for _, tc := range []struct {
 		name, param string
 		n           int
@@ -104,7 +110,9 @@ func TestEltwiseGradient(t *testing.T) {
 }
 
 // Backward writes only the bottoms asked for.
-func TestEltwisePropagateDown(t *testing.T) {
+func TestEltwisePropagateDown(t *testing.T) { inBothNumerics(t, testEltwisePropagateDown) }
+
+func testEltwisePropagateDown(t *testing.T) {
 	bs := eltwiseBottoms(3)
 	l := setUp(t, `type: "Eltwise" eltwise_param { operation: SUM coeff: 1 coeff: 2 coeff: 3 }`, caffepb.Phase_TRAIN, bs, 1)
 	forward(t, l)
