@@ -34,7 +34,9 @@ var magic6 = []float32{
 
 // Caffe's TestForwardMax and TestForwardMaxTopMask: hand-computed maxima and argmax
 // masks, every plane of a 2×2 batch the same.
-func TestPoolingForwardMax(t *testing.T) {
+func TestPoolingForwardMax(t *testing.T) { inBothNumerics(t, testPoolingForwardMax) }
+
+func testPoolingForwardMax(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		params     string
@@ -115,7 +117,9 @@ func TestPoolingForwardMaxPadded(t *testing.T) {
 
 // Caffe's TestForwardAve: with pad 1 the padding counts in the divisor, so a plane of
 // 2s averages to 8/9 in the corners and 4/3 on the edges.
-func TestPoolingForwardAve(t *testing.T) {
+func TestPoolingForwardAve(t *testing.T) { inBothNumerics(t, testPoolingForwardAve) }
+
+func testPoolingForwardAve(t *testing.T) {
 	x := repeatPlanes(1, 1, 3, 3, []float32{2, 2, 2, 2, 2, 2, 2, 2, 2})
 	l := setUp(t, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 1 pad: 1 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 	if err := l.Forward(l.Bottom, l.Top); err != nil {
@@ -127,7 +131,9 @@ func TestPoolingForwardAve(t *testing.T) {
 
 // TestPoolingAveDivisor: a window that overhangs the padded image is divided by its
 // size within the padded image, not by the kernel area nor by the pixels it covers.
-func TestPoolingAveDivisor(t *testing.T) {
+func TestPoolingAveDivisor(t *testing.T) { inBothNumerics(t, testPoolingAveDivisor) }
+
+func testPoolingAveDivisor(t *testing.T) {
 	// H = W = 4, k 3, s 2, pad 1: windows start at −1, 1, 3; the last ends at 6 > H+p = 5.
 	x := repeatPlanes(1, 1, 4, 4, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
 	l := setUp(t, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
@@ -193,7 +199,9 @@ func TestPoolingOutputSize(t *testing.T) {
 }
 
 // TestPoolingGlobal: global pooling is the mean or max of the whole plane.
-func TestPoolingGlobal(t *testing.T) {
+func TestPoolingGlobal(t *testing.T) { inBothNumerics(t, testPoolingGlobal) }
+
+func testPoolingGlobal(t *testing.T) {
 	r := rng.New(1701)
 	x := gaussian(r, 0, 1, 2, 3, 5, 4)
 	for _, method := range []string{"AVE", "MAX"} {
@@ -241,7 +249,9 @@ func TestPoolingMaxTies(t *testing.T) {
 // Caffe's gradient tests of pooling: MAX and the mask top with step 1e-4, threshold
 // 1e-2; AVE with 1e-2, 1e-2; exhaustive, over 3–4 × 3–4 kernels, with and without
 // padding, plus the round-up, floor, global and stride cases.
-func TestPoolingGradient(t *testing.T) {
+func TestPoolingGradient(t *testing.T) { inBothNumerics(t, testPoolingGradient) }
+
+func testPoolingGradient(t *testing.T) {
 	type gcase struct {
 		name, params string
 		shape        []int
@@ -456,7 +466,9 @@ func TestVisionReshapeNoAlloc(t *testing.T) {
 // TestPoolingEmptyWindows: with a stride larger than the kernel, rounding up can make
 // the last window start past the image. Caffe's MAX gives −FLT_MAX there and AVE 0;
 // no gradient flows from it.
-func TestPoolingEmptyWindows(t *testing.T) {
+func TestPoolingEmptyWindows(t *testing.T) { inBothNumerics(t, testPoolingEmptyWindows) }
+
+func testPoolingEmptyWindows(t *testing.T) {
 	x := repeatPlanes(1, 1, 1, 5, []float32{1, 2, 3, 4, 5})
 	for _, tc := range []struct {
 		method string
