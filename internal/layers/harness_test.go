@@ -3,6 +3,7 @@ package layers_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 
@@ -181,7 +182,9 @@ func (c layerBench) setUp(b *testing.B) *testLayer {
 }
 
 // benchLayers times the forward and backward passes of each case in both numerics,
-// with one worker and with every worker: name/numerics/workers=n/forward.
+// with one worker and with every worker: name/numerics/workers=n/forward. Beside
+// the wall time it reports the process's CPU time per pass (cpu-ns/op), which with
+// one worker is the pass's own, whatever else the machine runs.
 func benchLayers(b *testing.B, cases []layerBench) {
 	for _, c := range cases {
 		for _, m := range numerics.Modes {
@@ -191,11 +194,13 @@ func benchLayers(b *testing.B, cases []layerBench) {
 					defer numerics.Set(numerics.Set(m))
 					defer setProcs(procs)()
 					l := c.setUp(b)
+					cpu := cpuTime()
 					for b.Loop() {
 						if err := l.Forward(l.Bottom, l.Top); err != nil {
 							b.Fatal(err)
 						}
 					}
+					reportCPU(b, cpu)
 				})
 				b.Run(name+"/backward", func(b *testing.B) {
 					defer numerics.Set(numerics.Set(m))
@@ -208,12 +213,21 @@ func benchLayers(b *testing.B, cases []layerBench) {
 					for i := range down {
 						down[i] = true
 					}
+					cpu := cpuTime()
 					for b.Loop() {
 						l.Backward(l.Top, down, l.Bottom)
 					}
+					reportCPU(b, cpu)
 				})
 			}
 		}
+	}
+}
+
+// reportCPU reports the CPU time used since start per iteration, as cpu-ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 
