@@ -237,7 +237,7 @@ func BenchmarkBatchNorm(b *testing.B) {
 			layerBench{name: s.name + "/batch", text: `type: "BatchNorm"`, phase: caffepb.Phase_TRAIN,
 				bottoms: [][]int{s.shape}, tops: 1, inPlace: true},
 			layerBench{name: s.name + "/global", text: `type: "BatchNorm" batch_norm_param { use_global_stats: true }`,
-				phase: caffepb.Phase_TRAIN, bottoms: [][]int{s.shape}, tops: 1})
+				phase: caffepb.Phase_TRAIN, bottoms: [][]int{s.shape}, tops: 1, params: uniformParams})
 	}
 	benchLayers(b, cases)
 }

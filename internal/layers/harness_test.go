@@ -143,8 +143,9 @@ func kinked(step, threshold, kinkRange float32) *gradcheck.Checker {
 }
 
 // layerBench is one shape of a layer's benchmark: the layer's text, its phase, the
-// bottoms' shapes, the number of tops and whether the first top is the first bottom
-// (in place, as ResNet runs BatchNorm and Scale).
+// bottoms' shapes, the number of tops, whether the first top is the first bottom
+// (in place, as ResNet runs BatchNorm and Scale) and the parameters' values, if not
+// those of the set-up (a Scale's 1 is a copy).
 type layerBench struct {
 	name    string
 	text    string
@@ -152,6 +153,16 @@ type layerBench struct {
 	bottoms [][]int
 	tops    int
 	inPlace bool
+	params  func(r *rng.Source, p []*blob.Blob)
+}
+
+// uniformParams fills the parameters with U(0.5, 1.5) draws.
+func uniformParams(r *rng.Source, p []*blob.Blob) {
+	for _, b := range p {
+		for i := range b.Data {
+			b.Data[i] = r.Uniform(0.5, 1.5)
+		}
+	}
 }
 
 // setUp builds the case's layer on N(0, 1) bottoms, with N(0, 1) top gradients.
@@ -173,6 +184,9 @@ func (c layerBench) setUp(b *testing.B) *testLayer {
 	if err := l.Setup(bottom, top); err != nil {
 		b.Fatalf("Setup: %v", err)
 	}
+	if c.params != nil {
+		c.params(r, l.Params())
+	}
 	for _, t := range top {
 		for i := range t.Diff {
 			t.Diff[i] = r.Gaussian(0, 1)
@@ -182,7 +196,8 @@ func (c layerBench) setUp(b *testing.B) *testLayer {
 }
 
 // benchLayers times the forward and backward passes of each case in both numerics,
-// with one worker and with every worker: name/numerics/workers=n/forward. Beside
+// with one worker and with every worker: name/numerics/workers=n/forward, after a
+// pass that is not timed (the first touches fresh memory). Beside
 // the wall time it reports the process's CPU time per pass (cpu-ns/op), which with
 // one worker is the pass's own, whatever else the machine runs.
 func benchLayers(b *testing.B, cases []layerBench) {
@@ -194,6 +209,9 @@ func benchLayers(b *testing.B, cases []layerBench) {
 					defer numerics.Set(numerics.Set(m))
 					defer setProcs(procs)()
 					l := c.setUp(b)
+					if err := l.Forward(l.Bottom, l.Top); err != nil {
+						b.Fatal(err)
+					}
 					cpu := cpuTime()
 					for b.Loop() {
 						if err := l.Forward(l.Bottom, l.Top); err != nil {
@@ -213,6 +231,7 @@ func benchLayers(b *testing.B, cases []layerBench) {
 					for i := range down {
 						down[i] = true
 					}
+					l.Backward(l.Top, down, l.Bottom)
 					cpu := cpuTime()
 					for b.Loop() {
 						l.Backward(l.Top, down, l.Bottom)

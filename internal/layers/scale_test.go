@@ -252,8 +252,16 @@ func TestScaleErrors(t *testing.T) {
 }
 
 // BenchmarkScale: ResNet-50's Scale layers at batch 1 (in place, with a bias, as
-// ResNet runs them), without a bias, and with the scale as a second bottom.
+// ResNet runs them), without a bias, and with the scale as a second bottom. The
+// learned scale is −1 (Caffe's scale by 1 is a copy), the bias U(0.5, 1.5): passes
+// in place then neither grow nor shrink the values.
 func BenchmarkScale(b *testing.B) {
+	params := func(r *rng.Source, p []*blob.Blob) {
+		uniformParams(r, p)
+		for i := range p[0].Data {
+			p[0].Data[i] = -1
+		}
+	}
 	var cases []layerBench
 	for _, s := range []struct {
 		name  string
@@ -261,9 +269,9 @@ func BenchmarkScale(b *testing.B) {
 	}{{"res2_1x256x56x56", []int{1, 256, 56, 56}}, {"res5_1x2048x7x7", []int{1, 2048, 7, 7}}} {
 		cases = append(cases,
 			layerBench{name: s.name + "/bias", text: `type: "Scale" scale_param { bias_term: true }`, phase: caffepb.Phase_TRAIN,
-				bottoms: [][]int{s.shape}, tops: 1, inPlace: true},
+				bottoms: [][]int{s.shape}, tops: 1, inPlace: true, params: params},
 			layerBench{name: s.name + "/nobias", text: `type: "Scale"`, phase: caffepb.Phase_TRAIN,
-				bottoms: [][]int{s.shape}, tops: 1, inPlace: true},
+				bottoms: [][]int{s.shape}, tops: 1, inPlace: true, params: params},
 			layerBench{name: s.name + "/bottom1", text: `type: "Scale"`, phase: caffepb.Phase_TRAIN,
 				bottoms: [][]int{s.shape, s.shape[1:2]}, tops: 1})
 	}
@@ -273,5 +281,5 @@ func BenchmarkScale(b *testing.B) {
 // BenchmarkBias: a learned bias on ResNet-50's res2 shape at batch 1, in place.
 func BenchmarkBias(b *testing.B) {
 	benchLayers(b, []layerBench{{name: "res2_1x256x56x56", text: `type: "Bias"`, phase: caffepb.Phase_TRAIN,
-		bottoms: [][]int{{1, 256, 56, 56}}, tops: 1, inPlace: true}})
+		bottoms: [][]int{{1, 256, 56, 56}}, tops: 1, inPlace: true, params: uniformParams}})
 }

@@ -11,9 +11,9 @@ import "math"
 //
 // A sum runs in 32 float32 lanes, element i in lane i mod 32 (the last 8-multiple
 // below 32 in lanes 0–7), each lane added in order; the lanes are then added in
-// float64, lane 0 first, and the elements past the last multiple of 8 after them,
-// in float64. A plane of a few thousand values thus adds about a hundred values per
-// lane in float32, and the rest in float64.
+// float64 in a fixed tree (lanes.total), and the elements past the last multiple of 8
+// after them, in float64. A plane of a few thousand values thus adds about a hundred
+// values per lane in float32, and the rest in float64.
 
 // sumLanes is the number of float32 lanes a sum runs in.
 const sumLanes = 32
@@ -21,25 +21,29 @@ const sumLanes = 32
 // lanes holds a sum's lanes.
 type lanes [sumLanes]float32
 
-// total adds the lanes in float64, lane 0 first.
+// total adds the lanes in float64 in the assembly's tree: lanes j, j+4, …, j+28
+// pairwise for each j < 4 — ((l_j + l_j+4) + (l_j+8 + l_j+12)) + ((l_j+16 + l_j+20) +
+// (l_j+24 + l_j+28)) — then those four as (c_0 + c_2) + (c_1 + c_3).
 func (a *lanes) total() float64 {
-	var t float64
-	for _, v := range a {
-		t += float64(v)
+	var c [4]float64
+	for j := range c {
+		d := func(k int) float64 { return float64(a[k+j]) }
+		c[j] = ((d(0) + d(4)) + (d(8) + d(12))) + ((d(16) + d(20)) + (d(24) + d(28)))
 	}
-	return t
+	return (c[0] + c[2]) + (c[1] + c[3])
 }
 
 // Sum returns Σ x[i].
 func Sum(x []float32) float64 {
-	var acc lanes
 	n := len(x) &^ 7
-	if !sumAsm(x[:n], &acc) {
+	t, ok := sumAsm(x[:n])
+	if !ok {
+		var acc lanes
 		for i, v := range x[:n] {
 			acc[laneOf(i, n)] += v
 		}
+		t = acc.total()
 	}
-	t := acc.total()
 	for _, v := range x[n:] {
 		t += float64(v)
 	}
@@ -49,16 +53,17 @@ func Sum(x []float32) float64 {
 // SumSqDiff returns Σ (x[i] − m)², each difference rounded to float32 and its square
 // added to its lane in one rounding (fused).
 func SumSqDiff(x []float32, m float32) float64 {
-	var acc lanes
 	n := len(x) &^ 7
-	if !sumSqDiffAsm(x[:n], m, &acc) {
+	t, ok := sumSqDiffAsm(x[:n], m)
+	if !ok {
+		var acc lanes
 		for i, v := range x[:n] {
 			d := v - m
 			k := laneOf(i, n)
 			acc[k] = fma32(d, d, acc[k])
 		}
+		t = acc.total()
 	}
-	t := acc.total()
 	for _, v := range x[n:] {
 		d := float64(v) - float64(m)
 		t += d * d
@@ -70,16 +75,17 @@ func SumSqDiff(x []float32, m float32) float64 {
 // one rounding (fused).
 func SumDot(x, y []float32) (sum, dot float64) {
 	y = y[:len(x)]
-	var sx, sxy lanes
 	n := len(x) &^ 7
-	if !sumDotAsm(x[:n], y[:n], &sx, &sxy) {
+	sum, dot, ok := sumDotAsm(x[:n], y[:n])
+	if !ok {
+		var sx, sxy lanes
 		for i, v := range x[:n] {
 			k := laneOf(i, n)
 			sx[k] += v
 			sxy[k] = fma32(v, y[i], sxy[k])
 		}
+		sum, dot = sx.total(), sxy.total()
 	}
-	sum, dot = sx.total(), sxy.total()
 	for i, v := range x[n:] {
 		sum += float64(v)
 		dot += float64(v) * float64(y[n+i])

@@ -7,18 +7,18 @@ import "golang.org/x/sys/cpu"
 // hasFMA: the fused loops of channel_amd64.s need FMA3 besides AVX2.
 var hasFMA = cpu.X86.HasFMA
 
-// The sums (channel_amd64.s) run over n elements, n a multiple of 8, into the
-// lanes; the elementwise loops do the first n − n mod 8 elements and return how many
-// they did, as those of vec_amd64.go.
+// The sums (channel_amd64.s) run over n elements, n a multiple of 8, and add their
+// lanes as lanes.total does; the elementwise loops do the first n − n mod 8 elements
+// and return how many they did, as those of vec_amd64.go.
 
 //go:noescape
-func sumAVX2(x *float32, n int, acc *lanes)
+func sumAVX2(x *float32, n int) float64
 
 //go:noescape
-func sumSqDiffAVX2(x *float32, n int, m float32, acc *lanes)
+func sumSqDiffAVX2(x *float32, n int, m float32) float64
 
 //go:noescape
-func sumDotAVX2(x, y *float32, n int, sx, sxy *lanes)
+func sumDotAVX2(x, y *float32, n int) (sum, dot float64)
 
 //go:noescape
 func scaleAddAVX2(y, x *float32, n int, a, b float32)
@@ -37,34 +37,35 @@ func divAVX2(z, x, y *float32, n int)
 
 func fmaAsm() bool { return useAsm && hasFMA }
 
-func sumAsm(x []float32, acc *lanes) bool {
-	if !useAsm {
-		return false
+func sumAsm(x []float32) (float64, bool) {
+	switch {
+	case !useAsm:
+		return 0, false
+	case len(x) == 0:
+		return 0, true
 	}
-	if len(x) > 0 {
-		sumAVX2(&x[0], len(x), acc)
-	}
-	return true
+	return sumAVX2(&x[0], len(x)), true
 }
 
-func sumSqDiffAsm(x []float32, m float32, acc *lanes) bool {
-	if !fmaAsm() {
-		return false
+func sumSqDiffAsm(x []float32, m float32) (float64, bool) {
+	switch {
+	case !fmaAsm():
+		return 0, false
+	case len(x) == 0:
+		return 0, true
 	}
-	if len(x) > 0 {
-		sumSqDiffAVX2(&x[0], len(x), m, acc)
-	}
-	return true
+	return sumSqDiffAVX2(&x[0], len(x), m), true
 }
 
-func sumDotAsm(x, y []float32, sx, sxy *lanes) bool {
-	if !fmaAsm() {
-		return false
+func sumDotAsm(x, y []float32) (sum, dot float64, ok bool) {
+	switch {
+	case !fmaAsm():
+		return 0, 0, false
+	case len(x) == 0:
+		return 0, 0, true
 	}
-	if len(x) > 0 {
-		sumDotAVX2(&x[0], &y[0], len(x), sx, sxy)
-	}
-	return true
+	sum, dot = sumDotAVX2(&x[0], &y[0], len(x))
+	return sum, dot, true
 }
 
 func scaleAddAsm(y, x []float32, a, b float32) int {

@@ -4,14 +4,43 @@
 
 // The loops of channel.go. Sums: n a multiple of 8, element i added to lane i mod 32
 // (four accumulators of eight lanes) while 32 remain, then to lanes 0–7; the lanes
-// are stored for Go to finish. Elementwise loops: 32 elements a step while they can,
-// then 8, as those of vec_amd64.s; a fused multiply-add where channel.go says so.
+// are then added in float64 (LANES_TOTAL). Elementwise loops: 32 elements a step
+// while they can, then 8, as those of vec_amd64.s; a fused multiply-add where
+// channel.go says so.
 
-// func sumAVX2(x *float32, n int, acc *lanes)
+// LANES_TOTAL adds the 32 float32 lanes of Y0–Y3 in float64 into the low double of
+// X4, in lanes.total's tree: the lanes as eight vectors of four doubles d0–d7 (lanes
+// 0–3, 4–7, …), ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7)), then its doubles
+// as (c0 + c2) + (c1 + c3). It uses Y4–Y7 and Y12.
+#define LANES_TOTAL \
+	VCVTPS2PD    X0, Y4     \
+	VEXTRACTF128 $1, Y0, X5 \
+	VCVTPS2PD    X5, Y5     \
+	VCVTPS2PD    X1, Y6     \
+	VEXTRACTF128 $1, Y1, X7 \
+	VCVTPS2PD    X7, Y7     \
+	VADDPD       Y5, Y4, Y4 \
+	VADDPD       Y7, Y6, Y6 \
+	VADDPD       Y6, Y4, Y4 \
+	VCVTPS2PD    X2, Y5     \
+	VEXTRACTF128 $1, Y2, X6 \
+	VCVTPS2PD    X6, Y6     \
+	VCVTPS2PD    X3, Y7     \
+	VEXTRACTF128 $1, Y3, X12 \
+	VCVTPS2PD    X12, Y12   \
+	VADDPD       Y6, Y5, Y5 \
+	VADDPD       Y12, Y7, Y7 \
+	VADDPD       Y7, Y5, Y5 \
+	VADDPD       Y5, Y4, Y4 \
+	VEXTRACTF128 $1, Y4, X5 \
+	VADDPD       X5, X4, X4 \
+	VUNPCKHPD    X4, X4, X5 \
+	VADDSD       X5, X4, X4
+
+// func sumAVX2(x *float32, n int) float64
 TEXT ·sumAVX2(SB), NOSPLIT, $0-24
 	MOVQ   x+0(FP), SI
 	MOVQ   n+8(FP), CX
-	MOVQ   acc+16(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -39,21 +68,18 @@ su8loop:
 	JNZ    su8loop
 
 sudone:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
+	LANES_TOTAL
+	VMOVSD X4, ret+16(FP)
 	VZEROUPPER
 	RET
 
-// func sumSqDiffAVX2(x *float32, n int, m float32, acc *lanes)
+// func sumSqDiffAVX2(x *float32, n int, m float32) float64
 //
 // lane += (x − m)², the difference rounded, the square and sum fused.
 TEXT ·sumSqDiffAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), SI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSS m+16(FP), Y8
-	MOVQ         acc+24(FP), DI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -91,14 +117,12 @@ sq8loop:
 	JNZ         sq8loop
 
 sqdone:
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
+	LANES_TOTAL
+	VMOVSD X4, ret+24(FP)
 	VZEROUPPER
 	RET
 
-// func sumDotAVX2(x, y *float32, n int, sx, sxy *lanes)
+// func sumDotAVX2(x, y *float32, n int) (sum, dot float64)
 //
 // sx lane += x; sxy lane += x·y, fused.
 TEXT ·sumDotAVX2(SB), NOSPLIT, $0-40
@@ -148,16 +172,14 @@ sd8loop:
 	JNZ         sd8loop
 
 sddone:
-	MOVQ    sx+24(FP), DI
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	MOVQ    sxy+32(FP), DI
-	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 32(DI)
-	VMOVUPS Y10, 64(DI)
-	VMOVUPS Y11, 96(DI)
+	LANES_TOTAL
+	VMOVSD  X4, sum+24(FP)
+	VMOVUPS Y8, Y0
+	VMOVUPS Y9, Y1
+	VMOVUPS Y10, Y2
+	VMOVUPS Y11, Y3
+	LANES_TOTAL
+	VMOVSD  X4, dot+32(FP)
 	VZEROUPPER
 	RET
 
