@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -103,9 +104,8 @@ func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 }
 
 // dropoutMask is the loop of the TRAIN passes over the elements: the kept values
-// scaled, the dropped ones times 0, chosen without a branch (pick): the mask is
-// random. Caffe computes in·mask·scale, so a dropped negative value is −0 (and a
-// dropped infinity NaN), as in·0 is here.
+// scaled, the dropped ones times 0 (vec.MaskScale). Caffe computes in·mask·scale, so
+// a dropped negative value is −0 (and a dropped infinity NaN), as in·0 is here.
 type dropoutMask struct {
 	l       *dropoutLayer
 	in, out []float32
@@ -113,19 +113,5 @@ type dropoutMask struct {
 
 // Range computes the elements [lo, hi).
 func (p *dropoutMask) Range(lo, hi int) {
-	in, out, keep, scale := p.in[lo:hi], p.out[lo:hi], p.l.keep[lo:hi], p.l.scale
-	in, out = in[:len(keep)], out[:len(keep)]
-	for i, k := range keep {
-		out[i] = pick(k, in[i]*scale, in[i]*0)
-	}
-}
-
-// pick returns a if c, else b, without a branch: the compiler turns a choice between
-// integers into a conditional move, not one between floats.
-func pick(c bool, a, b float32) float32 {
-	ra, rb := math.Float32bits(a), math.Float32bits(b)
-	if c {
-		rb = ra
-	}
-	return math.Float32frombits(rb)
+	vec.MaskScale(p.out[lo:hi], p.in[lo:hi], p.l.keep[lo:hi], p.l.scale)
 }

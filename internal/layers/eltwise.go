@@ -192,8 +192,7 @@ func (p *eltwiseSum) Range(lo, hi int) {
 
 // eltwiseMax is MAX's forward loop: y = max(x_0, x_1) with a tie going to bottom 1,
 // then a later bottom wins only when strictly larger (Caffe's rule); argmax holds
-// the winner. The comparisons are coin tosses on real data: the choices are made
-// without branches (pick).
+// the winner.
 type eltwiseMax struct {
 	l      *eltwise
 	bottom []*blob.Blob
@@ -203,26 +202,9 @@ type eltwiseMax struct {
 // Range computes the elements [lo, hi).
 func (p *eltwiseMax) Range(lo, hi int) {
 	y, arg := p.y[lo:hi], p.l.argmax[lo:hi]
-	a, b := p.bottom[0].Data[lo:hi], p.bottom[1].Data[lo:hi]
-	a, b = a[:len(y)], b[:len(y)]
-	for i := range y {
-		first := a[i] > b[i]
-		y[i] = pick(first, a[i], b[i])
-		arg[i] = 1
-		if first {
-			arg[i] = 0
-		}
-	}
+	vec.MaxArg2(y, arg, p.bottom[0].Data[lo:hi], p.bottom[1].Data[lo:hi])
 	for bi := 2; bi < len(p.bottom); bi++ {
-		x := p.bottom[bi].Data[lo:hi]
-		x = x[:len(y)]
-		for i := range y {
-			wins := x[i] > y[i]
-			y[i] = pick(wins, x[i], y[i])
-			if wins {
-				arg[i] = int32(bi)
-			}
-		}
+		vec.MaxArgNext(y, arg, p.bottom[bi].Data[lo:hi], int32(bi))
 	}
 }
 
@@ -318,9 +300,5 @@ type eltwiseMaxBackward struct {
 
 // Range computes the elements [lo, hi).
 func (p *eltwiseMaxBackward) Range(lo, hi int) {
-	arg, dy, dx := p.l.argmax[lo:hi], p.dy[lo:hi], p.dx[lo:hi]
-	dy, dx = dy[:len(arg)], dx[:len(arg)]
-	for i, a := range arg {
-		dx[i] = pick(a == p.bi, dy[i], 0)
-	}
+	vec.SelectArg(p.dx[lo:hi], p.dy[lo:hi], p.l.argmax[lo:hi], p.bi)
 }
