@@ -434,6 +434,7 @@ func BenchmarkPooling(b *testing.B) {
 		{"lenet_pool1_b64", []int{64, 20, 24, 24}, `pool: MAX kernel_size: 2 stride: 2`},
 		{"cifar_pool1_b100", []int{100, 32, 32, 32}, `pool: MAX kernel_size: 3 stride: 2`},
 		{"cifar_pool2_b100", []int{100, 32, 16, 16}, `pool: AVE kernel_size: 3 stride: 2`},
+		{"cifar_pool3_b100", []int{100, 64, 8, 8}, `pool: AVE kernel_size: 3 stride: 2`},
 		{"squeeze_pool1_b8", []int{8, 64, 111, 111}, `pool: MAX kernel_size: 3 stride: 2`},
 		{"squeeze_pool10_b8", []int{8, 1000, 13, 13}, `pool: AVE global_pooling: true`},
 		{"resnet_pool1_b1", []int{1, 64, 112, 112}, `pool: MAX kernel_size: 3 stride: 2`},
