@@ -241,3 +241,13 @@ func BenchmarkBatchNorm(b *testing.B) {
 	}
 	benchLayers(b, cases)
 }
+
+// In both numerics a channel's statistics are one goroutine's: the same bits with
+// any number of workers.
+func TestBatchNormWorkers(t *testing.T) { inBothNumerics(t, testBatchNormWorkers) }
+
+func testBatchNormWorkers(t *testing.T) {
+	x := gaussian(rng.New(9), 1, 2, 2, 64, 31, 33)
+	sameWithWorkers(t, `type: "BatchNorm"`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+	sameWithWorkers(t, `type: "BatchNorm" batch_norm_param { use_global_stats: true }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+}

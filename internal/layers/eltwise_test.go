@@ -154,3 +154,17 @@ func BenchmarkEltwise(b *testing.B) {
 	}
 	benchLayers(b, cases)
 }
+
+// The elementwise layers' results do not depend on the number of workers.
+func TestEltwiseWorkers(t *testing.T) { inBothNumerics(t, testEltwiseWorkers) }
+
+func testEltwiseWorkers(t *testing.T) {
+	r := rng.New(11)
+	shape := []int{2, 37, 41, 43}
+	bs := []*blob.Blob{gaussian(r, 0, 1, shape...), gaussian(r, 0, 1, shape...), gaussian(r, 0, 1, shape...)}
+	for _, param := range []string{``, `coeff: 1 coeff: -0.5 coeff: 2`, `operation: PROD`, `operation: MAX`} {
+		sameWithWorkers(t, `type: "Eltwise" eltwise_param { `+param+` }`, caffepb.Phase_TRAIN, bs, 1)
+	}
+	sameWithWorkers(t, `type: "Split"`, caffepb.Phase_TRAIN, bs[:1], 3)
+	sameWithWorkers(t, `type: "Pooling" pooling_param { pool: AVE global_pooling: true }`, caffepb.Phase_TRAIN, bs[:1], 1)
+}

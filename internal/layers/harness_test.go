@@ -2,6 +2,7 @@ package layers_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -260,4 +261,64 @@ func inBothNumerics(t *testing.T, test func(t *testing.T)) {
 			test(t)
 		})
 	}
+}
+
+// sameWithWorkers runs a layer's forward and backward passes (every top's gradient
+// N(0, 1), propagate_down everywhere) with 1, 2, 3 and 8 workers, on copies of the
+// same bottoms, and fails unless the tops, the bottoms' and the parameters'
+// gradients (and the parameters, which a forward pass may update) are the same bits
+// every time: a layer whose reductions are each one goroutine's.
+func sameWithWorkers(t *testing.T, text string, phase caffepb.Phase, bottom []*blob.Blob, nTop int) {
+	t.Helper()
+	var first [][]float32
+	for _, procs := range []int{1, 2, 3, 8} {
+		restore := setProcs(procs)
+		bs := make([]*blob.Blob, len(bottom))
+		for i, b := range bottom {
+			bs[i] = copyBlob(b)
+		}
+		l := setUp(t, text, phase, bs, nTop)
+		forward(t, l)
+		r := rng.New(5)
+		for _, top := range l.Top {
+			for i := range top.Diff {
+				top.Diff[i] = r.Gaussian(0, 1)
+			}
+		}
+		down := make([]bool, len(bs))
+		for i := range down {
+			down[i] = true
+		}
+		l.Backward(l.Top, down, l.Bottom)
+		restore()
+		var got [][]float32
+		for _, top := range l.Top {
+			got = append(got, top.Data)
+		}
+		for _, b := range bs {
+			got = append(got, b.Diff)
+		}
+		for _, p := range l.Params() {
+			got = append(got, p.Data, p.Diff)
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		for k := range got {
+			if i := sameBitsAt(first[k], got[k]); i >= 0 {
+				t.Fatalf("%s with %d workers: result %d differs at %d from one worker's: %v, %v", text, procs, k, i, got[k][i], first[k][i])
+			}
+		}
+	}
+}
+
+// sameBitsAt returns the first index where a and b hold other bits, or −1.
+func sameBitsAt(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
 }

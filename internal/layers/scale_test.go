@@ -283,3 +283,16 @@ func BenchmarkBias(b *testing.B) {
 	benchLayers(b, []layerBench{{name: "res2_1x256x56x56", text: `type: "Bias"`, phase: caffepb.Phase_TRAIN,
 		bottoms: [][]int{{1, 256, 56, 56}}, tops: 1, inPlace: true, params: uniformParams}})
 }
+
+// In both numerics each scale element's gradient is one goroutine's: the same bits
+// with any number of workers.
+func TestScaleWorkers(t *testing.T) { inBothNumerics(t, testScaleWorkers) }
+
+func testScaleWorkers(t *testing.T) {
+	r := rng.New(10)
+	x := gaussian(r, 0, 1, 2, 64, 31, 33)
+	sameWithWorkers(t, `type: "Scale" scale_param { bias_term: true filler { type: "gaussian" } bias_filler { type: "gaussian" } }`,
+		caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+	sameWithWorkers(t, `type: "Scale"`, caffepb.Phase_TRAIN, []*blob.Blob{x, gaussian(r, 0, 1, 64)}, 1)
+	sameWithWorkers(t, `type: "Bias" bias_param { filler { type: "gaussian" } }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+}
