@@ -47,11 +47,11 @@ func init() { Register("BatchNorm", newBatchNorm) }
 // saxpy), caffe_sqr and caffe_sqrt (x·x and sqrtf: BVLC's BatchNorm no longer uses
 // caffe_powx, unlike MVN), and one rounding per element for the rest.
 //
-// In the fast numerics (fastForward, fastBackward) each channel is one goroutine's: its sums
-// in float32 lanes finished in float64, and a pass per step while the channel is in
-// cache: the mean, the variance of the deviations, y = (x − μ)·(1/std); backward Σdy
-// and Σdy·ŷ in one pass, then dx as one fused multiply-add per term. A channel's
-// numbers do not depend on the number of workers.
+// In the fast numerics (fastForward, fastBackward) each channel is one goroutine's:
+// its sums in float32 lanes finished in float64, and a pass per step while the
+// channel is in cache: the mean, the variance of the deviations, y = (x − μ)·(1/std);
+// backward Σdy and Σdy·ŷ in one pass, then dx as one fused multiply-add per term. A
+// channel's numbers do not depend on the number of workers.
 type batchNorm struct {
 	base
 	useGlobal bool
@@ -257,7 +257,6 @@ func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 
 // fastForward is Forward in the fast numerics.
 func (l *batchNorm) fastForward(x, y []float32) {
-	grain := planeGrain(l.num * l.spatial)
 	if l.useGlobal {
 		// μ and σ² from the running sums, as Caffe takes them.
 		var f float32
@@ -274,7 +273,7 @@ func (l *batchNorm) fastForward(x, y []float32) {
 		return
 	}
 	l.fastBatch = bnBatchForward{l: l, x: x, y: y}
-	parallel.Run(l.channels, grain, &l.fastBatch)
+	parallel.Run(l.channels, planeGrain(l.num*l.spatial), &l.fastBatch)
 	l.fastBatch = bnBatchForward{}
 	// The running sums, as Caffe updates them.
 	l.blobs[2].Data[0] *= l.fraction

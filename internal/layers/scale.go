@@ -40,7 +40,7 @@ type scale struct {
 	biasDown          []bool // the bias layer's propagate_down: never to the top it runs on
 	saved             *blob.Blob
 	sumResult         []float32 // (outer·S) the per-plane sums of backward (Caffe's sum_result_)
-	caffeFwd          broadcastScale
+	caffeScale        broadcastScale
 	fwd               scaleForward
 	back              scaleBackward
 }
@@ -144,9 +144,9 @@ func (l *scale) Forward(bottom, top []*blob.Blob) error {
 	if top[0] == bottom[0] {
 		copy(l.saved.Data, x)
 	}
-	l.caffeFwd = broadcastScale{x: x, y: y, v: s, dim: l.dim, inner: l.inner}
-	parallel.Run(planes, grain, &l.caffeFwd)
-	l.caffeFwd = broadcastScale{}
+	l.caffeScale = broadcastScale{x: x, y: y, v: s, dim: l.dim, inner: l.inner}
+	parallel.Run(planes, grain, &l.caffeScale)
+	l.caffeScale = broadcastScale{}
 	if l.bias != nil {
 		return l.bias.Forward(top[:1], top)
 	}
@@ -199,9 +199,9 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		}
 	}
 	if down[0] {
-		l.caffeFwd = broadcastScale{x: dy, y: bottom[0].Diff, v: sc.Data, dim: l.dim, inner: l.inner}
-		parallel.Run(l.outer*l.dim, planeGrain(l.inner), &l.caffeFwd)
-		l.caffeFwd = broadcastScale{}
+		l.caffeScale = broadcastScale{x: dy, y: bottom[0].Diff, v: sc.Data, dim: l.dim, inner: l.inner}
+		parallel.Run(l.outer*l.dim, planeGrain(l.inner), &l.caffeScale)
+		l.caffeScale = broadcastScale{}
 	}
 }
 
