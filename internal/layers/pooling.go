@@ -455,7 +455,7 @@ func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
 // maxBlock is maxForward of the outputs [oy0, oy1) × [ox0, ox1), whose windows are
 // kh×kw, clipped: the window of (oy, ox) starts at row hs + (oy − oy0)·strideH,
 // column ws + (ox − ox0)·strideW. Eight windows at a time in assembly where it can
-// (maxWindows); else a row at a time, unrolled for 2×2 and 3×3.
+// (maxWindows: vec.MaxWindows); else a row at a time, unrolled for 2×2 and 3×3.
 func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs, kh, ws, kw int) {
 	out := oy0*g.outW + ox0
 	rows, n := oy1-oy0, ox1-ox0
@@ -477,6 +477,9 @@ func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs,
 		g.maxRow(x, hs+r*g.strideH, kh, ws, kw, y[o:o+n], idx[o:o+n])
 	}
 }
+
+// maxWindows is vec.MaxWindows (a variable: the tests run the Go loops without it).
+var maxWindows = vec.MaxWindows
 
 // noMax is the bits of −FLT_MAX, where Caffe's scan of a window starts.
 const noMax = 0xff7fffff

@@ -212,13 +212,12 @@ func BenchmarkPoolPlane(b *testing.B) {
 	}
 }
 
-// TestPoolGeomWithoutAVX2 runs the comparison on the Go loops too, where the
-// assembly would otherwise take the MAX windows.
-func TestPoolGeomWithoutAVX2(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("the Go loops are the only ones here, tested by TestPoolGeomMatchesReference")
-	}
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+// TestPoolGeomWithoutAsm runs the comparison on the Go loops too, where the
+// assembly (vec.MaxWindows) would otherwise take the MAX windows.
+func TestPoolGeomWithoutAsm(t *testing.T) {
+	defer func(f func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool) {
+		maxWindows = f
+	}(maxWindows)
+	maxWindows = func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool { return false }
 	TestPoolGeomMatchesReference(t)
 }

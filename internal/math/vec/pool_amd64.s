@@ -47,8 +47,8 @@ GLOBL poolLanes<>(SB), RODATA|NOPTR, $32
 // operand, the maximum, unless v is greater: when equal, or when either is a NaN);
 // an ordered compare makes the same choice of index, kept as the offset h·w + dx
 // in the window until the group is done. Each window row is scanned on its own
-// and merged in order (see maxStep in pooling.go): the one scan's winner, with
-// shorter chains of dependent instructions.
+// and merged in order (see maxStep in internal/layers/pooling.go): the one scan's
+// winner, with shorter chains of dependent instructions.
 //
 // A full group of eight loads and stores plainly. The last group of a row, of
 // t < 8 outputs, is stored through a buffer on the stack, t values copied; it loads
