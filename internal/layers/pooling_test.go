@@ -552,7 +552,12 @@ func max2(a, b int) int {
 	return b
 }
 
-func TestPoolingMatchesCaffeLoops(t *testing.T) {
+// TestPoolingMatchesCaffeLoops: the layer against Caffe's loops as they read, bit
+// for bit in both numerics (a global AVE, which the fast numerics sums otherwise,
+// is not among these windows).
+func TestPoolingMatchesCaffeLoops(t *testing.T) { inBothNumerics(t, testPoolingMatchesCaffeLoops) }
+
+func testPoolingMatchesCaffeLoops(t *testing.T) {
 	r := rng.New(1701)
 	for _, method := range []string{"MAX", "AVE"} {
 		for _, g := range [][7]int{ // h, w, kh, kw, stride_h, stride_w, pad
@@ -578,17 +583,18 @@ func TestPoolingMatchesCaffeLoops(t *testing.T) {
 			l.Backward(l.Top, []bool{true}, l.Bottom)
 			outH, outW := l.Top[0].Dim(2), l.Top[0].Dim(3)
 			in, out := h*w, outH*outW
+			same := func(a, b float32) bool { return a == b }
 			for p := 0; p < 4; p++ {
 				y, mask, dx := caffePool(method == "MAX", x.Data[p*in:(p+1)*in], l.Top[0].Diff[p*out:(p+1)*out],
 					h, w, kh, kw, sh, sw, pad, pad, outH, outW)
 				for i := range y {
-					if y[i] != l.Top[0].Data[p*out+i] || method == "MAX" && mask[i] != l.Top[1].Data[p*out+i] {
+					if !same(y[i], l.Top[0].Data[p*out+i]) || method == "MAX" && mask[i] != l.Top[1].Data[p*out+i] {
 						t.Fatalf("%s plane %d: output %d = %g (mask %v), Caffe's loops give %g (mask %g)",
 							text, p, i, l.Top[0].Data[p*out+i], l.Top[len(l.Top)-1].Data[p*out+i], y[i], mask[i])
 					}
 				}
 				for i := range dx {
-					if dx[i] != x.Diff[p*in+i] {
+					if !same(dx[i], x.Diff[p*in+i]) {
 						t.Fatalf("%s plane %d: bottom diff %d = %g, Caffe's loops give %g", text, p, i, x.Diff[p*in+i], dx[i])
 					}
 				}
