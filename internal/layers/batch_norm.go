@@ -8,6 +8,9 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -37,12 +40,18 @@ func init() { Register("BatchNorm", newBatchNorm) }
 //	byChan (N, C)             per item and channel sums (Caffe's num_by_chans_)
 //	mean, std (C)             μ and sqrt(σ² + eps) of the last Forward
 //
-// Everything is computed with Caffe's calls, in Caffe's order: sums over the spatial
-// axes and then the batch as two matrix-vector products with ones (OpenBLAS's sgemv
-// order), broadcasts as products with k = 1 (one rounding per element, as the loops
-// here), the running sums by caffe_cpu_axpby (sscal, then saxpy), caffe_sqr and
-// caffe_sqrt (x·x and sqrtf: BVLC's BatchNorm no longer uses caffe_powx, unlike MVN),
-// and one rounding per element for the rest.
+// In the caffe numerics everything is computed with Caffe's calls, in Caffe's order:
+// sums over the spatial axes and then the batch as two matrix-vector products with
+// ones (OpenBLAS's sgemv order), broadcasts as products with k = 1 (one rounding per
+// element, as the loops here), the running sums by caffe_cpu_axpby (sscal, then
+// saxpy), caffe_sqr and caffe_sqrt (x·x and sqrtf: BVLC's BatchNorm no longer uses
+// caffe_powx, unlike MVN), and one rounding per element for the rest.
+//
+// In the fast numerics (fastForward, fastBackward) each channel is one goroutine's:
+// its sums in float32 lanes finished in float64, and a pass per step while the
+// channel is in cache: the mean, the variance of the deviations, y = (x − μ)·(1/std);
+// backward Σdy and Σdy·ŷ in one pass, then dx as one fused multiply-add per term. A
+// channel's numbers do not depend on the number of workers.
 type batchNorm struct {
 	base
 	useGlobal bool
@@ -55,6 +64,14 @@ type batchNorm struct {
 	dyCopy    []float32
 	byChan    []float32
 	mean, std []float32
+
+	// The fast numerics: per channel the batch's variance (for the running sums)
+	// and 1/std; the passes' loops.
+	variance, inv []float32
+	fastBatch     bnBatchForward
+	fastGlobal    bnGlobalForward
+	fastBack      bnBatchBackward
+	fastGlobBack  bnGlobalBackward
 }
 
 func newBatchNorm(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -114,6 +131,8 @@ func (l *batchNorm) Reshape(bottom, top []*blob.Blob) error {
 	l.byChan = resizeFloat32(l.byChan, l.num*l.channels)
 	l.mean = resizeFloat32(l.mean, l.channels)
 	l.std = resizeFloat32(l.std, l.channels)
+	l.variance = resizeFloat32(l.variance, l.channels)
+	l.inv = resizeFloat32(l.inv, l.channels)
 	return nil
 }
 
@@ -130,6 +149,10 @@ func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
 	count := l.num * l.channels * l.spatial
 	x, y := bottom[0].Data[:count], top[0].Data[:count]
 	if count == 0 {
+		return nil
+	}
+	if !numerics.IsCaffe() {
+		l.fastForward(x, y)
 		return nil
 	}
 	if l.useGlobal {
@@ -199,6 +222,10 @@ func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 	}
 	count := l.num * l.channels * l.spatial
 	dy, dx := top[0].Diff[:count], bottom[0].Diff[:count]
+	if !numerics.IsCaffe() {
+		l.fastBackward(dy, dx)
+		return
+	}
 	if top[0] == bottom[0] {
 		copy(l.dyCopy, dy)
 		dy = l.dyCopy[:count]
@@ -226,4 +253,166 @@ func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 	// dy − (the above)/m, then / std.
 	blas.Axpby(1, dy, float32(-1/float64(l.num*l.spatial)), dx)
 	l.perChannel(dx, dx, l.std, div)
+}
+
+// fastForward is Forward in the fast numerics.
+func (l *batchNorm) fastForward(x, y []float32) {
+	if l.useGlobal {
+		// μ and σ² from the running sums, as Caffe takes them.
+		var f float32
+		if s := l.blobs[2].Data[0]; s != 0 {
+			f = 1 / s
+		}
+		for c := range l.mean {
+			l.mean[c] = l.blobs[0].Data[c] * f
+			l.setStd(c, float64(l.blobs[1].Data[c]*f))
+		}
+		l.fastGlobal = bnGlobalForward{l: l, x: x, y: y}
+		parallel.Run(l.num*l.channels, planeGrain(l.spatial), &l.fastGlobal)
+		l.fastGlobal = bnGlobalForward{}
+		return
+	}
+	l.fastBatch = bnBatchForward{l: l, x: x, y: y}
+	parallel.Run(l.channels, planeGrain(l.num*l.spatial), &l.fastBatch)
+	l.fastBatch = bnBatchForward{}
+	// The running sums, as Caffe updates them.
+	l.blobs[2].Data[0] *= l.fraction
+	l.blobs[2].Data[0]++
+	blas.Axpby(1, l.mean, l.fraction, l.blobs[0].Data)
+	m := l.num * l.spatial
+	var correction float32 = 1
+	if m > 1 {
+		correction = float32(m) / float32(m-1)
+	}
+	blas.Axpby(correction, l.variance, l.fraction, l.blobs[1].Data)
+}
+
+// setStd sets channel c's std = sqrt(σ² + eps) and 1/std from its variance σ².
+func (l *batchNorm) setStd(c int, variance float64) {
+	sd := math.Sqrt(variance + float64(l.eps))
+	l.std[c], l.inv[c] = float32(sd), float32(1/sd)
+}
+
+// plane returns the plane of item n and channel c of a (N, C, spatial) blob.
+func (l *batchNorm) plane(a []float32, n, c int) []float32 {
+	off := (n*l.channels + c) * l.spatial
+	return a[off : off+l.spatial]
+}
+
+// bnBatchForward is the fast TRAIN forward loop over channels: per channel the mean
+// (one pass), the variance of the deviations from it (one pass), then y = (x − μ)/std
+// and its copy x̂ (one pass), each channel whole on one goroutine.
+//
+//	x, y (N, C, spatial)   y may be x
+type bnBatchForward struct {
+	l    *batchNorm
+	x, y []float32
+}
+
+// Range normalises the channels [lo, hi).
+func (p *bnBatchForward) Range(lo, hi int) {
+	l := p.l
+	m := float64(l.num * l.spatial)
+	for c := lo; c < hi; c++ {
+		var sum float64
+		for n := range l.num {
+			sum += vec.Sum(l.plane(p.x, n, c))
+		}
+		mean := float32(sum / m)
+		var sq float64
+		for n := range l.num {
+			sq += vec.SumSqDiff(l.plane(p.x, n, c), mean)
+		}
+		variance := sq / m
+		l.mean[c], l.variance[c] = mean, float32(variance)
+		l.setStd(c, variance)
+		for n := range l.num {
+			y := l.plane(p.y, n, c)
+			vec.SubScale(y, l.plane(p.x, n, c), mean, l.inv[c])
+			copy(l.plane(l.xNorm, n, c), y)
+		}
+	}
+}
+
+// bnGlobalForward is the fast forward loop with the global statistics, over planes:
+// y = (x − μ_c)/std_c.
+//
+//	x, y (N, C, spatial)   y may be x
+type bnGlobalForward struct {
+	l    *batchNorm
+	x, y []float32
+}
+
+// Range normalises the planes [lo, hi).
+func (p *bnGlobalForward) Range(lo, hi int) {
+	l, sp := p.l, p.l.spatial
+	for q := lo; q < hi; q++ {
+		c := q % l.channels
+		vec.SubScale(p.y[q*sp:(q+1)*sp], p.x[q*sp:(q+1)*sp], l.mean[c], l.inv[c])
+	}
+}
+
+// fastBackward is Backward in the fast numerics; dx may be dy (in place).
+func (l *batchNorm) fastBackward(dy, dx []float32) {
+	if len(dy) == 0 {
+		return
+	}
+	if l.useGlobal {
+		l.fastGlobBack = bnGlobalBackward{l: l, dy: dy, dx: dx}
+		parallel.Run(l.num*l.channels, planeGrain(l.spatial), &l.fastGlobBack)
+		l.fastGlobBack = bnGlobalBackward{}
+		return
+	}
+	l.fastBack = bnBatchBackward{l: l, dy: dy, dx: dx}
+	parallel.Run(l.channels, planeGrain(l.num*l.spatial), &l.fastBack)
+	l.fastBack = bnBatchBackward{}
+}
+
+// bnBatchBackward is the fast backward loop with the batch's statistics, over
+// channels: Σdy and Σdy·x̂ in one pass, then in one more
+//
+//	dx = (dy − Σdy/m − x̂·Σdy·x̂/m) / std = a·dy + (b·x̂ + c)
+//
+// with a = 1/std, b = −(Σdy·x̂/m)/std, c = −(Σdy/m)/std.
+//
+//	dy, dx (N, C, spatial)   dx may be dy
+type bnBatchBackward struct {
+	l      *batchNorm
+	dy, dx []float32
+}
+
+// Range computes the gradient of the channels [lo, hi).
+func (p *bnBatchBackward) Range(lo, hi int) {
+	l := p.l
+	m := float64(l.num * l.spatial)
+	for c := lo; c < hi; c++ {
+		var sdy, sdyx float64
+		for n := range l.num {
+			s, d := vec.SumDot(l.plane(p.dy, n, c), l.plane(l.xNorm, n, c))
+			sdy += s
+			sdyx += d
+		}
+		inv := float64(l.inv[c])
+		a, b, cc := l.inv[c], float32(-sdyx/m*inv), float32(-sdy/m*inv)
+		for n := range l.num {
+			vec.Affine2(l.plane(p.dx, n, c), l.plane(p.dy, n, c), l.plane(l.xNorm, n, c), a, b, cc)
+		}
+	}
+}
+
+// bnGlobalBackward is the fast backward loop with the global statistics, over
+// planes: dx = dy/std_c.
+//
+//	dy, dx (N, C, spatial)   dx may be dy
+type bnGlobalBackward struct {
+	l      *batchNorm
+	dy, dx []float32
+}
+
+// Range computes the gradient of the planes [lo, hi).
+func (p *bnGlobalBackward) Range(lo, hi int) {
+	l, sp := p.l, p.l.spatial
+	for q := lo; q < hi; q++ {
+		vec.Scale(p.dx[q*sp:(q+1)*sp], p.dy[q*sp:(q+1)*sp], l.inv[q%l.channels])
+	}
 }

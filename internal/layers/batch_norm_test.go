@@ -53,7 +53,9 @@ func bnReference(x *blob.Blob, mean, variance []float64, eps float64) []float64 
 // Caffe's TestForward and TestForwardInplace: in TRAIN every channel comes out with
 // zero mean and unit variance; and the values against float64, on 4-, 3- and 2-axis
 // bottoms.
-func TestBatchNormForward(t *testing.T) {
+func TestBatchNormForward(t *testing.T) { inBothNumerics(t, testBatchNormForward) }
+
+func testBatchNormForward(t *testing.T) {
 	r := rng.New(3)
 	for _, tc := range []struct {
 		name, param string
@@ -94,7 +96,9 @@ func TestBatchNormForward(t *testing.T) {
 //
 //	s ← f·s + 1,  mean ← f·mean + μ,  var ← f·var + m/(m−1)·σ²
 //	TEST: y = (x − mean/s)/sqrt(var/s + eps)
-func TestBatchNormRunningStatistics(t *testing.T) {
+func TestBatchNormRunningStatistics(t *testing.T) { inBothNumerics(t, testBatchNormRunningStatistics) }
+
+func testBatchNormRunningStatistics(t *testing.T) {
 	const f = 0.9
 	x1, x2 := bnBottom(), gaussian(rng.New(5), 1, 2, 5, 2, 3, 4)
 	l := setUp(t, `type: "BatchNorm" batch_norm_param { moving_average_fraction: 0.9 }`, caffepb.Phase_TRAIN, []*blob.Blob{x1}, 1)
@@ -153,7 +157,9 @@ func TestBatchNormRunningStatistics(t *testing.T) {
 // Caffe's TestGradient: step 1e-2, threshold 1e-4, exhaustive; also on other shapes
 // and eps, and with global statistics (the bottom only: the statistics get no
 // gradient, as in Caffe).
-func TestBatchNormGradient(t *testing.T) {
+func TestBatchNormGradient(t *testing.T) { inBothNumerics(t, testBatchNormGradient) }
+
+func testBatchNormGradient(t *testing.T) {
 	r := rng.New(8)
 	for _, tc := range []struct {
 		name, param string
@@ -216,4 +222,32 @@ func TestBatchNormErrors(t *testing.T) {
 	l := setUp(t, `type: "BatchNorm"`, caffepb.Phase_TRAIN, []*blob.Blob{bnBottom()}, 1)
 	l.Bottom[0].Reshape(5, 3, 3, 4)
 	wantError(t, l.Reshape(l.Bottom, l.Top), "2 channels")
+}
+
+// BenchmarkBatchNorm: ResNet-50's BatchNorm at batch 1 after res2's and res5's
+// convolutions (in place, as ResNet runs it) and a batch of 8; TRAIN with the batch's
+// statistics, and with the global ones (out of place).
+func BenchmarkBatchNorm(b *testing.B) {
+	var cases []layerBench
+	for _, s := range []struct {
+		name  string
+		shape []int
+	}{{"res2_1x256x56x56", []int{1, 256, 56, 56}}, {"res5_1x2048x7x7", []int{1, 2048, 7, 7}}, {"b8_8x64x28x28", []int{8, 64, 28, 28}}} {
+		cases = append(cases,
+			layerBench{name: s.name + "/batch", text: `type: "BatchNorm"`, phase: caffepb.Phase_TRAIN,
+				bottoms: [][]int{s.shape}, tops: 1, inPlace: true},
+			layerBench{name: s.name + "/global", text: `type: "BatchNorm" batch_norm_param { use_global_stats: true }`,
+				phase: caffepb.Phase_TRAIN, bottoms: [][]int{s.shape}, tops: 1, params: uniformParams})
+	}
+	benchLayers(b, cases)
+}
+
+// In both numerics a channel's statistics are one goroutine's: the same bits with
+// any number of workers.
+func TestBatchNormWorkers(t *testing.T) { inBothNumerics(t, testBatchNormWorkers) }
+
+func testBatchNormWorkers(t *testing.T) {
+	x := gaussian(rng.New(9), 1, 2, 2, 64, 31, 33)
+	sameWithWorkers(t, `type: "BatchNorm"`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+	sameWithWorkers(t, `type: "BatchNorm" batch_norm_param { use_global_stats: true }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 }

@@ -6,7 +6,9 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -19,10 +21,17 @@ func init() { Register("Bias", newBias) }
 //	bottom[0] (outer, B, inner)   B = the bias's count, its axes starting at axis
 //	bias      (B)                 bottom[1], or the learned blob
 //	top       (outer, B, inner)   top[o, b, i] = bottom[o, b, i] + bias[b]
+//
+// The forward pass adds plane by plane (the inner elements of one (o, b)), the planes
+// split over the cores, which changes no bit. The bias's gradient is Caffe's sgemv in
+// the caffe numerics; in the fast numerics (biasBackward) each b's sum is one
+// goroutine's, in float32 lanes finished in float64, with the copy of the gradient
+// to the bottom in the same loop.
 type bias struct {
 	base
 	outer, dim, inner int
-	bc                broadcast
+	add               broadcastAdd
+	back              biasBackward
 }
 
 func newBias(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -115,11 +124,12 @@ func (l *bias) biasBlob(bottom []*blob.Blob) *blob.Blob {
 
 // Forward: top[o, b, i] = bottom[o, b, i] + bias[b].
 func (l *bias) Forward(bottom, top []*blob.Blob) error {
-	x, y, b := bottom[0].Data, top[0].Data, l.biasBlob(bottom).Data
+	l.add = broadcastAdd{y: top[0].Data, v: l.biasBlob(bottom).Data, dim: l.dim, inner: l.inner}
 	if top[0] != bottom[0] {
-		copy(y, x)
+		l.add.x = bottom[0].Data
 	}
-	l.bc.add(y, b, l.outer, l.dim, l.inner)
+	parallel.Run(l.outer*l.dim, planeGrain(l.inner), &l.add)
+	l.add = broadcastAdd{}
 	return nil
 }
 
@@ -133,10 +143,22 @@ func (l *bias) Forward(bottom, top []*blob.Blob) error {
 // bottom[1]'s gradient).
 func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	dy := top[0].Diff
+	learned := len(bottom) == 1
+	if !numerics.IsCaffe() {
+		l.back = biasBackward{l: l, dy: dy, set: !learned}
+		if down[0] && top[0] != bottom[0] {
+			l.back.dx = bottom[0].Diff
+		}
+		if learned || down[1] {
+			l.back.db = l.biasBlob(bottom).Diff
+		}
+		parallel.Run(l.dim, planeGrain(l.outer*l.inner), &l.back)
+		l.back = biasBackward{}
+		return
+	}
 	if down[0] && top[0] != bottom[0] {
 		copy(bottom[0].Diff, dy)
 	}
-	learned := len(bottom) == 1
 	if !learned && !down[1] {
 		return
 	}
@@ -152,53 +174,78 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	}
 }
 
-// broadcast runs the loops of a blob broadcast against a vector over its channel
-// axis — y[o, d, i] with v[d] — plane by plane (the inner elements of one (o, d)),
-// the planes split over the cores: a ResNet runs them on a batch of one, where the
-// batch alone gives the cores nothing to share. Every plane is computed on its own,
-// so the split does not change any bit. A layer keeps its broadcast, so that a pass
-// allocates nothing (it is the parallel.Ranger of the loop).
-type broadcast struct {
-	op                broadcastOp
-	x, y, v           []float32
-	outer, dim, inner int
+// biasBackward is Bias's backward loop in the fast numerics, over the bias's
+// elements b: db[b] += Σ_{o,i} dy[o, b, i] (= for a bottom's gradient, set), and
+// dx = dy plane by plane where dx is not nil.
+//
+//	dy, dx (outer, B, inner)   db (B) or nil
+type biasBackward struct {
+	l          *bias
+	dy, dx, db []float32
+	set        bool
 }
 
-type broadcastOp int
-
-const (
-	addVector   broadcastOp = iota // y[o, d, i] += v[d]
-	scaleVector                    // y[o, d, i] = v[d]·x[o, d, i]
-)
-
-// add adds v[d] to every y[o, d, i]: Caffe's product with k = 1 of the vector and
-// ones, which rounds once, as the sum does.
-func (p *broadcast) add(y, v []float32, outer, dim, inner int) {
-	*p = broadcast{op: addVector, y: y, v: v, outer: outer, dim: dim, inner: inner}
-	parallel.Run(outer*dim, planeGrain(inner), p) // planeGrain: pooling.go
-}
-
-// scale sets y[o, d, i] = v[d]·x[o, d, i] plane by plane as Caffe's caffe_cpu_scale
-// (blas.Scale: a copy for 1, zeros for 0 whatever x holds); y may be x.
-func (p *broadcast) scale(x, y, v []float32, outer, dim, inner int) {
-	*p = broadcast{op: scaleVector, x: x, y: y, v: v, outer: outer, dim: dim, inner: inner}
-	parallel.Run(outer*dim, planeGrain(inner), p)
-}
-
-// Range runs planes lo to hi−1.
-func (p *broadcast) Range(lo, hi int) {
-	inner := p.inner
-	switch p.op {
-	case addVector:
-		for q := lo; q < hi; q++ {
-			v, row := p.v[q%p.dim], p.y[q*inner:][:inner]
-			for i := range row {
-				row[i] += v
+// Range computes the gradients of the bias's elements [lo, hi).
+func (p *biasBackward) Range(lo, hi int) {
+	l := p.l
+	for d := lo; d < hi; d++ {
+		var sum float64
+		for o := range l.outer {
+			q := (o*l.dim + d) * l.inner
+			dy := p.dy[q : q+l.inner]
+			if p.db != nil {
+				sum += vec.Sum(dy)
+			}
+			if p.dx != nil {
+				copy(p.dx[q:q+l.inner], dy)
 			}
 		}
-	case scaleVector:
-		for q := lo; q < hi; q++ {
-			blas.Scale(p.v[q%p.dim], p.x[q*inner:][:inner], p.y[q*inner:][:inner])
+		switch {
+		case p.db == nil:
+		case p.set:
+			p.db[d] = float32(sum)
+		default:
+			p.db[d] += float32(sum)
 		}
+	}
+}
+
+// broadcastAdd is the loop of a vector added to a blob over its channel axis,
+// y[o, d, i] = x[o, d, i] + v[d], plane by plane (the inner elements of one (o, d)):
+// the planes are split over the cores, which changes no bit, and a ResNet runs them
+// on a batch of one, where the batch alone gives the cores nothing to share. The
+// sum is Caffe's product with k = 1 of the vector and ones, which rounds once.
+//
+//	x, y (outer, dim, inner)   x nil: in place on y;  v (dim)
+type broadcastAdd struct {
+	x, y, v    []float32
+	dim, inner int
+}
+
+// Range computes the planes [lo, hi).
+func (p *broadcastAdd) Range(lo, hi int) {
+	for q := lo; q < hi; q++ {
+		y := p.y[q*p.inner:][:p.inner]
+		if p.x != nil {
+			copy(y, p.x[q*p.inner:][:p.inner])
+		}
+		vec.AddConst(y, p.v[q%p.dim])
+	}
+}
+
+// broadcastScale is the loop of a blob scaled by a vector over its channel axis,
+// y[o, d, i] = v[d]·x[o, d, i], plane by plane as broadcastAdd, each plane by
+// Caffe's caffe_cpu_scale (blas.Scale: a copy for 1, zeros for 0 whatever x holds).
+//
+//	x, y (outer, dim, inner)   y may be x;  v (dim)
+type broadcastScale struct {
+	x, y, v    []float32
+	dim, inner int
+}
+
+// Range computes the planes [lo, hi).
+func (p *broadcastScale) Range(lo, hi int) {
+	for q := lo; q < hi; q++ {
+		blas.Scale(p.v[q%p.dim], p.x[q*p.inner:][:p.inner], p.y[q*p.inner:][:p.inner])
 	}
 }

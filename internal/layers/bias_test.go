@@ -14,7 +14,9 @@ import (
 // Caffe's TestForwardEltwise, TestForwardBroadcastBegin/Middle/End, TestForwardBias,
 // TestForwardBiasAxis2, TestForwardEltwiseWithParam, TestForwardBroadcastMiddleWithParam:
 // top = bottom + bias.
-func TestBiasForward(t *testing.T) {
+func TestBiasForward(t *testing.T) { inBothNumerics(t, testBiasForward) }
+
+func testBiasForward(t *testing.T) {
 	for _, c := range broadcastCases {
 		t.Run(c.name, func(t *testing.T) {
 			bs := c.bottoms()
@@ -49,7 +51,9 @@ func TestBiasDefaultFiller(t *testing.T) {
 
 // Caffe's gradient tests (step 1e-2, threshold 1e-3; element-wise for the
 // element-wise second bottom, exhaustive otherwise).
-func TestBiasGradient(t *testing.T) {
+func TestBiasGradient(t *testing.T) { inBothNumerics(t, testBiasGradient) }
+
+func testBiasGradient(t *testing.T) {
 	for _, c := range broadcastCases {
 		t.Run(c.name, func(t *testing.T) {
 			l := setUp(t, `type: "Bias" bias_param { `+c.param+` }`, caffepb.Phase_TRAIN, c.bottoms(), 1)
@@ -65,7 +69,9 @@ func TestBiasGradient(t *testing.T) {
 // Caffe's TestForwardEltwiseInPlace, TestBackwardEltwiseInPlace,
 // TestForwardBroadcastMiddleInPlace, TestBackwardBroadcastMiddleInPlace and the
 // other cases in place.
-func TestBiasInPlace(t *testing.T) {
+func TestBiasInPlace(t *testing.T) { inBothNumerics(t, testBiasInPlace) }
+
+func testBiasInPlace(t *testing.T) {
 	for _, c := range broadcastCases {
 		t.Run(c.name, func(t *testing.T) {
 			checkInPlace(t, `type: "Bias" bias_param { `+c.param+` }`, caffepb.Phase_TRAIN, c.bottoms(), gaussian(rng.New(7), 0, 1, 2, 3, 4, 5))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -15,11 +16,16 @@ func init() { Register("Concat", newConcat) }
 //	bottom i (outer, C_i, inner)
 //	top      (outer, ΣC_i, inner)
 //
-// With a single bottom the top is a view of it (see shareView).
+// With a single bottom the top is a view of it (see shareView). The copies run in
+// pieces split over the cores (gatherAxis, scatterAxis): copies, the same bits in
+// both numerics.
 type concat struct {
 	base
 	axis         int
 	outer, inner int
+	parts        axisParts
+	gather       gatherAxis
+	scatter      scatterAxis
 }
 
 func newConcat(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -75,6 +81,7 @@ func (l *concat) Reshape(bottom, top []*blob.Blob) error {
 		return nil
 	}
 	top[0].Reshape(shape...)
+	l.parts.reshape(l.outer, l.inner, l.axis, bottom)
 	return nil
 }
 
@@ -84,17 +91,13 @@ func (l *concat) Forward(bottom, top []*blob.Blob) error {
 		shareView(top[0], bottom[0], bottom[0].Shape())
 		return nil
 	}
-	y := top[0].Data
-	topC := top[0].Dim(l.axis)
-	off := 0
-	for _, b := range bottom {
-		c := b.Dim(l.axis)
-		rows := c * l.inner
-		for o := 0; o < l.outer; o++ {
-			copy(y[(o*topC+off)*l.inner:][:rows], b.Data[o*rows:][:rows])
-		}
-		off += c
+	for i, b := range bottom {
+		l.parts.bufs[i] = b.Data
 	}
+	l.gather = gatherAxis{a: &l.parts, joined: top[0].Data}
+	l.parts.run(&l.gather)
+	l.gather = gatherAxis{}
+	clear(l.parts.bufs)
 	return nil
 }
 
@@ -104,17 +107,108 @@ func (l *concat) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		reshareDiff(top[0], bottom[0])
 		return
 	}
-	dy := top[0].Diff
-	topC := top[0].Dim(l.axis)
-	off := 0
 	for i, b := range bottom {
-		c := b.Dim(l.axis)
-		rows := c * l.inner
 		if down[i] {
-			for o := 0; o < l.outer; o++ {
-				copy(b.Diff[o*rows:][:rows], dy[(o*topC+off)*l.inner:][:rows])
-			}
+			l.parts.bufs[i] = b.Diff
 		}
-		off += c
+	}
+	l.scatter = scatterAxis{a: &l.parts, joined: top[0].Diff}
+	l.parts.run(&l.scatter)
+	l.scatter = scatterAxis{}
+	clear(l.parts.bufs)
+}
+
+// axisParts is the geometry of blobs joined along an axis, for the copies of Concat
+// and Slice: the joined blob (outer, ΣC_i, inner) and part i (outer, C_i, inner).
+// The copies are cut into pieces of at most copyPiece values, a part's block of one
+// o being one or more pieces, and the pieces split over the cores.
+type axisParts struct {
+	outer    int
+	size     []int       // per part: C_i·inner, its block of one o
+	off      []int       // per part: Σ_{j<i} C_j·inner, where its block starts in the joined one's
+	joined   int         // ΣC_i·inner, the joined blob's block of one o
+	pieces   []int       // per part: the pieces of its block
+	perOuter int         // Σ pieces
+	bufs     [][]float32 // per part: the values a pass copies (nil: none), set by the layer
+}
+
+// copyPiece is the most values one piece of a copy holds.
+const copyPiece = elementwiseGrain
+
+// reshape sets the geometry for the parts, whose axis axis is the joined one.
+func (a *axisParts) reshape(outer, inner, axis int, parts []*blob.Blob) {
+	n := len(parts)
+	a.outer = outer
+	a.size, a.off, a.pieces = resizeInts(a.size, n), resizeInts(a.off, n), resizeInts(a.pieces, n)
+	if cap(a.bufs) < n {
+		a.bufs = make([][]float32, n)
+	}
+	a.bufs = a.bufs[:n]
+	a.joined, a.perOuter = 0, 0
+	for i, p := range parts {
+		a.size[i] = p.Dim(axis) * inner
+		a.off[i] = a.joined
+		a.joined += a.size[i]
+		a.pieces[i] = max(1, (a.size[i]+copyPiece-1)/copyPiece)
+		a.perOuter += a.pieces[i]
+	}
+}
+
+// run runs loop over the pieces on the workers, a worker taking pieces of at least
+// copyPiece values in all.
+func (a *axisParts) run(loop parallel.Ranger) {
+	n := a.outer * a.perOuter
+	if n == 0 {
+		return
+	}
+	perPiece := max(1, a.outer*a.joined/n)
+	parallel.Run(n, max(1, copyPiece/perPiece), loop)
+}
+
+// piece returns piece k's part i and o, and the values [lo, hi) of the part's block
+// it holds.
+func (a *axisParts) piece(k int) (i, o, lo, hi int) {
+	o, r := k/a.perOuter, k%a.perOuter
+	for r >= a.pieces[i] {
+		r -= a.pieces[i]
+		i++
+	}
+	lo = r * copyPiece
+	return i, o, lo, min(lo+copyPiece, a.size[i])
+}
+
+// gatherAxis copies the parts (a.bufs) into the joined blob: the forward pass of
+// Concat, the backward pass of Slice.
+type gatherAxis struct {
+	a      *axisParts
+	joined []float32
+}
+
+// Range copies the pieces [lo, hi).
+func (p *gatherAxis) Range(lo, hi int) {
+	a := p.a
+	for k := lo; k < hi; k++ {
+		i, o, s, e := a.piece(k)
+		if src := a.bufs[i]; src != nil {
+			copy(p.joined[o*a.joined+a.off[i]+s:o*a.joined+a.off[i]+e], src[o*a.size[i]+s:o*a.size[i]+e])
+		}
+	}
+}
+
+// scatterAxis copies the joined blob into the parts (a.bufs, those not nil): the
+// forward pass of Slice, the backward pass of Concat.
+type scatterAxis struct {
+	a      *axisParts
+	joined []float32
+}
+
+// Range copies the pieces [lo, hi).
+func (p *scatterAxis) Range(lo, hi int) {
+	a := p.a
+	for k := lo; k < hi; k++ {
+		i, o, s, e := a.piece(k)
+		if dst := a.bufs[i]; dst != nil {
+			copy(dst[o*a.size[i]+s:o*a.size[i]+e], p.joined[o*a.joined+a.off[i]+s:o*a.joined+a.off[i]+e])
+		}
 	}
 }

@@ -46,6 +46,9 @@ func TestConcatForward(t *testing.T) {
 		{"concat_dim", `concat_param { concat_dim: 1 }`, []*blob.Blob{b0, b1}, 1, []int{2, 8, 6, 5}},
 		{"last_axis_three", `concat_param { axis: -1 }`,
 			[]*blob.Blob{gaussian(r, 0, 1, 2, 3, 1), gaussian(r, 0, 1, 2, 3, 4), gaussian(r, 0, 1, 2, 3, 2)}, 2, []int{2, 3, 7}},
+		// Blocks of several pieces each (axisParts), split over the workers.
+		{"large", ``, []*blob.Blob{gaussian(r, 0, 1, 3, 5, 61, 67), gaussian(r, 0, 1, 3, 1, 61, 67), gaussian(r, 0, 1, 3, 9, 61, 67)},
+			1, []int{3, 15, 61, 67}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := setUp(t, `type: "Concat" `+tc.param, caffepb.Phase_TRAIN, tc.bottoms, 1)
@@ -134,4 +137,10 @@ func TestConcatErrors(t *testing.T) {
 			wantError(t, setUpError(`type: "Concat" `+tc.param, caffepb.Phase_TRAIN, bs, 1), tc.want...)
 		})
 	}
+}
+
+// BenchmarkConcat: SqueezeNet 1.1's fire2 expand (batch 8) joined along the channels.
+func BenchmarkConcat(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "fire2_8x64x55x55x2", text: `type: "Concat"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{8, 64, 55, 55}, {8, 64, 55, 55}}, tops: 1}})
 }

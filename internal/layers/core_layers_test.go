@@ -199,3 +199,9 @@ func TestInputShapes(t *testing.T) {
 		t.Fatal("2 shapes for 3 tops accepted")
 	}
 }
+
+// BenchmarkSplit: the sum of two tops' gradients on ResNet-50's res2 shape at batch 1.
+func BenchmarkSplit(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "res2_1x256x56x56", text: `type: "Split"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{1, 256, 56, 56}}, tops: 2}})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -23,9 +24,9 @@ type dropoutLayer struct {
 	ratio float32 // p, the probability of dropping
 	scale float32 // 1/(1 − p)
 	keep  []bool
-	// The running TRAIN pass, for the workers (Range): out = keep ? in·scale : 0 is
-	// the forward pass (in x, out y) and the backward pass (in dy, out dx) alike.
-	in, out []float32
+	// The TRAIN passes' loops: out = keep ? in·scale : in·0, the forward pass (in
+	// x, out y) and the backward pass (in dy, out dx) alike.
+	fwd, bwd dropoutMask
 }
 
 func newDropout(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -53,22 +54,35 @@ func (l *dropoutLayer) Reshape(bottom, top []*blob.Blob) error {
 func (l *dropoutLayer) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
 	if l.phase() != caffepb.Phase_TRAIN {
-		copy(y, x)
+		if !sameStorage(x, y) {
+			copy(y, x)
+		}
 		return nil
 	}
-	// The mask is drawn here, in order, on the caller's goroutine: a seeded run (and
-	// the gradient checker, which reseeds) gets the same mask again. It is Caffe's:
-	// caffe_rng_bernoulli(count, 1. - threshold_, mask) draws one
-	// bernoulli_distribution<double> of the double 1 − ratio per element from the
-	// net's source.
-	p := 1 - float64(l.ratio)
-	for i := range l.keep {
-		l.keep[i] = l.ctx.RNG.Bernoulli(p)
-	}
-	l.in, l.out = x, y
-	parallel.Run(len(x), elementwiseGrain, l)
-	l.in, l.out = nil, nil
+	l.drawMask()
+	l.fwd = dropoutMask{l: l, in: x, out: y}
+	parallel.Run(len(x), elementwiseGrain, &l.fwd)
+	l.fwd = dropoutMask{}
 	return nil
+}
+
+// drawMask draws the mask, in order, on the caller's goroutine: a seeded run (and
+// the gradient checker, which reseeds) gets the same mask again. It is Caffe's:
+// caffe_rng_bernoulli(count, 1. - threshold_, mask) draws one
+// bernoulli_distribution<double> of the double 1 − ratio per element from the net's
+// source, true when the engine's output u ≤ (1 − ratio)·(2³² − 1) in double (see
+// rng.Bernoulli): for an integer u, when u ≤ the floor of that bound.
+func (l *dropoutLayer) drawMask() {
+	bound := (1 - float64(l.ratio)) * math.MaxUint32
+	if bound <= 0 {
+		clear(l.keep) // Bernoulli(0) draws nothing (ratio < 1: cannot happen)
+		return
+	}
+	thr := uint64(math.Floor(min(bound, math.MaxUint32)))
+	r := l.ctx.RNG
+	for i := range l.keep {
+		l.keep[i] = uint64(r.Uint32()) <= thr
+	}
 }
 
 // Backward: in TRAIN, dx = keep ? dy/(1 − p) : 0, with the mask of forward;
@@ -79,32 +93,25 @@ func (l *dropoutLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 	}
 	dy, dx := top[0].Diff, bottom[0].Diff
 	if l.phase() != caffepb.Phase_TRAIN {
-		copy(dx, dy)
+		if !sameStorage(dy, dx) {
+			copy(dx, dy)
+		}
 		return
 	}
-	l.in, l.out = dy, dx
-	parallel.Run(len(dy), elementwiseGrain, l)
-	l.in, l.out = nil, nil
+	l.bwd = dropoutMask{l: l, in: dy, out: dx}
+	parallel.Run(len(dy), elementwiseGrain, &l.bwd)
+	l.bwd = dropoutMask{}
 }
 
-// Range is the loop of the TRAIN passes over the elements [lo, hi): the kept values
-// scaled, the dropped ones times 0, chosen without a branch (pick): the mask is
-// random. Caffe computes in·mask·scale, so a dropped negative value is −0 (and a
-// dropped infinity NaN), as in·0 is here.
-func (l *dropoutLayer) Range(lo, hi int) {
-	in, out, keep, scale := l.in[lo:hi], l.out[lo:hi], l.keep[lo:hi], l.scale
-	in, out = in[:len(keep)], out[:len(keep)]
-	for i, k := range keep {
-		out[i] = pick(k, in[i]*scale, in[i]*0)
-	}
+// dropoutMask is the loop of the TRAIN passes over the elements: the kept values
+// scaled, the dropped ones times 0 (vec.MaskScale). Caffe computes in·mask·scale, so
+// a dropped negative value is −0 (and a dropped infinity NaN), as in·0 is here.
+type dropoutMask struct {
+	l       *dropoutLayer
+	in, out []float32
 }
 
-// pick returns a if c, else b, without a branch: the compiler turns a choice between
-// integers into a conditional move, not one between floats.
-func pick(c bool, a, b float32) float32 {
-	ra, rb := math.Float32bits(a), math.Float32bits(b)
-	if c {
-		rb = ra
-	}
-	return math.Float32frombits(rb)
+// Range computes the elements [lo, hi).
+func (p *dropoutMask) Range(lo, hi int) {
+	vec.MaskScale(p.out[lo:hi], p.in[lo:hi], p.l.keep[lo:hi], p.l.scale)
 }

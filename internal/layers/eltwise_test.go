@@ -23,7 +23,9 @@ func eltwiseBottoms(n int) []*blob.Blob {
 }
 
 // Caffe's TestProd, TestSum, TestSumCoeff and TestMax, with two bottoms as well.
-func TestEltwiseForward(t *testing.T) {
+func TestEltwiseForward(t *testing.T) { inBothNumerics(t, testEltwiseForward) }
+
+func testEltwiseForward(t *testing.T) {
 	for _, tc := range []struct {
 		name, param string
 		n           int
@@ -60,7 +62,9 @@ func TestEltwiseForward(t *testing.T) {
 
 // MAX's winner: a tie between the first two goes to bottom 1; later bottoms must be
 // strictly larger. The gradient goes to the winner only.
-func TestEltwiseMaxTies(t *testing.T) {
+func TestEltwiseMaxTies(t *testing.T) { inBothNumerics(t, testEltwiseMaxTies) }
+
+func testEltwiseMaxTies(t *testing.T) {
 	a, b, c := blob.New(4), blob.New(4), blob.New(4)
 	copy(a.Data, []float32{1, 2, 3, 3})
 	copy(b.Data, []float32{1, 1, 4, 3})
@@ -81,7 +85,9 @@ func TestEltwiseMaxTies(t *testing.T) {
 // Caffe's TestStableProdGradient, TestUnstableProdGradient, TestSumGradient,
 // TestSumCoeffGradient (step 1e-2, threshold 1e-3) and TestMaxGradient (step 1e-4,
 // threshold 1e-3), all element-wise, with two and three bottoms.
-func TestEltwiseGradient(t *testing.T) {
+func TestEltwiseGradient(t *testing.T) { inBothNumerics(t, testEltwiseGradient) }
+
+func testEltwiseGradient(t *testing.T) {
 	for _, tc := range []struct {
 		name, param string
 		n           int
@@ -104,7 +110,9 @@ func TestEltwiseGradient(t *testing.T) {
 }
 
 // Backward writes only the bottoms asked for.
-func TestEltwisePropagateDown(t *testing.T) {
+func TestEltwisePropagateDown(t *testing.T) { inBothNumerics(t, testEltwisePropagateDown) }
+
+func testEltwisePropagateDown(t *testing.T) {
 	bs := eltwiseBottoms(3)
 	l := setUp(t, `type: "Eltwise" eltwise_param { operation: SUM coeff: 1 coeff: 2 coeff: 3 }`, caffepb.Phase_TRAIN, bs, 1)
 	forward(t, l)
@@ -131,4 +139,32 @@ func TestEltwiseErrors(t *testing.T) {
 	l, _ := newLayer(t, `type: "Eltwise"`, caffepb.Phase_TRAIN)
 	bs := two()
 	wantError(t, l.Setup(bs, bs[:1]), "in-place")
+}
+
+// BenchmarkEltwise: ResNet-50's shortcut sum at batch 1 (res2), with coefficients,
+// and the product and maximum of the same blobs.
+func BenchmarkEltwise(b *testing.B) {
+	shape := []int{1, 256, 56, 56}
+	var cases []layerBench
+	for _, c := range []struct{ name, param string }{
+		{"sum", ``}, {"sum_coeff", `coeff: 1 coeff: -0.5`}, {"prod", `operation: PROD`}, {"max", `operation: MAX`},
+	} {
+		cases = append(cases, layerBench{name: "res2_1x256x56x56/" + c.name, text: `type: "Eltwise" eltwise_param { ` + c.param + ` }`,
+			phase: caffepb.Phase_TRAIN, bottoms: [][]int{shape, shape}, tops: 1})
+	}
+	benchLayers(b, cases)
+}
+
+// The elementwise layers' results do not depend on the number of workers.
+func TestEltwiseWorkers(t *testing.T) { inBothNumerics(t, testEltwiseWorkers) }
+
+func testEltwiseWorkers(t *testing.T) {
+	r := rng.New(11)
+	shape := []int{2, 37, 41, 43}
+	bs := []*blob.Blob{gaussian(r, 0, 1, shape...), gaussian(r, 0, 1, shape...), gaussian(r, 0, 1, shape...)}
+	for _, param := range []string{``, `coeff: 1 coeff: -0.5 coeff: 2`, `operation: PROD`, `operation: MAX`} {
+		sameWithWorkers(t, `type: "Eltwise" eltwise_param { `+param+` }`, caffepb.Phase_TRAIN, bs, 1)
+	}
+	sameWithWorkers(t, `type: "Split"`, caffepb.Phase_TRAIN, bs[:1], 3)
+	sameWithWorkers(t, `type: "Pooling" pooling_param { pool: AVE global_pooling: true }`, caffepb.Phase_TRAIN, bs[:1], 1)
 }

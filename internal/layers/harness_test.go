@@ -1,13 +1,17 @@
 package layers_test
 
 import (
+	"fmt"
+	"math"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -137,4 +141,184 @@ func kinked(step, threshold, kinkRange float32) *gradcheck.Checker {
 	c := gradcheck.New(step, threshold)
 	c.Kink, c.KinkRange = 0, kinkRange
 	return c
+}
+
+// layerBench is one shape of a layer's benchmark: the layer's text, its phase, the
+// bottoms' shapes, the number of tops, whether the first top is the first bottom
+// (in place, as ResNet runs BatchNorm and Scale) and the parameters' values, if not
+// those of the set-up (a Scale's 1 is a copy).
+type layerBench struct {
+	name    string
+	text    string
+	phase   caffepb.Phase
+	bottoms [][]int
+	tops    int
+	inPlace bool
+	params  func(r *rng.Source, p []*blob.Blob)
+}
+
+// uniformParams fills the parameters with U(0.5, 1.5) draws.
+func uniformParams(r *rng.Source, p []*blob.Blob) {
+	for _, b := range p {
+		for i := range b.Data {
+			b.Data[i] = r.Uniform(0.5, 1.5)
+		}
+	}
+}
+
+// setUp builds the case's layer on N(0, 1) bottoms, with N(0, 1) top gradients.
+func (c layerBench) setUp(b *testing.B) *testLayer {
+	b.Helper()
+	r := rng.New(1)
+	var bottom []*blob.Blob
+	for _, s := range c.bottoms {
+		bottom = append(bottom, gaussian(r, 0, 1, s...))
+	}
+	l, src := newLayer(b, c.text, c.phase)
+	top := make([]*blob.Blob, max(c.tops, 1))
+	for i := range top {
+		top[i] = blob.New()
+	}
+	if c.inPlace {
+		top[0] = bottom[0]
+	}
+	if err := l.Setup(bottom, top); err != nil {
+		b.Fatalf("Setup: %v", err)
+	}
+	if c.params != nil {
+		c.params(r, l.Params())
+	}
+	for _, t := range top {
+		for i := range t.Diff {
+			t.Diff[i] = r.Gaussian(0, 1)
+		}
+	}
+	return &testLayer{Layer: l, RNG: src, Bottom: bottom, Top: top}
+}
+
+// benchLayers times the forward and backward passes of each case in both numerics,
+// with one worker and with every worker: name/numerics/workers=n/forward, after a
+// pass that is not timed (the first touches fresh memory). Beside
+// the wall time it reports the process's CPU time per pass (cpu-ns/op), which with
+// one worker is the pass's own, whatever else the machine runs.
+func benchLayers(b *testing.B, cases []layerBench) {
+	for _, c := range cases {
+		for _, m := range numerics.Modes {
+			for _, procs := range benchProcs() {
+				name := fmt.Sprintf("%s/%s/workers=%d", c.name, m, procs)
+				b.Run(name+"/forward", func(b *testing.B) {
+					defer numerics.Set(numerics.Set(m))
+					defer setProcs(procs)()
+					l := c.setUp(b)
+					if err := l.Forward(l.Bottom, l.Top); err != nil {
+						b.Fatal(err)
+					}
+					cpu := cpuTime()
+					for b.Loop() {
+						if err := l.Forward(l.Bottom, l.Top); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportCPU(b, cpu)
+				})
+				b.Run(name+"/backward", func(b *testing.B) {
+					defer numerics.Set(numerics.Set(m))
+					defer setProcs(procs)()
+					l := c.setUp(b)
+					if err := l.Forward(l.Bottom, l.Top); err != nil {
+						b.Fatal(err)
+					}
+					down := make([]bool, len(l.Bottom))
+					for i := range down {
+						down[i] = true
+					}
+					l.Backward(l.Top, down, l.Bottom)
+					cpu := cpuTime()
+					for b.Loop() {
+						l.Backward(l.Top, down, l.Bottom)
+					}
+					reportCPU(b, cpu)
+				})
+			}
+		}
+	}
+}
+
+// reportCPU reports the CPU time used since start per iteration, as cpu-ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// inBothNumerics runs test once in each numerics, as subtests named after them: the
+// layers whose fast loops differ from Caffe's hold to the same checks in both.
+func inBothNumerics(t *testing.T, test func(t *testing.T)) {
+	t.Helper()
+	for _, m := range numerics.Modes {
+		t.Run(m.String(), func(t *testing.T) {
+			defer numerics.Set(numerics.Set(m))
+			test(t)
+		})
+	}
+}
+
+// sameWithWorkers runs a layer's forward and backward passes (every top's gradient
+// N(0, 1), propagate_down everywhere) with 1, 2, 3 and 8 workers, on copies of the
+// same bottoms, and fails unless the tops, the bottoms' and the parameters'
+// gradients (and the parameters, which a forward pass may update) are the same bits
+// every time: a layer whose reductions are each one goroutine's.
+func sameWithWorkers(t *testing.T, text string, phase caffepb.Phase, bottom []*blob.Blob, nTop int) {
+	t.Helper()
+	var first [][]float32
+	for _, procs := range []int{1, 2, 3, 8} {
+		restore := setProcs(procs)
+		bs := make([]*blob.Blob, len(bottom))
+		for i, b := range bottom {
+			bs[i] = copyBlob(b)
+		}
+		l := setUp(t, text, phase, bs, nTop)
+		forward(t, l)
+		r := rng.New(5)
+		for _, top := range l.Top {
+			for i := range top.Diff {
+				top.Diff[i] = r.Gaussian(0, 1)
+			}
+		}
+		down := make([]bool, len(bs))
+		for i := range down {
+			down[i] = true
+		}
+		l.Backward(l.Top, down, l.Bottom)
+		restore()
+		var got [][]float32
+		for _, top := range l.Top {
+			got = append(got, top.Data)
+		}
+		for _, b := range bs {
+			got = append(got, b.Diff)
+		}
+		for _, p := range l.Params() {
+			got = append(got, p.Data, p.Diff)
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		for k := range got {
+			if i := sameBitsAt(first[k], got[k]); i >= 0 {
+				t.Fatalf("%s with %d workers: result %d differs at %d from one worker's: %v, %v", text, procs, k, i, got[k][i], first[k][i])
+			}
+		}
+	}
+}
+
+// sameBitsAt returns the first index where a and b hold other bits, or −1.
+func sameBitsAt(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
 }

@@ -5,7 +5,9 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -21,7 +23,13 @@ func init() { Register("Pooling", newPooling) }
 //	                          index h·W + w into its channel
 //
 // MAX's backward pass routes through the argmax kept from forward; the mask top is an
-// output only. The N·C channel planes are independent and are split over the workers.
+// output only. The N·C channel planes are independent and are split over the workers,
+// a loop type per method and pass.
+//
+// MAX takes the same values in both numerics (comparisons only). AVE sums each window
+// in Caffe's order in both, but for a global pooling in the fast numerics, which sums
+// a plane in float32 lanes finished in float64 (vec.Sum) and spreads its gradient
+// as one value.
 type pooling struct {
 	base
 	method caffepb.PoolingParameter_PoolMethod
@@ -33,7 +41,13 @@ type pooling struct {
 	topShape      [4]int
 	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
 	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
-	pass          poolPass  // the running pass, for the workers (Range)
+
+	maxFwd  poolMaxForward
+	maxBack poolMaxBackward
+	aveFwd  poolAveForward
+	aveBack poolAveBackward
+	stoFwd  poolStochasticForward
+	stoBack poolStochasticBackward
 }
 
 // poolGeom is the window geometry over one H×W plane.
@@ -211,82 +225,183 @@ func resizeFloat32(s []float32, n int) []float32 {
 // planeGrain is the least number of channel planes worth a goroutine of their own.
 func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
 
-// Forward pools every channel plane, the planes split over the workers (Range).
+// Forward pools every channel plane, the planes split over the workers.
 func (l *pooling) Forward(bottom, top []*blob.Blob) error {
-	l.pass = poolPass{x: bottom[0].Data, y: top[0].Data}
-	if len(top) > 1 {
-		l.pass.mask = top[1].Data
-	}
-	if l.method == caffepb.PoolingParameter_STOCHASTIC && l.phase() == caffepb.Phase_TRAIN {
-		// The draws come from the net's source, in order, on this goroutine.
-		for i := range l.randIdx {
-			l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
+	x, y := bottom[0].Data, top[0].Data
+	var loop parallel.Ranger
+	switch l.method {
+	case caffepb.PoolingParameter_MAX:
+		l.maxFwd = poolMaxForward{l: l, x: x, y: y}
+		if len(top) > 1 {
+			l.maxFwd.mask = top[1].Data
 		}
+		loop = &l.maxFwd
+	case caffepb.PoolingParameter_AVE:
+		l.aveFwd = poolAveForward{l: l, x: x, y: y, sum: l.global && !numerics.IsCaffe()}
+		loop = &l.aveFwd
+	case caffepb.PoolingParameter_STOCHASTIC:
+		train := l.phase() == caffepb.Phase_TRAIN
+		if train {
+			// The draws come from the net's source, in order, on this goroutine.
+			for i := range l.randIdx {
+				l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
+			}
+		}
+		l.stoFwd = poolStochasticForward{l: l, x: x, y: y, train: train}
+		loop = &l.stoFwd
 	}
-	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), l)
-	l.pass = poolPass{}
+	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
+	l.maxFwd, l.aveFwd, l.stoFwd = poolMaxForward{}, poolAveForward{}, poolStochasticForward{}
 	return nil
 }
 
-// Backward routes every plane's top gradient back (Range).
+// Backward routes every plane's top gradient back, the planes split over the workers.
 func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	l.pass = poolPass{backward: true, x: bottom[0].Data, y: top[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
-	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), l)
-	l.pass = poolPass{}
+	dy, dx := top[0].Diff, bottom[0].Diff
+	var loop parallel.Ranger
+	switch l.method {
+	case caffepb.PoolingParameter_MAX:
+		l.maxBack = poolMaxBackward{l: l, dy: dy, dx: dx}
+		loop = &l.maxBack
+	case caffepb.PoolingParameter_AVE:
+		l.aveBack = poolAveBackward{l: l, dy: dy, dx: dx, spread: l.global && !numerics.IsCaffe()}
+		loop = &l.aveBack
+	case caffepb.PoolingParameter_STOCHASTIC:
+		l.stoBack = poolStochasticBackward{l: l, x: bottom[0].Data, y: top[0].Data, dy: dy, dx: dx,
+			train: l.phase() == caffepb.Phase_TRAIN}
+		loop = &l.stoBack
+	}
+	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
+	l.maxBack, l.aveBack, l.stoBack = poolMaxBackward{}, poolAveBackward{}, poolStochasticBackward{}
 }
 
-// poolPass is the running pass, for the workers.
-type poolPass struct {
-	backward bool
-	x, y     []float32 // (N, C, H, W), (N, C, H', W')
-	mask     []float32 // MAX's optional second top, or nil
-	dy, dx   []float32 // backward: the tops' and the bottom's gradients
+// planes returns the sizes of an input and an output plane.
+func (l *pooling) planes() (in, out int) { return l.geom.h * l.geom.w, l.geom.outH * l.geom.outW }
+
+// poolMaxForward is MAX's forward loop over planes: y and the argmax (maxIdx), and
+// the argmax as floats in the mask top if there is one.
+type poolMaxForward struct {
+	l          *pooling
+	x, y, mask []float32
 }
 
-// Range runs the current pass on the channel planes [lo, hi).
-func (l *pooling) Range(lo, hi int) {
-	g, ps := &l.geom, &l.pass
-	in, out := g.h*g.w, g.outH*g.outW
-	train := l.phase() == caffepb.Phase_TRAIN
-	for p := lo; p < hi; p++ {
-		x, y := ps.x[p*in:(p+1)*in], ps.y[p*out:(p+1)*out]
-		if !ps.backward {
-			switch l.method {
-			case caffepb.PoolingParameter_MAX:
-				idx := l.maxIdx[p*out : (p+1)*out]
-				g.maxForward(x, y, idx)
-				if ps.mask != nil {
-					m := ps.mask[p*out : (p+1)*out]
-					for i, v := range idx {
-						m[i] = float32(v)
-					}
-				}
-			case caffepb.PoolingParameter_AVE:
-				g.aveForward(x, y)
-			case caffepb.PoolingParameter_STOCHASTIC:
-				if train {
-					g.stochasticForwardTrain(x, y, l.randIdx[p*out:(p+1)*out])
-				} else {
-					g.stochasticForwardTest(x, y)
-				}
+// Range pools the planes [lo, hi).
+func (p *poolMaxForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		idx := p.l.maxIdx[q*out : (q+1)*out]
+		p.l.geom.maxForward(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], idx)
+		if p.mask != nil {
+			m := p.mask[q*out : (q+1)*out]
+			for i, v := range idx {
+				m[i] = float32(v)
+			}
+		}
+	}
+}
+
+// poolMaxBackward is MAX's backward loop over planes: each window's gradient to its
+// argmax.
+type poolMaxBackward struct {
+	l      *pooling
+	dy, dx []float32
+}
+
+// Range routes the planes [lo, hi).
+func (p *poolMaxBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		scatter(p.dy[q*out:(q+1)*out], p.l.maxIdx[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
+	}
+}
+
+// poolAveForward is AVE's forward loop over planes; sum: a global pooling in the
+// fast numerics, the plane's sum by vec.Sum over its size.
+type poolAveForward struct {
+	l    *pooling
+	x, y []float32
+	sum  bool
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolAveForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
+		if p.sum {
+			y[0] = float32(vec.Sum(x) / float64(in))
+			continue
+		}
+		p.l.geom.aveForward(x, y)
+	}
+}
+
+// poolAveBackward is AVE's backward loop over planes; spread: a global pooling in
+// the fast numerics, every dx the plane's dy over its size.
+type poolAveBackward struct {
+	l      *pooling
+	dy, dx []float32
+	spread bool
+}
+
+// Range routes the planes [lo, hi).
+func (p *poolAveBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
+		if p.spread {
+			d := dy[0] / float32(in)
+			for i := range dx {
+				dx[i] = d
 			}
 			continue
 		}
-		dy, dx := ps.dy[p*out:(p+1)*out], ps.dx[p*in:(p+1)*in]
-		switch l.method {
-		case caffepb.PoolingParameter_MAX:
-			scatter(dy, l.maxIdx[p*out:(p+1)*out], dx)
-		case caffepb.PoolingParameter_AVE:
-			g.aveBackward(dy, dx)
-		case caffepb.PoolingParameter_STOCHASTIC:
-			if train {
-				scatterFloat(dy, l.randIdx[p*out:(p+1)*out], dx)
-			} else {
-				g.stochasticBackwardTest(x, y, dy, dx)
-			}
+		p.l.geom.aveBackward(dy, dx)
+	}
+}
+
+// poolStochasticForward is STOCHASTIC's forward loop over planes: in TRAIN a value
+// of each window sampled by the uniform draws in randIdx (which become the sampled
+// indices), in TEST the expectation.
+type poolStochasticForward struct {
+	l     *pooling
+	x, y  []float32
+	train bool
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolStochasticForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
+		if p.train {
+			p.l.geom.stochasticForwardTrain(x, y, p.l.randIdx[q*out:(q+1)*out])
+		} else {
+			p.l.geom.stochasticForwardTest(x, y)
+		}
+	}
+}
+
+// poolStochasticBackward is STOCHASTIC's backward loop over planes: through the
+// sampled indices in TRAIN, the expectation's gradient in TEST.
+type poolStochasticBackward struct {
+	l            *pooling
+	x, y, dy, dx []float32
+	train        bool
+}
+
+// Range routes the planes [lo, hi).
+func (p *poolStochasticBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
+		if p.train {
+			scatterFloat(dy, p.l.randIdx[q*out:(q+1)*out], dx)
+		} else {
+			p.l.geom.stochasticBackwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], dy, dx)
 		}
 	}
 }
@@ -340,7 +455,7 @@ func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
 // maxBlock is maxForward of the outputs [oy0, oy1) × [ox0, ox1), whose windows are
 // kh×kw, clipped: the window of (oy, ox) starts at row hs + (oy − oy0)·strideH,
 // column ws + (ox − ox0)·strideW. Eight windows at a time in assembly where it can
-// (maxWindows); else a row at a time, unrolled for 2×2 and 3×3.
+// (maxWindows: vec.MaxWindows); else a row at a time, unrolled for 2×2 and 3×3.
 func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs, kh, ws, kw int) {
 	out := oy0*g.outW + ox0
 	rows, n := oy1-oy0, ox1-ox0
@@ -362,6 +477,9 @@ func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs,
 		g.maxRow(x, hs+r*g.strideH, kh, ws, kw, y[o:o+n], idx[o:o+n])
 	}
 }
+
+// maxWindows is vec.MaxWindows (a variable: the tests run the Go loops without it).
+var maxWindows = vec.MaxWindows
 
 // noMax is the bits of −FLT_MAX, where Caffe's scan of a window starts.
 const noMax = 0xff7fffff

@@ -104,20 +104,24 @@ func sameBits(a, b []float32) int {
 	return -1
 }
 
+// poolGeomCases are plane geometries: h, w, kh, kw, sh, sw, ph, pw.
+var poolGeomCases = [][8]int{
+	{24, 24, 2, 2, 2, 2, 0, 0}, {8, 8, 2, 2, 2, 2, 0, 0}, {32, 32, 3, 3, 2, 2, 0, 0},
+	{16, 16, 3, 3, 2, 2, 0, 0}, {8, 8, 3, 3, 2, 2, 0, 0}, {13, 13, 3, 3, 2, 2, 0, 0},
+	{55, 55, 3, 3, 2, 2, 0, 0}, {9, 11, 2, 2, 1, 1, 0, 0}, {9, 11, 3, 3, 1, 1, 1, 1},
+	{10, 7, 3, 3, 2, 2, 1, 1}, {10, 7, 2, 2, 2, 2, 1, 1}, {12, 9, 4, 3, 3, 2, 2, 1},
+	{7, 7, 5, 5, 1, 1, 2, 2}, {6, 6, 1, 1, 3, 2, 0, 0}, {5, 8, 2, 3, 1, 3, 0, 0},
+	{3, 3, 3, 3, 1, 1, 0, 0}, {4, 4, 4, 4, 1, 1, 3, 3}, {2, 9, 2, 2, 2, 2, 1, 0},
+	{9, 2, 2, 2, 2, 2, 0, 1}, {2, 2, 2, 2, 2, 2, 1, 1}, {5, 40, 3, 3, 1, 1, 1, 1}, {7, 37, 2, 3, 2, 2, 1, 1},
+	{4, 600, 3, 3, 2, 2, 1, 1},
+}
+
 // TestPoolGeomMatchesReference: the interior fast paths (2×2, 3×3 unrolled, any
 // other window) and the clipped borders give the reference loops' bits exactly,
 // ±0 and ties included (and NaN where they give NaN).
 func TestPoolGeomMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
-	for _, c := range [][8]int{ // h, w, kh, kw, sh, sw, ph, pw
-		{24, 24, 2, 2, 2, 2, 0, 0}, {8, 8, 2, 2, 2, 2, 0, 0}, {32, 32, 3, 3, 2, 2, 0, 0},
-		{16, 16, 3, 3, 2, 2, 0, 0}, {8, 8, 3, 3, 2, 2, 0, 0}, {13, 13, 3, 3, 2, 2, 0, 0},
-		{55, 55, 3, 3, 2, 2, 0, 0}, {9, 11, 2, 2, 1, 1, 0, 0}, {9, 11, 3, 3, 1, 1, 1, 1},
-		{10, 7, 3, 3, 2, 2, 1, 1}, {10, 7, 2, 2, 2, 2, 1, 1}, {12, 9, 4, 3, 3, 2, 2, 1},
-		{7, 7, 5, 5, 1, 1, 2, 2}, {6, 6, 1, 1, 3, 2, 0, 0}, {5, 8, 2, 3, 1, 3, 0, 0},
-		{3, 3, 3, 3, 1, 1, 0, 0}, {4, 4, 4, 4, 1, 1, 3, 3}, {2, 9, 2, 2, 2, 2, 1, 0},
-		{9, 2, 2, 2, 2, 2, 0, 1}, {2, 2, 2, 2, 2, 2, 1, 1}, {5, 40, 3, 3, 1, 1, 1, 1}, {7, 37, 2, 3, 2, 2, 1, 1},
-	} {
+	for _, c := range poolGeomCases {
 		g := newPoolGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
 		name := fmt.Sprintf("%dx%d k%dx%d s%dx%d p%dx%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
 		for trial := 0; trial < 20; trial++ {
@@ -212,13 +216,12 @@ func BenchmarkPoolPlane(b *testing.B) {
 	}
 }
 
-// TestPoolGeomWithoutAVX2 runs the comparison on the Go loops too, where the
-// assembly would otherwise take the MAX windows.
-func TestPoolGeomWithoutAVX2(t *testing.T) {
-	if !useAVX2 {
-		t.Skip("the Go loops are the only ones here, tested by TestPoolGeomMatchesReference")
-	}
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+// TestPoolGeomWithoutAsm runs the comparison on the Go loops too, where the
+// assembly (vec.MaxWindows) would otherwise take the MAX windows.
+func TestPoolGeomWithoutAsm(t *testing.T) {
+	defer func(f func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool) {
+		maxWindows = f
+	}(maxWindows)
+	maxWindows = func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool { return false }
 	TestPoolGeomMatchesReference(t)
 }

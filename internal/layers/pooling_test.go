@@ -34,7 +34,9 @@ var magic6 = []float32{
 
 // Caffe's TestForwardMax and TestForwardMaxTopMask: hand-computed maxima and argmax
 // masks, every plane of a 2×2 batch the same.
-func TestPoolingForwardMax(t *testing.T) {
+func TestPoolingForwardMax(t *testing.T) { inBothNumerics(t, testPoolingForwardMax) }
+
+func testPoolingForwardMax(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		params     string
@@ -115,7 +117,9 @@ func TestPoolingForwardMaxPadded(t *testing.T) {
 
 // Caffe's TestForwardAve: with pad 1 the padding counts in the divisor, so a plane of
 // 2s averages to 8/9 in the corners and 4/3 on the edges.
-func TestPoolingForwardAve(t *testing.T) {
+func TestPoolingForwardAve(t *testing.T) { inBothNumerics(t, testPoolingForwardAve) }
+
+func testPoolingForwardAve(t *testing.T) {
 	x := repeatPlanes(1, 1, 3, 3, []float32{2, 2, 2, 2, 2, 2, 2, 2, 2})
 	l := setUp(t, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 1 pad: 1 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 	if err := l.Forward(l.Bottom, l.Top); err != nil {
@@ -127,7 +131,9 @@ func TestPoolingForwardAve(t *testing.T) {
 
 // TestPoolingAveDivisor: a window that overhangs the padded image is divided by its
 // size within the padded image, not by the kernel area nor by the pixels it covers.
-func TestPoolingAveDivisor(t *testing.T) {
+func TestPoolingAveDivisor(t *testing.T) { inBothNumerics(t, testPoolingAveDivisor) }
+
+func testPoolingAveDivisor(t *testing.T) {
 	// H = W = 4, k 3, s 2, pad 1: windows start at −1, 1, 3; the last ends at 6 > H+p = 5.
 	x := repeatPlanes(1, 1, 4, 4, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1})
 	l := setUp(t, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
@@ -193,7 +199,9 @@ func TestPoolingOutputSize(t *testing.T) {
 }
 
 // TestPoolingGlobal: global pooling is the mean or max of the whole plane.
-func TestPoolingGlobal(t *testing.T) {
+func TestPoolingGlobal(t *testing.T) { inBothNumerics(t, testPoolingGlobal) }
+
+func testPoolingGlobal(t *testing.T) {
 	r := rng.New(1701)
 	x := gaussian(r, 0, 1, 2, 3, 5, 4)
 	for _, method := range []string{"AVE", "MAX"} {
@@ -241,7 +249,9 @@ func TestPoolingMaxTies(t *testing.T) {
 // Caffe's gradient tests of pooling: MAX and the mask top with step 1e-4, threshold
 // 1e-2; AVE with 1e-2, 1e-2; exhaustive, over 3–4 × 3–4 kernels, with and without
 // padding, plus the round-up, floor, global and stride cases.
-func TestPoolingGradient(t *testing.T) {
+func TestPoolingGradient(t *testing.T) { inBothNumerics(t, testPoolingGradient) }
+
+func testPoolingGradient(t *testing.T) {
 	type gcase struct {
 		name, params string
 		shape        []int
@@ -412,37 +422,27 @@ func TestPoolingErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkPooling times the pooling layers of LeNet and cifar10_quick, with every
-// worker and with one.
+// BenchmarkPooling times the pooling layers of LeNet, cifar10_quick, SqueezeNet 1.1
+// (batch 8: pool1 and the global average of pool10) and ResNet-50 (batch 1).
 func BenchmarkPooling(b *testing.B) {
+	var cases []layerBench
 	for _, s := range []struct {
 		name   string
 		bottom []int
-		text   string
+		param  string
 	}{
-		{"lenet_pool1_b64", []int{64, 20, 24, 24}, `type: "Pooling" pooling_param { pool: MAX kernel_size: 2 stride: 2 }`},
-		{"cifar_pool1_b100", []int{100, 32, 32, 32}, `type: "Pooling" pooling_param { pool: MAX kernel_size: 3 stride: 2 }`},
-		{"cifar_pool2_b100", []int{100, 32, 16, 16}, `type: "Pooling" pooling_param { pool: AVE kernel_size: 3 stride: 2 }`},
+		{"lenet_pool1_b64", []int{64, 20, 24, 24}, `pool: MAX kernel_size: 2 stride: 2`},
+		{"cifar_pool1_b100", []int{100, 32, 32, 32}, `pool: MAX kernel_size: 3 stride: 2`},
+		{"cifar_pool2_b100", []int{100, 32, 16, 16}, `pool: AVE kernel_size: 3 stride: 2`},
+		{"cifar_pool3_b100", []int{100, 64, 8, 8}, `pool: AVE kernel_size: 3 stride: 2`},
+		{"squeeze_pool1_b8", []int{8, 64, 111, 111}, `pool: MAX kernel_size: 3 stride: 2`},
+		{"squeeze_pool10_b8", []int{8, 1000, 13, 13}, `pool: AVE global_pooling: true`},
+		{"resnet_pool1_b1", []int{1, 64, 112, 112}, `pool: MAX kernel_size: 3 stride: 2`},
 	} {
-		for _, procs := range benchProcs() {
-			name := fmt.Sprintf("%s/workers=%d", s.name, procs)
-			b.Run(name+"/forward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				for b.Loop() {
-					l.Forward(l.Bottom, l.Top)
-				}
-			})
-			b.Run(name+"/backward", func(b *testing.B) {
-				defer setProcs(procs)()
-				l := visionBenchLayer(b, s.text, s.bottom)
-				l.Forward(l.Bottom, l.Top)
-				for b.Loop() {
-					l.Backward(l.Top, []bool{true}, l.Bottom)
-				}
-			})
-		}
+		cases = append(cases, layerBench{name: s.name, text: `type: "Pooling" pooling_param { ` + s.param + ` }`,
+			phase: caffepb.Phase_TRAIN, bottoms: [][]int{s.bottom}, tops: 1})
 	}
+	benchLayers(b, cases)
 }
 
 // TestVisionReshapeNoAlloc: reshaping to the same shapes, as happens before every
@@ -467,7 +467,9 @@ func TestVisionReshapeNoAlloc(t *testing.T) {
 // TestPoolingEmptyWindows: with a stride larger than the kernel, rounding up can make
 // the last window start past the image. Caffe's MAX gives −FLT_MAX there and AVE 0;
 // no gradient flows from it.
-func TestPoolingEmptyWindows(t *testing.T) {
+func TestPoolingEmptyWindows(t *testing.T) { inBothNumerics(t, testPoolingEmptyWindows) }
+
+func testPoolingEmptyWindows(t *testing.T) {
 	x := repeatPlanes(1, 1, 1, 5, []float32{1, 2, 3, 4, 5})
 	for _, tc := range []struct {
 		method string
@@ -550,7 +552,12 @@ func max2(a, b int) int {
 	return b
 }
 
-func TestPoolingMatchesCaffeLoops(t *testing.T) {
+// TestPoolingMatchesCaffeLoops: the layer against Caffe's loops as they read, bit
+// for bit in both numerics (a global AVE, which the fast numerics sums otherwise,
+// is not among these windows).
+func TestPoolingMatchesCaffeLoops(t *testing.T) { inBothNumerics(t, testPoolingMatchesCaffeLoops) }
+
+func testPoolingMatchesCaffeLoops(t *testing.T) {
 	r := rng.New(1701)
 	for _, method := range []string{"MAX", "AVE"} {
 		for _, g := range [][7]int{ // h, w, kh, kw, stride_h, stride_w, pad
@@ -576,17 +583,18 @@ func TestPoolingMatchesCaffeLoops(t *testing.T) {
 			l.Backward(l.Top, []bool{true}, l.Bottom)
 			outH, outW := l.Top[0].Dim(2), l.Top[0].Dim(3)
 			in, out := h*w, outH*outW
+			same := func(a, b float32) bool { return a == b }
 			for p := 0; p < 4; p++ {
 				y, mask, dx := caffePool(method == "MAX", x.Data[p*in:(p+1)*in], l.Top[0].Diff[p*out:(p+1)*out],
 					h, w, kh, kw, sh, sw, pad, pad, outH, outW)
 				for i := range y {
-					if y[i] != l.Top[0].Data[p*out+i] || method == "MAX" && mask[i] != l.Top[1].Data[p*out+i] {
+					if !same(y[i], l.Top[0].Data[p*out+i]) || method == "MAX" && mask[i] != l.Top[1].Data[p*out+i] {
 						t.Fatalf("%s plane %d: output %d = %g (mask %v), Caffe's loops give %g (mask %g)",
 							text, p, i, l.Top[0].Data[p*out+i], l.Top[len(l.Top)-1].Data[p*out+i], y[i], mask[i])
 					}
 				}
 				for i := range dx {
-					if dx[i] != x.Diff[p*in+i] {
+					if !same(dx[i], x.Diff[p*in+i]) {
 						t.Fatalf("%s plane %d: bottom diff %d = %g, Caffe's loops give %g", text, p, i, x.Diff[p*in+i], dx[i])
 					}
 				}

@@ -8,6 +8,9 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -24,6 +27,12 @@ func init() { Register("Scale", newScale) }
 //	bias      (S)                 the last blob, with bias_term
 //	top       (outer, S, inner)   top[o, s, i] = bottom[o, s, i]·scale[s] (+ bias[s])
 //	saved     (outer, S, inner)   in place only: the bottom, which backward needs
+//
+// The caffe numerics runs Caffe's calls (see Backward). The fast numerics runs a pass
+// per step, plane by plane (the inner elements of one (o, s)): forward the scale and
+// the bias as one fused multiply-add (scaleForward); backward each s's sums Σdy and
+// Σdy·x in one pass, in float32 lanes finished in float64, and dx = dy·scale[s] while
+// the plane is in cache, each s whole on one goroutine (scaleBackward).
 type scale struct {
 	base
 	outer, dim, inner int
@@ -31,7 +40,9 @@ type scale struct {
 	biasDown          []bool // the bias layer's propagate_down: never to the top it runs on
 	saved             *blob.Blob
 	sumResult         []float32 // (outer·S) the per-plane sums of backward (Caffe's sum_result_)
-	bc                broadcast
+	caffeScale        broadcastScale
+	fwd               scaleForward
+	back              scaleBackward
 }
 
 func newScale(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -117,10 +128,25 @@ func (l *scale) scaleBlob(bottom []*blob.Blob) *blob.Blob {
 // Forward: top[o, s, i] = bottom[o, s, i]·scale[s], then + bias[s].
 func (l *scale) Forward(bottom, top []*blob.Blob) error {
 	x, y, s := bottom[0].Data, top[0].Data, l.scaleBlob(bottom).Data
+	planes, grain := l.outer*l.dim, planeGrain(l.inner)
+	if !numerics.IsCaffe() {
+		l.fwd = scaleForward{l: l, x: x, y: y, s: s}
+		if top[0] == bottom[0] {
+			l.fwd.saved = l.saved.Data
+		}
+		if l.bias != nil {
+			l.fwd.b = l.bias.blobs[0].Data
+		}
+		parallel.Run(planes, grain, &l.fwd)
+		l.fwd = scaleForward{}
+		return nil
+	}
 	if top[0] == bottom[0] {
 		copy(l.saved.Data, x)
 	}
-	l.bc.scale(x, y, s, l.outer, l.dim, l.inner)
+	l.caffeScale = broadcastScale{x: x, y: y, v: s, dim: l.dim, inner: l.inner}
+	parallel.Run(planes, grain, &l.caffeScale)
+	l.caffeScale = broadcastScale{}
 	if l.bias != nil {
 		return l.bias.Forward(top[:1], top)
 	}
@@ -140,6 +166,10 @@ func (l *scale) Forward(bottom, top []*blob.Blob) error {
 // matrix-vector product with ones (a dot product when there is one plane), then over
 // the outer axis the same way; OpenBLAS's orders throughout.
 func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	if !numerics.IsCaffe() {
+		l.fastBackward(top, down, bottom)
+		return
+	}
 	if l.bias != nil {
 		l.bias.Backward(top, l.biasDown, top[:1])
 	}
@@ -169,7 +199,9 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		}
 	}
 	if down[0] {
-		l.bc.scale(dy, bottom[0].Diff, sc.Data, l.outer, l.dim, l.inner)
+		l.caffeScale = broadcastScale{x: dy, y: bottom[0].Diff, v: sc.Data, dim: l.dim, inner: l.inner}
+		parallel.Run(l.outer*l.dim, planeGrain(l.inner), &l.caffeScale)
+		l.caffeScale = broadcastScale{}
 	}
 }
 
@@ -210,4 +242,104 @@ func (l *scale) sumScale(product, ds []float32, learned bool) {
 		return
 	}
 	blas.GemvOnes(true, l.outer, l.dim, 1, sum, beta, ds)
+}
+
+// scaleForward is Scale's forward loop in the fast numerics, over planes (o, s):
+// y = x·scale[s] + bias[s] in one fused pass (x·scale[s] without a bias), the bottom
+// saved first when in place.
+//
+//	x, y, saved (outer, S, inner)   y may be x; saved nil unless in place
+//	s, b (S)                        b nil without a bias
+type scaleForward struct {
+	l                 *scale
+	x, y, saved, s, b []float32
+}
+
+// Range computes the planes [lo, hi).
+func (p *scaleForward) Range(lo, hi int) {
+	l := p.l
+	for q := lo; q < hi; q++ {
+		x, y := p.x[q*l.inner:][:l.inner], p.y[q*l.inner:][:l.inner]
+		if p.saved != nil {
+			copy(p.saved[q*l.inner:][:l.inner], x)
+		}
+		d := q % l.dim
+		if p.b != nil {
+			vec.ScaleAdd(y, x, p.s[d], p.b[d])
+		} else {
+			vec.Scale(y, x, p.s[d])
+		}
+	}
+}
+
+// fastBackward is Backward in the fast numerics. The scale's gradient is added to
+// a learned blob and set in a bottom's, and, as Caffe does, also set in a learned
+// blob of the bottom's size or when the batch (outer) is 1 with more than one scale
+// (where Caffe's sgemv writes straight into it).
+func (l *scale) fastBackward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	sc := l.scaleBlob(bottom)
+	learned := len(bottom) == 1
+	x := bottom[0].Data
+	if top[0] == bottom[0] {
+		x = l.saved.Data
+	}
+	l.back = scaleBackward{l: l, x: x, dy: top[0].Diff, s: sc.Data,
+		setScale: !learned || bottom[0].Count() == sc.Count() || l.outer == 1 && l.dim > 1}
+	if down[0] {
+		l.back.dx = bottom[0].Diff
+	}
+	if learned || down[1] {
+		l.back.ds = sc.Diff
+	}
+	if l.bias != nil {
+		l.back.db = l.bias.blobs[0].Diff
+	}
+	parallel.Run(l.dim, planeGrain(l.outer*l.inner), &l.back)
+	l.back = scaleBackward{}
+}
+
+// scaleBackward is Scale's backward loop in the fast numerics, over the scale's
+// elements s: ds[s] (+)= Σ_{o,i} dy·x and db[s] += Σ_{o,i} dy, both sums in one pass
+// over each plane, then dx = dy·scale[s] over it (in place, dx is dy: the sums are
+// taken first).
+//
+//	x, dy, dx (outer, S, inner)   dx nil: no bottom gradient
+//	s, ds, db (S)                 ds, db nil: no such gradient
+type scaleBackward struct {
+	l                    *scale
+	x, dy, dx, s, ds, db []float32
+	setScale             bool // ds = the sum, rather than ds += the sum
+}
+
+// Range computes the gradients of the scale's elements [lo, hi).
+func (p *scaleBackward) Range(lo, hi int) {
+	l := p.l
+	for d := lo; d < hi; d++ {
+		var sdy, sdyx float64
+		for o := range l.outer {
+			q := (o*l.dim + d) * l.inner
+			dy := p.dy[q : q+l.inner]
+			switch {
+			case p.ds != nil:
+				s, dot := vec.SumDot(dy, p.x[q:q+l.inner])
+				sdy += s
+				sdyx += dot
+			case p.db != nil:
+				sdy += vec.Sum(dy)
+			}
+			if p.dx != nil {
+				vec.Scale(p.dx[q:q+l.inner], dy, p.s[d])
+			}
+		}
+		switch {
+		case p.ds == nil:
+		case p.setScale:
+			p.ds[d] = float32(sdyx)
+		default:
+			p.ds[d] += float32(sdyx)
+		}
+		if p.db != nil {
+			p.db[d] += float32(sdy)
+		}
+	}
 }

@@ -71,7 +71,9 @@ func broadcastIndex(bottom, b *blob.Blob, axis, i int) int {
 // Caffe's TestForwardEltwise, TestForwardBroadcastBegin/Middle/End, TestForwardScale,
 // TestForwardScaleAxis2, TestForwardEltwiseWithParam,
 // TestForwardBroadcastMiddleWithParam(AndBias): top = bottom·scale (+ bias).
-func TestScaleForward(t *testing.T) {
+func TestScaleForward(t *testing.T) { inBothNumerics(t, testScaleForward) }
+
+func testScaleForward(t *testing.T) {
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
@@ -131,7 +133,9 @@ func TestScaleDefaultFiller(t *testing.T) {
 // TestGradientBroadcastBegin/Middle/End, TestGradientBroadcastMiddleWithParam,
 // TestGradientScale, TestGradientScaleAndBias, TestGradientScaleAxis2 (exhaustive);
 // all step 1e-2, threshold 1e-3; here every case with and without a bias.
-func TestScaleGradient(t *testing.T) {
+func TestScaleGradient(t *testing.T) { inBothNumerics(t, testScaleGradient) }
+
+func testScaleGradient(t *testing.T) {
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
@@ -153,7 +157,9 @@ func TestScaleGradient(t *testing.T) {
 // Caffe's TestForwardEltwiseInPlace, TestBackwardEltwiseInPlace,
 // TestForwardBroadcastMiddleInPlace and TestBackwardBroadcastMiddleInPlace, and in
 // place with a learned scale and a bias.
-func TestScaleInPlace(t *testing.T) {
+func TestScaleInPlace(t *testing.T) { inBothNumerics(t, testScaleInPlace) }
+
+func testScaleInPlace(t *testing.T) {
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
@@ -168,7 +174,9 @@ func TestScaleInPlace(t *testing.T) {
 }
 
 // The scale's gradient accumulates into a learned blob and overwrites a bottom's.
-func TestScaleGradientAccumulates(t *testing.T) {
+func TestScaleGradientAccumulates(t *testing.T) { inBothNumerics(t, testScaleGradientAccumulates) }
+
+func testScaleGradientAccumulates(t *testing.T) {
 	bs := newBroadcastBlobs()
 	dy := gaussian(rng.New(2), 0, 1, 2, 3, 4, 5)
 	learned := setUp(t, `type: "Scale" scale_param { bias_term: true }`, caffepb.Phase_TRAIN, []*blob.Blob{bs.bottom}, 1)
@@ -195,6 +203,30 @@ func TestScaleGradientAccumulates(t *testing.T) {
 	}
 }
 
+// At batch 1 (outer 1) Caffe's sgemv writes a learned scale's gradient straight
+// into it, overwriting what was there, while the bias's still accumulates; both
+// numerics do the same.
+func TestScaleGradientBatchOne(t *testing.T) { inBothNumerics(t, testScaleGradientBatchOne) }
+
+func testScaleGradientBatchOne(t *testing.T) {
+	x := gaussian(rng.New(3), 0, 1, 1, 3, 4, 5)
+	dy := gaussian(rng.New(4), 0, 1, 1, 3, 4, 5)
+	l := setUp(t, `type: "Scale" scale_param { bias_term: true }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+	forward(t, l)
+	backwardWith(l, dy.Data)
+	ds := append([]float32(nil), l.Params()[0].Diff...)
+	db := append([]float32(nil), l.Params()[1].Diff...)
+	backwardWith(l, dy.Data)
+	for i := range ds {
+		if got := l.Params()[0].Diff[i]; got != ds[i] {
+			t.Fatalf("scale diff[%d] = %g after two backwards, want %g (overwritten)", i, got, ds[i])
+		}
+		if got := l.Params()[1].Diff[i]; got != 2*db[i] {
+			t.Fatalf("bias diff[%d] = %g after two backwards, want %g (accumulated)", i, got, 2*db[i])
+		}
+	}
+}
+
 func TestScaleErrors(t *testing.T) {
 	bs := newBroadcastBlobs()
 	for _, tc := range []struct {
@@ -217,4 +249,50 @@ func TestScaleErrors(t *testing.T) {
 			wantError(t, setUpError(`type: "Scale" scale_param { `+tc.param+` }`, caffepb.Phase_TRAIN, bottoms, 1), tc.want...)
 		})
 	}
+}
+
+// BenchmarkScale: ResNet-50's Scale layers at batch 1 (in place, with a bias, as
+// ResNet runs them), without a bias, and with the scale as a second bottom. The
+// learned scale is −1 (Caffe's scale by 1 is a copy), the bias U(0.5, 1.5): passes
+// in place then neither grow nor shrink the values.
+func BenchmarkScale(b *testing.B) {
+	params := func(r *rng.Source, p []*blob.Blob) {
+		uniformParams(r, p)
+		for i := range p[0].Data {
+			p[0].Data[i] = -1
+		}
+	}
+	var cases []layerBench
+	for _, s := range []struct {
+		name  string
+		shape []int
+	}{{"res2_1x256x56x56", []int{1, 256, 56, 56}}, {"res5_1x2048x7x7", []int{1, 2048, 7, 7}}} {
+		cases = append(cases,
+			layerBench{name: s.name + "/bias", text: `type: "Scale" scale_param { bias_term: true }`, phase: caffepb.Phase_TRAIN,
+				bottoms: [][]int{s.shape}, tops: 1, inPlace: true, params: params},
+			layerBench{name: s.name + "/nobias", text: `type: "Scale"`, phase: caffepb.Phase_TRAIN,
+				bottoms: [][]int{s.shape}, tops: 1, inPlace: true, params: params},
+			layerBench{name: s.name + "/bottom1", text: `type: "Scale"`, phase: caffepb.Phase_TRAIN,
+				bottoms: [][]int{s.shape, s.shape[1:2]}, tops: 1})
+	}
+	benchLayers(b, cases)
+}
+
+// BenchmarkBias: a learned bias on ResNet-50's res2 shape at batch 1, in place.
+func BenchmarkBias(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "res2_1x256x56x56", text: `type: "Bias"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{1, 256, 56, 56}}, tops: 1, inPlace: true, params: uniformParams}})
+}
+
+// In both numerics each scale element's gradient is one goroutine's: the same bits
+// with any number of workers.
+func TestScaleWorkers(t *testing.T) { inBothNumerics(t, testScaleWorkers) }
+
+func testScaleWorkers(t *testing.T) {
+	r := rng.New(10)
+	x := gaussian(r, 0, 1, 2, 64, 31, 33)
+	sameWithWorkers(t, `type: "Scale" scale_param { bias_term: true filler { type: "gaussian" } bias_filler { type: "gaussian" } }`,
+		caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+	sameWithWorkers(t, `type: "Scale"`, caffepb.Phase_TRAIN, []*blob.Blob{x, gaussian(r, 0, 1, 64)}, 1)
+	sameWithWorkers(t, `type: "Bias" bias_param { filler { type: "gaussian" } }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 }

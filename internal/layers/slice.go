@@ -15,11 +15,15 @@ func init() { Register("Slice", newSlice) }
 //	bottom (outer, C, inner)
 //	top i  (outer, C_i, inner)   ΣC_i = C
 //
-// With a single top the top is a view of the bottom (see shareView).
+// With a single top the top is a view of the bottom (see shareView). The copies run
+// in pieces split over the cores, as Concat's (axisParts).
 type slice struct {
 	base
 	axis         int
 	outer, inner int
+	parts        axisParts
+	gather       gatherAxis
+	scatter      scatterAxis
 }
 
 func newSlice(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -92,7 +96,9 @@ func (l *slice) Reshape(bottom, top []*blob.Blob) error {
 	}
 	if len(top) == 1 {
 		shareView(top[0], b, b.Shape())
+		return nil
 	}
+	l.parts.reshape(l.outer, l.inner, l.axis, top)
 	return nil
 }
 
@@ -102,17 +108,13 @@ func (l *slice) Forward(bottom, top []*blob.Blob) error {
 		shareView(top[0], bottom[0], bottom[0].Shape())
 		return nil
 	}
-	x := bottom[0].Data
-	c := bottom[0].Dim(l.axis)
-	off := 0
-	for _, t := range top {
-		ci := t.Dim(l.axis)
-		rows := ci * l.inner
-		for o := 0; o < l.outer; o++ {
-			copy(t.Data[o*rows:][:rows], x[(o*c+off)*l.inner:][:rows])
-		}
-		off += ci
+	for i, t := range top {
+		l.parts.bufs[i] = t.Data
 	}
+	l.scatter = scatterAxis{a: &l.parts, joined: bottom[0].Data}
+	l.parts.run(&l.scatter)
+	l.scatter = scatterAxis{}
+	clear(l.parts.bufs)
 	return nil
 }
 
@@ -125,15 +127,11 @@ func (l *slice) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	dx := bottom[0].Diff
-	c := bottom[0].Dim(l.axis)
-	off := 0
-	for _, t := range top {
-		ci := t.Dim(l.axis)
-		rows := ci * l.inner
-		for o := 0; o < l.outer; o++ {
-			copy(dx[(o*c+off)*l.inner:][:rows], t.Diff[o*rows:][:rows])
-		}
-		off += ci
+	for i, t := range top {
+		l.parts.bufs[i] = t.Diff
 	}
+	l.gather = gatherAxis{a: &l.parts, joined: bottom[0].Diff}
+	l.parts.run(&l.gather)
+	l.gather = gatherAxis{}
+	clear(l.parts.bufs)
 }

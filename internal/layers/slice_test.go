@@ -25,6 +25,8 @@ func TestSliceForward(t *testing.T) {
 		{"channels_points", `slice_param { slice_point: 2 slice_point: 8 }`, []int{6, 12, 2, 3}, 3, 1, []int{2, 6, 4}},
 		{"slice_dim", `slice_param { slice_dim: 1 slice_point: 2 slice_point: 8 }`, []int{6, 12, 2, 3}, 3, 1, []int{2, 6, 4}},
 		{"last_axis", `slice_param { axis: -1 slice_point: 1 }`, []int{2, 3, 4}, 2, 2, []int{1, 3}},
+		// Blocks of several pieces each (axisParts), split over the workers.
+		{"large", `slice_param { slice_point: 5 slice_point: 6 }`, []int{3, 15, 61, 67}, 3, 1, []int{5, 1, 9}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := gaussian(rng.New(1701), 0, 1, tc.bottom...)
@@ -117,4 +119,11 @@ func TestSliceErrors(t *testing.T) {
 			wantError(t, setUpError(`type: "Slice" `+tc.param, caffepb.Phase_TRAIN, []*blob.Blob{blob.New(4, 5, 2, 2)}, tc.nTop), tc.want...)
 		})
 	}
+}
+
+// BenchmarkSlice: SqueezeNet 1.1's fire2 output (batch 8) cut back in two along the
+// channels.
+func BenchmarkSlice(b *testing.B) {
+	benchLayers(b, []layerBench{{name: "fire2_8x128x55x55", text: `type: "Slice"`, phase: caffepb.Phase_TRAIN,
+		bottoms: [][]int{{8, 128, 55, 55}}, tops: 2}})
 }

@@ -3,6 +3,7 @@ package layers
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -13,7 +14,7 @@ func init() { Register("Split", newSplit) }
 // tops' gradients.
 type split struct {
 	base
-	sum struct{ bottom, tops []*blob.Blob } // what Range adds up, set by Backward
+	back splitBackward
 }
 
 func newSplit(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -44,19 +45,28 @@ func (l *split) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	l.sum.bottom, l.sum.tops = bottom, top
-	parallel.Run(bottom[0].Count(), elementwiseGrain, l)
-	l.sum.bottom, l.sum.tops = nil, nil
+	l.back = splitBackward{dx: bottom[0].Diff, tops: top}
+	parallel.Run(bottom[0].Count(), elementwiseGrain, &l.back)
+	l.back = splitBackward{}
 }
 
-// Range sums the tops' diffs into the bottom's, in top order, for elements lo to
-// hi−1: the elements are split over the cores.
-func (l *split) Range(lo, hi int) {
-	d := l.sum.bottom[0].Diff[lo:hi]
-	copy(d, l.sum.tops[0].Diff[lo:hi])
-	for _, t := range l.sum.tops[1:] {
-		for i, v := range t.Diff[lo:hi] {
-			d[i] += v
-		}
+// splitBackward is Split's backward loop over the elements: the tops' gradients
+// added in top order, as Caffe's caffe_add of the first two and caffe_axpy (with 1:
+// one rounding) of the others compute them, in both numerics.
+type splitBackward struct {
+	dx   []float32
+	tops []*blob.Blob
+}
+
+// Range sums the elements [lo, hi).
+func (p *splitBackward) Range(lo, hi int) {
+	dx := p.dx[lo:hi]
+	if len(p.tops) == 1 {
+		copy(dx, p.tops[0].Diff[lo:hi])
+		return
+	}
+	vec.Add(dx, p.tops[0].Diff[lo:hi], p.tops[1].Diff[lo:hi])
+	for _, t := range p.tops[2:] {
+		vec.Add(dx, dx, t.Diff[lo:hi])
 	}
 }
