@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	_ "gonum.org/v1/plot/vg/vgimg" // png
 	_ "gonum.org/v1/plot/vg/vgsvg" // svg
 
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/gocaffe/gocaffe/internal/logparse"
 )
 
@@ -250,29 +252,10 @@ func writeCharts(out, format string, plots []*plot.Plot) error {
 	for i, p := range plots {
 		p.Draw(canvases[i/cols][i%cols])
 	}
-	dir, base := filepath.Split(out)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("plot: writing %s: %w", out, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("plot: writing %s: %w", out, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("plot: %w", err)
-	}
-	if err := os.Rename(f.Name(), out); err != nil {
-		os.Remove(f.Name())
+	if err := staging.WriteFileFunc(out, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
 	return nil

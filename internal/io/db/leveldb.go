@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -97,8 +98,9 @@ func createLevelDB(path string, overwrite bool) (sink, error) {
 	if err := checkLevelDBTarget(target, overwrite); err != nil {
 		return nil, err
 	}
-	dir, base := filepath.Split(target)
-	tmp, err := os.MkdirTemp(dir, "."+base+".tmp-")
+	// Staged beside the target, never in $TMPDIR; LevelDB's LOCK, which it holds
+	// with flock, tells a later run that this is no crashed run's leftover.
+	tmp, err := staging.MkdirTemp(target)
 	if err != nil {
 		return nil, fmt.Errorf("creating leveldb %s: %w", target, err)
 	}
@@ -143,6 +145,14 @@ func (s *levelSink) commit() error {
 		err = fmt.Errorf("writing leveldb %s: %w", s.target, cerr)
 	}
 	if err == nil {
+		// Closing released LevelDB's lock: hold it again until the folder is in place.
+		if lock, lerr := os.Open(filepath.Join(s.tmp, "LOCK")); lerr == nil {
+			if staging.Lock(lock) == nil {
+				defer lock.Close()
+			} else {
+				lock.Close()
+			}
+		}
 		err = replaceDir(s.tmp, s.target, s.overwrite, checkLevelDBTarget)
 	}
 	if err != nil {

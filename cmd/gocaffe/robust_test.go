@@ -1,0 +1,100 @@
+package main
+
+// Tests of issue 11: hostile files, huge shapes, divergence, signals and temporary
+// files. Each defect of the issue has a test here (or in the package it was fixed
+// in) that failed before its fix.
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gocaffe/gocaffe/internal/io/db"
+	"github.com/gocaffe/gocaffe/internal/testutil"
+)
+
+// mnistFixtures returns the small MNIST idx files of the LeNet fixtures.
+func mnistFixtures() (images, labels string) {
+	fix := testutil.Path("fixtures/nets/lenet_mnist")
+	return filepath.Join(fix, "t10k-images-1000-idx3-ubyte.gz"), filepath.Join(fix, "t10k-labels-1000-idx1-ubyte.gz")
+}
+
+// TestConvertStagesBesideOutput (defect 1): with OUT a bare name, as in the help's
+// example, the database is staged in the working folder — not in $TMPDIR, which may
+// be another file system (a rename across them fails) or, here, missing — and the
+// stale staging folders of a killed earlier conversion are removed, those of a live
+// one kept.
+func TestConvertStagesBesideOutput(t *testing.T) {
+	captureLog(t)
+	images, labels := mnistFixtures()
+	for _, backend := range []string{"lmdb", "leveldb"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			t.Setenv("TMPDIR", filepath.Join(dir, "no-such-tmp"))
+			// A folder a conversion killed with SIGKILL left (no process holds it).
+			stale := ".mnist_db.tmp-2147483646-123"
+			if err := os.MkdirAll(filepath.Join(stale, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(stale, "data.mdb"), []byte("half"), 0o644)
+			if _, err := gocaffe(t, "convert", "mnist", "--backend="+backend, images, labels, "mnist_db"); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := db.ParseBackend(backend)
+			if n := len(readDB(t, "mnist_db", b)); n != 1000 {
+				t.Errorf("%d records, want 1000", n)
+			}
+			if names := entries(t, "."); len(names) != 1 || names[0] != "mnist_db" {
+				t.Errorf("the folder holds %v, want only mnist_db", names)
+			}
+		})
+	}
+}
+
+// TestStagingOnlyBesideTargets (defect 1): every writer stages beside its output,
+// so each works with $TMPDIR missing and leaves nothing but its output.
+func TestStagingOnlyBesideTargets(t *testing.T) {
+	captureLog(t)
+	lenet := testutil.Path("fixtures/nets/lenet_mnist/lenet_train_test.prototxt")
+	for _, tc := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"upgrade", []string{"upgrade", testutil.Path("fixtures/upgrade/lenet_train.prototxt"), "up.prototxt"}, "up.prototxt"},
+		{"draw", []string{"draw", "--model=" + lenet, "net.dot"}, "net.dot"},
+		{"mean", []string{"mean", testutil.Path("fixtures/nets/lenet_mnist/mnist_test_lmdb"), "mean.binaryproto"}, "mean.binaryproto"},
+		{"plot", []string{"plot", testutil.Path("fixtures/nets/lenet_mnist/train.log"), "--out=p.png"}, "p.png"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			t.Setenv("TMPDIR", filepath.Join(dir, "no-such-tmp"))
+			// An orphan of a killed earlier run.
+			orphan := "." + tc.out + ".tmp2147483646-" + strconv.Itoa(7)
+			os.WriteFile(orphan, []byte("half"), 0o644)
+			if _, err := gocaffe(t, tc.args...); err != nil {
+				t.Fatal(err)
+			}
+			if names := entries(t, "."); len(names) != 1 || names[0] != tc.out {
+				t.Errorf("the folder holds %v, want only %s", names, tc.out)
+			}
+		})
+	}
+}
+
+// errContains fails unless err is an error whose message holds every part.
+func errContains(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one saying %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Fatalf("error %q does not say %q", err, p)
+		}
+	}
+}
