@@ -243,12 +243,18 @@ func convertMNIST(imagesPath, labelsPath, out string) error {
 			return err
 		}
 	}
+	// Read both files to their ends: a gzip file's checksum is checked only there,
+	// and a damaged file must not make a database.
 	for _, f := range []struct {
-		trailing bool
-		path     string
-	}{{images.Trailing(), imagesPath}, {labels.Trailing(), labelsPath}} {
-		if f.trailing {
-			glog.Warningf("%s holds bytes after the %d records its header announces; they were ignored", f.path, images.Count)
+		finish func() (int64, error)
+		path   string
+	}{{images.Finish, imagesPath}, {labels.Finish, labelsPath}} {
+		trailing, err := f.finish()
+		if err != nil {
+			return err
+		}
+		if trailing > 0 {
+			glog.Warningf("%s holds %d bytes after the %d records its header announces; they were ignored", f.path, trailing, images.Count)
 		}
 	}
 	return w.commit()

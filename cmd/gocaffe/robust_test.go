@@ -5,6 +5,7 @@ package main
 // in) that failed before its fix.
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,6 +96,34 @@ func errContains(t *testing.T, err error, parts ...string) {
 	for _, p := range parts {
 		if !strings.Contains(err.Error(), p) {
 			t.Fatalf("error %q does not say %q", err, p)
+		}
+	}
+}
+
+// TestConvertCorruptGzip (defect 2): one flipped byte in the middle of an MNIST
+// .gz gave exit 0, a "bytes after the records" warning and hundreds of wrong
+// records. Now the conversion fails naming the file, and no database appears.
+func TestConvertCorruptGzip(t *testing.T) {
+	captureLog(t)
+	images, labels := mnistFixtures()
+	dir := t.TempDir()
+	good, err := os.ReadFile(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{len(good) / 2, len(good) / 3, len(good) - 5} {
+		bad := bytes.Clone(good)
+		bad[at] ^= 0x01
+		p := filepath.Join(dir, "images.gz")
+		os.WriteFile(p, bad, 0o644)
+		out := filepath.Join(dir, "db")
+		_, err := gocaffe(t, "convert", "mnist", p, labels, out)
+		errContains(t, err, p, "corrupt")
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("byte %d flipped: a database was written", at)
+		}
+		if names := entries(t, dir); len(names) != 1 {
+			t.Errorf("byte %d flipped: left behind %v", at, names)
 		}
 	}
 }
