@@ -182,7 +182,7 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 		}
 
 		n.logf("Setting up %s", name)
-		if err := l.Setup(n.bottoms[li], n.tops[li]); err != nil {
+		if err := setup(l, n.bottoms[li], n.tops[li]); err != nil {
 			return fmt.Errorf("layer %q (%s): %w", name, lp.GetType(), err)
 		}
 		for ti, t := range n.tops[li] {
@@ -263,6 +263,15 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 	n.shareWeights()
 	n.logf("Network initialization done.")
 	return nil
+}
+
+// setup runs a layer's Setup; a shape no blob can take or an allocation beyond the
+// memory limit, which a user's file can ask for, is an error too (see blob.Recover).
+func setup(l layers.Layer, bottom, top []*blob.Blob) (err error) {
+	if rerr := blob.Recover(func() { err = l.Setup(bottom, top) }); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 func (n *Net) appendTop(li int, name string) {
@@ -519,12 +528,20 @@ func (n *Net) ParamDisplayName(learnable int) string {
 func (n *Net) Forward() (float32, error) { return n.ForwardFromTo(0, len(n.layers)-1) }
 
 // ForwardFromTo runs layers start..end (inclusive) forward and returns their loss.
-func (n *Net) ForwardFromTo(start, end int) (float32, error) {
+func (n *Net) ForwardFromTo(start, end int) (loss float32, err error) {
 	if start < 0 || end >= len(n.layers) {
 		return 0, fmt.Errorf("forward from layer %d to %d of a %d-layer net", start, end, len(n.layers))
 	}
-	var loss float32
-	for i := start; i <= end; i++ {
+	i := start
+	// A batch can reshape the net: a shape no blob can take, or beyond the memory
+	// limit, is an error naming the layer (see blob.Recover).
+	defer func() {
+		if r := recover(); r != nil {
+			rerr := blob.Recover(func() { panic(r) })
+			loss, err = 0, fmt.Errorf("layer %q: %w", n.layerNames[i], rerr)
+		}
+	}()
+	for ; i <= end; i++ {
 		// As Caffe's Layer::Forward, reshape first: a data layer may have produced a
 		// batch of another shape. Layers allocate nothing when shapes are unchanged.
 		if err := n.layers[i].Reshape(n.bottoms[i], n.tops[i]); err != nil {
@@ -579,7 +596,11 @@ func (n *Net) ForwardBackward() (float32, error) {
 // Reshape reshapes every layer for its current bottoms (after an input changed shape).
 func (n *Net) Reshape() error {
 	for i, l := range n.layers {
-		if err := l.Reshape(n.bottoms[i], n.tops[i]); err != nil {
+		var err error
+		if rerr := blob.Recover(func() { err = l.Reshape(n.bottoms[i], n.tops[i]) }); rerr != nil {
+			err = rerr
+		}
+		if err != nil {
 			return fmt.Errorf("layer %q: %w", n.layerNames[i], err)
 		}
 	}
