@@ -12,8 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gocaffe/gocaffe/internal/io/db"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 // mnistFixtures returns the small MNIST idx files of the LeNet fixtures.
@@ -125,5 +129,66 @@ func TestConvertCorruptGzip(t *testing.T) {
 		if names := entries(t, dir); len(names) != 1 {
 			t.Errorf("byte %d flipped: left behind %v", at, names)
 		}
+	}
+}
+
+// craftedDatum is defect 5's record: a shape whose product wraps around, in 64
+// bits, to the 784 bytes of data it holds.
+func craftedDatum() *caffepb.Datum {
+	return &caffepb.Datum{
+		Channels: proto.Int32(26983373), Height: proto.Int32(3498256), Width: proto.Int32(1954213),
+		Data: make([]byte, 784), Label: proto.Int32(1),
+	}
+}
+
+func goodDatum(label int32) *caffepb.Datum {
+	return &caffepb.Datum{Channels: proto.Int32(1), Height: proto.Int32(28), Width: proto.Int32(28),
+		Data: make([]byte, 784), Label: proto.Int32(label)}
+}
+
+// tinyDataNet is a net reading source: Data, InnerProduct, SoftmaxWithLoss.
+func tinyDataNet(source string) string {
+	return `name: "tiny"
+layer { name: "data" type: "Data" top: "data" top: "label"
+  data_param { source: "` + source + `" backend: LMDB batch_size: 1 } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip"
+  inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+}
+
+// TestCraftedDatum (defect 5): a Datum whose shape product wraps around to its data's
+// length passed the size check and crashed train, test and mean with "index out of
+// range [784]" in the prefetch goroutine. Now each says which database and key.
+func TestCraftedDatum(t *testing.T) {
+	captureLog(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	first := writeDatums(t, "first_lmdb", db.LMDB, craftedDatum(), goodDatum(0))
+	second := writeDatums(t, "second_lmdb", db.LMDB, goodDatum(0), craftedDatum(), goodDatum(1))
+	if err := protofile.WriteBinary("empty.caffemodel", &caffepb.NetParameter{Name: proto.String("no weights")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, source := range []string{first, second} {
+		key := "00000000"
+		if source == second {
+			key = "00000001"
+		}
+		os.WriteFile(source+".prototxt", []byte(tinyDataNet(source)), 0o644)
+		os.WriteFile(source+"_solver.prototxt", []byte(`net: "`+source+`.prototxt"
+base_lr: 0.01 lr_policy: "fixed" max_iter: 4 display: 1 snapshot_after_train: false`), 0o644)
+		for _, args := range [][]string{
+			{"train", "--solver=" + source + "_solver.prototxt"},
+			{"test", "--model=" + source + ".prototxt", "--weights=empty.caffemodel", "--iterations=3"},
+			{"mean", source, "mean.binaryproto"},
+		} {
+			t.Run(source+"/"+args[0], func(t *testing.T) {
+				_, err := gocaffe(t, args...)
+				errContains(t, err, source, key, "26983373")
+			})
+		}
+	}
+	if _, err := os.Stat("mean.binaryproto"); err == nil {
+		t.Error("a mean was written")
 	}
 }
