@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,5 +191,93 @@ base_lr: 0.01 lr_policy: "fixed" max_iter: 4 display: 1 snapshot_after_train: fa
 	}
 	if _, err := os.Stat("mean.binaryproto"); err == nil {
 		t.Error("a mean was written")
+	}
+}
+
+// inputNet is a net of one Input layer of the given dims feeding body.
+func inputNet(dims, body string) string {
+	return `name: "huge"
+layer { name: "in" type: "Input" top: "x" input_param { shape { ` + dims + ` } } }
+` + body
+}
+
+// TestHugeShapes (defect 4): shapes whose sizes no blob can hold, or whose product
+// wraps around, ended in "fatal error: runtime: out of memory" (no Go program can
+// catch that); now each is an error naming the layer, from every command that
+// builds the net, and summary too.
+func TestHugeShapes(t *testing.T) {
+	captureLog(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ip := func(n string) string {
+		return `layer { name: "fc" type: "InnerProduct" bottom: "x" top: "y" inner_product_param { num_output: ` + n + ` } }`
+	}
+	for _, tc := range []struct {
+		name, net string
+		says      []string
+	}{
+		{"inner product", inputNet("dim: 1 dim: 784", ip("2000000000")), []string{`layer "fc" (InnerProduct)`, "1568000000000 values"}},
+		{"embed", inputNet("dim: 4", `layer { name: "emb" type: "Embed" bottom: "x" top: "y" embed_param { input_dim: 4000000000 num_output: 4000000000 } }`),
+			[]string{`layer "emb" (Embed)`, "more than a blob can hold"}},
+		{"convolution", inputNet("dim: 1 dim: 3 dim: 8 dim: 8", `layer { name: "conv" type: "Convolution" bottom: "x" top: "y" convolution_param { num_output: 4294967295 kernel_size: 3 } }`),
+			[]string{`layer "conv" (Convolution)`, "more than a blob can hold"}},
+		{"input wraps to 0", inputNet("dim: 4294967296 dim: 4294967296 dim: 16", ""), []string{`layer "in" (Input)`, "4294967296"}},
+		{"dummy data wraps to 0", `layer { name: "dummy" type: "DummyData" top: "x" dummy_data_param { shape { dim: 4294967296 dim: 4294967296 dim: 16 } } }`,
+			[]string{`layer "dummy" (DummyData)`, "4294967296"}},
+	} {
+		os.WriteFile(tc.name+".prototxt", []byte(tc.net), 0o644)
+		os.WriteFile(tc.name+"_solver.prototxt", []byte(`net: "`+tc.name+`.prototxt" base_lr: 0.01 lr_policy: "fixed" max_iter: 1 snapshot_after_train: false`), 0o644)
+		for _, args := range [][]string{
+			{"train", "--solver=" + tc.name + "_solver.prototxt"},
+			{"test", "--model=" + tc.name + ".prototxt", "--weights=none.caffemodel", "--iterations=1"},
+			{"time", "--model=" + tc.name + ".prototxt", "--iterations=1"},
+			{"summary", "--model=" + tc.name + ".prototxt"},
+		} {
+			t.Run(tc.name+"/"+args[0], func(t *testing.T) {
+				_, err := gocaffe(t, args...)
+				errContains(t, err, tc.says...)
+			})
+		}
+	}
+}
+
+// TestMemoryLimit (defect 4): a net that needs more memory than gocaffe may use
+// (here --max_memory) is refused before the allocation that would pass the limit,
+// naming the largest layers; summary, which only computes shapes, describes it
+// without the memory.
+func TestMemoryLimit(t *testing.T) {
+	captureLog(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// 200 MB of input (values and gradients), then inner products of 800 MB and 8 GB.
+	net := inputNet("dim: 100 dim: 250000", `
+layer { name: "small" type: "InnerProduct" bottom: "x" top: "s" inner_product_param { num_output: 400 } }
+layer { name: "big" type: "InnerProduct" bottom: "x" top: "b" inner_product_param { num_output: 4000 } }`)
+	os.WriteFile("net.prototxt", []byte(net), 0o644)
+	_, err := gocaffe(t, "time", "--model=net.prototxt", "--iterations=1", "--max_memory=2.5GB")
+	errContains(t, err, `layer "big" (InnerProduct)`, "may hold at most 2.5 GB (--max_memory)", "largest layers: small (InnerProduct) 763.2 MB, in (Input) 190.7 MB")
+	var out string
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	stderr := captureStderr(t, func() {
+		var code int
+		if code, out = runCapture(t, "summary", "--model=net.prototxt", "--max_memory=1MB"); code != 0 {
+			t.Errorf("summary: exit status %d", code)
+		}
+	})
+	runtime.ReadMemStats(&after)
+	if !strings.Contains(out, "Total parameters: 1,100,004,400") {
+		t.Errorf("summary:\n%s%s", out, stderr)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 32<<20 {
+		t.Errorf("summary of a net of 9 GB allocated %d bytes", n)
+	}
+	if _, err := parseBytes("12 furlongs"); err == nil {
+		t.Error("a size of 12 furlongs")
+	}
+	for s, want := range map[string]int64{"1024": 1024, "8GB": 8 << 30, "1.5 MB": 3 << 19, "2GiB": 2 << 30} {
+		if got, err := parseBytes(s); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", s, got, err, want)
+		}
 	}
 }

@@ -118,6 +118,9 @@ func init() {
 	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	rootCmd.PersistentFlags().MarkHidden("cpuprofile")
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := applyMaxMemory(); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}

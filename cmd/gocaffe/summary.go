@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 var summaryFlags struct {
@@ -30,12 +32,28 @@ parameters where those fix them. --shape also overrides an Input layer's shapes.
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &summaryFlags
-		n, param, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+		// Shapes only: a net of any size is described without the memory it needs.
+		var s *net.Summary
+		var param *caffepb.NetParameter
+		err := blob.ShapesOnly(func() (err error) {
+			defer func() {
+				// A layer that reads values while it works out shapes would find none:
+				// a bug to report, not a crash.
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
+				}
+			}()
+			n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			s, param = n.Summarize(), p
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		defer n.Close()
-		s := n.Summarize()
 		out := cmd.OutOrStdout()
 		if f.json {
 			enc := json.NewEncoder(out)

@@ -155,8 +155,12 @@ func (e *AllocError) Error() string {
 	if e.Shape != nil {
 		what = "a blob of shape " + ShapeString(e.Shape)
 	}
-	return fmt.Sprintf("%s needs %s, but gocaffe holds %s already and may hold at most %s (%s; set --max_memory to change it)",
-		what, Bytes(e.Bytes), Bytes(e.InUse), Bytes(e.Limit), e.Source)
+	source := e.Source
+	if source != "--max_memory" {
+		source += "; --max_memory sets another limit"
+	}
+	return fmt.Sprintf("%s needs %s, but gocaffe holds %s already and may hold at most %s (%s)",
+		what, Bytes(e.Bytes), Bytes(e.InUse), Bytes(e.Limit), source)
 }
 
 // CheckAlloc returns an *AllocError when allocating n more bytes would take the

@@ -2,6 +2,7 @@ package blob
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -91,5 +92,18 @@ func TestShapesOnly(t *testing.T) {
 	b.Reshape(2, 3)
 	if len(b.Data) != 6 || len(b.Diff) != 6 {
 		t.Errorf("after ShapesOnly: %d values", len(b.Data))
+	}
+}
+
+// TestDefaultMemoryLimit: without --max_memory the limit is what the system has
+// available, and says so.
+func TestDefaultMemoryLimit(t *testing.T) {
+	SetMemoryLimit(0)
+	n, source := MemoryLimit()
+	if _, err := os.Stat("/proc/meminfo"); err == nil {
+		total, _ := meminfo("MemTotal")
+		if n <= 0 || n > total+heapInUse()+1<<30 || !strings.Contains(source, "Mem") && !strings.Contains(source, "control group") && source != "GOMEMLIMIT" {
+			t.Errorf("limit %d (%s), MemTotal %d", n, source, total)
+		}
 	}
 }

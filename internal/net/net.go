@@ -5,8 +5,10 @@
 package net
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -62,6 +64,8 @@ type Net struct {
 
 	debugInfo bool
 	logf      func(format string, args ...any)
+
+	layerMemory []int64 // per layer: bytes of its new tops and its own parameters
 }
 
 // New builds the net param describes for the state in param.State. param must
@@ -183,7 +187,7 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 
 		n.logf("Setting up %s", name)
 		if err := setup(l, n.bottoms[li], n.tops[li]); err != nil {
-			return fmt.Errorf("layer %q (%s): %w", name, lp.GetType(), err)
+			return fmt.Errorf("layer %q (%s): %w%s", name, lp.GetType(), err, n.largestLayers(err))
 		}
 		for ti, t := range n.tops[li] {
 			id := n.topIDs[li][ti]
@@ -199,6 +203,7 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 			memory += t.Count()
 		}
 		n.logf("Memory required for data: %d", memory*4)
+		n.layerMemory = append(n.layerMemory, n.memoryOf(li))
 
 		params := l.Params()
 		if len(lp.Param) > len(params) {
@@ -263,6 +268,58 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 	n.shareWeights()
 	n.logf("Network initialization done.")
 	return nil
+}
+
+// memoryOf returns the bytes layer li's tops and parameters take, values and
+// gradients, leaving out tops that share a bottom's storage (in place, Split,
+// Flatten, Reshape). A parameter shared with another layer counts with each.
+func (n *Net) memoryOf(li int) int64 {
+	shares := func(x []float32, data bool) bool {
+		for _, b := range n.bottoms[li] {
+			y := b.Diff
+			if data {
+				y = b.Data
+			}
+			if len(x) > 0 && len(y) > 0 && &x[0] == &y[0] {
+				return true
+			}
+		}
+		return false
+	}
+	var bytes int64
+	for _, t := range n.tops[li] {
+		if !shares(t.Data, true) {
+			bytes += int64(t.Count()) * 4
+		}
+		if !shares(t.Diff, false) {
+			bytes += int64(t.Count()) * 4
+		}
+	}
+	for _, p := range n.layers[li].Params() {
+		bytes += int64(p.Count()) * 8
+	}
+	return bytes
+}
+
+// largestLayers says, after a refusal of the memory limit, how much the layers set
+// up so far take and which are the largest.
+func (n *Net) largestLayers(err error) string {
+	var ae *blob.AllocError
+	if !errors.As(err, &ae) || len(n.layerMemory) == 0 {
+		return ""
+	}
+	order := make([]int, len(n.layerMemory))
+	var total int64
+	for i := range order {
+		order[i] = i
+		total += n.layerMemory[i]
+	}
+	sort.SliceStable(order, func(a, b int) bool { return n.layerMemory[order[a]] > n.layerMemory[order[b]] })
+	var parts []string
+	for _, li := range order[:min(3, len(order))] {
+		parts = append(parts, fmt.Sprintf("%s (%s) %s", n.layerNames[li], n.layerParams[li].GetType(), blob.Bytes(n.layerMemory[li])))
+	}
+	return fmt.Sprintf("; the %d layers before it take %s, the largest layers: %s", len(n.layerMemory), blob.Bytes(total), strings.Join(parts, ", "))
 }
 
 // setup runs a layer's Setup; a shape no blob can take or an allocation beyond the

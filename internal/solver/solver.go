@@ -141,13 +141,20 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	s.params = s.net.Learnable()
 	s.lrMult = s.net.LrMult()
 	s.decayMult = s.net.DecayMult()
-	s.history = newHistory(s.kind, s.params)
-	for _, p := range s.params {
-		var u []float32
-		if s.kind == "Nesterov" {
-			u = make([]float32, p.Count())
+	// The history is as large as the parameters (twice for Adam and AdaDelta): it can
+	// be what passes the memory limit.
+	if err := blob.Recover(func() {
+		s.history = newHistory(s.kind, s.params)
+		for _, p := range s.params {
+			var u []float32
+			if s.kind == "Nesterov" {
+				u = blob.Floats(p.Count())
+			}
+			s.update = append(s.update, u)
 		}
-		s.update = append(s.update, u)
+	}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("the %s solver's history: %w", s.kind, err)
 	}
 	s.losses = make([]float32, 0, param.GetAverageLoss())
 	s.outputs = netOutputs(s.net)
