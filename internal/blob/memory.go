@@ -205,10 +205,45 @@ func Floats(n int) []float32 {
 	if shapesOnly() {
 		return nil
 	}
-	if err := CheckAlloc(int64(n) * 4); err != nil {
+	checkBuffer(n, 4)
+	return make([]float32, n)
+}
+
+// checkBuffer panics, as Reshape does, when a buffer of n values of size bytes is
+// larger than a blob could be or passes the memory limit.
+func checkBuffer(n, size int) {
+	if n < 0 || n > MaxCount {
+		panic(&ShapeError{Shape: []int64{int64(n)}, Msg: fmt.Sprintf("a buffer of more values than a blob can hold (%d, Caffe's limit)", MaxCount)})
+	}
+	if err := CheckAlloc(int64(n) * int64(size)); err != nil {
 		panic(err)
 	}
+}
+
+// Grow returns s with n values: s resliced when its capacity allows, otherwise new
+// zeroed storage, checked as Floats checks it. While ShapesOnly runs it returns
+// s[:0]. It is how a layer sizes a buffer in Reshape.
+func Grow(s []float32, n int) []float32 {
+	if shapesOnly() {
+		return s[:0]
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	checkBuffer(n, 4)
 	return make([]float32, n)
+}
+
+// GrowInt32 is Grow for a buffer of indices (a pooling layer's argmax mask).
+func GrowInt32(s []int32, n int) []int32 {
+	if shapesOnly() {
+		return s[:0]
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	checkBuffer(n, 4)
+	return make([]int32, n)
 }
 
 // Bytes formats a number of bytes for people: "1.5 GB", "512 kB".
