@@ -24,6 +24,7 @@ type trainFlags struct {
 	gpu, stage                 string
 	level                      int
 	sigintEffect, sighupEffect string
+	sigtermEffect              string
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
 }
@@ -48,14 +49,16 @@ the numbers of Caffe's reference build (Caffe with OpenBLAS), bit for bit. The
 .solverstate records which, and --snapshot resumes in it unless --numerics says
 otherwise.
 
-SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
---sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
+SIGINT, SIGTERM and SIGHUP stop the run or write a snapshot, as --sigint_effect,
+--sigterm_effect and --sighup_effect say (stop, snapshot or none): by default
+SIGINT and SIGTERM (what docker stop, Slurm and systemd send) stop after a
+snapshot, and SIGHUP writes one and goes on. Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot"} }()
+		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", sigtermEffect: "stop"} }()
 		return train(f, cmd.Flags().Changed("level"))
 	},
 }
@@ -70,6 +73,7 @@ func init() {
 	fl.StringVar(&trainOpts.stage, "stage", "", "NetState stages of the train net, comma-separated")
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
+	fl.StringVar(&trainOpts.sigtermEffect, "sigterm_effect", "stop", "what SIGTERM (docker stop, Slurm, systemd) does: stop, snapshot or none")
 	addNumericsFlag(trainCmd)
 	addCommand(trainCmd)
 }
@@ -111,6 +115,10 @@ func train(f trainFlags, levelSet bool) error {
 	if err != nil {
 		return fmt.Errorf("train: --sighup_effect: %w", err)
 	}
+	sigterm, err := solver.ParseAction(f.sigtermEffect)
+	if err != nil {
+		return fmt.Errorf("train: --sigterm_effect: %w", err)
+	}
 	param, err := protofile.ReadSolverText(f.solver)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -133,9 +141,9 @@ func train(f trainFlags, levelSet bool) error {
 		param.Weights = []string{f.weights}
 	}
 
-	var gotInt, gotHup atomic.Bool
+	var gotInt, gotHup, gotTerm atomic.Bool
 	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(signals)
 	done := make(chan struct{})
 	defer close(done)
@@ -143,9 +151,12 @@ func train(f trainFlags, levelSet bool) error {
 		for {
 			select {
 			case s := <-signals:
-				if s == syscall.SIGINT {
+				switch s {
+				case syscall.SIGINT:
 					gotInt.Store(true)
-				} else {
+				case syscall.SIGTERM:
+					gotTerm.Store(true)
+				default:
 					gotHup.Store(true)
 				}
 			case <-done:
@@ -156,6 +167,9 @@ func train(f trainFlags, levelSet bool) error {
 	action := func() solver.Action {
 		if gotInt.Swap(false) {
 			return sigint
+		}
+		if gotTerm.Swap(false) {
+			return sigterm
 		}
 		if gotHup.Swap(false) {
 			return sighup
