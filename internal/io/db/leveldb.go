@@ -9,6 +9,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
@@ -46,18 +47,30 @@ func openLevelDB(path string) (cursor, error) {
 		ReadOnly:               true,
 		ErrorIfMissing:         true,
 		OpenFilesCacheCapacity: levelDBMaxOpen,
+		// Corruption is an error, not records silently dropped: LevelDB's default
+		// skips a damaged write-ahead log, and a damaged database read as empty.
+		Strict: opt.StrictAll,
 	})
 	if err != nil {
-		return nil, err
+		return nil, corrupt(err)
 	}
 	return &levelCursor{db: d, it: d.NewIterator(nil, &opt.ReadOptions{DontFillCache: true})}, nil
+}
+
+// corrupt says plainly that a LevelDB is damaged when its error says so (the error
+// names the damaged file).
+func corrupt(err error) error {
+	if err != nil && lerrors.IsCorrupted(err) {
+		return fmt.Errorf("the database is corrupt: %w", err)
+	}
+	return err
 }
 
 func (l *levelCursor) first() bool   { return l.it.First() }
 func (l *levelCursor) next() bool    { return l.it.Next() }
 func (l *levelCursor) key() []byte   { return l.it.Key() }
 func (l *levelCursor) value() []byte { return l.it.Value() }
-func (l *levelCursor) err() error    { return l.it.Error() }
+func (l *levelCursor) err() error    { return corrupt(l.it.Error()) }
 
 func (l *levelCursor) skip(n int) bool {
 	for range n {
@@ -75,7 +88,7 @@ func (l *levelCursor) count() (int, error) {
 	for it.Next() {
 		n++
 	}
-	return n, it.Error()
+	return n, corrupt(it.Error())
 }
 
 func (l *levelCursor) close() error {
