@@ -349,9 +349,27 @@ func closeCIFAR(splits []*cifarSplit) {
 	}
 }
 
+// checkInputDir makes sure the folder of a dataset's files exists: a missing one is
+// not a folder of missing files.
+func checkInputDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: give the folder that holds the dataset's binary files", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder: give the folder that holds the dataset's binary files", dir)
+	}
+	return nil
+}
+
 func convertCIFAR10(dir, out string) error {
 	b, err := backend()
 	if err != nil {
+		return err
+	}
+	if err := checkInputDir(dir); err != nil {
 		return err
 	}
 	train := &cifarSplit{name: "Training", out: filepath.Join(out, "cifar10_train_"+b.String())}
@@ -385,6 +403,9 @@ func convertCIFAR10(dir, out string) error {
 func convertCIFAR100(dir, out string, coarse bool) error {
 	b, err := backend()
 	if err != nil {
+		return err
+	}
+	if err := checkInputDir(dir); err != nil {
 		return err
 	}
 	train := &cifarSplit{name: "Training", out: filepath.Join(out, "cifar100_train_"+b.String())}
@@ -536,6 +557,9 @@ func convertImageset(root, list, out string, o imagesetOptions) error {
 	lines, err := datum.ReadImageList(list)
 	if err != nil {
 		return err
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("%s lists no images: want one \"path label\" per line", list)
 	}
 	if o.shuffle {
 		glog.Infof("Shuffling data")

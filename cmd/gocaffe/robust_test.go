@@ -281,3 +281,84 @@ layer { name: "big" type: "InnerProduct" bottom: "x" top: "b" inner_product_para
 		}
 	}
 }
+
+// TestSilentMistakes (defect 8): mistakes that were accepted without a word now get
+// an error (or, for a name used twice where no weights are copied, a warning).
+func TestSilentMistakes(t *testing.T) {
+	captureLog(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	lenet := testutil.Path("fixtures/nets/lenet_mnist")
+	// A net whose two inner products share a name, and its weights.
+	twice := inputNet("dim: 2 dim: 3", `
+layer { name: "fc" type: "InnerProduct" bottom: "x" top: "a" inner_product_param { num_output: 4 } }
+layer { name: "fc" type: "InnerProduct" bottom: "a" top: "b" inner_product_param { num_output: 2 } }`)
+	os.WriteFile("twice.prototxt", []byte(twice), 0o644)
+	os.WriteFile("twice_solver.prototxt", []byte(`net: "twice.prototxt" base_lr: 0.01 lr_policy: "fixed" max_iter: 1 snapshot_after_train: false`), 0o644)
+	if err := protofile.WriteBinary("fc.caffemodel", &caffepb.NetParameter{Layer: []*caffepb.LayerParameter{{Name: proto.String("fc")}}}); err != nil {
+		t.Fatal(err)
+	}
+	inPlace := func(layer string) string {
+		return inputNet("dim: 1 dim: 3 dim: 8 dim: 8", layer)
+	}
+	for name, net := range map[string]string{
+		"conv_in_place": inPlace(`layer { name: "conv" type: "Convolution" bottom: "x" top: "x" convolution_param { num_output: 2 kernel_size: 3 } }`),
+		"pool_in_place": inPlace(`layer { name: "pool" type: "Pooling" bottom: "x" top: "x" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }`),
+		"relu_in_place": inPlace(`layer { name: "relu" type: "ReLU" bottom: "x" top: "x" }`),
+		"empty":         `name: "nothing"`,
+		"test_only":     `name: "t" layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 1 } } include { phase: TEST } }`,
+	} {
+		os.WriteFile(name+".prototxt", []byte(net), 0o644)
+		os.WriteFile(name+"_solver.prototxt", []byte(`net: "`+name+`.prototxt" base_lr: 0.01 lr_policy: "fixed" max_iter: 1 snapshot_after_train: false`), 0o644)
+	}
+	os.WriteFile("empty.txt", []byte("\n\n"), 0o644)
+	solverstate := filepath.Join(lenet, "lenet_iter_100.solverstate")
+	caffemodel := filepath.Join(lenet, "lenet_iter_100.caffemodel")
+	lenetSolver := "relu_in_place_solver.prototxt"
+	for _, tc := range []struct {
+		name string
+		args []string
+		says []string // the error, or with ok, the log
+		ok   bool
+	}{
+		{"name used twice", []string{"train", "--solver=twice_solver.prototxt"}, []string{`Layers 1 and 2 are both named "fc"`}, true},
+		{"name used twice, weights by name", []string{"train", "--solver=twice_solver.prototxt", "--weights=fc.caffemodel"},
+			[]string{`2 layers named "fc" with parameters`, "rename"}, false},
+		{"convolution in place", []string{"train", "--solver=conv_in_place_solver.prototxt"},
+			[]string{`layer "conv" (Convolution)`, `in place on blob "x"`, "1 3 8 8", "1 2 6 6"}, false},
+		{"pooling in place", []string{"train", "--solver=pool_in_place_solver.prototxt"},
+			[]string{`layer "pool" (Pooling)`, `in place on blob "x"`}, false},
+		{"relu in place is fine", []string{"train", "--solver=relu_in_place_solver.prototxt"}, []string{"Optimization Done."}, true},
+		{"no layers", []string{"train", "--solver=empty_solver.prototxt"}, []string{`"nothing"`, "no layers"}, false},
+		{"no layers in TRAIN", []string{"train", "--solver=test_only_solver.prototxt"}, []string{"no layers", "TRAIN"}, false},
+		{"solverstate as weights", []string{"train", "--solver=" + lenetSolver, "--weights=" + solverstate},
+			[]string{solverstate, "is a .solverstate", "--snapshot"}, false},
+		{"solverstate as test weights", []string{"test", "--model=relu_in_place.prototxt", "--weights=" + solverstate},
+			[]string{solverstate, "is a .solverstate"}, false},
+		{"caffemodel as snapshot", []string{"train", "--solver=" + lenetSolver, "--snapshot=" + caffemodel},
+			[]string{caffemodel, "is a .caffemodel", "--weights"}, false},
+		{"empty weights entry", []string{"train", "--solver=twice_solver.prototxt", "--weights=fc.caffemodel,"}, []string{"empty entry"}, false},
+		{"empty test weights entry", []string{"test", "--model=twice.prototxt", "--weights=,fc.caffemodel"}, []string{"empty entry"}, false},
+		{"missing cifar folder", []string{"convert", "cifar10", "no_such_folder", "out"}, []string{"no_such_folder", "does not exist"}, false},
+		{"empty image list", []string{"convert", "imageset", "./", "empty.txt", "images_lmdb"}, []string{"empty.txt", "lists no images"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log, err := gocaffe(t, tc.args...)
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range tc.says {
+					if !strings.Contains(log, s) {
+						t.Errorf("the log does not say %q", s)
+					}
+				}
+				return
+			}
+			errContains(t, err, tc.says...)
+		})
+	}
+	if _, err := os.Stat("images_lmdb"); err == nil {
+		t.Error("an empty image list made a database")
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -79,6 +78,10 @@ func score(f testFlags) error {
 	if f.iterations < 1 {
 		return fmt.Errorf("test: --iterations must be at least 1, got %d", f.iterations)
 	}
+	paths, err := solver.WeightsList(f.weights)
+	if err != nil {
+		return fmt.Errorf("test: --%w", err)
+	}
 	useCPU(f.gpu, nil)
 	if err := applyNumerics(numericsName); err != nil {
 		return fmt.Errorf("test: %w", err)
@@ -88,7 +91,7 @@ func score(f testFlags) error {
 		return fmt.Errorf("test: %w", err)
 	}
 	defer n.Close()
-	for _, path := range strings.Split(f.weights, ",") {
+	for _, path := range paths {
 		w, err := protofile.ReadNetBinary(path)
 		if err != nil {
 			return fmt.Errorf("test: %w", err)

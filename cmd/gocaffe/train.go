@@ -107,6 +107,11 @@ func train(f trainFlags, levelSet bool) error {
 	if f.snapshot != "" && f.weights != "" {
 		return errors.New("train: give a snapshot to resume training or weights to finetune but not both")
 	}
+	if f.weights != "" {
+		if _, err := solver.WeightsList(f.weights); err != nil {
+			return fmt.Errorf("train: --%w", err)
+		}
+	}
 	sigint, err := solver.ParseAction(f.sigintEffect)
 	if err != nil {
 		return fmt.Errorf("train: --sigint_effect: %w", err)

@@ -185,9 +185,30 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 				name, len(n.tops[li]), len(lp.LossWeight))
 		}
 
+		for lj := 0; lj < li; lj++ {
+			if n.layerNames[lj] == name {
+				glog.Warningf("Layers %d and %d are both named %q: weights are copied to layers by name, so only the first would get any", lj, li, name)
+				break
+			}
+		}
+		// An in-place layer must keep its blob's shape: one that changes it (a
+		// convolution, a pooling) would read its input after overwriting it.
+		inPlace := map[int][]int{}
+		for ti, t := range n.tops[li] {
+			if ti < len(n.bottoms[li]) && n.bottoms[li][ti] == t {
+				inPlace[ti] = append([]int(nil), t.Shape()...)
+			}
+		}
+
 		n.logf("Setting up %s", name)
 		if err := setup(l, n.bottoms[li], n.tops[li]); err != nil {
 			return fmt.Errorf("layer %q (%s): %w%s", name, lp.GetType(), err, n.largestLayers(err))
+		}
+		for ti, before := range inPlace {
+			if after := n.tops[li][ti].Shape(); !sameShape(before, after) {
+				return fmt.Errorf("layer %q (%s) works in place on blob %q but changes its shape from %s to %s: give it a top blob of its own",
+					name, lp.GetType(), lp.Top[ti], blob.ShapeString(before), blob.ShapeString(after))
+			}
 		}
 		for ti, t := range n.tops[li] {
 			id := n.topIDs[li][ti]
@@ -686,6 +707,12 @@ func (n *Net) ShareTrainedLayersWith(other *Net) error {
 		if ti < 0 {
 			continue
 		}
+		if err := other.uniqueWithParams(name); err != nil {
+			return err
+		}
+		if err := n.uniqueWithParams(name); err != nil {
+			return err
+		}
 		src, dst := other.layers[oi].Params(), n.layers[ti].Params()
 		if len(src) != len(dst) {
 			return fmt.Errorf("layer %q: %d parameter blobs here, %d in the net shared with", name, len(dst), len(src))
@@ -701,6 +728,23 @@ func (n *Net) ShareTrainedLayersWith(other *Net) error {
 	return nil
 }
 
+// uniqueWithParams returns an error when several layers with parameters are named
+// name: weights go to layers by name, and only the first would get them (the others
+// would train from their fillers, silently).
+func (n *Net) uniqueWithParams(name string) error {
+	var found []int
+	for i, ln := range n.layerNames {
+		if ln == name && len(n.layers[i].Params()) > 0 {
+			found = append(found, i)
+		}
+	}
+	if len(found) > 1 {
+		return fmt.Errorf("the net has %d layers named %q with parameters (layers %v): weights go to layers by name, and only the first would get them; rename the others",
+			len(found), name, found)
+	}
+	return nil
+}
+
 // CopyTrainedLayersFrom copies the blobs of every layer of trained into the layer of
 // the same name, checking shapes by Caffe's rule (legacy 4-D blobs included). Layers
 // this net does not have are skipped with a message, as in Caffe.
@@ -710,6 +754,9 @@ func (n *Net) CopyTrainedLayersFrom(trained *caffepb.NetParameter) error {
 		if ti < 0 {
 			n.logf("Ignoring source layer %s", src.GetName())
 			continue
+		}
+		if err := n.uniqueWithParams(src.GetName()); err != nil {
+			return err
 		}
 		n.logf("Copying source layer %s", src.GetName())
 		dst := n.layers[ti].Params()

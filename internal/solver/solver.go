@@ -200,7 +200,11 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 		*c = weightCache{}
 	}
 	for _, entry := range list {
-		for _, path := range strings.Split(entry, ",") {
+		paths, err := WeightsList(entry)
+		if err != nil {
+			return err
+		}
+		for _, path := range paths {
 			glog.Infof("Finetuning from %s", path)
 			w, ok := (*c)[path]
 			if !ok {
@@ -216,6 +220,18 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 		}
 	}
 	return nil
+}
+
+// WeightsList splits a comma-separated list of weights files (--weights, a solver's
+// weights field); an empty entry — a comma too many — is an error, not a file named "".
+func WeightsList(list string) ([]string, error) {
+	paths := strings.Split(list, ",")
+	for i, p := range paths {
+		if strings.TrimSpace(p) == "" {
+			return nil, fmt.Errorf("weights %q: the list has an empty entry (entry %d of %d): remove the extra comma", list, i+1, len(paths))
+		}
+	}
+	return paths, nil
 }
 
 // readWeights reads a .caffemodel.
@@ -273,6 +289,9 @@ func (s *Solver) initTrainNet(weights *weightCache) error {
 	logNetParam(np)
 	if s.net, err = net.New(np, net.Options{RNG: s.rng}); err != nil {
 		return fmt.Errorf("train net: %w", err)
+	}
+	if s.net.NumLayers() == 0 {
+		return fmt.Errorf("the train net %q has no layers in the TRAIN phase (with its state's level and stages): there is nothing to train", np.GetName())
 	}
 	if err := weights.load(s.net, p.GetWeights()); err != nil {
 		return fmt.Errorf("train net: %w", err)
