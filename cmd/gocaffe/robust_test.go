@@ -6,6 +6,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -361,4 +363,63 @@ layer { name: "fc" type: "InnerProduct" bottom: "a" top: "b" inner_product_param
 	if _, err := os.Stat("images_lmdb"); err == nil {
 		t.Error("an empty image list made a database")
 	}
+}
+
+// divergingSolver trains a linear regression with base_lr 1e6: the loss overflows
+// to +Inf at iteration 4 and is NaN from iteration 5.
+const divergingSolver = `net_param {
+  name: "tiny"
+  layer { name: "data" type: "DummyData" top: "x" top: "y"
+    dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
+  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "ip" inner_product_param { num_output: 1 weight_filler { type: "gaussian" } } }
+  layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "loss" }
+}
+base_lr: 1000000 lr_policy: "fixed" display: 1 max_iter: 12 snapshot: 1 snapshot_prefix: "tiny" random_seed: 1
+`
+
+// TestDivergenceStops (defect 3): a run whose loss went NaN trained on to max_iter
+// and exited 0, writing snapshots of NaN weights. Now it stops at the first
+// non-finite loss with an error naming the iteration and the first layer and blob
+// that went non-finite, and writes no snapshot, so the last good one stays the latest;
+// --on_nan=continue trains on as Caffe does.
+func TestDivergenceStops(t *testing.T) {
+	captureLog(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("solver.prototxt", []byte(divergingSolver), 0o644)
+	_, err := gocaffe(t, "train", "--solver=solver.prototxt")
+	errContains(t, err, "iteration 4: the loss is inf", `layer "loss" (EuclideanLoss), top "loss"`, "--on_nan=continue")
+	var last string
+	for i := 1; i <= 12; i++ {
+		p := fmt.Sprintf("tiny_iter_%d.caffemodel", i)
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		last = p
+		w, err := protofile.ReadNetBinary(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range w.Layer {
+			for _, b := range l.Blobs {
+				for _, v := range b.Data {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						t.Fatalf("%s holds %v", p, v)
+					}
+				}
+			}
+		}
+	}
+	if last != "tiny_iter_4.caffemodel" {
+		t.Errorf("the last snapshot is %s, want tiny_iter_4.caffemodel (the last before the loss overflowed)", last)
+	}
+
+	if _, err := gocaffe(t, "train", "--solver=solver.prototxt", "--on_nan=continue"); err != nil {
+		t.Fatalf("--on_nan=continue: %v", err)
+	}
+	if _, err := os.Stat("tiny_iter_12.caffemodel"); err != nil {
+		t.Errorf("--on_nan=continue did not train to max_iter: %v", err)
+	}
+	_, err = gocaffe(t, "train", "--solver=solver.prototxt", "--on_nan=maybe")
+	errContains(t, err, "--on_nan")
 }

@@ -25,6 +25,7 @@ type trainFlags struct {
 	level                      int
 	sigintEffect, sighupEffect string
 	sigtermEffect              string
+	onNaN                      string
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
 }
@@ -44,6 +45,11 @@ by gocaffe also holds where the data layers stood and the state of the random
 sources, so the resumed run continues exactly as the uninterrupted run would have;
 one written by Caffe resumes as Caffe resumes it (data from the first record).
 
+A NaN or infinite loss or parameter stops training with an error naming the
+iteration and the first layer and blob that went non-finite, and writes no
+snapshot, so the last good one stays the latest; --on_nan=continue trains on as
+Caffe does.
+
 --numerics=fast (the default) computes as fast as gocaffe can; --numerics=caffe gives
 the numbers of Caffe's reference build (Caffe with OpenBLAS), bit for bit. The
 .solverstate records which, and --snapshot resumes in it unless --numerics says
@@ -58,7 +64,9 @@ relative to the working directory, as in Caffe.`,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", sigtermEffect: "stop"} }()
+		defer func() {
+			trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", sigtermEffect: "stop", onNaN: "stop"}
+		}()
 		return train(f, cmd.Flags().Changed("level"))
 	},
 }
@@ -74,6 +82,7 @@ func init() {
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sigtermEffect, "sigterm_effect", "stop", "what SIGTERM (docker stop, Slurm, systemd) does: stop, snapshot or none")
+	fl.StringVar(&trainOpts.onNaN, "on_nan", "stop", "what a NaN or infinite loss or parameter does: stop (with an error, no snapshot) or continue (as Caffe)")
 	addNumericsFlag(trainCmd)
 	addCommand(trainCmd)
 }
@@ -123,6 +132,14 @@ func train(f trainFlags, levelSet bool) error {
 	sigterm, err := solver.ParseAction(f.sigtermEffect)
 	if err != nil {
 		return fmt.Errorf("train: --sigterm_effect: %w", err)
+	}
+	var continueOnNaN bool
+	switch f.onNaN {
+	case "stop", "":
+	case "continue":
+		continueOnNaN = true
+	default:
+		return fmt.Errorf("train: --on_nan=%q: want stop or continue", f.onNaN)
 	}
 	param, err := protofile.ReadSolverText(f.solver)
 	if err != nil {
@@ -182,7 +199,7 @@ func train(f trainFlags, levelSet bool) error {
 		return solver.None
 	}
 
-	s, err := solver.New(param, solver.Options{Action: action})
+	s, err := solver.New(param, solver.Options{Action: action, ContinueOnNaN: continueOnNaN})
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", f.solver, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -60,6 +61,26 @@ type Options struct {
 	// OnLoss, if set, is called after every iteration's forward and backward passes
 	// with the iteration number and its loss (averaged over iter_size).
 	OnLoss func(iter int, loss float32)
+	// ContinueOnNaN trains on through a non-finite loss or parameter, as Caffe does.
+	// By default training stops there with a *DivergenceError (--on_nan=stop).
+	ContinueOnNaN bool
+}
+
+// DivergenceError stops a run whose loss or parameters have become NaN or infinite:
+// every later number would be too, and a snapshot would save them.
+type DivergenceError struct {
+	Iter  int
+	What  string         // "the loss is nan", "the parameters are not finite after the update"
+	Where *net.NonFinite // the first layer and blob that went non-finite, if found
+}
+
+func (e *DivergenceError) Error() string {
+	where := ""
+	if e.Where != nil {
+		where = "; the first non-finite values: " + e.Where.String()
+	}
+	return fmt.Sprintf("iteration %d: %s: training diverged%s. Stopped without a snapshot (the last one is kept): "+
+		"lower base_lr, or set clip_gradients, or give --on_nan=continue to train on as Caffe does", e.Iter, e.What, where)
 }
 
 // Solver trains a net.
@@ -514,7 +535,15 @@ func (s *Solver) Step(iters int) error {
 		if show {
 			s.logDisplay()
 		}
+		if !s.opts.ContinueOnNaN && !finite(loss) {
+			return &DivergenceError{Iter: s.iter, What: fmt.Sprintf("the loss is %v", G(loss)), Where: s.net.FirstNonFiniteForward()}
+		}
 		s.applyUpdate(show)
+		if !s.opts.ContinueOnNaN {
+			if err := s.checkParams(); err != nil {
+				return err
+			}
+		}
 		s.iter++
 
 		request := s.requestedAction()
@@ -527,6 +556,32 @@ func (s *Solver) Step(iters int) error {
 			s.requestedEarlyExit = true
 			break
 		}
+	}
+	return nil
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float32) bool { return v-v == 0 }
+
+// checkParams returns a *DivergenceError if the update made a parameter NaN or
+// infinite. It costs one vectorised pass over the parameters — the sum of their
+// squares, non-finite if any value is (blas.Dot, 30 µs for LeNet's 431,080, 20
+// times faster than Asum here) — and searches only once that has seen one.
+func (s *Solver) checkParams() error {
+	for _, p := range s.params {
+		if finite(blas.Dot(p.Data, p.Data)) {
+			continue
+		}
+		bad := s.net.FirstNonFiniteParam()
+		if bad == nil {
+			return nil // finite values whose squares sum beyond float32's range
+		}
+		what := "the update made " + fmt.Sprintf("layer %q's %s", bad.Layer, bad.Blob) + " non-finite"
+		// Where the gradients went non-finite, if they did (else the step overflowed).
+		if g := s.net.FirstNonFiniteBackward(); g != nil {
+			bad = g
+		}
+		return &DivergenceError{Iter: s.iter, What: what, Where: bad}
 	}
 	return nil
 }
