@@ -3,7 +3,7 @@ GO      ?= go
 PROTOC  ?= protoc
 BIN     ?= bin/gocaffe
 
-.PHONY: build test proto bench lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build test fuzz proto bench lint lenet demo cifar-data cifar10 cifar100
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gocaffe
@@ -13,6 +13,22 @@ build:
 test:
 	scripts/install-test-deps.sh
 	$(GO) test ./...
+
+# Fuzz every reader of a user's bytes for FUZZTIME each (go test -fuzz takes one
+# target at a time). `make test` runs their seed corpora only; a finding is written
+# to the package's testdata/fuzz/, where plain `go test` then replays it.
+FUZZTIME ?= 5s
+FUZZ_TARGETS = \
+	internal/io/protofile:FuzzNetText internal/io/protofile:FuzzSolverText \
+	internal/io/protofile:FuzzBinaryProto internal/io/datum:FuzzMNIST \
+	internal/io/datum:FuzzCIFAR internal/io/datum:FuzzImageList internal/io/datum:FuzzDecode \
+	internal/io/lmdb:FuzzOpen internal/io/db:FuzzLevelDB internal/layers:FuzzDatumToBlob \
+	internal/net:FuzzNetForwardBackward
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s; \
+	done
 
 # The main job: Caffe's LeNet example on the full MNIST — fetch the four original
 # files (through the Go module proxy), convert them to LMDB, train Caffe's 10,000

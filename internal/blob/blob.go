@@ -222,8 +222,14 @@ func ProtoShape(p *caffepb.BlobProto) []int {
 func (b *Blob) FromProto(p *caffepb.BlobProto, reshape bool) error {
 	shape := ProtoShape(p)
 	if reshape {
-		if _, err := CountOf(shape...); err != nil {
+		count, err := CountOf(shape...)
+		if err != nil {
 			return err
+		}
+		// The values must fit the shape before the shape is allocated: a file's few
+		// bytes can announce gigabytes.
+		if n := max(len(p.GetData()), len(p.GetDoubleData())); n != count {
+			return fmt.Errorf("blob of shape %s has %d values, want %d", ShapeString(shape), n, count)
 		}
 		if err := Recover(func() { b.Reshape(shape...) }); err != nil {
 			return err
