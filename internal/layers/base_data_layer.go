@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
@@ -168,6 +169,10 @@ var prefetching atomic.Int64
 func (p *prefetcher) run(quit, done chan struct{}) {
 	defer close(done)
 	defer prefetching.Add(-1)
+	// A database file cut short while it is mapped (another program truncating it)
+	// faults on the next read: make that a panic, which read turns into the batch's
+	// error, rather than the end of the process.
+	debug.SetPanicOnFault(true)
 	for {
 		var b *batch
 		select {
@@ -205,6 +210,10 @@ func (p *prefetcher) read(b *batch) (err error) {
 				err = fmt.Errorf("%s: %w", p.r.where(), e)
 				return
 			}
+		}
+		if _, fault := r.(interface{ Addr() uintptr }); fault {
+			err = fmt.Errorf("%s: the file changed while it was read (was it cut short or rewritten?): %v", p.r.where(), r)
+			return
 		}
 		err = fmt.Errorf("%s: the record could not be read (%v); please report this to gocaffe's authors with the record", p.r.where(), r)
 	}()

@@ -180,7 +180,13 @@ func (r *dataReader) readBatch(b *batch) error {
 	return nil
 }
 
-func (r *dataReader) where() string {
+func (r *dataReader) where() (s string) {
+	defer func() {
+		// The key lies in the database's mapping, which may be what faulted.
+		if recover() != nil {
+			s = fmt.Sprintf("database %s, record %d", r.l.cur.source, r.l.cur.pos)
+		}
+	}()
 	key, _ := r.l.cur.peek()
 	return fmt.Sprintf("database %s, key %q", r.l.cur.source, key)
 }
