@@ -23,9 +23,11 @@ var summaryCmd = &cobra.Command{
 	Short: "print a net's layers, shapes, parameters and multiply-adds",
 	Long: `summary builds a net as Caffe would and prints one row per layer — name, type,
 blobs, top shapes, parameters and multiply-adds — and the totals, with the Split
-layers Caffe inserts. It never opens a database: data layers (Data, ImageData,
-HDF5Data, WindowData, MemoryData) only give shapes, from --shape or from their own
-parameters where those fix them. --shape also overrides an Input layer's shapes.
+layers Caffe inserts. It computes shapes only, so a net of any size is described
+without the memory it would need, and it never opens a database: data layers (Data,
+ImageData, HDF5Data, WindowData, MemoryData) only give shapes, from --shape or from
+their own parameters where those fix them. --shape also overrides an Input layer's
+shapes.
 
   gocaffe summary --model=lenet_train_test.prototxt --phase=TEST \
       --shape=data=100,1,28,28 --shape=label=100`,
