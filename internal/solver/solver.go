@@ -79,8 +79,8 @@ func (e *DivergenceError) Error() string {
 	if e.Where != nil {
 		where = "; the first non-finite values: " + e.Where.String()
 	}
-	return fmt.Sprintf("iteration %d: %s: training diverged%s. Stopped without a snapshot (the last one is kept): "+
-		"lower base_lr, or set clip_gradients, or give --on_nan=continue to train on as Caffe does", e.Iter, e.What, where)
+	return fmt.Sprintf("iteration %d: %s: training diverged%s. Stopped without writing a snapshot, so the last one written "+
+		"stays the latest: lower base_lr, or set clip_gradients, or give --on_nan=continue to train on as Caffe does", e.Iter, e.What, where)
 }
 
 // Solver trains a net.
