@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unkn
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build release cross test proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build release cross test fuzz proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
 
 # One static binary: no cgo, so no libc to match on the machine it is copied to.
 build:
@@ -32,6 +32,22 @@ cross:
 	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet -tags purego ./...
+
+# Fuzz every reader of a user's bytes for FUZZTIME each (go test -fuzz takes one
+# target at a time). `make test` runs their seed corpora only; a finding is written
+# to the package's testdata/fuzz/, where plain `go test` then replays it.
+FUZZTIME ?= 5s
+FUZZ_TARGETS = \
+	internal/io/protofile:FuzzNetText internal/io/protofile:FuzzSolverText \
+	internal/io/protofile:FuzzBinaryProto internal/io/datum:FuzzMNIST \
+	internal/io/datum:FuzzCIFAR internal/io/datum:FuzzImageList internal/io/datum:FuzzDecode \
+	internal/io/lmdb:FuzzOpen internal/io/db:FuzzLevelDB internal/layers:FuzzDatumToBlob \
+	internal/net:FuzzNetForwardBackward
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s; \
+	done
 
 # The main job: Caffe's LeNet example on the full MNIST — fetch the four original
 # files (through the Go module proxy), convert them to LMDB, train Caffe's 10,000

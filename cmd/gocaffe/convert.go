@@ -226,12 +226,18 @@ func convertMNIST(imagesPath, labelsPath, out string) error {
 			return err
 		}
 	}
+	// Read both files to their ends: a gzip file's checksum is checked only there,
+	// and a damaged file must not make a database.
 	for _, f := range []struct {
-		trailing bool
-		path     string
-	}{{images.Trailing(), imagesPath}, {labels.Trailing(), labelsPath}} {
-		if f.trailing {
-			glog.Warningf("%s holds bytes after the %d records its header announces; they were ignored", f.path, images.Count)
+		finish func() (int64, error)
+		path   string
+	}{{images.Finish, imagesPath}, {labels.Finish, labelsPath}} {
+		trailing, err := f.finish()
+		if err != nil {
+			return err
+		}
+		if trailing > 0 {
+			glog.Warningf("%s holds %d bytes after the %d records its header announces; they were ignored", f.path, trailing, images.Count)
 		}
 	}
 	return w.commit()
@@ -326,9 +332,27 @@ func closeCIFAR(splits []*cifarSplit) {
 	}
 }
 
+// checkInputDir makes sure the folder of a dataset's files exists: a missing one is
+// not a folder of missing files.
+func checkInputDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: give the folder that holds the dataset's binary files", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder: give the folder that holds the dataset's binary files", dir)
+	}
+	return nil
+}
+
 func convertCIFAR10(dir, out string) error {
 	b, err := backend()
 	if err != nil {
+		return err
+	}
+	if err := checkInputDir(dir); err != nil {
 		return err
 	}
 	train := &cifarSplit{name: "Training", out: filepath.Join(out, "cifar10_train_"+b.String())}
@@ -362,6 +386,9 @@ func convertCIFAR10(dir, out string) error {
 func convertCIFAR100(dir, out string, coarse bool) error {
 	b, err := backend()
 	if err != nil {
+		return err
+	}
+	if err := checkInputDir(dir); err != nil {
 		return err
 	}
 	train := &cifarSplit{name: "Training", out: filepath.Join(out, "cifar100_train_"+b.String())}
@@ -513,6 +540,9 @@ func convertImageset(root, list, out string, o imagesetOptions) error {
 	lines, err := datum.ReadImageList(list)
 	if err != nil {
 		return err
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("%s lists no images: want one \"path label\" per line", list)
 	}
 	if o.shuffle {
 		glog.Infof("Shuffling data")

@@ -82,6 +82,9 @@ func computeMean(path string, backend db.Backend, out string) error {
 		if err != nil {
 			return fmt.Errorf("%s, key %q: %w", path, r.Key(), err)
 		}
+		if _, _, _, err := datum.Shape(raw); err != nil {
+			return fmt.Errorf("%s, key %q: %w", path, r.Key(), err)
+		}
 		n := max(len(raw.Data), len(raw.FloatData))
 		if n != len(sum) {
 			return fmt.Errorf("%s, key %q: incorrect data field size %d: the first record's shape %d×%d×%d has %d values",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	_ "gonum.org/v1/plot/vg/vgimg" // png
 	_ "gonum.org/v1/plot/vg/vgsvg" // svg
 
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/gocaffe/gocaffe/internal/logparse"
 )
 
@@ -205,12 +207,10 @@ func writeCSVs(dir string, paths []string, logs []namedLog) error {
 			if len(t.rows) == 0 {
 				continue
 			}
-			var b strings.Builder
-			if err := logparse.WriteCSV(&b, t.rows, ','); err != nil {
-				return err
-			}
 			out := filepath.Join(dir, filepath.Base(paths[i])+t.ext)
-			if err := writeFileAtomic(out, []byte(b.String())); err != nil {
+			if err := staging.WriteFileFunc(out, func(w io.Writer) error {
+				return logparse.WriteCSV(w, t.rows, ',')
+			}); err != nil {
 				return err
 			}
 		}
@@ -522,39 +522,11 @@ func writeCharts(out, format string, panels []panel, logs []namedLog) error {
 	for i := range panels {
 		grid[i/cols][i%cols].Draw(canvases[i/cols][i%cols])
 	}
-	var b strings.Builder
-	if _, err := c.WriteTo(&b); err != nil {
-		return fmt.Errorf("writing %s: %w", out, err)
-	}
-	return writeFileAtomic(out, []byte(b.String()))
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed into place.
-func writeFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := staging.WriteFileFunc(out, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
 		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
+	}); err != nil {
+		return fmt.Errorf("plot: %w", err)
 	}
 	return nil
 }

@@ -125,6 +125,9 @@ func init() {
 			return err
 		}
 		glog.SetFilter(logFilter(quietFlag, os.Getenv))
+		if err := applyMaxMemory(); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}

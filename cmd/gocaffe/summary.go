@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -30,9 +31,9 @@ otherwise) and prints one row per layer — name, type, blobs, top shapes,
 parameters, the memory of the parameters and of the tops, and multiply-adds — and
 the totals. The activation memory is Caffe's "Memory required for data" for the
 net. The table leaves out the Split layers Caffe inserts unless --splits (--json
-has every layer); on a terminal
-the table is fitted to its width by shortening the bottoms → tops column
-(--width sets the width, 0 the terminal's).
+has every layer); on a terminal the table is fitted to its width by shortening
+the bottoms → tops column (--width sets the width, 0 the terminal's). It computes
+shapes only, so a net of any size is described without the memory it would need.
 
 Data layers are only sources of shapes: from --shape, from their own parameters
 where those fix them, or else from the first record of a Data layer's database
@@ -47,12 +48,28 @@ overrides an Input layer's shapes.
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := &summaryFlags
 		defer func() { f.splits, f.width = false, 0 }()
-		n, param, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+		// Shapes only: a net of any size is described without the memory it needs.
+		var s *net.Summary
+		var param *caffepb.NetParameter
+		err := blob.ShapesOnly(func() (err error) {
+			defer func() {
+				// A layer that reads values while it works out shapes would find none:
+				// a bug to report, not a crash.
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
+				}
+			}()
+			n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			s, param = n.Summarize(), p
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		defer n.Close()
-		s := n.Summarize()
 		keepDataTypes(s, param)
 		out := cmd.OutOrStdout()
 		if f.json {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -82,6 +81,10 @@ func score(f testFlags) error {
 	if f.iterations < 1 {
 		return fmt.Errorf("test: --iterations must be at least 1, got %d", f.iterations)
 	}
+	paths, err := solver.WeightsList(f.weights)
+	if err != nil {
+		return fmt.Errorf("test: --%w", err)
+	}
 	useCPU(f.gpu, nil)
 	if err := applyNumerics(numericsName); err != nil {
 		return fmt.Errorf("test: %w", err)
@@ -91,7 +94,7 @@ func score(f testFlags) error {
 		return fmt.Errorf("test: %w", err)
 	}
 	defer n.Close()
-	for _, path := range strings.Split(f.weights, ",") {
+	for _, path := range paths {
 		// A .caffemodel, or a .caffemodel.h5 by its extension, as in Caffe.
 		if err := n.CopyTrainedLayersFromFile(path); err != nil {
 			return fmt.Errorf("test: %w", err)

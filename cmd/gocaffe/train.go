@@ -25,6 +25,8 @@ type trainFlags struct {
 	stage                      []string
 	level                      int
 	sigintEffect, sighupEffect string
+	sigtermEffect              string
+	onNaN                      string
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
 	progress                   string
@@ -49,19 +51,28 @@ by gocaffe also holds where the data layers stood and the state of the random
 sources, so the resumed run continues exactly as the uninterrupted run would have;
 one written by Caffe resumes as Caffe resumes it (data from the first record).
 
+A NaN or infinite loss or parameter stops training with an error naming the
+iteration and the first layer and blob that went non-finite, and writes no
+snapshot, so the last good one stays the latest; --on_nan=continue trains on as
+Caffe does.
+
 --numerics=fast (the default) computes as fast as gocaffe can; --numerics=caffe gives
 the numbers of Caffe's reference build (Caffe with OpenBLAS), bit for bit. The
 .solverstate records which, and --snapshot resumes in it unless --numerics says
 otherwise.
 
-SIGINT and SIGHUP stop the run or write a snapshot, as --sigint_effect and
---sighup_effect say (stop, snapshot or none). Paths in the solver and net files are
+SIGINT, SIGTERM and SIGHUP stop the run or write a snapshot, as --sigint_effect,
+--sigterm_effect and --sighup_effect say (stop, snapshot or none): by default
+SIGINT and SIGTERM (what docker stop, Slurm and systemd send) stop after a
+snapshot, and SIGHUP writes one and goes on. Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
 	Args: positionalHint("solver"),
 	RunE: func(cmd *cobra.Command, args []string) error {
 		f := trainOpts
 		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() { trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", progress: "auto"} }()
+		defer func() {
+			trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", sigtermEffect: "stop", onNaN: "stop", progress: "auto"}
+		}()
 		return train(f, cmd.Flags().Changed("level"))
 	},
 }
@@ -76,6 +87,8 @@ func init() {
 	addStageFlag(trainCmd, &trainOpts.stage)
 	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
 	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
+	fl.StringVar(&trainOpts.sigtermEffect, "sigterm_effect", "stop", "what SIGTERM (docker stop, Slurm, systemd) does: stop, snapshot or none")
+	fl.StringVar(&trainOpts.onNaN, "on_nan", "stop", "what a NaN or infinite loss or parameter does: stop (with an error, no snapshot) or continue (as Caffe)")
 	addNumericsFlag(trainCmd)
 	addProgressFlag(trainCmd, &trainOpts.progress)
 	addCommand(trainCmd)
@@ -110,6 +123,11 @@ func train(f trainFlags, levelSet bool) error {
 	if f.snapshot != "" && f.weights != "" {
 		return errors.New("train: give a snapshot to resume training or weights to finetune but not both")
 	}
+	if f.weights != "" {
+		if _, err := solver.WeightsList(f.weights); err != nil {
+			return fmt.Errorf("train: --%w", err)
+		}
+	}
 	sigint, err := solver.ParseAction(f.sigintEffect)
 	if err != nil {
 		return fmt.Errorf("train: --sigint_effect: %w", err)
@@ -117,6 +135,18 @@ func train(f trainFlags, levelSet bool) error {
 	sighup, err := solver.ParseAction(f.sighupEffect)
 	if err != nil {
 		return fmt.Errorf("train: --sighup_effect: %w", err)
+	}
+	sigterm, err := solver.ParseAction(f.sigtermEffect)
+	if err != nil {
+		return fmt.Errorf("train: --sigterm_effect: %w", err)
+	}
+	var continueOnNaN bool
+	switch f.onNaN {
+	case "stop", "":
+	case "continue":
+		continueOnNaN = true
+	default:
+		return fmt.Errorf("train: --on_nan=%q: want stop or continue", f.onNaN)
 	}
 	param, err := protofile.ReadSolverText(f.solver)
 	if err != nil {
@@ -140,9 +170,9 @@ func train(f trainFlags, levelSet bool) error {
 		param.Weights = []string{f.weights}
 	}
 
-	var gotInt, gotHup atomic.Bool
+	var gotInt, gotHup, gotTerm atomic.Bool
 	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(signals)
 	done := make(chan struct{})
 	defer close(done)
@@ -150,9 +180,12 @@ func train(f trainFlags, levelSet bool) error {
 		for {
 			select {
 			case s := <-signals:
-				if s == syscall.SIGINT {
+				switch s {
+				case syscall.SIGINT:
 					gotInt.Store(true)
-				} else {
+				case syscall.SIGTERM:
+					gotTerm.Store(true)
+				default:
 					gotHup.Store(true)
 				}
 			case <-done:
@@ -164,6 +197,9 @@ func train(f trainFlags, levelSet bool) error {
 		if gotInt.Swap(false) {
 			return sigint
 		}
+		if gotTerm.Swap(false) {
+			return sigterm
+		}
 		if gotHup.Swap(false) {
 			return sighup
 		}
@@ -171,7 +207,8 @@ func train(f trainFlags, levelSet bool) error {
 	}
 
 	var prog *trainProgress
-	s, err := solver.New(param, solver.Options{Action: action, OnIteration: func(iter int, displayed bool) { prog.iteration(iter, displayed) }})
+	s, err := solver.New(param, solver.Options{Action: action, ContinueOnNaN: continueOnNaN,
+		OnIteration: func(iter int, displayed bool) { prog.iteration(iter, displayed) }})
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", f.solver, err)
 	}

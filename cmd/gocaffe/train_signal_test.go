@@ -73,3 +73,60 @@ base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix:
 		}
 	}
 }
+
+// TestTrainSIGTERM (issue 11, defect 6): SIGTERM — what docker stop, Slurm and
+// systemd send — stopped the run at once, without a snapshot. Now it stops as SIGINT
+// does, after a snapshot, unless --sigterm_effect says otherwise.
+func TestTrainSIGTERM(t *testing.T) {
+	for _, tc := range []struct {
+		effect    string
+		snapshots int
+		stopped   bool
+	}{
+		{"", 1, true},
+		{"snapshot", 2, true}, // a snapshot at SIGTERM; SIGINT then stops the run
+	} {
+		t.Run("effect="+tc.effect, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			solver := `net_param {
+  name: "tiny"
+  layer { name: "data" type: "DummyData" top: "x" top: "y"
+    dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
+  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "ip" inner_product_param { num_output: 1 weight_filler { type: "gaussian" } } }
+  layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "loss" }
+}
+base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix: "tiny"
+`
+			if err := os.WriteFile("tiny_solver.prototxt", []byte(solver), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			w := &signaller{triggers: []string{"] Iteration 5 ("}, signals: []syscall.Signal{syscall.SIGTERM}}
+			args := []string{"train", "--solver=tiny_solver.prototxt"}
+			if tc.effect != "" {
+				args = append(args, "--sigterm_effect="+tc.effect)
+				w.triggers = append(w.triggers, "] Snapshotting solver state")
+				w.signals = append(w.signals, syscall.SIGINT)
+			}
+			prev := glog.SetOutput(w)
+			rootCmd.SetArgs(args)
+			err := rootCmd.Execute()
+			glog.SetOutput(prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log := w.buf.String()
+			snaps := regexp.MustCompile(`Snapshotting solver state to binary proto file (tiny_iter_\d+\.solverstate)`).FindAllStringSubmatch(log, -1)
+			if len(snaps) != tc.snapshots {
+				t.Fatalf("%d snapshots, want %d:\n%s", len(snaps), tc.snapshots, log)
+			}
+			for _, m := range snaps {
+				if _, err := os.Stat(m[1]); err != nil {
+					t.Error(err)
+				}
+			}
+			if strings.Contains(log, "Optimization stopped early.") != tc.stopped {
+				t.Errorf("stopped early: %v, want %v", !tc.stopped, tc.stopped)
+			}
+		})
+	}
+}

@@ -14,10 +14,12 @@ import (
 const MaxAxes = 32
 
 // Blob is an N-D array in row-major (N, C, H, W, ...) order with a gradient of the same
-// shape. Data and Diff always have exactly Count() elements; reshaping to a smaller
-// count keeps the backing arrays, so a net reshaped between batches allocates nothing.
+// shape. Data and Diff always have exactly Count() elements (none while ShapesOnly
+// runs); reshaping to a smaller count keeps the backing arrays, so a net reshaped
+// between batches allocates nothing.
 type Blob struct {
 	shape []int
+	count int
 	Data  []float32
 	Diff  []float32
 }
@@ -31,32 +33,31 @@ func New(shape ...int) *Blob {
 
 // Reshape gives the blob a new shape. Values are kept when the count does not grow
 // (they are then meaningless in the new layout, as in Caffe); new storage is zeroed.
-// Negative dimensions and more than MaxAxes axes are programming errors and panic:
-// layers check shapes that come from users before they get here.
+//
+// A shape Reshape cannot take — a negative dimension, more than MaxAxes axes, more
+// than MaxCount values — panics with a *ShapeError, and storage beyond the memory
+// limit (see SetMemoryLimit) panics with an *AllocError, before anything is
+// allocated. Layers check the shapes that come from users; the net turns these
+// panics, which a user's file can still cause (a product too large for any
+// parameter to show alone), into errors naming the layer (see Recover).
 func (b *Blob) Reshape(shape ...int) {
-	count := 1
-	for _, d := range shape {
-		if d < 0 {
-			badShape(append([]int(nil), shape...))
-		}
-		count *= d
+	count, err := CountOf(shape...)
+	if err != nil {
+		panic(err)
 	}
-	if len(shape) > MaxAxes {
-		badShape(append([]int(nil), shape...))
+	if count > cap(b.Data) && !shapesOnly() {
+		mustAlloc(2*int64(count)*4, shape)
 	}
 	b.shape = append(b.shape[:0], shape...)
+	b.count = count
 	b.Data = resize(b.Data, count)
 	b.Diff = resize(b.Diff, count)
 }
 
-// badShape panics about a shape Reshape cannot take. It gets a copy, so that the
-// shape passed to Reshape does not escape to the heap: reshaping a layer's tops every
-// iteration must not allocate.
-func badShape(shape []int) {
-	panic(fmt.Sprintf("blob: cannot reshape to %v: dimensions must be non-negative and at most %d axes", shape, MaxAxes))
-}
-
 func resize(s []float32, n int) []float32 {
+	if shapesOnly() {
+		return s[:0]
+	}
 	if n <= cap(s) {
 		return s[:n]
 	}
@@ -73,7 +74,7 @@ func (b *Blob) Shape() []int { return b.shape }
 func (b *Blob) NumAxes() int { return len(b.shape) }
 
 // Count is the number of elements: the product of all dimensions (1 for a 0-axis blob).
-func (b *Blob) Count() int { return len(b.Data) }
+func (b *Blob) Count() int { return b.count }
 
 // CountRange is the product of the dimensions of axes [start, end).
 func (b *Blob) CountRange(start, end int) int {
@@ -143,6 +144,7 @@ func (b *Blob) Offset(indices ...int) int {
 // every Reshape, since other may have been given new storage.
 func (b *Blob) ShareData(other *Blob) {
 	b.shape = append(b.shape[:0], other.shape...)
+	b.count = other.count
 	b.Data = other.Data
 }
 
@@ -220,15 +222,18 @@ func ProtoShape(p *caffepb.BlobProto) []int {
 func (b *Blob) FromProto(p *caffepb.BlobProto, reshape bool) error {
 	shape := ProtoShape(p)
 	if reshape {
-		for _, d := range shape {
-			if d < 0 {
-				return fmt.Errorf("blob shape %v has a negative dimension", shape)
-			}
+		count, err := CountOf(shape...)
+		if err != nil {
+			return err
 		}
-		if len(shape) > MaxAxes {
-			return fmt.Errorf("blob shape has %d axes, at most %d", len(shape), MaxAxes)
+		// The values must fit the shape before the shape is allocated: a file's few
+		// bytes can announce gigabytes.
+		if n := max(len(p.GetData()), len(p.GetDoubleData())); n != count {
+			return fmt.Errorf("blob of shape %s has %d values, want %d", ShapeString(shape), n, count)
 		}
-		b.Reshape(shape...)
+		if err := Recover(func() { b.Reshape(shape...) }); err != nil {
+			return err
+		}
 	} else if !b.ShapeEquals(p) {
 		return fmt.Errorf("shape mismatch: the file has %s, the net expects %s",
 			ShapeString(shape), b.ShapeString())

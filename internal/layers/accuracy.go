@@ -12,8 +12,9 @@ func init() { Register("Accuracy", newAccuracy) }
 // accuracy is the fraction of positions whose true class is among the top_k scores,
 // counted as Caffe counts it: a position is right when fewer than top_k other classes
 // score at least as high as the true class. Ties therefore count against the
-// prediction (all-equal scores are wrong for top_k 1), and a NaN true-class score,
-// which nothing is >= to, counts as right.
+// prediction (all-equal scores are wrong for top_k 1). A NaN score never counts as
+// right: Caffe's comparison alone counts a NaN true-class score, which nothing is >=
+// to, as right, and a diverged net scored accuracy = 1.
 //
 //	bottom[0] scores (outer, C, inner); bottom[1] labels (outer·inner values)
 //	top[0] accuracy (scalar); top[1], if present, per-class accuracy (C)
@@ -95,12 +96,19 @@ func (l *accuracy) Forward(bottom, top []*blob.Blob) error {
 			if perClass != nil {
 				l.perClassCount[lab]++
 			}
-			// The true class counts itself as "at least as high", hence the −1.
+			// The true class counts itself as "at least as high", hence the −1. A NaN
+			// score, the true class's or another's, makes the prediction wrong
+			// (Caffe's comparison alone counts a NaN true class as right).
 			truth := xo[lab*l.inner+in]
 			better := -1
+			if truth != truth {
+				better = l.topK
+			}
 			for c := 0; c < l.channels && better < l.topK; c++ {
-				if xo[c*l.inner+in] >= truth {
+				if v := xo[c*l.inner+in]; v >= truth {
 					better++
+				} else if v != v {
+					better = l.topK
 				}
 			}
 			if better < l.topK {

@@ -32,6 +32,7 @@ func accuracyOf(t *testing.T, text string, x, lab *blob.Blob, nTop int) [][]floa
 // TestAccuracyByHand checks cases counted by hand, Caffe's tie rule above all: a
 // class scoring the same as the true class counts as better than it.
 func TestAccuracyByHand(t *testing.T) {
+	nan := float32(math.NaN())
 	for _, tc := range []struct {
 		name, text string
 		shape      []int
@@ -81,8 +82,14 @@ func TestAccuracyByHand(t *testing.T) {
 		{"axis1_spatial", `type: "Accuracy"`, []int{1, 2, 3},
 			[]float32{1, 0, 5, 0, 1, 4},
 			[]float32{0, 1, 1}, 2.0 / 3, []float32{1, 0.5}},
-		// Nothing is >= NaN, so a NaN true-class score counts as right, as in Caffe.
-		{"nan", `type: "Accuracy"`, []int{1, 2}, []float32{float32(math.NaN()), 1}, []float32{0}, 1, nil},
+		// A NaN score never counts as right (issue 11, defect 3). Caffe's comparison
+		// alone counts a NaN true class as right, nothing being >= NaN, and a diverged
+		// net scored accuracy = 1.
+		{"nan_truth", `type: "Accuracy"`, []int{1, 2}, []float32{float32(math.NaN()), 1}, []float32{0}, 0, nil},
+		{"nan_all", `type: "Accuracy"`, []int{2, 2}, []float32{nan, nan, nan, nan}, []float32{0, 1}, 0, nil},
+		{"nan_other", `type: "Accuracy"`, []int{1, 3}, []float32{5, nan, 1}, []float32{0}, 0, nil},
+		{"nan_other_top2", `type: "Accuracy" accuracy_param { top_k: 2 }`, []int{1, 3}, []float32{5, 1, nan}, []float32{0}, 0, nil},
+		{"nan_one_position", `type: "Accuracy"`, []int{2, 2}, []float32{1, 0, nan, 0}, []float32{0, 0}, 0.5, []float32{0.5, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, lab := blob.New(tc.shape...), blob.New(len(tc.labels))

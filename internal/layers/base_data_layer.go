@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
@@ -103,6 +104,8 @@ type batch struct {
 type batchReader interface {
 	// readBatch fills b with the next batch (b.data, b.shape, b.label).
 	readBatch(b *batch) error
+	// where names the record the reader is at, for errors: "database X, key K".
+	where() string
 	// state copies the reader's current state into s.
 	state(s *readerState)
 	// seek restores a state saved by state (its pos and random sources).
@@ -140,9 +143,9 @@ func startPrefetch(netRNG *rng.Source, tr *dataTransformer, r batchReader, count
 func newPrefetcher(r batchReader, count int, shape []int, labels bool) *prefetcher {
 	p := &prefetcher{r: r, free: make(chan *batch, count), full: make(chan *batch, count)}
 	for i := 0; i < count; i++ {
-		b := &batch{shape: append([]int(nil), shape...), data: make([]float32, shapeCount(shape))}
+		b := &batch{shape: append([]int(nil), shape...), data: blob.Floats(shapeCount(shape))}
 		if labels {
-			b.label = make([]float32, shape[0])
+			b.label = blob.Floats(shape[0])
 		}
 		p.free <- b
 	}
@@ -166,6 +169,10 @@ var prefetching atomic.Int64
 func (p *prefetcher) run(quit, done chan struct{}) {
 	defer close(done)
 	defer prefetching.Add(-1)
+	// A database file cut short while it is mapped (another program truncating it)
+	// faults on the next read: make that a panic, which read turns into the batch's
+	// error, rather than the end of the process.
+	debug.SetPanicOnFault(true)
 	for {
 		var b *batch
 		select {
@@ -173,7 +180,7 @@ func (p *prefetcher) run(quit, done chan struct{}) {
 		case <-quit:
 			return
 		}
-		b.err = p.r.readBatch(b)
+		b.err = p.read(b)
 		p.r.state(&b.after)
 		select {
 		case p.full <- b:
@@ -185,6 +192,32 @@ func (p *prefetcher) run(quit, done chan struct{}) {
 			return
 		}
 	}
+}
+
+// read reads a batch on the prefetch goroutine, where a panic would end the
+// process: whatever a record does that no check foresaw becomes the batch's error,
+// naming the record, and reaches the user through Forward.
+func (p *prefetcher) read(b *batch) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if e, ok := r.(error); ok {
+			var se *blob.ShapeError
+			var ae *blob.AllocError
+			if errors.As(e, &se) || errors.As(e, &ae) {
+				err = fmt.Errorf("%s: %w", p.r.where(), e)
+				return
+			}
+		}
+		if _, fault := r.(interface{ Addr() uintptr }); fault {
+			err = fmt.Errorf("%s: the file changed while it was read (was it cut short or rewritten?): %v", p.r.where(), r)
+			return
+		}
+		err = fmt.Errorf("%s: the record could not be read (%v); please report this to gocaffe's authors with the record", p.r.where(), r)
+	}()
+	return p.r.readBatch(b)
 }
 
 // stop ends the goroutine and returns every queued batch to the free list.
@@ -270,15 +303,23 @@ func (p *prefetcher) close() {
 	p.closed = true
 }
 
-// growBatch shapes b for n items of the given item shape (1, C, H, W).
-func growBatch(b *batch, n int, item []int) {
-	b.shape = append(b.shape[:0], n)
-	b.shape = append(b.shape, item[1:]...)
-	size := shapeCount(b.shape)
+// growBatch shapes b for n items of the given item shape (1, C, H, W). A batch no
+// blob could hold, or beyond the memory limit, is an error.
+func growBatch(b *batch, n int, item []int) error {
+	size, err := blob.CountOf(append([]int{n}, item[1:]...)...)
+	if err != nil {
+		return fmt.Errorf("a batch of %d: %w", n, err)
+	}
 	if cap(b.data) < size {
+		if err := blob.CheckAlloc(int64(size) * 4); err != nil {
+			return fmt.Errorf("a batch of %d: %w", n, err)
+		}
 		b.data = make([]float32, size)
 	}
+	b.shape = append(b.shape[:0], n)
+	b.shape = append(b.shape, item[1:]...)
 	b.data = b.data[:size]
+	return nil
 }
 
 // shapeCount is the number of elements of a shape.

@@ -306,10 +306,7 @@ func resizeBuffers(bufs [][]float32, n, size int) [][]float32 {
 	}
 	bufs = bufs[:n]
 	for i := range bufs {
-		if cap(bufs[i]) < size {
-			bufs[i] = make([]float32, size)
-		}
-		bufs[i] = bufs[i][:size]
+		bufs[i] = blob.Grow(bufs[i], size) // checked against the memory limit
 	}
 	return bufs
 }

@@ -96,6 +96,9 @@ func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
 		return l.cur.recordError(key, err)
 	}
 	shape := append([]int{l.batchSize}, item[1:]...)
+	if _, err := blob.CountOf(shape...); err != nil {
+		return l.cur.recordError(key, fmt.Errorf("a batch of %d: %w", l.batchSize, err))
+	}
 	top[0].Reshape(shape...)
 	glog.Infof("output data size: %d,%d,%d,%d", top[0].Num(), top[0].Channels(), top[0].Height(), top[0].Width())
 	if l.labels {
@@ -159,7 +162,9 @@ func (r *dataReader) readBatch(b *batch) error {
 			if item, err = l.tr.shape(c, h, w); err != nil {
 				return l.cur.recordError(key, err)
 			}
-			growBatch(b, l.batchSize, item)
+			if err := growBatch(b, l.batchSize, item); err != nil {
+				return l.cur.recordError(key, err)
+			}
 		}
 		n := len(b.data) / l.batchSize
 		if err := l.tr.transformDatum(r.datum, im, item[1:], b.data[i*n:(i+1)*n]); err != nil {
@@ -173,6 +178,17 @@ func (r *dataReader) readBatch(b *batch) error {
 		}
 	}
 	return nil
+}
+
+func (r *dataReader) where() (s string) {
+	defer func() {
+		// The key lies in the database's mapping, which may be what faulted.
+		if recover() != nil {
+			s = fmt.Sprintf("database %s, record %d", r.l.cur.source, r.l.cur.pos)
+		}
+	}()
+	key, _ := r.l.cur.peek()
+	return fmt.Sprintf("database %s, key %q", r.l.cur.source, key)
 }
 
 func (r *dataReader) state(s *readerState) {

@@ -64,7 +64,8 @@ func (l *filter) Reshape(bottom, top []*blob.Blob) error {
 		}
 	}
 	l.selected = l.selected[:0]
-	for item, v := range sel.Data[:n] {
+	// (No values while only shapes are computed, see blob.ShapesOnly.)
+	for item, v := range sel.Data[:min(n, len(sel.Data))] {
 		if v != 0 {
 			l.selected = append(l.selected, item)
 		}

@@ -149,7 +149,9 @@ func (l *imageData) readBatch(b *batch) error {
 			if item, err = l.tr.shape(im.Channels, im.Height, im.Width); err != nil {
 				return l.entryError(e, err)
 			}
-			growBatch(b, l.batchSize, item)
+			if err := growBatch(b, l.batchSize, item); err != nil {
+				return l.entryError(e, err)
+			}
 		}
 		n := len(b.data) / l.batchSize
 		if err := l.tr.transformImage(im, item[1:], b.data[i*n:(i+1)*n]); err != nil {
@@ -162,6 +164,11 @@ func (l *imageData) readBatch(b *batch) error {
 		}
 	}
 	return nil
+}
+
+func (l *imageData) where() string {
+	e := l.current()
+	return fmt.Sprintf("image list %s, line %d (%s)", l.list, e.Line, e.Path)
 }
 
 func (l *imageData) state(s *readerState) {

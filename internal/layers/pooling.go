@@ -208,19 +208,10 @@ func pooledSize(in, k, pad, stride int, round caffepb.PoolingParameter_RoundMode
 	return out
 }
 
-func resizeInt32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
-func resizeFloat32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
+// resizeInt32 and resizeFloat32 size a layer's buffer, checked against the memory
+// limit (see blob.Grow).
+func resizeInt32(s []int32, n int) []int32       { return blob.GrowInt32(s, n) }
+func resizeFloat32(s []float32, n int) []float32 { return blob.Grow(s, n) }
 
 // planeGrain is the least number of channel planes worth a goroutine of their own.
 func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }

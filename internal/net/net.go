@@ -5,8 +5,10 @@
 package net
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -62,6 +64,8 @@ type Net struct {
 
 	debugInfo bool
 	logf      func(format string, args ...any)
+
+	layerMemory []int64 // per layer: bytes of its new tops and its own parameters
 }
 
 // New builds the net param describes for the state in param.State. param must
@@ -181,9 +185,30 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 				name, len(n.tops[li]), len(lp.LossWeight))
 		}
 
+		for lj := 0; lj < li; lj++ {
+			if n.layerNames[lj] == name {
+				glog.Warningf("Layers %d and %d are both named %q: weights are copied to layers by name, so only the first would get any", lj, li, name)
+				break
+			}
+		}
+		// An in-place layer must keep its blob's shape: one that changes it (a
+		// convolution, a pooling) would read its input after overwriting it.
+		inPlace := map[int][]int{}
+		for ti, t := range n.tops[li] {
+			if ti < len(n.bottoms[li]) && n.bottoms[li][ti] == t {
+				inPlace[ti] = append([]int(nil), t.Shape()...)
+			}
+		}
+
 		n.logf("Setting up %s", name)
-		if err := l.Setup(n.bottoms[li], n.tops[li]); err != nil {
-			return fmt.Errorf("layer %q (%s): %w", name, lp.GetType(), err)
+		if err := setup(l, n.bottoms[li], n.tops[li]); err != nil {
+			return fmt.Errorf("layer %q (%s): %w%s", name, lp.GetType(), err, n.largestLayers(err))
+		}
+		for ti, before := range inPlace {
+			if after := n.tops[li][ti].Shape(); !sameShape(before, after) {
+				return fmt.Errorf("layer %q (%s) works in place on blob %q but changes its shape from %s to %s: give it a top blob of its own",
+					name, lp.GetType(), lp.Top[ti], blob.ShapeString(before), blob.ShapeString(after))
+			}
 		}
 		for ti, t := range n.tops[li] {
 			id := n.topIDs[li][ti]
@@ -199,6 +224,7 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 			memory += t.Count()
 		}
 		n.logf("Memory required for data: %d", memory*4)
+		n.layerMemory = append(n.layerMemory, n.memoryOf(li))
 
 		params := l.Params()
 		if len(lp.Param) > len(params) {
@@ -263,6 +289,67 @@ func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
 	n.shareWeights()
 	n.logf("Network initialization done.")
 	return nil
+}
+
+// memoryOf returns the bytes layer li's tops and parameters take, values and
+// gradients, leaving out tops that share a bottom's storage (in place, Split,
+// Flatten, Reshape). A parameter shared with another layer counts with each.
+func (n *Net) memoryOf(li int) int64 {
+	shares := func(x []float32, data bool) bool {
+		for _, b := range n.bottoms[li] {
+			y := b.Diff
+			if data {
+				y = b.Data
+			}
+			if len(x) > 0 && len(y) > 0 && &x[0] == &y[0] {
+				return true
+			}
+		}
+		return false
+	}
+	var bytes int64
+	for _, t := range n.tops[li] {
+		if !shares(t.Data, true) {
+			bytes += int64(t.Count()) * 4
+		}
+		if !shares(t.Diff, false) {
+			bytes += int64(t.Count()) * 4
+		}
+	}
+	for _, p := range n.layers[li].Params() {
+		bytes += int64(p.Count()) * 8
+	}
+	return bytes
+}
+
+// largestLayers says, after a refusal of the memory limit, how much the layers set
+// up so far take and which are the largest.
+func (n *Net) largestLayers(err error) string {
+	var ae *blob.AllocError
+	if !errors.As(err, &ae) || len(n.layerMemory) == 0 {
+		return ""
+	}
+	order := make([]int, len(n.layerMemory))
+	var total int64
+	for i := range order {
+		order[i] = i
+		total += n.layerMemory[i]
+	}
+	sort.SliceStable(order, func(a, b int) bool { return n.layerMemory[order[a]] > n.layerMemory[order[b]] })
+	var parts []string
+	for _, li := range order[:min(3, len(order))] {
+		parts = append(parts, fmt.Sprintf("%s (%s) %s", n.layerNames[li], n.layerParams[li].GetType(), blob.Bytes(n.layerMemory[li])))
+	}
+	return fmt.Sprintf("; the %d layers before it take %s, the largest layers: %s", len(n.layerMemory), blob.Bytes(total), strings.Join(parts, ", "))
+}
+
+// setup runs a layer's Setup; a shape no blob can take or an allocation beyond the
+// memory limit, which a user's file can ask for, is an error too (see blob.Recover).
+func setup(l layers.Layer, bottom, top []*blob.Blob) (err error) {
+	if rerr := blob.Recover(func() { err = l.Setup(bottom, top) }); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 func (n *Net) appendTop(li int, name string) {
@@ -519,12 +606,20 @@ func (n *Net) ParamDisplayName(learnable int) string {
 func (n *Net) Forward() (float32, error) { return n.ForwardFromTo(0, len(n.layers)-1) }
 
 // ForwardFromTo runs layers start..end (inclusive) forward and returns their loss.
-func (n *Net) ForwardFromTo(start, end int) (float32, error) {
+func (n *Net) ForwardFromTo(start, end int) (loss float32, err error) {
 	if start < 0 || end >= len(n.layers) {
 		return 0, fmt.Errorf("forward from layer %d to %d of a %d-layer net", start, end, len(n.layers))
 	}
-	var loss float32
-	for i := start; i <= end; i++ {
+	i := start
+	// A batch can reshape the net: a shape no blob can take, or beyond the memory
+	// limit, is an error naming the layer (see blob.Recover).
+	defer func() {
+		if r := recover(); r != nil {
+			rerr := blob.Recover(func() { panic(r) })
+			loss, err = 0, fmt.Errorf("layer %q: %w", n.layerNames[i], rerr)
+		}
+	}()
+	for ; i <= end; i++ {
 		// As Caffe's Layer::Forward, reshape first: a data layer may have produced a
 		// batch of another shape. Layers allocate nothing when shapes are unchanged.
 		if err := n.layers[i].Reshape(n.bottoms[i], n.tops[i]); err != nil {
@@ -579,7 +674,11 @@ func (n *Net) ForwardBackward() (float32, error) {
 // Reshape reshapes every layer for its current bottoms (after an input changed shape).
 func (n *Net) Reshape() error {
 	for i, l := range n.layers {
-		if err := l.Reshape(n.bottoms[i], n.tops[i]); err != nil {
+		var err error
+		if rerr := blob.Recover(func() { err = l.Reshape(n.bottoms[i], n.tops[i]) }); rerr != nil {
+			err = rerr
+		}
+		if err != nil {
 			return fmt.Errorf("layer %q: %w", n.layerNames[i], err)
 		}
 	}
@@ -608,6 +707,12 @@ func (n *Net) ShareTrainedLayersWith(other *Net) error {
 		if ti < 0 {
 			continue
 		}
+		if err := other.uniqueWithParams(name); err != nil {
+			return err
+		}
+		if err := n.uniqueWithParams(name); err != nil {
+			return err
+		}
 		src, dst := other.layers[oi].Params(), n.layers[ti].Params()
 		if len(src) != len(dst) {
 			return fmt.Errorf("layer %q: %d parameter blobs here, %d in the net shared with", name, len(dst), len(src))
@@ -623,6 +728,23 @@ func (n *Net) ShareTrainedLayersWith(other *Net) error {
 	return nil
 }
 
+// uniqueWithParams returns an error when several layers with parameters are named
+// name: weights go to layers by name, and only the first would get them (the others
+// would train from their fillers, silently).
+func (n *Net) uniqueWithParams(name string) error {
+	var found []int
+	for i, ln := range n.layerNames {
+		if ln == name && len(n.layers[i].Params()) > 0 {
+			found = append(found, i)
+		}
+	}
+	if len(found) > 1 {
+		return fmt.Errorf("the net has %d layers named %q with parameters (layers %v): weights go to layers by name, and only the first would get them; rename the others",
+			len(found), name, found)
+	}
+	return nil
+}
+
 // CopyTrainedLayersFrom copies the blobs of every layer of trained into the layer of
 // the same name, checking shapes by Caffe's rule (legacy 4-D blobs included). Layers
 // this net does not have are skipped with a message, as in Caffe.
@@ -632,6 +754,9 @@ func (n *Net) CopyTrainedLayersFrom(trained *caffepb.NetParameter) error {
 		if ti < 0 {
 			n.logf("Ignoring source layer %s", src.GetName())
 			continue
+		}
+		if err := n.uniqueWithParams(src.GetName()); err != nil {
+			return err
 		}
 		n.logf("Copying source layer %s", src.GetName())
 		dst := n.layers[ti].Params()

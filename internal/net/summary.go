@@ -181,7 +181,7 @@ type Summary struct {
 // Summarize lists the layers of n with their shapes, parameters and multiply-adds.
 func (n *Net) Summarize() *Summary {
 	s := &Summary{Name: n.name}
-	counted := map[*float32]bool{}
+	id := 0 // the index of the layer's first parameter among the net's
 	for i, l := range n.layers {
 		typ := n.layerParams[i].GetType()
 		ls := LayerSummary{
@@ -197,11 +197,10 @@ func (n *Net) Summarize() *Summary {
 		for _, p := range l.Params() {
 			ls.ParamShapes = append(ls.ParamShapes, append([]int{}, p.Shape()...))
 			ls.ParamBytes += 4 * int64(p.Count())
-			if p.Count() > 0 && counted[&p.Data[0]] {
+			owner := n.paramOwner[id]
+			id++
+			if owner >= 0 {
 				continue // shared with an earlier layer
-			}
-			if p.Count() > 0 {
-				counted[&p.Data[0]] = true
 			}
 			s.TotalParams += int64(p.Count())
 			if typ != "BatchNorm" {

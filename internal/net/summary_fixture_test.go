@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/net"
@@ -77,8 +78,12 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := net.New(p, net.Options{Quiet: true})
-			if err != nil {
+			// As gocaffe summary builds it: shapes only, no storage.
+			var n *net.Net
+			if err := blob.ShapesOnly(func() (err error) {
+				n, err = net.New(p, net.Options{Quiet: true})
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
 			defer n.Close()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/net"
@@ -30,24 +30,35 @@ func (s *Solver) SnapshotFilename(ext string) string {
 // (Caffe checks only when snapshot is set; the snapshot after training needs the
 // same place, so gocaffe checks for it too).
 func (s *Solver) checkSnapshotWritable() error {
+	prefix := s.param.GetSnapshotPrefix()
+	if s.param.SnapshotPrefix != nil && prefix != "" {
+		// The staging files of snapshots a killed run was writing: nobody else's.
+		staging.CleanGlob(staging.Folder(prefix+"_iter_0"), globQuote(filepath.Base(prefix+"_iter_"))+"*")
+	}
 	if s.param.GetSnapshot() == 0 && !s.param.GetSnapshotAfterTrain() {
 		return nil
 	}
-	prefix := s.param.GetSnapshotPrefix()
 	if s.param.SnapshotPrefix == nil || prefix == "" {
 		return errors.New("snapshot_prefix is not set: the solver writes snapshots but has no place to write them")
 	}
-	dir, base := filepath.Split(prefix + "_iter_0.tempfile")
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+"*")
+	f, err := staging.CreateFile(prefix + "_iter_0.tempfile")
 	if err != nil {
 		return fmt.Errorf("cannot write to snapshot prefix '%s'. Make sure that the directory exists and is writeable: %w", prefix, err)
 	}
-	f.Close()
-	os.Remove(f.Name())
+	f.Abort()
 	return nil
+}
+
+// globQuote escapes the characters filepath.Match gives a meaning to.
+func globQuote(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`*?[]\\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // Snapshot writes the train net's weights to <prefix>_iter_<N>.caffemodel and the

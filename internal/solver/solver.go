@@ -21,6 +21,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -64,6 +65,26 @@ type Options struct {
 	// iteration's number (as the display line gives it) and whether its display lines
 	// were logged: for progress reports.
 	OnIteration func(iter int, displayed bool)
+	// ContinueOnNaN trains on through a non-finite loss or parameter, as Caffe does.
+	// By default training stops there with a *DivergenceError (--on_nan=stop).
+	ContinueOnNaN bool
+}
+
+// DivergenceError stops a run whose loss or parameters have become NaN or infinite:
+// every later number would be too, and a snapshot would save them.
+type DivergenceError struct {
+	Iter  int
+	What  string         // "the loss is nan", "the parameters are not finite after the update"
+	Where *net.NonFinite // the first layer and blob that went non-finite, if found
+}
+
+func (e *DivergenceError) Error() string {
+	where := ""
+	if e.Where != nil {
+		where = "; the first non-finite values: " + e.Where.String()
+	}
+	return fmt.Sprintf("iteration %d: %s: training diverged%s. Stopped without writing a snapshot, so the last one written "+
+		"stays the latest: lower base_lr, or set clip_gradients, or give --on_nan=continue to train on as Caffe does", e.Iter, e.What, where)
 }
 
 // Solver trains a net.
@@ -146,8 +167,15 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	s.params = s.net.Learnable()
 	s.lrMult = s.net.LrMult()
 	s.decayMult = s.net.DecayMult()
-	s.history = newHistory(s.kind, s.params)
-	s.update, s.temp = newScratch(s.kind, param.GetRegularizationType() == "L1", s.params)
+	// The history is as large as the parameters (twice for Adam and AdaDelta): it can
+	// be what passes the memory limit.
+	if err := blob.Recover(func() {
+		s.history = newHistory(s.kind, s.params)
+		s.update, s.temp = newScratch(s.kind, param.GetRegularizationType() == "L1", s.params)
+	}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("the %s solver's history: %w", s.kind, err)
+	}
 	s.losses = make([]float32, 0, param.GetAverageLoss())
 	s.outputs = netOutputs(s.net)
 	for _, tn := range s.testNets {
@@ -188,7 +216,11 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 		*c = weightCache{}
 	}
 	for _, entry := range list {
-		for _, path := range strings.Split(entry, ",") {
+		paths, err := WeightsList(entry)
+		if err != nil {
+			return err
+		}
+		for _, path := range paths {
 			glog.Infof("Finetuning from %s", path)
 			if strings.HasSuffix(path, ".h5") {
 				if err := n.CopyTrainedLayersFromHDF5(path); err != nil {
@@ -210,6 +242,18 @@ func (c *weightCache) load(n *net.Net, list []string) error {
 		}
 	}
 	return nil
+}
+
+// WeightsList splits a comma-separated list of weights files (--weights, a solver's
+// weights field); an empty entry — a comma too many — is an error, not a file named "".
+func WeightsList(list string) ([]string, error) {
+	paths := strings.Split(list, ",")
+	for i, p := range paths {
+		if strings.TrimSpace(p) == "" {
+			return nil, fmt.Errorf("weights %q: the list has an empty entry (entry %d of %d): remove the extra comma", list, i+1, len(paths))
+		}
+	}
+	return paths, nil
 }
 
 // readWeights reads a .caffemodel.
@@ -264,6 +308,9 @@ func (s *Solver) initTrainNet(weights *weightCache) error {
 	logNetParam(np)
 	if s.net, err = net.New(np, net.Options{RNG: s.rng}); err != nil {
 		return fmt.Errorf("train net: %w", err)
+	}
+	if s.net.NumLayers() == 0 {
+		return fmt.Errorf("the train net %q has no layers in the TRAIN phase (with its state's level and stages): there is nothing to train", np.GetName())
 	}
 	if err := weights.load(s.net, p.GetWeights()); err != nil {
 		return fmt.Errorf("train net: %w", err)
@@ -486,7 +533,15 @@ func (s *Solver) Step(iters int) error {
 		if show {
 			s.logDisplay()
 		}
+		if !s.opts.ContinueOnNaN && !finite(loss) {
+			return &DivergenceError{Iter: s.iter, What: fmt.Sprintf("the loss is %v", G(loss)), Where: s.net.FirstNonFiniteForward()}
+		}
 		s.applyUpdate(show)
+		if !s.opts.ContinueOnNaN {
+			if err := s.checkParams(); err != nil {
+				return err
+			}
+		}
 		if s.opts.OnIteration != nil {
 			s.opts.OnIteration(s.iter, show)
 		}
@@ -502,6 +557,32 @@ func (s *Solver) Step(iters int) error {
 			s.requestedEarlyExit = true
 			break
 		}
+	}
+	return nil
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float32) bool { return v-v == 0 }
+
+// checkParams returns a *DivergenceError if the update made a parameter NaN or
+// infinite. It costs one vectorised pass over the parameters — the sum of their
+// squares, non-finite if any value is (blas.Dot, 30 µs for LeNet's 431,080, 20
+// times faster than Asum here) — and searches only once that has seen one.
+func (s *Solver) checkParams() error {
+	for _, p := range s.params {
+		if finite(blas.Dot(p.Data, p.Data)) {
+			continue
+		}
+		bad := s.net.FirstNonFiniteParam()
+		if bad == nil {
+			return nil // finite values whose squares sum beyond float32's range
+		}
+		what := "the update made " + fmt.Sprintf("layer %q's %s", bad.Layer, bad.Blob) + " non-finite"
+		// Where the gradients went non-finite, if they did (else the step overflowed).
+		if g := s.net.FirstNonFiniteBackward(); g != nil {
+			bad = g
+		}
+		return &DivergenceError{Iter: s.iter, What: what, Where: bad}
 	}
 	return nil
 }

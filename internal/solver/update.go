@@ -254,10 +254,10 @@ func newScratch(kind string, l1 bool, params []*blob.Blob) (update, temp [][]flo
 	for _, p := range params {
 		var u, t []float32
 		if needUpdate {
-			u = make([]float32, p.Count())
+			u = blob.Floats(p.Count())
 		}
 		if needTemp {
-			t = make([]float32, p.Count())
+			t = blob.Floats(p.Count())
 		}
 		update, temp = append(update, u), append(temp, t)
 	}

@@ -84,8 +84,11 @@ func TestMNIST(t *testing.T) {
 		if err := im.Next(buf); err != io.EOF {
 			t.Errorf("after the last image: %v, want io.EOF", err)
 		}
-		if im.Trailing() || lab.Trailing() {
-			t.Error("trailing bytes reported in an exact file")
+		if n, err := im.Finish(); n != 0 || err != nil {
+			t.Errorf("images: %d trailing bytes, %v", n, err)
+		}
+		if n, err := lab.Finish(); n != 0 || err != nil {
+			t.Errorf("labels: %d trailing bytes, %v", n, err)
 		}
 		im.Close()
 		lab.Close()
@@ -115,7 +118,11 @@ func TestMNISTErrors(t *testing.T) {
 	if _, err := OpenMNISTImages(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	for _, p := range []string{short, shortGz} {
+	// A plain file's size is known: its truncation is found before any record is read.
+	if _, err := OpenMNISTImages(short); err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), short) {
+		t.Errorf("truncated plain file: %v", err)
+	}
+	for _, p := range []string{shortGz} {
 		im, err := OpenMNISTImages(p)
 		if err != nil {
 			t.Fatal(err)
@@ -148,8 +155,8 @@ func TestMNISTFixture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if im.Trailing() {
-		t.Error("trailing bytes after 1000 images")
+	if n, err := im.Finish(); n != 0 || err != nil {
+		t.Errorf("%d trailing bytes after 1000 images, %v", n, err)
 	}
 }
 
@@ -240,5 +247,91 @@ func TestReadImageList(t *testing.T) {
 		if _, err := ReadImageList(p); err == nil || !strings.Contains(err.Error(), p+":") {
 			t.Errorf("%q: error %v, want one naming the file and line", bad, err)
 		}
+	}
+}
+
+// readAllMNIST reads every image of an idx file and then its end, as a conversion
+// does, and returns the pixels, the trailing byte count and the first error.
+func readAllMNIST(path string) ([]byte, int64, error) {
+	im, err := OpenMNISTImages(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer im.Close()
+	var all []byte
+	buf := make([]byte, im.Rows*im.Cols)
+	for i := 0; i < im.Count; i++ {
+		if err := im.Next(buf); err != nil {
+			return nil, 0, err
+		}
+		all = append(all, buf...)
+	}
+	n, err := im.Finish()
+	return all, n, err
+}
+
+// TestMNISTCorruptGzip (issue 11, defect 2): every flipped byte of a gzipped idx
+// file's compressed data or trailer is an error naming the file, unless the data
+// read are still right (a flip in the padding bits after the last deflate block).
+// Before, the records were read without reaching the end of the stream, where gzip
+// checks its checksum, and about half the flips gave wrong records silently.
+func TestMNISTCorruptGzip(t *testing.T) {
+	dir := t.TempDir()
+	pixels := make([]byte, 4*28*28)
+	for i := range pixels {
+		pixels[i] = byte(i/5%40 + i/300)
+	}
+	good := gz(idx(MNISTImageMagic, []uint32{4, 28, 28}, pixels))
+	p := write(t, dir, "images.gz", good)
+	if _, n, err := readAllMNIST(p); n != 0 || err != nil {
+		t.Fatalf("the good file: %d trailing bytes, %v", n, err)
+	}
+	const header = 10 // gzip's fixed header: magic, method, flags, mtime, xfl, os
+	silent := 0
+	for i := header; i < len(good); i++ {
+		bad := bytes.Clone(good)
+		bad[i] ^= 0x10
+		os.WriteFile(p, bad, 0o644)
+		got, _, err := readAllMNIST(p)
+		switch {
+		case err == nil && !bytes.Equal(got, pixels):
+			silent++
+			if silent < 5 {
+				t.Errorf("byte %d of %d flipped: wrong pixels and no error", i, len(good))
+			}
+		case err != nil && !strings.Contains(err.Error(), p):
+			t.Errorf("byte %d flipped: the error does not name the file: %v", i, err)
+		}
+	}
+	if silent > 0 {
+		t.Errorf("%d of %d flipped bytes gave wrong pixels without an error", silent, len(good)-header)
+	}
+}
+
+// TestMNISTGzipMembers: concatenated gzip members are one stream, as gunzip reads
+// them; bytes after the last member are counted as trailing, not taken as data.
+func TestMNISTGzipMembers(t *testing.T) {
+	dir := t.TempDir()
+	pixels := make([]byte, 3*2*2)
+	for i := range pixels {
+		pixels[i] = byte(i)
+	}
+	file := idx(MNISTImageMagic, []uint32{3, 2, 2}, pixels)
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		trailing int64
+	}{
+		{"two members", append(gz(file[:13]), gz(file[13:])...), 0},
+		{"zeros after", append(gz(file), 0, 0, 0, 0), 4},
+		{"data after", gz(append(bytes.Clone(file), 1, 2, 3)), 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(t, dir, "f.gz", tc.data)
+			_, n, err := readAllMNIST(p)
+			if err != nil || n != tc.trailing {
+				t.Errorf("%d trailing bytes, %v; want %d", n, err, tc.trailing)
+			}
+		})
 	}
 }

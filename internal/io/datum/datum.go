@@ -10,10 +10,12 @@
 package datum
 
 import (
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -37,7 +39,11 @@ func Shape(d *caffepb.Datum) (c, h, w int, err error) {
 	if c <= 0 || h <= 0 || w <= 0 {
 		return 0, 0, 0, fmt.Errorf("datum has shape %d×%d×%d; channels, height and width must be positive", c, h, w)
 	}
-	n := c * h * w
+	// Checked: a crafted Datum's product could wrap around to the length of its data.
+	n, err := blob.CountOf(c, h, w)
+	if se := (*blob.ShapeError)(nil); errors.As(err, &se) {
+		return 0, 0, 0, fmt.Errorf("datum has shape %d×%d×%d: %s", c, h, w, se.Msg)
+	}
 	switch {
 	case len(d.Data) > 0:
 		if len(d.Data) != n {

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/image/draw"
 	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp" // registers WebP with image.Decode
+
+	"github.com/gocaffe/gocaffe/internal/blob"
 )
 
 // Img is a decoded image laid out as an OpenCV cv::Mat of 8-bit pixels: Height rows
@@ -84,6 +86,18 @@ var ErrUnknownFormat = errors.New("not an image in a known format (PNG, JPEG, BM
 // Decode decodes an encoded image (PNG, JPEG, BMP, TIFF, WebP, GIF) into an Img with
 // the channels mode asks for.
 func Decode(data []byte, mode ColorMode) (*Img, error) {
+	// The header first: a few bytes can announce an image of gigapixels, which the
+	// decoders would allocate before finding the data missing.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, ErrUnknownFormat
+		}
+		return nil, err
+	}
+	if err := checkImageSize(cfg.Height, cfg.Width); err != nil {
+		return nil, err
+	}
 	src, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
@@ -92,6 +106,26 @@ func Decode(data []byte, mode ColorMode) (*Img, error) {
 		return nil, err
 	}
 	return convert(src, format, mode), nil
+}
+
+// Limits on the images gocaffe decodes: OpenCV's (CV_IO_MAX_IMAGE_WIDTH and
+// CV_IO_MAX_IMAGE_PIXELS), which Caffe decodes with.
+const (
+	MaxImageSide   = 1 << 20
+	MaxImagePixels = 1 << 30
+)
+
+// checkImageSize refuses an image of height×width pixels beyond OpenCV's limits or
+// beyond the memory gocaffe may use (decoding takes up to 8 bytes a pixel, and the
+// result up to 4 more).
+func checkImageSize(height, width int) error {
+	if height <= 0 || width <= 0 || height > MaxImageSide || width > MaxImageSide || height*width > MaxImagePixels {
+		return fmt.Errorf("image of %d×%d pixels: want sides of 1 to %d pixels and at most %d pixels in all", width, height, MaxImageSide, MaxImagePixels)
+	}
+	if err := blob.CheckAlloc(int64(height) * int64(width) * 12); err != nil {
+		return fmt.Errorf("image of %d×%d pixels: %w", width, height, err)
+	}
+	return nil
 }
 
 // ReadImage reads an image file as Caffe's ReadImageToCVMat does: decoded in colour
@@ -111,6 +145,9 @@ func ReadImage(path string, height, width int, isColor bool) (*Img, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if height > 0 && width > 0 {
+		if err := checkImageSize(height, width); err != nil {
+			return nil, fmt.Errorf("%s: resizing to %d×%d: %w", path, width, height, err)
+		}
 		im = im.Resize(height, width)
 	}
 	return im, nil

@@ -2,6 +2,8 @@ package datum
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -9,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -294,5 +297,34 @@ func TestReadImage(t *testing.T) {
 	}
 	if _, err := ReadImage(filepath.Join(dir, "missing.png"), 0, 0, true); err == nil {
 		t.Error("no error for a missing file")
+	}
+}
+
+// TestDecodeHugeHeader (issue 11): a few bytes of PNG header announcing a
+// gigapixel image are refused before the decoder allocates it.
+func TestDecodeHugeHeader(t *testing.T) {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1)))
+	data := b.Bytes()
+	// IHDR's width and height follow the 8-byte signature, the chunk length and "IHDR".
+	for _, tc := range []struct {
+		name string
+		w, h uint32
+	}{
+		{"beyond OpenCV", 1 << 21, 1},
+		{"gigapixels", 60000, 60000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := bytes.Clone(data)
+			binary.BigEndian.PutUint32(bad[16:], tc.w)
+			binary.BigEndian.PutUint32(bad[20:], tc.h)
+			// IHDR's CRC must still match for the decoder to believe the header.
+			crc := crc32.ChecksumIEEE(bad[12:29])
+			binary.BigEndian.PutUint32(bad[29:], crc)
+			_, err := Decode(bad, Native)
+			if err == nil || !strings.Contains(err.Error(), "pixels") {
+				t.Fatalf("error %v, want one about the image's size", err)
+			}
+		})
 	}
 }

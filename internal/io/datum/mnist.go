@@ -2,6 +2,7 @@ package datum
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -16,13 +17,78 @@ const (
 	MNISTLabelMagic = 2049
 )
 
+// MaxMNISTSide is the largest number of rows or columns an idx image file may
+// announce: a damaged header must give an error, not an image buffer of gigabytes.
+const MaxMNISTSide = 1 << 14
+
 // idxFile is an open idx file, gzipped or not, positioned after its header.
 type idxFile struct {
 	path   string
 	f      *os.File
-	gz     *gzip.Reader
+	gz     *gzipMembers
 	r      *bufio.Reader
 	offset int64 // bytes of the (uncompressed) stream read so far
+}
+
+// gzipMembers reads the concatenated members of a gzip file, as gunzip does, each
+// to its end, so that every member's checksum and length are checked. Bytes after
+// the last member that do not start another are counted, not read as data.
+type gzipMembers struct {
+	raw     *bufio.Reader
+	z       *gzip.Reader
+	garbage int64 // bytes after the last member
+}
+
+func newGzipMembers(raw *bufio.Reader) (*gzipMembers, error) {
+	z, err := gzip.NewReader(raw)
+	if err != nil {
+		return nil, err
+	}
+	z.Multistream(false)
+	return &gzipMembers{raw: raw, z: z}, nil
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.z.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+		// The member ended and its checksum matched. Another may follow.
+		head, _ := g.raw.Peek(2)
+		switch {
+		case len(head) == 0:
+			return 0, io.EOF
+		case len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b:
+			if err := g.z.Reset(g.raw); err != nil {
+				return 0, err
+			}
+			g.z.Multistream(false)
+		default:
+			n, err := io.Copy(io.Discard, g.raw)
+			g.garbage += n
+			if err != nil {
+				return 0, err
+			}
+			return 0, io.EOF
+		}
+	}
+}
+
+// streamError says what a read error means: a damaged gzip file, or one the system
+// could not read.
+func (x *idxFile) streamError(what string, err error) error {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, gzip.ErrChecksum):
+		return fmt.Errorf("%s: the gzip data is corrupt (its checksum does not match; the file is damaged: fetch it again): %w", x.path, err)
+	case errors.As(err, &corrupt), errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("%s: the gzip data is corrupt while reading %s (the file is damaged: fetch it again): %w", x.path, what, err)
+	}
+	return fmt.Errorf("%s: reading %s: %w", x.path, what, err)
 }
 
 // openIDX opens an idx file and reads its magic number and dims header dimensions.
@@ -34,7 +100,7 @@ func openIDX(path string, magic uint32, dims int, what string) (*idxFile, []int,
 	x := &idxFile{path: path, f: f}
 	br := bufio.NewReaderSize(f, 1<<16)
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		x.gz, err = gzip.NewReader(br)
+		x.gz, err = newGzipMembers(br)
 		if err != nil {
 			f.Close()
 			return nil, nil, fmt.Errorf("%s: reading gzip header: %w", path, err)
@@ -76,6 +142,23 @@ func openIDX(path string, magic uint32, dims int, what string) (*idxFile, []int,
 	return x, d, nil
 }
 
+// checkSize refuses a plain (not gzipped) file shorter than the header and the
+// bytes of the records it announces, before anything is converted.
+func (x *idxFile) checkSize(records int64) error {
+	if x.gz != nil {
+		return nil // known only once read
+	}
+	fi, err := x.f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	if want := x.offset + records; fi.Size() < want {
+		return fmt.Errorf("%s: the header announces %d bytes of records after its %d bytes, but the file holds %d bytes: truncated",
+			x.path, records, x.offset, fi.Size())
+	}
+	return nil
+}
+
 // read fills b from the stream; a short read is an error naming what was being read.
 func (x *idxFile) read(b []byte, what string) error {
 	n, err := io.ReadFull(x.r, b)
@@ -84,15 +167,23 @@ func (x *idxFile) read(b []byte, what string) error {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("%s: file ends at byte %d while reading %s: truncated", x.path, x.offset, what)
 		}
-		return fmt.Errorf("%s: reading %s: %w", x.path, what, err)
+		return x.streamError(what, err)
 	}
 	return nil
 }
 
-// trailing reports whether bytes follow the last record.
-func (x *idxFile) trailing() bool {
-	_, err := x.r.Peek(1)
-	return err == nil
+// finish reads the stream to its end — which checks a gzip file's checksums — and
+// returns the number of bytes after the last record: data bytes, then bytes after
+// the last gzip member.
+func (x *idxFile) finish() (int64, error) {
+	n, err := io.Copy(io.Discard, x.r)
+	if err != nil {
+		return 0, x.streamError("the end of the file", err)
+	}
+	if x.gz != nil {
+		n += x.gz.garbage
+	}
+	return n, nil
 }
 
 func (x *idxFile) Close() error { return x.f.Close() }
@@ -114,6 +205,15 @@ func OpenMNISTImages(path string) (*MNISTImages, error) {
 		x.Close()
 		return nil, fmt.Errorf("%s: images of %d×%d pixels", path, d[1], d[2])
 	}
+	if d[1] > MaxMNISTSide || d[2] > MaxMNISTSide {
+		x.Close()
+		return nil, fmt.Errorf("%s: the header announces images of %d×%d pixels, more than the %d×%d an idx image file can hold here: the file is damaged or not an MNIST image file",
+			path, d[1], d[2], MaxMNISTSide, MaxMNISTSide)
+	}
+	if err := x.checkSize(int64(d[0]) * int64(d[1]) * int64(d[2])); err != nil {
+		x.Close()
+		return nil, err
+	}
 	return &MNISTImages{Count: d[0], Rows: d[1], Cols: d[2], x: x}, nil
 }
 
@@ -129,8 +229,11 @@ func (m *MNISTImages) Next(buf []byte) error {
 	return nil
 }
 
-// Trailing reports whether the file holds bytes after its last image.
-func (m *MNISTImages) Trailing() bool { return m.x.trailing() }
+// Finish reads the file to its end, after the last image: a gzipped file's
+// checksum is checked only there, so a damaged file is an error only once Finish has
+// run. It returns the number of bytes after the last image, which a well-formed file
+// does not have.
+func (m *MNISTImages) Finish() (trailing int64, err error) { return m.x.finish() }
 
 // Close closes the file.
 func (m *MNISTImages) Close() error { return m.x.Close() }
@@ -149,6 +252,10 @@ func OpenMNISTLabels(path string) (*MNISTLabels, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := x.checkSize(int64(d[0])); err != nil {
+		x.Close()
+		return nil, err
+	}
 	return &MNISTLabels{Count: d[0], x: x}, nil
 }
 
@@ -164,8 +271,8 @@ func (m *MNISTLabels) Next() (uint8, error) {
 	return m.b[0], nil
 }
 
-// Trailing reports whether the file holds bytes after its last label.
-func (m *MNISTLabels) Trailing() bool { return m.x.trailing() }
+// Finish reads the file to its end, after the last label, as MNISTImages.Finish.
+func (m *MNISTLabels) Finish() (trailing int64, err error) { return m.x.finish() }
 
 // Close closes the file.
 func (m *MNISTLabels) Close() error { return m.x.Close() }

@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -379,4 +383,73 @@ db.close()
 		t.Fatalf("libleveldb left no table in %s", path)
 	}
 	sameRecords(t, "after libleveldb rewrote it", readAll(t, path, LevelDB), recs)
+}
+
+// tableLevelDB writes a LevelDB whose records sit in a table file (.ldb), as a
+// database LevelDB has compacted holds them, not only in its write-ahead log.
+func tableLevelDB(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tables")
+	d, err := leveldb.OpenFile(dir, &opt.Options{WriteBuffer: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3000; i++ {
+		d.Put([]byte(fmt.Sprintf("%08d", i)), bytes.Repeat([]byte{byte(i)}, 100+i%7), nil)
+	}
+	if err := d.CompactRange(util.Range{}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	return dir
+}
+
+// TestCorruptLevelDB (issue 11, defect 7): a damaged LevelDB — its write-ahead log,
+// a table or its manifest — is reported as corrupt, naming the damaged file. Before,
+// LevelDB's lenient defaults dropped the damaged log and the database read as
+// "database ... is empty".
+func TestCorruptLevelDB(t *testing.T) {
+	fixture := testutil.Path("fixtures/nets/lenet_mnist/mnist_test_leveldb")
+	tables := tableLevelDB(t)
+	for _, tc := range []struct {
+		name, src, file string
+		at              float64
+	}{
+		{"log start", fixture, "*.log", 0},
+		{"log middle", fixture, "*.log", 0.5},
+		{"manifest", fixture, "MANIFEST-*", 0.5},
+		{"table start", tables, "*.ldb", 0},
+		{"table middle", tables, "*.ldb", 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "db")
+			if err := os.CopyFS(dir, os.DirFS(tc.src)); err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, tc.file))
+			if len(files) == 0 {
+				t.Fatalf("no file %s", tc.file)
+			}
+			b, _ := os.ReadFile(files[0])
+			b[int(float64(len(b))*tc.at)] ^= 0x55
+			os.WriteFile(files[0], b, 0o644)
+			err := func() error {
+				r, err := OpenReader(dir, LevelDB)
+				if err != nil {
+					return err
+				}
+				defer r.Close()
+				for r.Valid() {
+					if err := r.Next(); err != nil {
+						return err
+					}
+				}
+				return fmt.Errorf("read %d records without an error", r.Pos())
+			}()
+			if err == nil || !strings.Contains(err.Error(), "corrupt") || !strings.Contains(err.Error(), filepath.Base(files[0])) ||
+				!strings.Contains(err.Error(), dir) {
+				t.Fatalf("error %v, want one saying the database %s is corrupt and naming %s", err, dir, filepath.Base(files[0]))
+			}
+		})
+	}
 }

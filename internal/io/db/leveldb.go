@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
@@ -45,18 +47,30 @@ func openLevelDB(path string) (cursor, error) {
 		ReadOnly:               true,
 		ErrorIfMissing:         true,
 		OpenFilesCacheCapacity: levelDBMaxOpen,
+		// Corruption is an error, not records silently dropped: LevelDB's default
+		// skips a damaged write-ahead log, and a damaged database read as empty.
+		Strict: opt.StrictAll,
 	})
 	if err != nil {
-		return nil, err
+		return nil, corrupt(err)
 	}
 	return &levelCursor{db: d, it: d.NewIterator(nil, &opt.ReadOptions{DontFillCache: true})}, nil
+}
+
+// corrupt says plainly that a LevelDB is damaged when its error says so (the error
+// names the damaged file).
+func corrupt(err error) error {
+	if err != nil && lerrors.IsCorrupted(err) {
+		return fmt.Errorf("the database is corrupt: %w", err)
+	}
+	return err
 }
 
 func (l *levelCursor) first() bool   { return l.it.First() }
 func (l *levelCursor) next() bool    { return l.it.Next() }
 func (l *levelCursor) key() []byte   { return l.it.Key() }
 func (l *levelCursor) value() []byte { return l.it.Value() }
-func (l *levelCursor) err() error    { return l.it.Error() }
+func (l *levelCursor) err() error    { return corrupt(l.it.Error()) }
 
 func (l *levelCursor) skip(n int) bool {
 	for range n {
@@ -74,7 +88,7 @@ func (l *levelCursor) count() (int, error) {
 	for it.Next() {
 		n++
 	}
-	return n, it.Error()
+	return n, corrupt(it.Error())
 }
 
 func (l *levelCursor) close() error {
@@ -97,8 +111,9 @@ func createLevelDB(path string, overwrite bool) (sink, error) {
 	if err := checkLevelDBTarget(target, overwrite); err != nil {
 		return nil, err
 	}
-	dir, base := filepath.Split(target)
-	tmp, err := os.MkdirTemp(dir, "."+base+".tmp-")
+	// Staged beside the target, never in $TMPDIR; LevelDB's LOCK, which it holds
+	// with flock, tells a later run that this is no crashed run's leftover.
+	tmp, err := staging.MkdirTemp(target)
 	if err != nil {
 		return nil, fmt.Errorf("creating leveldb %s: %w", target, err)
 	}
@@ -143,6 +158,14 @@ func (s *levelSink) commit() error {
 		err = fmt.Errorf("writing leveldb %s: %w", s.target, cerr)
 	}
 	if err == nil {
+		// Closing released LevelDB's lock: hold it again until the folder is in place.
+		if lock, lerr := os.Open(filepath.Join(s.tmp, "LOCK")); lerr == nil {
+			if staging.Lock(lock) == nil {
+				defer lock.Close()
+			} else {
+				lock.Close()
+			}
+		}
 		err = replaceDir(s.tmp, s.target, s.overwrite, checkLevelDBTarget)
 	}
 	if err != nil {

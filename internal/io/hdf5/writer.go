@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 )
 
 // Builder collects groups and datasets in memory and writes them as one HDF5 file: a
@@ -113,27 +113,9 @@ func checkCount(name string, shape []int, n int) error {
 	return nil
 }
 
-// WriteFile writes the file through a temporary file renamed into place.
+// WriteFile writes the file through a staged file beside path, renamed into place.
 func (b *Builder) WriteFile(path string) error {
-	data := b.Bytes()
-	f, err := os.CreateTemp(filepath.Dir(path), ".h5-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return staging.WriteFile(path, b.Bytes())
 }
 
 // encoder lays the file out, each structure at an 8-byte boundary.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 )
 
 // Option configures Create.
@@ -41,6 +43,7 @@ func MapSize(n uint64) Option { return func(o *writerOptions) { o.mapSize = n } 
 type Writer struct {
 	target string
 	tmpDir string
+	lock   *os.File // holds the staging folder's lock (see internal/io/staging)
 	opts   writerOptions
 
 	f      *os.File
@@ -108,8 +111,9 @@ func Create(path string, opts ...Option) (*Writer, error) {
 	if err := checkTarget(w.target, w.opts.overwrite); err != nil {
 		return nil, err
 	}
-	dir, base := filepath.Split(w.target)
-	tmp, err := os.MkdirTemp(dir, "."+base+".tmp-")
+	// Staged beside the target (never in $TMPDIR: a rename cannot cross file
+	// systems), under a lock that tells a later run this is no crashed run's leftover.
+	tmp, err := staging.MkdirTemp(w.target)
 	if err != nil {
 		return nil, fmt.Errorf("lmdb: creating %s: %w", w.target, err)
 	}
@@ -118,6 +122,18 @@ func Create(path string, opts ...Option) (*Writer, error) {
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("lmdb: creating %s: %w", w.target, err)
+	}
+	// The lock is on a descriptor of its own, held until the folder is in place.
+	if w.lock, err = os.Open(f.Name()); err == nil {
+		err = staging.Lock(w.lock)
+	}
+	if err != nil {
+		f.Close()
+		if w.lock != nil {
+			w.lock.Close()
+		}
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("lmdb: creating %s: locking the staging folder: %w", w.target, err)
 	}
 	w.f = f
 	w.w = bufio.NewWriterSize(f, 1<<20)
@@ -312,6 +328,7 @@ func (w *Writer) Commit() error {
 		return fmt.Errorf("lmdb: writing %s: %w", w.target, err)
 	}
 	w.done = true
+	defer w.lock.Close()
 	if err := replaceDir(w.tmpDir, w.target, w.opts.overwrite); err != nil {
 		os.RemoveAll(w.tmpDir)
 		return err
@@ -414,6 +431,7 @@ func (w *Writer) Abort() error {
 		w.f.Close()
 		w.f = nil
 	}
+	w.lock.Close()
 	if err := os.RemoveAll(w.tmpDir); err != nil {
 		return fmt.Errorf("lmdb: removing %s: %w", w.tmpDir, err)
 	}

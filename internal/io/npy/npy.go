@@ -13,10 +13,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gocaffe/gocaffe/internal/io/staging"
 )
 
 // magic starts every .npy file.
@@ -55,7 +56,7 @@ func header(shape []int, padTo int) []byte {
 // Writer writes a .npy file of float32 rows of one shape.
 type Writer struct {
 	path   string
-	f      *os.File
+	f      *staging.File
 	w      *bufio.Writer
 	row    []int // the shape of one row
 	rows   int
@@ -64,15 +65,15 @@ type Writer struct {
 	err    error
 }
 
-// Create starts a .npy file at path (through a temporary file that Close renames into
-// place) for rows of the given shape: the file's shape is (rows, row...).
+// Create starts a .npy file at path (through a staged file beside it that Close renames
+// into place) for rows of the given shape: the file's shape is (rows, row...).
 func Create(path string, row []int) (*Writer, error) {
 	for _, d := range row {
 		if d < 0 {
 			return nil, fmt.Errorf("%s: row shape %v has a negative dimension", path, row)
 		}
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".npy-*")
+	f, err := staging.CreateFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -140,23 +141,12 @@ func (w *Writer) Close() error {
 		w.Abort()
 		return fmt.Errorf("writing %s: %w", w.path, err)
 	}
-	name := w.f.Name()
-	if err := w.f.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", w.path, err)
-	}
-	if err := os.Rename(name, w.path); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return nil
+	return w.f.Commit(0o644)
 }
 
 // Abort discards the file being written.
 func (w *Writer) Abort() {
-	name := w.f.Name()
-	w.f.Close()
-	os.Remove(name)
+	w.f.Abort()
 }
 
 // headerDict matches the dict of a float32 C-order header.

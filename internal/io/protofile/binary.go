@@ -42,7 +42,16 @@ func (e *BinaryError) Error() string {
 func ReadNetBinary(path string) (*caffepb.NetParameter, error) {
 	p := &caffepb.NetParameter{}
 	if err := ReadBinary(path, p); err != nil {
+		if werr := notWeights(path); werr != nil {
+			return nil, werr
+		}
 		return nil, err
+	}
+	if len(p.Layer)+len(p.Layers) == 0 {
+		// Another kind of file can parse as a net of no layers.
+		if werr := notWeights(path); werr != nil {
+			return nil, werr
+		}
 	}
 	if _, err := UpgradeNet(p, path); err != nil && !errors.Is(err, ErrPartialUpgrade) {
 		return nil, err
@@ -63,7 +72,16 @@ func ReadBlobProto(path string) (*caffepb.BlobProto, error) {
 func ReadSolverState(path string) (*caffepb.SolverState, error) {
 	p := &caffepb.SolverState{}
 	if err := ReadBinary(path, p); err != nil {
+		if serr := notSolverState(path); serr != nil {
+			return nil, serr
+		}
 		return nil, err
+	}
+	if len(p.ProtoReflect().GetUnknown()) > 0 || (p.Iter == nil && p.LearnedNet == nil) {
+		// A .caffemodel parses as a solver state of unknown fields.
+		if serr := notSolverState(path); serr != nil {
+			return nil, serr
+		}
 	}
 	return p, nil
 }
