@@ -60,6 +60,8 @@ type Options struct {
 	// OnLoss, if set, is called after every iteration's forward and backward passes
 	// with the iteration number and its loss (averaged over iter_size).
 	OnLoss func(iter int, loss float32)
+	// Group, if set, makes the solver one rank of a data-parallel run (see Group).
+	Group Group
 }
 
 // Solver trains a net.
@@ -96,6 +98,8 @@ type Solver struct {
 	testScore   [][]float32
 
 	requestedEarlyExit bool
+
+	ranks *ranks // the data-parallel run this solver is a rank of; nil alone
 }
 
 // output is a net output blob with its name and loss weight, for the log.
@@ -115,8 +119,10 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	if err := check(param); err != nil {
 		return nil, err
 	}
-	s := &Solver{param: param, kind: param.GetType(), opts: opts}
-	if err := s.checkSnapshotWritable(); err != nil {
+	s := &Solver{param: param, kind: param.GetType(), opts: opts, ranks: newRanks(opts.Group)}
+	if s.ranks.waitsForRoot() {
+		param.Weights = nil // rank 0's weights come in syncRanks
+	} else if err := s.checkSnapshotWritable(); err != nil {
 		return nil, err
 	}
 	// Caffe's Solver::Init: set_random_seed(random_seed + solver_rank), an unsigned
@@ -124,7 +130,7 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	// test nets draw from this one source, as from Caffe's thread-local RNG: fillers
 	// and the data layers' seeds while they are built, Dropout masks while training.
 	if seed := param.GetRandomSeed(); seed >= 0 {
-		s.rng = rng.New(uint32(seed))
+		s.rng = rng.New(uint32(seed) + uint32(groupRank(opts)))
 	} else {
 		s.rng = rng.New(uint32(time.Now().UnixNano()) ^ uint32(os.Getpid())*2654435761)
 	}
@@ -138,6 +144,7 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 		return nil, err
 	}
 	glog.Infof("Solver scaffolding done.")
+	s.ranks.warnUnshared(s.net)
 
 	s.params = s.net.Learnable()
 	s.lrMult = s.net.LrMult()
@@ -258,7 +265,7 @@ func (s *Solver) initTrainNet(weights *weightCache) error {
 	proto.Merge(state, p.GetTrainState())
 	np.State = state
 	logNetParam(np)
-	if s.net, err = net.New(np, net.Options{RNG: s.rng}); err != nil {
+	if s.net, err = net.New(np, net.Options{RNG: s.rng, Share: s.ranks.share()}); err != nil {
 		return fmt.Errorf("train net: %w", err)
 	}
 	if err := weights.load(s.net, p.GetWeights()); err != nil {
@@ -399,6 +406,9 @@ func (s *Solver) Close() error {
 }
 
 func (s *Solver) requestedAction() Action {
+	if s.ranks != nil {
+		return s.ranks.takeAgreed(s.opts.Action)
+	}
 	if s.opts.Action == nil {
 		return None
 	}
@@ -412,6 +422,9 @@ func (s *Solver) Solve() error {
 	glog.Infof("Solving %s", s.net.Name())
 	glog.Infof("Learning Rate Policy: %s", s.param.GetLrPolicy())
 	s.requestedEarlyExit = false
+	if err := s.syncRanks(); err != nil {
+		return err
+	}
 	start := s.iter
 	if err := s.Step(int(s.param.GetMaxIter()) - s.iter); err != nil {
 		return err
@@ -430,10 +443,13 @@ func (s *Solver) Solve() error {
 		if err != nil {
 			return fmt.Errorf("iteration %d: %w", s.iter, err)
 		}
+		if loss, err = s.reduceLoss(loss); err != nil {
+			return err
+		}
 		s.updateSmoothedLoss(loss, start)
 		glog.Infof("Iteration %d, loss = %v", s.iter, G(s.smoothedLoss))
 	}
-	if ti := int(s.param.GetTestInterval()); ti > 0 && s.iter%ti == 0 {
+	if ti := int(s.param.GetTestInterval()); ti > 0 && s.iter%ti == 0 && s.ranks.isRoot() {
 		if err := s.TestAll(); err != nil {
 			return err
 		}
@@ -445,6 +461,9 @@ func (s *Solver) Solve() error {
 // Step runs iters training iterations (fewer if a stop is requested), testing and
 // snapshotting on schedule.
 func (s *Solver) Step(iters int) error {
+	if err := s.syncRanks(); err != nil {
+		return err
+	}
 	start, stop := s.iter, s.iter+iters
 	s.losses = s.losses[:0]
 	s.smoothedLoss = 0
@@ -456,7 +475,7 @@ func (s *Solver) Step(iters int) error {
 
 	for s.iter < stop {
 		s.net.ClearParamDiffs()
-		if testInterval > 0 && s.iter%testInterval == 0 && (s.iter > 0 || s.param.GetTestInitialization()) {
+		if testInterval > 0 && s.iter%testInterval == 0 && (s.iter > 0 || s.param.GetTestInitialization()) && s.ranks.isRoot() {
 			if err := s.TestAll(); err != nil {
 				return err
 			}
@@ -475,6 +494,10 @@ func (s *Solver) Step(iters int) error {
 			loss += l
 		}
 		loss /= float32(iterSize)
+		loss, err := s.reduceGradients(loss)
+		if err != nil {
+			return err
+		}
 		s.updateSmoothedLoss(loss, start)
 		if s.opts.OnLoss != nil {
 			s.opts.OnLoss(s.iter, loss)
@@ -545,7 +568,7 @@ func (s *Solver) updateSmoothedLoss(loss float32, start int) {
 // TestAll runs every test net.
 func (s *Solver) TestAll() error {
 	for i := range s.testNets {
-		if s.requestedEarlyExit {
+		if s.requestedEarlyExit || s.ranks.stopPending() {
 			break
 		}
 		if err := s.Test(i); err != nil {
@@ -576,7 +599,7 @@ func (s *Solver) Test(k int) error {
 				s.requestedEarlyExit = true
 			}
 		}
-		if s.requestedEarlyExit {
+		if s.requestedEarlyExit || s.ranks.stopPending() {
 			break
 		}
 		l, err := tn.Forward()
@@ -602,7 +625,7 @@ func (s *Solver) Test(k int) error {
 		}
 	}
 	s.testScore[k] = score
-	if s.requestedEarlyExit {
+	if s.requestedEarlyExit || s.ranks.stopPending() {
 		glog.Infof("Test interrupted.")
 		return nil
 	}
