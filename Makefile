@@ -3,10 +3,17 @@ GO      ?= go
 PROTOC  ?= protoc
 BIN     ?= bin/gocaffe
 
-.PHONY: build test proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build mpi test proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gocaffe
+
+# gocaffe with MPI, for data-parallel training (mpirun -np N bin/gocaffe-mpi train ...):
+# cgo against Open MPI's libmpi (Debian's openmpi-bin and libopenmpi-dev, found through
+# pkg-config's ompi-c). The binary runs alone, as bin/gocaffe, when mpirun did not start it.
+MPI_BIN ?= bin/gocaffe-mpi
+mpi:
+	CGO_ENABLED=1 $(GO) build -tags mpi -o $(MPI_BIN) ./cmd/gocaffe
 
 # The tests check gocaffe's files against the real LMDB library and tools and render
 # graphs with Graphviz: install those Debian packages first (a no-op when present).
@@ -57,3 +64,4 @@ bench-nets:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	! pkg-config --exists ompi-c || CGO_ENABLED=1 $(GO) vet -tags mpi ./...

@@ -367,10 +367,12 @@ func (w *Watch) report(err error) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// Failed tells the other ranks that this one stops with err, before it exits.
+// Failed tells the other ranks that this one stops with err, before it exits (also
+// when the error is another rank's loss: a rank that was itself stopped meanwhile
+// then learns why this one left).
 func (w *Watch) Failed(err error) {
 	w.mu.Lock()
-	if w.finished || w.reported {
+	if w.finished {
 		w.mu.Unlock()
 		return
 	}
