@@ -66,6 +66,7 @@ type DownError struct {
 	Reason string
 }
 
+// Error says which rank is gone and why.
 func (e *DownError) Error() string { return fmt.Sprintf("rank %d %s", e.Rank, e.Reason) }
 
 // StartWatch connects every rank of g to rank 0 (a collective call). onDown is called

@@ -32,8 +32,9 @@ import (
 //   - a stop or snapshot requested on any rank (Options.Action) is carried to all
 //     with the gradients, and all act on it after the same iteration.
 //
-// Every rank must call the methods in the same order with buffers of the same
-// length; an error means the run cannot go on.
+// Solve, Step, Snapshot and Restore are then collective: every rank calls them, in
+// the same order. A Group's methods are too: every rank calls them in the same order
+// with buffers of the same length; an error means the run cannot go on.
 type Group interface {
 	// Rank is this process's rank; rank 0 logs, tests and snapshots.
 	Rank() int
