@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unkn
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build release cross test fuzz proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
+.PHONY: build mpi release cross test fuzz proto bench bench-nets lint lenet demo cifar-data cifar10 cifar100
 
 # One static binary: no cgo, so no libc to match on the machine it is copied to.
 build:
@@ -18,6 +18,13 @@ build:
 # dist/, named gocaffe-VERSION-OS-ARCH, with their SHA-256 sums in dist/SHA256SUMS.
 release:
 	VERSION='$(VERSION)' COMMIT='$(COMMIT)' GO='$(GO)' scripts/release.sh
+
+# gocaffe with MPI, for data-parallel training (mpirun -np N bin/gocaffe-mpi train ...):
+# cgo against Open MPI's libmpi (Debian's openmpi-bin and libopenmpi-dev, found through
+# pkg-config's ompi-c). The binary runs alone, as bin/gocaffe, when mpirun did not start it.
+MPI_BIN ?= bin/gocaffe-mpi
+mpi:
+	CGO_ENABLED=1 $(GO) build -tags mpi -o $(MPI_BIN) ./cmd/gocaffe
 
 # The tests check gocaffe's files against the real LMDB library and tools and render
 # graphs with Graphviz: install those Debian packages first (a no-op when present).
@@ -92,3 +99,4 @@ bench-nets:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	! pkg-config --exists ompi-c || CGO_ENABLED=1 $(GO) vet -tags mpi ./...

@@ -5,7 +5,10 @@
 # Caffe writes its LevelDBs with), graphviz (dot, for gocaffe draw), protobuf-compiler
 # (protoc: C++ TextFormat, the judge of our prototxt reader and printer), python3-numpy
 # (numpy.load reads the .npy files extract_features writes), python3-h5py and hdf5-tools
-# (h5py writes the HDF5 files our reader is checked on; h5dump reads the ones we write).
+# (h5py writes the HDF5 files our reader is checked on; h5dump reads the ones we write),
+# openmpi-bin and libopenmpi-dev (mpirun and Open MPI's library: the MPI tests build
+# gocaffe-mpi with cgo, hence gcc and pkg-config, and run it under mpirun) and iproute2
+# (ip: the two-host MPI test joins two network namespaces).
 # Then, with npm (Debian's nodejs and npm when the machine has no npm), onnxruntime-node:
 # the runtime the ONNX export is checked in, into testdata/.cache/onnxruntime (ignored
 # by git), with --ignore-scripts: its install script fetches GPU providers from a host
@@ -17,7 +20,8 @@ ONNXRUNTIME_VERSION=1.30.0
 root=$(cd "$(dirname "$0")/.." && pwd)
 ort_dir="$root/testdata/.cache/onnxruntime"
 
-packages=(lmdb-utils python3-lmdb python3-plyvel graphviz protobuf-compiler python3-numpy python3-h5py hdf5-tools)
+packages=(lmdb-utils python3-lmdb python3-plyvel graphviz protobuf-compiler python3-numpy python3-h5py hdf5-tools
+	openmpi-bin libopenmpi-dev gcc pkg-config iproute2)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -116,7 +116,12 @@ func useCPU(gpu string, solverMode *caffepb.SolverParameter) {
 	glog.Infof("Use CPU.")
 }
 
-func train(f trainFlags, levelSet bool) error {
+func train(f trainFlags, levelSet bool) (err error) {
+	ranks, err := joinRanks() // under mpirun: this rank's part (train_mpi.go)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer func() { err = ranks.finish(err) }()
 	if f.solver == "" {
 		return errors.New("train: need a solver definition to train (--solver)")
 	}
@@ -160,7 +165,11 @@ func train(f trainFlags, levelSet bool) error {
 	}
 	param.TrainState.Stage = append(param.TrainState.Stage, f.stage...)
 	useCPU(f.gpu, param)
-	if err := applyNumerics(resumeNumerics(f)); err != nil {
+	mode, err := ranks.fromRoot(resumeNumerics(f))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := applyNumerics(mode); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	switch {
@@ -207,7 +216,7 @@ func train(f trainFlags, levelSet bool) error {
 	}
 
 	var prog *trainProgress
-	s, err := solver.New(param, solver.Options{Action: action, ContinueOnNaN: continueOnNaN,
+	s, err := solver.New(param, solver.Options{Action: ranks.action(action), Group: ranks.group(), ContinueOnNaN: continueOnNaN,
 		OnIteration: func(iter int, displayed bool) { prog.iteration(iter, displayed) }})
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", f.solver, err)

@@ -73,10 +73,24 @@ func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
 	if err != nil {
 		return err
 	}
+	offset, stride := l.ctx.Share.stride(l.phase())
 	if skip := dp.GetRandSkip(); skip > 0 {
 		n := uint64(l.ctx.RNG.Uint32() % skip)
-		glog.Infof("Skipping first %d data points.", n)
+		if stride > 1 {
+			// Each rank draws its own n: skipping would make the ranks' shares
+			// overlap. Caffe 1.0's Data layer ignores rand_skip altogether.
+			glog.Warningf("Layer %s: rand_skip is ignored with %d ranks (they would read overlapping records)", l.param.GetName(), stride)
+			n = 0
+		} else {
+			glog.Infof("Skipping first %d data points.", n)
+		}
 		if err := l.cur.seekTo(n); err != nil {
+			return err
+		}
+	}
+	if stride > 1 {
+		l.cur.stride = stride
+		if err := l.cur.seekTo(offset); err != nil {
 			return err
 		}
 	}
@@ -214,6 +228,7 @@ type dbReader struct {
 	r      *db.Reader
 	source string
 	pos    uint64 // stream position of the current record
+	stride uint64 // records of the stream per record read: a rank's share (0 or 1: all)
 }
 
 func newDBReader(backend caffepb.DataParameter_DB, source string) (*dbReader, error) {
@@ -241,15 +256,18 @@ func (r *dbReader) recordError(key []byte, err error) error {
 // moves.
 func (r *dbReader) peek() (key, value []byte) { return r.r.Key(), r.r.Value() }
 
-// advance moves to the next record, and from the last back to the first.
+// advance moves to the next record, and from the last back to the first; in a
+// rank's share, to the next record of the share (stride records on).
 func (r *dbReader) advance() error {
-	r.pos++
-	wrapped, err := r.r.NextWrap()
-	if err != nil {
-		return err
-	}
-	if wrapped {
-		glog.Infof("Restarting data prefetching from start.")
+	for i := uint64(0); i < max(r.stride, 1); i++ {
+		r.pos++
+		wrapped, err := r.r.NextWrap()
+		if err != nil {
+			return err
+		}
+		if wrapped {
+			glog.Infof("Restarting data prefetching from start.")
+		}
 	}
 	return nil
 }

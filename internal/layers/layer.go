@@ -42,6 +42,28 @@ type Context struct {
 	// Layers draw from it on the goroutine that calls Setup and Forward, so that a
 	// seeded run repeats exactly.
 	RNG *rng.Source
+	// Share is the part of the records this process reads in a data-parallel run
+	// (gocaffe-mpi); the zero value is all of them.
+	Share Share
+}
+
+// Share is one rank's part of a data-parallel run's records, as Caffe's
+// DataLayer::Skip takes it with several solvers: a TRAIN-phase Data layer of rank
+// Rank of Ranks reads records Rank, Rank+Ranks, Rank+2·Ranks, … of its stream (the
+// database repeated), so that Ranks processes with batch b read, per iteration,
+// exactly the records one process with batch Ranks·b would. TEST-phase layers read
+// every record (rank 0 alone tests).
+type Share struct {
+	Rank, Ranks int
+}
+
+// stride is how many records of the stream a layer of phase ph advances per record
+// it reads, and offset the first it reads.
+func (s Share) stride(ph caffepb.Phase) (offset, stride uint64) {
+	if s.Ranks <= 1 || ph != caffepb.Phase_TRAIN {
+		return 0, 1
+	}
+	return uint64(s.Rank), uint64(s.Ranks)
 }
 
 // Constructor makes a layer of one type from its parameters. It only records and

@@ -27,6 +27,9 @@ type Options struct {
 	RNG *rng.Source
 	// Quiet turns off the construction log Caffe prints.
 	Quiet bool
+	// Share is the part of the records a data-parallel run's rank reads (the zero
+	// value: all of them).
+	Share layers.Share
 }
 
 // Net is a built network.
@@ -96,17 +99,16 @@ func New(param *caffepb.NetParameter, opts Options) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := n.init(split, r); err != nil {
+	if err := n.init(split, &layers.Context{RNG: r, Share: opts.Share}); err != nil {
 		n.Close()
 		return nil, err
 	}
 	return n, nil
 }
 
-func (n *Net) init(param *caffepb.NetParameter, r *rng.Source) error {
+func (n *Net) init(param *caffepb.NetParameter, ctx *layers.Context) error {
 	available := map[string]bool{} // blobs produced and not yet consumed
 	memory := 0
-	ctx := &layers.Context{RNG: r}
 	for li, orig := range param.Layer {
 		lp := proto.Clone(orig).(*caffepb.LayerParameter)
 		if lp.Phase == nil {

@@ -65,6 +65,9 @@ func globQuote(s string) string {
 // solver's state to <prefix>_iter_<N>.solverstate, each through a temporary file
 // renamed into place (.caffemodel.h5 and .solverstate.h5 with snapshot_format: HDF5).
 func (s *Solver) Snapshot() error {
+	if done, err := s.gatherRankStates(); done {
+		return err
+	}
 	if s.param.GetSnapshotFormat() == caffepb.SolverParameter_HDF5 {
 		return s.snapshotHDF5()
 	}
@@ -117,6 +120,7 @@ func (s *Solver) State(learnedNet string) (*caffepb.SolverState, error) {
 			})
 		}
 	}
+	s.ranks.addRankStates(resume)
 	st.GocaffeResume = resume
 	return st, nil
 }
@@ -141,6 +145,9 @@ func (s *Solver) nets() iter.Seq2[string, *net.Net] {
 // in Caffe), the multistep position, the history and, when the file holds
 // gocaffe's resume state, the data layers' positions and the random sources.
 func (s *Solver) Restore(path string) error {
+	if s.ranks.waitsForRoot() {
+		return nil // rank 0 reads the files and hands this rank its state (syncRanks)
+	}
 	if strings.HasSuffix(path, ".h5") {
 		return s.restoreHDF5(path)
 	}
@@ -189,6 +196,9 @@ func (s *Solver) RestoreState(state *caffepb.SolverState) error {
 // restorePositions puts every data layer and the random source back where the
 // snapshot found them.
 func (s *Solver) restorePositions(r *caffepb.GocaffeResumeState) error {
+	if err := s.checkRanks(r); err != nil {
+		return err
+	}
 	if r.RngState != nil {
 		if err := s.rng.UnmarshalBinary(r.RngState); err != nil {
 			return fmt.Errorf("random source: %w", err)

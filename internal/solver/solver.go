@@ -68,6 +68,8 @@ type Options struct {
 	// ContinueOnNaN trains on through a non-finite loss or parameter, as Caffe does.
 	// By default training stops there with a *DivergenceError (--on_nan=stop).
 	ContinueOnNaN bool
+	// Group, if set, makes the solver one rank of a data-parallel run (see Group).
+	Group Group
 }
 
 // DivergenceError stops a run whose loss or parameters have become NaN or infinite:
@@ -121,6 +123,8 @@ type Solver struct {
 	testScore   [][]float32
 
 	requestedEarlyExit bool
+
+	ranks *ranks // the data-parallel run this solver is a rank of; nil alone
 }
 
 // output is a net output blob with its name and loss weight, for the log.
@@ -140,8 +144,10 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	if err := check(param); err != nil {
 		return nil, err
 	}
-	s := &Solver{param: param, kind: param.GetType(), opts: opts}
-	if err := s.checkSnapshotWritable(); err != nil {
+	s := &Solver{param: param, kind: param.GetType(), opts: opts, ranks: newRanks(opts.Group)}
+	if s.ranks.waitsForRoot() {
+		param.Weights = nil // rank 0's weights come in syncRanks
+	} else if err := s.checkSnapshotWritable(); err != nil {
 		return nil, err
 	}
 	// Caffe's Solver::Init: set_random_seed(random_seed + solver_rank), an unsigned
@@ -149,7 +155,7 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 	// test nets draw from this one source, as from Caffe's thread-local RNG: fillers
 	// and the data layers' seeds while they are built, Dropout masks while training.
 	if seed := param.GetRandomSeed(); seed >= 0 {
-		s.rng = rng.New(uint32(seed))
+		s.rng = rng.New(uint32(seed) + uint32(groupRank(opts)))
 	} else {
 		s.rng = rng.New(uint32(time.Now().UnixNano()) ^ uint32(os.Getpid())*2654435761)
 	}
@@ -163,6 +169,7 @@ func New(param *caffepb.SolverParameter, opts Options) (*Solver, error) {
 		return nil, err
 	}
 	glog.Infof("Solver scaffolding done.")
+	s.ranks.warnUnshared(s.net)
 
 	s.params = s.net.Learnable()
 	s.lrMult = s.net.LrMult()
@@ -306,7 +313,7 @@ func (s *Solver) initTrainNet(weights *weightCache) error {
 	proto.Merge(state, p.GetTrainState())
 	np.State = state
 	logNetParam(np)
-	if s.net, err = net.New(np, net.Options{RNG: s.rng}); err != nil {
+	if s.net, err = net.New(np, net.Options{RNG: s.rng, Share: s.ranks.share()}); err != nil {
 		return fmt.Errorf("train net: %w", err)
 	}
 	if s.net.NumLayers() == 0 {
@@ -450,6 +457,9 @@ func (s *Solver) Close() error {
 }
 
 func (s *Solver) requestedAction() Action {
+	if s.ranks != nil {
+		return s.ranks.takeAgreed(s.opts.Action)
+	}
 	if s.opts.Action == nil {
 		return None
 	}
@@ -463,6 +473,9 @@ func (s *Solver) Solve() error {
 	glog.Infof("Solving %s", s.net.Name())
 	glog.Infof("Learning Rate Policy: %s", s.param.GetLrPolicy())
 	s.requestedEarlyExit = false
+	if err := s.syncRanks(); err != nil {
+		return err
+	}
 	start := s.iter
 	if err := s.Step(int(s.param.GetMaxIter()) - s.iter); err != nil {
 		return err
@@ -481,10 +494,13 @@ func (s *Solver) Solve() error {
 		if err != nil {
 			return fmt.Errorf("iteration %d: %w", s.iter, err)
 		}
+		if loss, err = s.reduceLoss(loss); err != nil {
+			return err
+		}
 		s.updateSmoothedLoss(loss, start)
 		glog.Infof("Iteration %d, loss = %v", s.iter, G(s.smoothedLoss))
 	}
-	if ti := int(s.param.GetTestInterval()); ti > 0 && s.iter%ti == 0 {
+	if ti := int(s.param.GetTestInterval()); ti > 0 && s.iter%ti == 0 && s.ranks.isRoot() {
 		if err := s.TestAll(); err != nil {
 			return err
 		}
@@ -496,6 +512,9 @@ func (s *Solver) Solve() error {
 // Step runs iters training iterations (fewer if a stop is requested), testing and
 // snapshotting on schedule.
 func (s *Solver) Step(iters int) error {
+	if err := s.syncRanks(); err != nil {
+		return err
+	}
 	start, stop := s.iter, s.iter+iters
 	s.losses = s.losses[:0]
 	s.smoothedLoss = 0
@@ -507,7 +526,7 @@ func (s *Solver) Step(iters int) error {
 
 	for s.iter < stop {
 		s.net.ClearParamDiffs()
-		if testInterval > 0 && s.iter%testInterval == 0 && (s.iter > 0 || s.param.GetTestInitialization()) {
+		if testInterval > 0 && s.iter%testInterval == 0 && (s.iter > 0 || s.param.GetTestInitialization()) && s.ranks.isRoot() {
 			if err := s.TestAll(); err != nil {
 				return err
 			}
@@ -526,6 +545,10 @@ func (s *Solver) Step(iters int) error {
 			loss += l
 		}
 		loss /= float32(iterSize)
+		loss, err := s.reduceGradients(loss)
+		if err != nil {
+			return err
+		}
 		s.updateSmoothedLoss(loss, start)
 		if s.opts.OnLoss != nil {
 			s.opts.OnLoss(s.iter, loss)
@@ -633,7 +656,7 @@ func (s *Solver) updateSmoothedLoss(loss float32, start int) {
 // TestAll runs every test net.
 func (s *Solver) TestAll() error {
 	for i := range s.testNets {
-		if s.requestedEarlyExit {
+		if s.requestedEarlyExit || s.ranks.stopPending() {
 			break
 		}
 		if err := s.Test(i); err != nil {
@@ -664,7 +687,7 @@ func (s *Solver) Test(k int) error {
 				s.requestedEarlyExit = true
 			}
 		}
-		if s.requestedEarlyExit {
+		if s.requestedEarlyExit || s.ranks.stopPending() {
 			break
 		}
 		l, err := tn.Forward()
@@ -690,7 +713,7 @@ func (s *Solver) Test(k int) error {
 		}
 	}
 	s.testScore[k] = score
-	if s.requestedEarlyExit {
+	if s.requestedEarlyExit || s.ranks.stopPending() {
 		glog.Infof("Test interrupted.")
 		return nil
 	}

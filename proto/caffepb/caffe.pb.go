@@ -2697,7 +2697,13 @@ type GocaffeResumeState struct {
 	RngState []byte `protobuf:"bytes,2,opt,name=rng_state,json=rngState" json:"rng_state,omitempty"`
 	// The numerics the run computed in ("fast" or "caffe"): a resume keeps it unless
 	// told otherwise.
-	Numerics      *string `protobuf:"bytes,3,opt,name=numerics" json:"numerics,omitempty"`
+	Numerics *string `protobuf:"bytes,3,opt,name=numerics" json:"numerics,omitempty"`
+	// A data-parallel run (gocaffe-mpi under mpirun): how many ranks it had (absent
+	// means one). A resume must have as many, each rank reading on from its own
+	// share of the records.
+	Ranks *int32 `protobuf:"varint,4,opt,name=ranks" json:"ranks,omitempty"`
+	// Ranks 1 to ranks-1, in order.
+	RankState     []*GocaffeResumeState_RankState `protobuf:"bytes,5,rep,name=rank_state,json=rankState" json:"rank_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2751,6 +2757,20 @@ func (x *GocaffeResumeState) GetNumerics() string {
 		return *x.Numerics
 	}
 	return ""
+}
+
+func (x *GocaffeResumeState) GetRanks() int32 {
+	if x != nil && x.Ranks != nil {
+		return *x.Ranks
+	}
+	return 0
+}
+
+func (x *GocaffeResumeState) GetRankState() []*GocaffeResumeState_RankState {
+	if x != nil {
+		return x.RankState
+	}
+	return nil
 }
 
 // The conditions a net is built under, matched against each layer's rules.
@@ -7933,6 +7953,69 @@ func (x *GocaffeResumeState_DataLayerPosition) GetRngState() []byte {
 	return nil
 }
 
+// Where another rank's train net stood: its data layers and its random source
+// (seeded random_seed + rank, as Caffe seeds each solver). Rank 0's are the
+// fields above.
+type GocaffeResumeState_RankState struct {
+	state         protoimpl.MessageState                  `protogen:"open.v1"`
+	Rank          *int32                                  `protobuf:"varint,1,opt,name=rank" json:"rank,omitempty"`
+	DataPosition  []*GocaffeResumeState_DataLayerPosition `protobuf:"bytes,2,rep,name=data_position,json=dataPosition" json:"data_position,omitempty"`
+	RngState      []byte                                  `protobuf:"bytes,3,opt,name=rng_state,json=rngState" json:"rng_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GocaffeResumeState_RankState) Reset() {
+	*x = GocaffeResumeState_RankState{}
+	mi := &file_caffe_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GocaffeResumeState_RankState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GocaffeResumeState_RankState) ProtoMessage() {}
+
+func (x *GocaffeResumeState_RankState) ProtoReflect() protoreflect.Message {
+	mi := &file_caffe_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GocaffeResumeState_RankState.ProtoReflect.Descriptor instead.
+func (*GocaffeResumeState_RankState) Descriptor() ([]byte, []int) {
+	return file_caffe_proto_rawDescGZIP(), []int{8, 1}
+}
+
+func (x *GocaffeResumeState_RankState) GetRank() int32 {
+	if x != nil && x.Rank != nil {
+		return *x.Rank
+	}
+	return 0
+}
+
+func (x *GocaffeResumeState_RankState) GetDataPosition() []*GocaffeResumeState_DataLayerPosition {
+	if x != nil {
+		return x.DataPosition
+	}
+	return nil
+}
+
+func (x *GocaffeResumeState_RankState) GetRngState() []byte {
+	if x != nil {
+		return x.RngState
+	}
+	return nil
+}
+
 var File_caffe_proto protoreflect.FileDescriptor
 
 const file_caffe_proto_rawDesc = "" +
@@ -8060,16 +8143,23 @@ const file_caffe_proto_rawDesc = "" +
 	"learnedNet\x12*\n" +
 	"\ahistory\x18\x03 \x03(\v2\x10.caffe.BlobProtoR\ahistory\x12$\n" +
 	"\fcurrent_step\x18\x04 \x01(\x05:\x010R\vcurrentStep\x12A\n" +
-	"\x0egocaffe_resume\x18\xe8\a \x01(\v2\x19.caffe.GocaffeResumeStateR\rgocaffeResume\"\x95\x02\n" +
+	"\x0egocaffe_resume\x18\xe8\a \x01(\v2\x19.caffe.GocaffeResumeStateR\rgocaffeResume\"\x80\x04\n" +
 	"\x12GocaffeResumeState\x12P\n" +
 	"\rdata_position\x18\x01 \x03(\v2+.caffe.GocaffeResumeState.DataLayerPositionR\fdataPosition\x12\x1b\n" +
 	"\trng_state\x18\x02 \x01(\fR\brngState\x12\x1a\n" +
-	"\bnumerics\x18\x03 \x01(\tR\bnumerics\x1at\n" +
+	"\bnumerics\x18\x03 \x01(\tR\bnumerics\x12\x14\n" +
+	"\x05ranks\x18\x04 \x01(\x05R\x05ranks\x12B\n" +
+	"\n" +
+	"rank_state\x18\x05 \x03(\v2#.caffe.GocaffeResumeState.RankStateR\trankState\x1at\n" +
 	"\x11DataLayerPosition\x12\x10\n" +
 	"\x03net\x18\x01 \x01(\tR\x03net\x12\x14\n" +
 	"\x05layer\x18\x02 \x01(\tR\x05layer\x12\x1a\n" +
 	"\bconsumed\x18\x03 \x01(\x04R\bconsumed\x12\x1b\n" +
-	"\trng_state\x18\x04 \x01(\fR\brngState\"c\n" +
+	"\trng_state\x18\x04 \x01(\fR\brngState\x1a\x8e\x01\n" +
+	"\tRankState\x12\x12\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12P\n" +
+	"\rdata_position\x18\x02 \x03(\v2+.caffe.GocaffeResumeState.DataLayerPositionR\fdataPosition\x12\x1b\n" +
+	"\trng_state\x18\x03 \x01(\fR\brngState\"c\n" +
 	"\bNetState\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\f.caffe.Phase:\x04TESTR\x05phase\x12\x17\n" +
 	"\x05level\x18\x02 \x01(\x05:\x010R\x05level\x12\x14\n" +
@@ -8692,7 +8782,7 @@ func file_caffe_proto_rawDescGZIP() []byte {
 }
 
 var file_caffe_proto_enumTypes = make([]protoimpl.EnumInfo, 26)
-var file_caffe_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_caffe_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_caffe_proto_goTypes = []any{
 	(Phase)(0),                                   // 0: caffe.Phase
 	(FillerParameter_VarianceNorm)(0),            // 1: caffe.FillerParameter.VarianceNorm
@@ -8785,6 +8875,7 @@ var file_caffe_proto_goTypes = []any{
 	(*V0LayerParameter)(nil),                     // 88: caffe.V0LayerParameter
 	(*PReLUParameter)(nil),                       // 89: caffe.PReLUParameter
 	(*GocaffeResumeState_DataLayerPosition)(nil), // 90: caffe.GocaffeResumeState.DataLayerPosition
+	(*GocaffeResumeState_RankState)(nil),         // 91: caffe.GocaffeResumeState.RankState
 }
 var file_caffe_proto_depIdxs = []int32{
 	26,  // 0: caffe.BlobProto.shape:type_name -> caffe.BlobShape
@@ -8805,143 +8896,145 @@ var file_caffe_proto_depIdxs = []int32{
 	27,  // 15: caffe.SolverState.history:type_name -> caffe.BlobProto
 	34,  // 16: caffe.SolverState.gocaffe_resume:type_name -> caffe.GocaffeResumeState
 	90,  // 17: caffe.GocaffeResumeState.data_position:type_name -> caffe.GocaffeResumeState.DataLayerPosition
-	0,   // 18: caffe.NetState.phase:type_name -> caffe.Phase
-	0,   // 19: caffe.NetStateRule.phase:type_name -> caffe.Phase
-	5,   // 20: caffe.ParamSpec.share_mode:type_name -> caffe.ParamSpec.DimCheckMode
-	0,   // 21: caffe.LayerParameter.phase:type_name -> caffe.Phase
-	37,  // 22: caffe.LayerParameter.param:type_name -> caffe.ParamSpec
-	27,  // 23: caffe.LayerParameter.blobs:type_name -> caffe.BlobProto
-	36,  // 24: caffe.LayerParameter.include:type_name -> caffe.NetStateRule
-	36,  // 25: caffe.LayerParameter.exclude:type_name -> caffe.NetStateRule
-	39,  // 26: caffe.LayerParameter.transform_param:type_name -> caffe.TransformationParameter
-	40,  // 27: caffe.LayerParameter.loss_param:type_name -> caffe.LossParameter
-	41,  // 28: caffe.LayerParameter.accuracy_param:type_name -> caffe.AccuracyParameter
-	42,  // 29: caffe.LayerParameter.argmax_param:type_name -> caffe.ArgMaxParameter
-	45,  // 30: caffe.LayerParameter.batch_norm_param:type_name -> caffe.BatchNormParameter
-	46,  // 31: caffe.LayerParameter.bias_param:type_name -> caffe.BiasParameter
-	43,  // 32: caffe.LayerParameter.clip_param:type_name -> caffe.ClipParameter
-	44,  // 33: caffe.LayerParameter.concat_param:type_name -> caffe.ConcatParameter
-	47,  // 34: caffe.LayerParameter.contrastive_loss_param:type_name -> caffe.ContrastiveLossParameter
-	48,  // 35: caffe.LayerParameter.convolution_param:type_name -> caffe.ConvolutionParameter
-	49,  // 36: caffe.LayerParameter.crop_param:type_name -> caffe.CropParameter
-	50,  // 37: caffe.LayerParameter.data_param:type_name -> caffe.DataParameter
-	51,  // 38: caffe.LayerParameter.dropout_param:type_name -> caffe.DropoutParameter
-	52,  // 39: caffe.LayerParameter.dummy_data_param:type_name -> caffe.DummyDataParameter
-	53,  // 40: caffe.LayerParameter.eltwise_param:type_name -> caffe.EltwiseParameter
-	54,  // 41: caffe.LayerParameter.elu_param:type_name -> caffe.ELUParameter
-	55,  // 42: caffe.LayerParameter.embed_param:type_name -> caffe.EmbedParameter
-	56,  // 43: caffe.LayerParameter.exp_param:type_name -> caffe.ExpParameter
-	57,  // 44: caffe.LayerParameter.flatten_param:type_name -> caffe.FlattenParameter
-	58,  // 45: caffe.LayerParameter.hdf5_data_param:type_name -> caffe.HDF5DataParameter
-	59,  // 46: caffe.LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
-	60,  // 47: caffe.LayerParameter.hinge_loss_param:type_name -> caffe.HingeLossParameter
-	61,  // 48: caffe.LayerParameter.image_data_param:type_name -> caffe.ImageDataParameter
-	62,  // 49: caffe.LayerParameter.infogain_loss_param:type_name -> caffe.InfogainLossParameter
-	63,  // 50: caffe.LayerParameter.inner_product_param:type_name -> caffe.InnerProductParameter
-	64,  // 51: caffe.LayerParameter.input_param:type_name -> caffe.InputParameter
-	65,  // 52: caffe.LayerParameter.log_param:type_name -> caffe.LogParameter
-	66,  // 53: caffe.LayerParameter.lrn_param:type_name -> caffe.LRNParameter
-	67,  // 54: caffe.LayerParameter.memory_data_param:type_name -> caffe.MemoryDataParameter
-	68,  // 55: caffe.LayerParameter.mvn_param:type_name -> caffe.MVNParameter
-	69,  // 56: caffe.LayerParameter.parameter_param:type_name -> caffe.ParameterParameter
-	70,  // 57: caffe.LayerParameter.pooling_param:type_name -> caffe.PoolingParameter
-	71,  // 58: caffe.LayerParameter.power_param:type_name -> caffe.PowerParameter
-	89,  // 59: caffe.LayerParameter.prelu_param:type_name -> caffe.PReLUParameter
-	72,  // 60: caffe.LayerParameter.python_param:type_name -> caffe.PythonParameter
-	73,  // 61: caffe.LayerParameter.recurrent_param:type_name -> caffe.RecurrentParameter
-	74,  // 62: caffe.LayerParameter.reduction_param:type_name -> caffe.ReductionParameter
-	75,  // 63: caffe.LayerParameter.relu_param:type_name -> caffe.ReLUParameter
-	76,  // 64: caffe.LayerParameter.reshape_param:type_name -> caffe.ReshapeParameter
-	77,  // 65: caffe.LayerParameter.scale_param:type_name -> caffe.ScaleParameter
-	78,  // 66: caffe.LayerParameter.sigmoid_param:type_name -> caffe.SigmoidParameter
-	80,  // 67: caffe.LayerParameter.softmax_param:type_name -> caffe.SoftmaxParameter
-	86,  // 68: caffe.LayerParameter.spp_param:type_name -> caffe.SPPParameter
-	79,  // 69: caffe.LayerParameter.slice_param:type_name -> caffe.SliceParameter
-	81,  // 70: caffe.LayerParameter.swish_param:type_name -> caffe.SwishParameter
-	82,  // 71: caffe.LayerParameter.tanh_param:type_name -> caffe.TanHParameter
-	84,  // 72: caffe.LayerParameter.threshold_param:type_name -> caffe.ThresholdParameter
-	83,  // 73: caffe.LayerParameter.tile_param:type_name -> caffe.TileParameter
-	85,  // 74: caffe.LayerParameter.window_data_param:type_name -> caffe.WindowDataParameter
-	6,   // 75: caffe.LossParameter.normalization:type_name -> caffe.LossParameter.NormalizationMode
-	30,  // 76: caffe.BiasParameter.filler:type_name -> caffe.FillerParameter
-	30,  // 77: caffe.ConvolutionParameter.weight_filler:type_name -> caffe.FillerParameter
-	30,  // 78: caffe.ConvolutionParameter.bias_filler:type_name -> caffe.FillerParameter
-	7,   // 79: caffe.ConvolutionParameter.engine:type_name -> caffe.ConvolutionParameter.Engine
-	8,   // 80: caffe.DataParameter.backend:type_name -> caffe.DataParameter.DB
-	30,  // 81: caffe.DummyDataParameter.data_filler:type_name -> caffe.FillerParameter
-	26,  // 82: caffe.DummyDataParameter.shape:type_name -> caffe.BlobShape
-	9,   // 83: caffe.EltwiseParameter.operation:type_name -> caffe.EltwiseParameter.EltwiseOp
-	30,  // 84: caffe.EmbedParameter.weight_filler:type_name -> caffe.FillerParameter
-	30,  // 85: caffe.EmbedParameter.bias_filler:type_name -> caffe.FillerParameter
-	10,  // 86: caffe.HingeLossParameter.norm:type_name -> caffe.HingeLossParameter.Norm
-	30,  // 87: caffe.InnerProductParameter.weight_filler:type_name -> caffe.FillerParameter
-	30,  // 88: caffe.InnerProductParameter.bias_filler:type_name -> caffe.FillerParameter
-	26,  // 89: caffe.InputParameter.shape:type_name -> caffe.BlobShape
-	11,  // 90: caffe.LRNParameter.norm_region:type_name -> caffe.LRNParameter.NormRegion
-	12,  // 91: caffe.LRNParameter.engine:type_name -> caffe.LRNParameter.Engine
-	26,  // 92: caffe.ParameterParameter.shape:type_name -> caffe.BlobShape
-	13,  // 93: caffe.PoolingParameter.pool:type_name -> caffe.PoolingParameter.PoolMethod
-	14,  // 94: caffe.PoolingParameter.engine:type_name -> caffe.PoolingParameter.Engine
-	15,  // 95: caffe.PoolingParameter.round_mode:type_name -> caffe.PoolingParameter.RoundMode
-	30,  // 96: caffe.RecurrentParameter.weight_filler:type_name -> caffe.FillerParameter
-	30,  // 97: caffe.RecurrentParameter.bias_filler:type_name -> caffe.FillerParameter
-	16,  // 98: caffe.ReductionParameter.operation:type_name -> caffe.ReductionParameter.ReductionOp
-	17,  // 99: caffe.ReLUParameter.engine:type_name -> caffe.ReLUParameter.Engine
-	26,  // 100: caffe.ReshapeParameter.shape:type_name -> caffe.BlobShape
-	30,  // 101: caffe.ScaleParameter.filler:type_name -> caffe.FillerParameter
-	30,  // 102: caffe.ScaleParameter.bias_filler:type_name -> caffe.FillerParameter
-	18,  // 103: caffe.SigmoidParameter.engine:type_name -> caffe.SigmoidParameter.Engine
-	19,  // 104: caffe.SoftmaxParameter.engine:type_name -> caffe.SoftmaxParameter.Engine
-	20,  // 105: caffe.TanHParameter.engine:type_name -> caffe.TanHParameter.Engine
-	21,  // 106: caffe.SPPParameter.pool:type_name -> caffe.SPPParameter.PoolMethod
-	22,  // 107: caffe.SPPParameter.engine:type_name -> caffe.SPPParameter.Engine
-	36,  // 108: caffe.V1LayerParameter.include:type_name -> caffe.NetStateRule
-	36,  // 109: caffe.V1LayerParameter.exclude:type_name -> caffe.NetStateRule
-	23,  // 110: caffe.V1LayerParameter.type:type_name -> caffe.V1LayerParameter.LayerType
-	27,  // 111: caffe.V1LayerParameter.blobs:type_name -> caffe.BlobProto
-	24,  // 112: caffe.V1LayerParameter.blob_share_mode:type_name -> caffe.V1LayerParameter.DimCheckMode
-	41,  // 113: caffe.V1LayerParameter.accuracy_param:type_name -> caffe.AccuracyParameter
-	42,  // 114: caffe.V1LayerParameter.argmax_param:type_name -> caffe.ArgMaxParameter
-	44,  // 115: caffe.V1LayerParameter.concat_param:type_name -> caffe.ConcatParameter
-	47,  // 116: caffe.V1LayerParameter.contrastive_loss_param:type_name -> caffe.ContrastiveLossParameter
-	48,  // 117: caffe.V1LayerParameter.convolution_param:type_name -> caffe.ConvolutionParameter
-	50,  // 118: caffe.V1LayerParameter.data_param:type_name -> caffe.DataParameter
-	51,  // 119: caffe.V1LayerParameter.dropout_param:type_name -> caffe.DropoutParameter
-	52,  // 120: caffe.V1LayerParameter.dummy_data_param:type_name -> caffe.DummyDataParameter
-	53,  // 121: caffe.V1LayerParameter.eltwise_param:type_name -> caffe.EltwiseParameter
-	56,  // 122: caffe.V1LayerParameter.exp_param:type_name -> caffe.ExpParameter
-	58,  // 123: caffe.V1LayerParameter.hdf5_data_param:type_name -> caffe.HDF5DataParameter
-	59,  // 124: caffe.V1LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
-	60,  // 125: caffe.V1LayerParameter.hinge_loss_param:type_name -> caffe.HingeLossParameter
-	61,  // 126: caffe.V1LayerParameter.image_data_param:type_name -> caffe.ImageDataParameter
-	62,  // 127: caffe.V1LayerParameter.infogain_loss_param:type_name -> caffe.InfogainLossParameter
-	63,  // 128: caffe.V1LayerParameter.inner_product_param:type_name -> caffe.InnerProductParameter
-	66,  // 129: caffe.V1LayerParameter.lrn_param:type_name -> caffe.LRNParameter
-	67,  // 130: caffe.V1LayerParameter.memory_data_param:type_name -> caffe.MemoryDataParameter
-	68,  // 131: caffe.V1LayerParameter.mvn_param:type_name -> caffe.MVNParameter
-	70,  // 132: caffe.V1LayerParameter.pooling_param:type_name -> caffe.PoolingParameter
-	71,  // 133: caffe.V1LayerParameter.power_param:type_name -> caffe.PowerParameter
-	75,  // 134: caffe.V1LayerParameter.relu_param:type_name -> caffe.ReLUParameter
-	78,  // 135: caffe.V1LayerParameter.sigmoid_param:type_name -> caffe.SigmoidParameter
-	80,  // 136: caffe.V1LayerParameter.softmax_param:type_name -> caffe.SoftmaxParameter
-	79,  // 137: caffe.V1LayerParameter.slice_param:type_name -> caffe.SliceParameter
-	82,  // 138: caffe.V1LayerParameter.tanh_param:type_name -> caffe.TanHParameter
-	84,  // 139: caffe.V1LayerParameter.threshold_param:type_name -> caffe.ThresholdParameter
-	85,  // 140: caffe.V1LayerParameter.window_data_param:type_name -> caffe.WindowDataParameter
-	39,  // 141: caffe.V1LayerParameter.transform_param:type_name -> caffe.TransformationParameter
-	40,  // 142: caffe.V1LayerParameter.loss_param:type_name -> caffe.LossParameter
-	88,  // 143: caffe.V1LayerParameter.layer:type_name -> caffe.V0LayerParameter
-	30,  // 144: caffe.V0LayerParameter.weight_filler:type_name -> caffe.FillerParameter
-	30,  // 145: caffe.V0LayerParameter.bias_filler:type_name -> caffe.FillerParameter
-	25,  // 146: caffe.V0LayerParameter.pool:type_name -> caffe.V0LayerParameter.PoolMethod
-	27,  // 147: caffe.V0LayerParameter.blobs:type_name -> caffe.BlobProto
-	59,  // 148: caffe.V0LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
-	30,  // 149: caffe.PReLUParameter.filler:type_name -> caffe.FillerParameter
-	150, // [150:150] is the sub-list for method output_type
-	150, // [150:150] is the sub-list for method input_type
-	150, // [150:150] is the sub-list for extension type_name
-	150, // [150:150] is the sub-list for extension extendee
-	0,   // [0:150] is the sub-list for field type_name
+	91,  // 18: caffe.GocaffeResumeState.rank_state:type_name -> caffe.GocaffeResumeState.RankState
+	0,   // 19: caffe.NetState.phase:type_name -> caffe.Phase
+	0,   // 20: caffe.NetStateRule.phase:type_name -> caffe.Phase
+	5,   // 21: caffe.ParamSpec.share_mode:type_name -> caffe.ParamSpec.DimCheckMode
+	0,   // 22: caffe.LayerParameter.phase:type_name -> caffe.Phase
+	37,  // 23: caffe.LayerParameter.param:type_name -> caffe.ParamSpec
+	27,  // 24: caffe.LayerParameter.blobs:type_name -> caffe.BlobProto
+	36,  // 25: caffe.LayerParameter.include:type_name -> caffe.NetStateRule
+	36,  // 26: caffe.LayerParameter.exclude:type_name -> caffe.NetStateRule
+	39,  // 27: caffe.LayerParameter.transform_param:type_name -> caffe.TransformationParameter
+	40,  // 28: caffe.LayerParameter.loss_param:type_name -> caffe.LossParameter
+	41,  // 29: caffe.LayerParameter.accuracy_param:type_name -> caffe.AccuracyParameter
+	42,  // 30: caffe.LayerParameter.argmax_param:type_name -> caffe.ArgMaxParameter
+	45,  // 31: caffe.LayerParameter.batch_norm_param:type_name -> caffe.BatchNormParameter
+	46,  // 32: caffe.LayerParameter.bias_param:type_name -> caffe.BiasParameter
+	43,  // 33: caffe.LayerParameter.clip_param:type_name -> caffe.ClipParameter
+	44,  // 34: caffe.LayerParameter.concat_param:type_name -> caffe.ConcatParameter
+	47,  // 35: caffe.LayerParameter.contrastive_loss_param:type_name -> caffe.ContrastiveLossParameter
+	48,  // 36: caffe.LayerParameter.convolution_param:type_name -> caffe.ConvolutionParameter
+	49,  // 37: caffe.LayerParameter.crop_param:type_name -> caffe.CropParameter
+	50,  // 38: caffe.LayerParameter.data_param:type_name -> caffe.DataParameter
+	51,  // 39: caffe.LayerParameter.dropout_param:type_name -> caffe.DropoutParameter
+	52,  // 40: caffe.LayerParameter.dummy_data_param:type_name -> caffe.DummyDataParameter
+	53,  // 41: caffe.LayerParameter.eltwise_param:type_name -> caffe.EltwiseParameter
+	54,  // 42: caffe.LayerParameter.elu_param:type_name -> caffe.ELUParameter
+	55,  // 43: caffe.LayerParameter.embed_param:type_name -> caffe.EmbedParameter
+	56,  // 44: caffe.LayerParameter.exp_param:type_name -> caffe.ExpParameter
+	57,  // 45: caffe.LayerParameter.flatten_param:type_name -> caffe.FlattenParameter
+	58,  // 46: caffe.LayerParameter.hdf5_data_param:type_name -> caffe.HDF5DataParameter
+	59,  // 47: caffe.LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
+	60,  // 48: caffe.LayerParameter.hinge_loss_param:type_name -> caffe.HingeLossParameter
+	61,  // 49: caffe.LayerParameter.image_data_param:type_name -> caffe.ImageDataParameter
+	62,  // 50: caffe.LayerParameter.infogain_loss_param:type_name -> caffe.InfogainLossParameter
+	63,  // 51: caffe.LayerParameter.inner_product_param:type_name -> caffe.InnerProductParameter
+	64,  // 52: caffe.LayerParameter.input_param:type_name -> caffe.InputParameter
+	65,  // 53: caffe.LayerParameter.log_param:type_name -> caffe.LogParameter
+	66,  // 54: caffe.LayerParameter.lrn_param:type_name -> caffe.LRNParameter
+	67,  // 55: caffe.LayerParameter.memory_data_param:type_name -> caffe.MemoryDataParameter
+	68,  // 56: caffe.LayerParameter.mvn_param:type_name -> caffe.MVNParameter
+	69,  // 57: caffe.LayerParameter.parameter_param:type_name -> caffe.ParameterParameter
+	70,  // 58: caffe.LayerParameter.pooling_param:type_name -> caffe.PoolingParameter
+	71,  // 59: caffe.LayerParameter.power_param:type_name -> caffe.PowerParameter
+	89,  // 60: caffe.LayerParameter.prelu_param:type_name -> caffe.PReLUParameter
+	72,  // 61: caffe.LayerParameter.python_param:type_name -> caffe.PythonParameter
+	73,  // 62: caffe.LayerParameter.recurrent_param:type_name -> caffe.RecurrentParameter
+	74,  // 63: caffe.LayerParameter.reduction_param:type_name -> caffe.ReductionParameter
+	75,  // 64: caffe.LayerParameter.relu_param:type_name -> caffe.ReLUParameter
+	76,  // 65: caffe.LayerParameter.reshape_param:type_name -> caffe.ReshapeParameter
+	77,  // 66: caffe.LayerParameter.scale_param:type_name -> caffe.ScaleParameter
+	78,  // 67: caffe.LayerParameter.sigmoid_param:type_name -> caffe.SigmoidParameter
+	80,  // 68: caffe.LayerParameter.softmax_param:type_name -> caffe.SoftmaxParameter
+	86,  // 69: caffe.LayerParameter.spp_param:type_name -> caffe.SPPParameter
+	79,  // 70: caffe.LayerParameter.slice_param:type_name -> caffe.SliceParameter
+	81,  // 71: caffe.LayerParameter.swish_param:type_name -> caffe.SwishParameter
+	82,  // 72: caffe.LayerParameter.tanh_param:type_name -> caffe.TanHParameter
+	84,  // 73: caffe.LayerParameter.threshold_param:type_name -> caffe.ThresholdParameter
+	83,  // 74: caffe.LayerParameter.tile_param:type_name -> caffe.TileParameter
+	85,  // 75: caffe.LayerParameter.window_data_param:type_name -> caffe.WindowDataParameter
+	6,   // 76: caffe.LossParameter.normalization:type_name -> caffe.LossParameter.NormalizationMode
+	30,  // 77: caffe.BiasParameter.filler:type_name -> caffe.FillerParameter
+	30,  // 78: caffe.ConvolutionParameter.weight_filler:type_name -> caffe.FillerParameter
+	30,  // 79: caffe.ConvolutionParameter.bias_filler:type_name -> caffe.FillerParameter
+	7,   // 80: caffe.ConvolutionParameter.engine:type_name -> caffe.ConvolutionParameter.Engine
+	8,   // 81: caffe.DataParameter.backend:type_name -> caffe.DataParameter.DB
+	30,  // 82: caffe.DummyDataParameter.data_filler:type_name -> caffe.FillerParameter
+	26,  // 83: caffe.DummyDataParameter.shape:type_name -> caffe.BlobShape
+	9,   // 84: caffe.EltwiseParameter.operation:type_name -> caffe.EltwiseParameter.EltwiseOp
+	30,  // 85: caffe.EmbedParameter.weight_filler:type_name -> caffe.FillerParameter
+	30,  // 86: caffe.EmbedParameter.bias_filler:type_name -> caffe.FillerParameter
+	10,  // 87: caffe.HingeLossParameter.norm:type_name -> caffe.HingeLossParameter.Norm
+	30,  // 88: caffe.InnerProductParameter.weight_filler:type_name -> caffe.FillerParameter
+	30,  // 89: caffe.InnerProductParameter.bias_filler:type_name -> caffe.FillerParameter
+	26,  // 90: caffe.InputParameter.shape:type_name -> caffe.BlobShape
+	11,  // 91: caffe.LRNParameter.norm_region:type_name -> caffe.LRNParameter.NormRegion
+	12,  // 92: caffe.LRNParameter.engine:type_name -> caffe.LRNParameter.Engine
+	26,  // 93: caffe.ParameterParameter.shape:type_name -> caffe.BlobShape
+	13,  // 94: caffe.PoolingParameter.pool:type_name -> caffe.PoolingParameter.PoolMethod
+	14,  // 95: caffe.PoolingParameter.engine:type_name -> caffe.PoolingParameter.Engine
+	15,  // 96: caffe.PoolingParameter.round_mode:type_name -> caffe.PoolingParameter.RoundMode
+	30,  // 97: caffe.RecurrentParameter.weight_filler:type_name -> caffe.FillerParameter
+	30,  // 98: caffe.RecurrentParameter.bias_filler:type_name -> caffe.FillerParameter
+	16,  // 99: caffe.ReductionParameter.operation:type_name -> caffe.ReductionParameter.ReductionOp
+	17,  // 100: caffe.ReLUParameter.engine:type_name -> caffe.ReLUParameter.Engine
+	26,  // 101: caffe.ReshapeParameter.shape:type_name -> caffe.BlobShape
+	30,  // 102: caffe.ScaleParameter.filler:type_name -> caffe.FillerParameter
+	30,  // 103: caffe.ScaleParameter.bias_filler:type_name -> caffe.FillerParameter
+	18,  // 104: caffe.SigmoidParameter.engine:type_name -> caffe.SigmoidParameter.Engine
+	19,  // 105: caffe.SoftmaxParameter.engine:type_name -> caffe.SoftmaxParameter.Engine
+	20,  // 106: caffe.TanHParameter.engine:type_name -> caffe.TanHParameter.Engine
+	21,  // 107: caffe.SPPParameter.pool:type_name -> caffe.SPPParameter.PoolMethod
+	22,  // 108: caffe.SPPParameter.engine:type_name -> caffe.SPPParameter.Engine
+	36,  // 109: caffe.V1LayerParameter.include:type_name -> caffe.NetStateRule
+	36,  // 110: caffe.V1LayerParameter.exclude:type_name -> caffe.NetStateRule
+	23,  // 111: caffe.V1LayerParameter.type:type_name -> caffe.V1LayerParameter.LayerType
+	27,  // 112: caffe.V1LayerParameter.blobs:type_name -> caffe.BlobProto
+	24,  // 113: caffe.V1LayerParameter.blob_share_mode:type_name -> caffe.V1LayerParameter.DimCheckMode
+	41,  // 114: caffe.V1LayerParameter.accuracy_param:type_name -> caffe.AccuracyParameter
+	42,  // 115: caffe.V1LayerParameter.argmax_param:type_name -> caffe.ArgMaxParameter
+	44,  // 116: caffe.V1LayerParameter.concat_param:type_name -> caffe.ConcatParameter
+	47,  // 117: caffe.V1LayerParameter.contrastive_loss_param:type_name -> caffe.ContrastiveLossParameter
+	48,  // 118: caffe.V1LayerParameter.convolution_param:type_name -> caffe.ConvolutionParameter
+	50,  // 119: caffe.V1LayerParameter.data_param:type_name -> caffe.DataParameter
+	51,  // 120: caffe.V1LayerParameter.dropout_param:type_name -> caffe.DropoutParameter
+	52,  // 121: caffe.V1LayerParameter.dummy_data_param:type_name -> caffe.DummyDataParameter
+	53,  // 122: caffe.V1LayerParameter.eltwise_param:type_name -> caffe.EltwiseParameter
+	56,  // 123: caffe.V1LayerParameter.exp_param:type_name -> caffe.ExpParameter
+	58,  // 124: caffe.V1LayerParameter.hdf5_data_param:type_name -> caffe.HDF5DataParameter
+	59,  // 125: caffe.V1LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
+	60,  // 126: caffe.V1LayerParameter.hinge_loss_param:type_name -> caffe.HingeLossParameter
+	61,  // 127: caffe.V1LayerParameter.image_data_param:type_name -> caffe.ImageDataParameter
+	62,  // 128: caffe.V1LayerParameter.infogain_loss_param:type_name -> caffe.InfogainLossParameter
+	63,  // 129: caffe.V1LayerParameter.inner_product_param:type_name -> caffe.InnerProductParameter
+	66,  // 130: caffe.V1LayerParameter.lrn_param:type_name -> caffe.LRNParameter
+	67,  // 131: caffe.V1LayerParameter.memory_data_param:type_name -> caffe.MemoryDataParameter
+	68,  // 132: caffe.V1LayerParameter.mvn_param:type_name -> caffe.MVNParameter
+	70,  // 133: caffe.V1LayerParameter.pooling_param:type_name -> caffe.PoolingParameter
+	71,  // 134: caffe.V1LayerParameter.power_param:type_name -> caffe.PowerParameter
+	75,  // 135: caffe.V1LayerParameter.relu_param:type_name -> caffe.ReLUParameter
+	78,  // 136: caffe.V1LayerParameter.sigmoid_param:type_name -> caffe.SigmoidParameter
+	80,  // 137: caffe.V1LayerParameter.softmax_param:type_name -> caffe.SoftmaxParameter
+	79,  // 138: caffe.V1LayerParameter.slice_param:type_name -> caffe.SliceParameter
+	82,  // 139: caffe.V1LayerParameter.tanh_param:type_name -> caffe.TanHParameter
+	84,  // 140: caffe.V1LayerParameter.threshold_param:type_name -> caffe.ThresholdParameter
+	85,  // 141: caffe.V1LayerParameter.window_data_param:type_name -> caffe.WindowDataParameter
+	39,  // 142: caffe.V1LayerParameter.transform_param:type_name -> caffe.TransformationParameter
+	40,  // 143: caffe.V1LayerParameter.loss_param:type_name -> caffe.LossParameter
+	88,  // 144: caffe.V1LayerParameter.layer:type_name -> caffe.V0LayerParameter
+	30,  // 145: caffe.V0LayerParameter.weight_filler:type_name -> caffe.FillerParameter
+	30,  // 146: caffe.V0LayerParameter.bias_filler:type_name -> caffe.FillerParameter
+	25,  // 147: caffe.V0LayerParameter.pool:type_name -> caffe.V0LayerParameter.PoolMethod
+	27,  // 148: caffe.V0LayerParameter.blobs:type_name -> caffe.BlobProto
+	59,  // 149: caffe.V0LayerParameter.hdf5_output_param:type_name -> caffe.HDF5OutputParameter
+	30,  // 150: caffe.PReLUParameter.filler:type_name -> caffe.FillerParameter
+	90,  // 151: caffe.GocaffeResumeState.RankState.data_position:type_name -> caffe.GocaffeResumeState.DataLayerPosition
+	152, // [152:152] is the sub-list for method output_type
+	152, // [152:152] is the sub-list for method input_type
+	152, // [152:152] is the sub-list for extension type_name
+	152, // [152:152] is the sub-list for extension extendee
+	0,   // [0:152] is the sub-list for field type_name
 }
 
 func init() { file_caffe_proto_init() }
@@ -8955,7 +9048,7 @@ func file_caffe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caffe_proto_rawDesc), len(file_caffe_proto_rawDesc)),
 			NumEnums:      26,
-			NumMessages:   65,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
