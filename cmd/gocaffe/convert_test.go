@@ -25,12 +25,6 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
-// execute runs gocaffe with args and returns the command's error.
-func execute(args ...string) error {
-	rootCmd.SetArgs(normalizeArgs(args))
-	return rootCmd.Execute()
-}
-
 type record struct{ key, value []byte }
 
 // readDB reads every record of a database (from the path given; copy fixtures first).

@@ -103,7 +103,6 @@ func TestExtractFeatures(t *testing.T) {
 	want, shapes := forwardValues(t, model, weights, blobs, 2)
 
 	t.Run("lmdb, Caffe's arguments", func(t *testing.T) {
-		resetFlags(rootCmd)
 		if _, err := gocaffe(t, "extract_features", weights, model, "ip2,pool1", "ip2_lmdb,pool1_lmdb", "2", "lmdb", "CPU"); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +173,6 @@ func TestExtractFeaturesErrors(t *testing.T) {
 		{[]string{"--model=" + model, "--weights=" + weights, "--blobs=ip2"}, "--outputs"},
 		{[]string{"--model=" + model, weights, model, "ip2", "out", "1", "lmdb"}, "--model given with Caffe's positional"},
 	} {
-		resetFlags(rootCmd) // as run does: no flag set by an earlier case
 		_, err := gocaffe(t, append([]string{"extract_features"}, tt.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.want)

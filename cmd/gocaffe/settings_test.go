@@ -222,7 +222,7 @@ func TestThreads(t *testing.T) {
 			} {
 				var log strings.Builder
 				prev := glog.SetOutput(&log)
-				code := run(append(cmd, tt.args...))
+				code := run(newRootCmd(), append(cmd, tt.args...))
 				glog.SetOutput(prev)
 				if code != 0 {
 					t.Fatalf("%v: exit status %d\n%s", cmd, code, log.String())
@@ -247,7 +247,7 @@ func TestThreads(t *testing.T) {
 	prev := glog.SetOutput(&log)
 	defer glog.SetOutput(prev)
 	stderr := captureStderr(t, func() {
-		if code := run([]string{"train", "--solver=short_solver.prototxt", "--threads=0"}); code == 0 {
+		if code := run(newRootCmd(), []string{"train", "--solver=short_solver.prototxt", "--threads=0"}); code == 0 {
 			t.Error("--threads=0: exit status 0")
 		}
 	})

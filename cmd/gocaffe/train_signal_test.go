@@ -53,8 +53,7 @@ base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix:
 	// SIGINT goes once SIGHUP's snapshot is written.
 	w := &signaller{triggers: []string{"] Iteration 5 (", "] Snapshotting solver state"}, signals: []syscall.Signal{syscall.SIGHUP, syscall.SIGINT}}
 	prev := glog.SetOutput(w)
-	rootCmd.SetArgs([]string{"train", "--solver=tiny_solver.prototxt"})
-	err := rootCmd.Execute()
+	err := execute("train", "--solver=tiny_solver.prototxt")
 	glog.SetOutput(prev)
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +107,7 @@ base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix:
 				w.signals = append(w.signals, syscall.SIGINT)
 			}
 			prev := glog.SetOutput(w)
-			rootCmd.SetArgs(args)
-			err := rootCmd.Execute()
+			err := execute(args...)
 			glog.SetOutput(prev)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,13 +20,18 @@ import (
 // the log it wrote.
 func gocaffe(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return gocaffeTo(t, nil, args...)
+}
+
+// gocaffeTo is gocaffe with the command's standard output going to out (os.Stdout
+// when nil).
+func gocaffeTo(t *testing.T, out io.Writer, args ...string) (string, error) {
+	t.Helper()
 	var buf bytes.Buffer
 	prev := glog.SetOutput(&buf)
 	defer glog.SetOutput(prev)
 	defer numerics.Set(numerics.Get())
-	resetFlags(rootCmd)
-	rootCmd.SetArgs(normalizeArgs(args))
-	err := rootCmd.Execute()
+	err := executeTo(out, args...)
 	return buf.String(), err
 }
 

@@ -52,7 +52,7 @@ func TestUpgradeCommand(t *testing.T) {
 		log := captureLog(t)
 		out := filepath.Join(dir, filepath.Base(tt.fixture))
 		args := append(append([]string{"upgrade"}, tt.args...), out)
-		if code := run(args); code != 0 {
+		if code := run(newRootCmd(), args); code != 0 {
 			t.Errorf("case %d: gocaffe %s: exit status %d\n%s", i, strings.Join(args, " "), code, log)
 			continue
 		}
@@ -72,7 +72,7 @@ func TestUpgradeCommandInPlace(t *testing.T) {
 	if err := os.WriteFile(path, readFile(t, testutil.Path("caffe-examples/legacy/v0/lenet_train.prototxt")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code := run([]string{"upgrade", path, path}); code != 0 {
+	if code := run(newRootCmd(), []string{"upgrade", path, path}); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
 	if !bytes.Equal(readFile(t, path), readFile(t, testutil.Path("fixtures/upgrade/lenet_train.prototxt"))) {
@@ -90,7 +90,7 @@ func TestUpgradeCommandCurrent(t *testing.T) {
 		{testutil.Path("fixtures/upgrade/mnist_lenet_train_test.prototxt"), filepath.Join(dir, "lenet.prototxt")},
 	} {
 		log := captureLog(t)
-		if code := run([]string{"upgrade", tt.in, tt.out}); code != 0 {
+		if code := run(newRootCmd(), []string{"upgrade", tt.in, tt.out}); code != 0 {
 			t.Fatalf("%s: exit status %d\n%s", tt.in, code, log)
 		}
 		if !strings.Contains(log.String(), "File already in latest proto format: "+tt.in) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
@@ -102,7 +102,7 @@ func TestUpgradeCommandCurrent(t *testing.T) {
 	}
 	solver := testutil.Path("fixtures/nets/lenet_mnist/lenet_solver.prototxt")
 	log := captureLog(t)
-	if code := run([]string{"upgrade", "--solver", solver, filepath.Join(dir, "solver.prototxt")}); code != 0 ||
+	if code := run(newRootCmd(), []string{"upgrade", "--solver", solver, filepath.Join(dir, "solver.prototxt")}); code != 0 ||
 		!strings.Contains(log.String(), "File already in latest proto format: "+solver) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
 		t.Errorf("a current solver: exit status %d, log:\n%s", code, log)
 	}
@@ -119,7 +119,7 @@ func TestUpgradeCommandErrors(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out.prototxt")
 	log := captureLog(t)
-	if code := run([]string{"upgrade", bad, out}); code != 2 {
+	if code := run(newRootCmd(), []string{"upgrade", bad, out}); code != 2 {
 		t.Errorf("bad input: exit status %d, want 2", code)
 	}
 	want := "Failed to parse input text file as NetParameter: " + bad + `:3:9: invalid value CONVOLUTON for "type": not a LayerType (did you mean CONVOLUTION?)`
@@ -135,7 +135,7 @@ func TestUpgradeCommandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	log = captureLog(t)
-	if code := run([]string{"upgrade", partial, out}); code != 1 {
+	if code := run(newRootCmd(), []string{"upgrade", partial, out}); code != 1 {
 		t.Errorf("partial upgrade: exit status %d, want 1", code)
 	}
 	for _, msg := range []string{"Unknown parameter num_output for layer type relu", "Encountered error(s) while upgrading prototxt; see details above."} {
@@ -147,10 +147,10 @@ func TestUpgradeCommandErrors(t *testing.T) {
 		t.Errorf("partial upgrade wrote:\n%s", got)
 	}
 
-	if code := run([]string{"upgrade", bad}); code != 1 {
+	if code := run(newRootCmd(), []string{"upgrade", bad}); code != 1 {
 		t.Errorf("one argument: exit status %d, want 1", code)
 	}
-	if code := run([]string{"upgrade", filepath.Join(dir, "missing.prototxt"), out}); code != 2 {
+	if code := run(newRootCmd(), []string{"upgrade", filepath.Join(dir, "missing.prototxt"), out}); code != 2 {
 		t.Errorf("missing input: exit status %d, want 2", code)
 	}
 }
