@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/io/npy"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -40,33 +40,9 @@ func forwardValues(t *testing.T, model, weights string, blobs []string, batches 
 	return vals, shapes
 }
 
-// pythonLMDBRecords reads an LMDB with Debian's python3-lmdb: key and value of every
-// record, in key order.
-func pythonLMDBRecords(t *testing.T, path string) []record {
-	t.Helper()
-	out, err := exec.Command(python, "-c", `import sys, lmdb
-env = lmdb.open(sys.argv[1], readonly=True, lock=False)
-with env.begin() as txn:
-    for k, v in txn.cursor():
-        print(k.decode(), v.hex())`, path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("python3-lmdb reading %s (install Debian's python3-lmdb): %v\n%s", path, err, out)
-	}
-	var recs []record
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, " ")
-		value, err := hex.DecodeString(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, record{[]byte(k), value})
-	}
-	return recs
-}
-
 // checkDatums checks records against the values of a blob: keys 0000000000 on, a Datum
 // per item with the blob's legacy dimensions and its values as float_data.
-func checkDatums(t *testing.T, who string, recs []record, vals []float32, shape []int) {
+func checkDatums(t *testing.T, who string, recs []testdb.Record, vals []float32, shape []int) {
 	t.Helper()
 	per := 1
 	for _, d := range shape[1:] {
@@ -77,11 +53,11 @@ func checkDatums(t *testing.T, who string, recs []record, vals []float32, shape 
 	}
 	dims := append(append([]int(nil), shape...), 1, 1, 1)
 	for i, r := range recs {
-		if string(r.key) != fmt.Sprintf("%010d", i) {
-			t.Fatalf("%s: record %d has key %q", who, i, r.key)
+		if string(r.Key) != fmt.Sprintf("%010d", i) {
+			t.Fatalf("%s: record %d has key %q", who, i, r.Key)
 		}
 		var d caffepb.Datum
-		if err := datum.Unmarshal(r.value, &d); err != nil {
+		if err := datum.Unmarshal(r.Value, &d); err != nil {
 			t.Fatal(err)
 		}
 		if int(d.GetChannels()) != dims[1] || int(d.GetHeight()) != dims[2] || int(d.GetWidth()) != dims[3] {
@@ -107,8 +83,8 @@ func TestExtractFeatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, b := range blobs {
-			checkDatums(t, "gocaffe's reader", readDB(t, b+"_lmdb", db.LMDB), want[b], shapes[b])
-			checkDatums(t, "python3-lmdb", pythonLMDBRecords(t, b+"_lmdb"), want[b], shapes[b])
+			checkDatums(t, "gocaffe's reader", testdb.Read(t, b+"_lmdb", db.LMDB), want[b], shapes[b])
+			checkDatums(t, "python3-lmdb", testdb.PythonLMDB(t, b+"_lmdb"), want[b], shapes[b])
 		}
 	})
 	t.Run("leveldb", func(t *testing.T) {
@@ -116,7 +92,7 @@ func TestExtractFeatures(t *testing.T) {
 			"--outputs=ip2_leveldb", "--iterations=2", "--format=leveldb"); err != nil {
 			t.Fatal(err)
 		}
-		checkDatums(t, "gocaffe's reader", readDB(t, "ip2_leveldb", db.LevelDB), want["ip2"], shapes["ip2"])
+		checkDatums(t, "gocaffe's reader", testdb.Read(t, "ip2_leveldb", db.LevelDB), want["ip2"], shapes["ip2"])
 	})
 	t.Run("npy", func(t *testing.T) {
 		log, err := gocaffe(t, "extract_features", "--weights="+weights, "--model="+model, "--blobs=ip2,pool1",
@@ -142,7 +118,7 @@ func TestExtractFeatures(t *testing.T) {
 			if !reflect.DeepEqual(shape, wantShape) || !reflect.DeepEqual(vals, want[b]) {
 				t.Errorf("%s: shape %v, want %v; values equal: %v", path, shape, wantShape, reflect.DeepEqual(vals, want[b]))
 			}
-			out, err := exec.Command(python, "-c", "import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, list(a.shape))", path).CombinedOutput()
+			out, err := exec.Command(testdb.Python, "-c", "import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, list(a.shape))", path).CombinedOutput()
 			if err != nil {
 				t.Fatalf("numpy: %v\n%s", err, out)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -52,10 +53,10 @@ func TestConvertStagesBesideOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := db.ParseBackend(backend)
-			if n := len(readDB(t, "mnist_db", b)); n != 1000 {
+			if n := len(testdb.Read(t, "mnist_db", b)); n != 1000 {
 				t.Errorf("%d records, want 1000", n)
 			}
-			if names := entries(t, "."); len(names) != 1 || names[0] != "mnist_db" {
+			if names := testdb.Entries(t, "."); len(names) != 1 || names[0] != "mnist_db" {
 				t.Errorf("the folder holds %v, want only mnist_db", names)
 			}
 		})
@@ -87,7 +88,7 @@ func TestStagingOnlyBesideTargets(t *testing.T) {
 			if _, err := gocaffe(t, tc.args...); err != nil {
 				t.Fatal(err)
 			}
-			if names := entries(t, "."); len(names) != 1 || names[0] != tc.out {
+			if names := testdb.Entries(t, "."); len(names) != 1 || names[0] != tc.out {
 				t.Errorf("the folder holds %v, want only %s", names, tc.out)
 			}
 		})
@@ -129,7 +130,7 @@ func TestConvertCorruptGzip(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("byte %d flipped: a database was written", at)
 		}
-		if names := entries(t, dir); len(names) != 1 {
+		if names := testdb.Entries(t, dir); len(names) != 1 {
 			t.Errorf("byte %d flipped: left behind %v", at, names)
 		}
 	}
@@ -167,8 +168,8 @@ func TestCraftedDatum(t *testing.T) {
 	captureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	first := writeDatums(t, "first_lmdb", db.LMDB, craftedDatum(), goodDatum(0))
-	second := writeDatums(t, "second_lmdb", db.LMDB, goodDatum(0), craftedDatum(), goodDatum(1))
+	first := testdb.Write(t, "first_lmdb", db.LMDB, craftedDatum(), goodDatum(0))
+	second := testdb.Write(t, "second_lmdb", db.LMDB, goodDatum(0), craftedDatum(), goodDatum(1))
 	if err := protofile.WriteBinary("empty.caffemodel", &caffepb.NetParameter{Name: proto.String("no weights")}); err != nil {
 		t.Fatal(err)
 	}
