@@ -84,10 +84,7 @@ are those "gocaffe test" finds for the same images in a database made by
 "gocaffe convert imageset" with the same resize.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := runClassify(cmd, *f, args); err != nil {
-				return fmt.Errorf("classify: %w", err)
-			}
-			return nil
+			return withName("classify", runClassify(cmd, *f, args))
 		},
 	}
 	f.register(c)

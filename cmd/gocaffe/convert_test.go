@@ -50,7 +50,7 @@ func writeCIFAR100(t *testing.T, sizes map[string]int) string {
 // TestConvertCommands runs each convert command with its flags, in Caffe's
 // single-dash spelling or cobra's, and checks the database they asked for.
 func TestConvertCommands(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	fix := testutil.Path("fixtures/nets/lenet_mnist")
 	images, labels := filepath.Join(fix, "t10k-images-1000-idx3-ubyte.gz"), filepath.Join(fix, "t10k-labels-1000-idx1-ubyte.gz")
 	cifar := writeCIFAR100(t, map[string]int{"train": 3, "test": 2})
@@ -117,7 +117,7 @@ func TestConvertCommands(t *testing.T) {
 // TRAIN and TEST nets of both models/cifar100 solvers on it: 100 outputs, a loss near
 // log(100) for the untrained nets.
 func TestCIFAR100Models(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	root := t.TempDir()
 	in := writeCIFAR100(t, map[string]int{"train": 200, "test": 100})
 	data := filepath.Join(root, "data", "cifar100")
@@ -134,7 +134,7 @@ func TestCIFAR100Models(t *testing.T) {
 		t.Fatalf("models/cifar100 holds %d prototxt files, want 4", len(files))
 	}
 	for _, f := range files {
-		os.WriteFile(filepath.Join(models, filepath.Base(f)), readFile(t, f), 0o644)
+		os.WriteFile(filepath.Join(models, filepath.Base(f)), testutil.ReadFile(t, f), 0o644)
 	}
 	t.Chdir(root)
 	for _, variant := range []string{"quick", "full"} {

@@ -49,10 +49,7 @@ The layers mapped: %s.
 A layer of another type is an error naming it.`, onnx.Opset, strings.Join(onnx.Types(), ", ")),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := exportONNX(*f, args[0]); err != nil {
-				return fmt.Errorf("export onnx: %w", err)
-			}
-			return nil
+			return withName("export onnx", exportONNX(*f, args[0]))
 		},
 	}
 	f.register(c)

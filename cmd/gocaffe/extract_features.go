@@ -36,10 +36,7 @@ key %010d of i, with channels, height and width the blob's (1 past its last axis
 the values in float_data. With npy, each output is one NumPy array (OUT.npy) of shape
 (items, the blob's item shape), float32, for numpy.load.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := extract(cmd, *f, args); err != nil {
-				return fmt.Errorf("extract_features: %w", err)
-			}
-			return nil
+			return withName("extract_features", extract(cmd, *f, args))
 		},
 	}
 	f.register(c)

@@ -53,7 +53,7 @@ func TestHDF5Classification(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	makeClassificationData(t, "examples/hdf5_classification/data")
-	net := string(readFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt")))
+	net := string(testutil.ReadFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt")))
 	// The training data shuffled, for the resume below to have something to get right.
 	net = strings.Replace(net, "batch_size: 10\n", "batch_size: 10\n    shuffle: true\n", 1)
 	os.WriteFile("train_val.prototxt", []byte(net), 0o644)

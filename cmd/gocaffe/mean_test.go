@@ -13,7 +13,7 @@ import (
 // arguments, and writes OUT only when given. The mean itself is tested in
 // internal/convert.
 func TestMeanCommand(t *testing.T) {
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	src := testutil.CopyDir(t, "fixtures/nets/cifar10_synth/cifar10_train_lmdb")
 	out := filepath.Join(t.TempDir(), "mean.binaryproto")
 	if err := execute("mean", "-backend=lmdb", src, out); err != nil {

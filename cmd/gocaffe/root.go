@@ -116,6 +116,15 @@ func normalizeArgs(args []string) []string {
 	return out
 }
 
+// withName puts a command's name before its error, as Caffe's tools name themselves
+// in theirs; nil stays nil.
+func withName(name string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // exitError carries a process exit status other than 1 out of a command.
 type exitError struct{ code int }
 

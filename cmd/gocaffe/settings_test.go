@@ -118,7 +118,7 @@ func shortLeNet(t *testing.T, iters string) {
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	solver := strings.NewReplacer("max_iter: 100", "max_iter: "+iters, "display: 1", "display: 10",
 		"test_interval: 50", "test_interval: 20", "test_iter: 10", "test_iter: 2", "snapshot: 50", "snapshot: 20",
-	).Replace(string(readFile(t, "lenet_solver.prototxt")))
+	).Replace(string(testutil.ReadFile(t, "lenet_solver.prototxt")))
 	if err := os.WriteFile("short_solver.prototxt", []byte(solver), 0o644); err != nil {
 		t.Fatal(err)
 	}

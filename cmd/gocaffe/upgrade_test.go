@@ -7,27 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
-
-// captureLog sends glog's lines to a buffer for the rest of the test.
-func captureLog(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	prev := glog.SetOutput(&buf)
-	t.Cleanup(func() { glog.SetOutput(prev) })
-	return &buf
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 // TestUpgradeCommand runs `gocaffe upgrade` as a user would: --solver (in Caffe's
 // spelling too) chooses the solver's upgrade, and the exit status is Caffe's: 0 on
@@ -54,13 +35,13 @@ func TestUpgradeCommand(t *testing.T) {
 		{[]string{"--solver", bad, out}, 2, ""},
 		{[]string{filepath.Join(dir, "missing.prototxt"), out}, 2, ""},
 	} {
-		log := captureLog(t)
+		log := testutil.CaptureLog(t)
 		args := append([]string{"upgrade"}, tt.args...)
 		if code := run(newRootCmd(), args); code != tt.code {
 			t.Errorf("gocaffe %s: exit status %d, want %d\n%s", strings.Join(args, " "), code, tt.code, log)
 			continue
 		}
-		if tt.file != "" && !bytes.Equal(readFile(t, out), readFile(t, testutil.Path(tt.file))) {
+		if tt.file != "" && !bytes.Equal(testutil.ReadFile(t, out), testutil.ReadFile(t, testutil.Path(tt.file))) {
 			t.Errorf("gocaffe %s wrote other bytes than Caffe's %s", strings.Join(args, " "), tt.file)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // test_batch.bin; the missing batches are skipped) and expects the records of
 // Caffe's convert_cifar_data.
 func TestCIFAR10(t *testing.T) {
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	in := copyFiles(t, "fixtures/nets/cifar10_synth/data_batch_1.bin", "fixtures/nets/cifar10_synth/test_batch.bin")
 	out := filepath.Join(t.TempDir(), "cifar10")
 	for _, b := range []db.Backend{db.LMDB, db.LevelDB} {
@@ -51,7 +51,7 @@ func cifar100Record(i int) []byte {
 // TestCIFAR100 converts generated CIFAR-100 files with fine and with coarse labels
 // and checks every Datum by hand.
 func TestCIFAR100(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	in := t.TempDir()
 	sizes := map[string]int{"train": 12, "test": 5}
 	for split, n := range sizes {
@@ -90,7 +90,7 @@ func TestCIFAR100(t *testing.T) {
 // TestCIFARErrors: a cut batch or a folder without the files gives an error and no
 // database.
 func TestCIFARErrors(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	in := t.TempDir()
 	b, err := os.ReadFile(testutil.Path("fixtures/nets/cifar10_synth/data_batch_1.bin"))
 	if err != nil {

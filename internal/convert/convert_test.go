@@ -6,20 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 )
-
-// captureLog sends glog's lines to a buffer for the rest of the test.
-func captureLog(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	prev := glog.SetOutput(&buf)
-	t.Cleanup(func() { glog.SetOutput(prev) })
-	return &buf
-}
 
 // lmdb are the options of a conversion into a new LMDB, without a progress bar.
 var lmdb = Options{Backend: db.LMDB}
@@ -31,13 +21,16 @@ type countingBar struct {
 	finished     bool
 }
 
+// Set remembers count.
 func (b *countingBar) Set(count int) { b.count = count }
-func (b *countingBar) Finish()       { b.finished = true }
+
+// Finish remembers the bar was finished.
+func (b *countingBar) Finish() { b.finished = true }
 
 // TestProgress: with a bar, a conversion moves it to every record and finishes it,
 // then logs the count; without one, the log has Caffe's "Processed N files." lines.
 func TestProgress(t *testing.T) {
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	fix := testutil.Path("fixtures/nets/lenet_mnist")
 	images := filepath.Join(fix, "t10k-images-1000-idx3-ubyte.gz")
 	labels := filepath.Join(fix, "t10k-labels-1000-idx1-ubyte.gz")
@@ -86,13 +79,4 @@ func noEntries(t *testing.T, dir string) {
 	if names := testdb.Entries(t, dir); len(names) != 0 {
 		t.Fatalf("left behind: %v", names)
 	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }

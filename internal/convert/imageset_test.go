@@ -16,6 +16,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/datum"
 	"github.com/gocaffe/gocaffe/internal/io/db"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -56,7 +57,7 @@ func writeTestImages(t *testing.T, n, h, w int, ext string) (root, list string) 
 // are %08d_<name>; --gray, --encoded, --shuffle, --check_size; JPEG and resizing
 // within a grey level of the reference.
 func TestImageset(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	const n, h, w = 4, 6, 5
 	root, list := writeTestImages(t, n, h, w, "png")
 	out := t.TempDir()
@@ -209,7 +210,7 @@ func checkResized(t *testing.T, d *caffepb.Datum, i, h, w, nh, nw int) {
 }
 
 func TestImagesetErrors(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	root, list := writeTestImages(t, 2, 4, 4, "png")
 	other, _ := writeTestImages(t, 1, 5, 5, "png")
 	os.Rename(other+"im 0.png", root+"big.png")

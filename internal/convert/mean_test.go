@@ -32,7 +32,7 @@ func logMessages(log string) []string {
 // TestMeanCIFAR computes the mean of the synthetic CIFAR-10 training LMDB and expects
 // Caffe's mean.binaryproto (1e-5; in fact the same bytes) and compute_image_mean's log.
 func TestMeanCIFAR(t *testing.T) {
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	src := testutil.CopyDir(t, "fixtures/nets/cifar10_synth/cifar10_train_lmdb")
 	out := filepath.Join(t.TempDir(), "mean.binaryproto")
 	if err := Mean(src, db.LMDB, out); err != nil {
@@ -53,12 +53,12 @@ func TestMeanCIFAR(t *testing.T) {
 	if err := testutil.CompareSlices(got.Data, want.Data, 1e-5, 0); err != nil {
 		t.Error(err)
 	}
-	if a, b := readFile(t, out), readFile(t, fixture); !bytes.Equal(a, b) {
+	if a, b := testutil.ReadFile(t, out), testutil.ReadFile(t, fixture); !bytes.Equal(a, b) {
 		t.Errorf("mean.binaryproto differs from Caffe's in its bytes (%d vs %d)", len(a), len(b))
 	}
 	// compute_image_mean.log, from "Starting iteration" on, with our paths.
 	var wantLog []string
-	for _, m := range logMessages(string(readFile(t, testutil.Path("fixtures/nets/cifar10_synth/compute_image_mean.log")))) {
+	for _, m := range logMessages(string(testutil.ReadFile(t, testutil.Path("fixtures/nets/cifar10_synth/compute_image_mean.log")))) {
 		if strings.HasPrefix(m, "Opened") {
 			continue
 		}
@@ -73,7 +73,7 @@ func TestMeanCIFAR(t *testing.T) {
 // TestMeanByHand: raw, float and encoded records, LMDB and LevelDB, against means
 // worked out by hand.
 func TestMeanByHand(t *testing.T) {
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	dir := t.TempDir()
 	shape := func(d *caffepb.Datum) *caffepb.Datum {
 		d.Channels, d.Height, d.Width = proto.Int32(2), proto.Int32(1), proto.Int32(2)
@@ -128,7 +128,7 @@ func TestMeanByHand(t *testing.T) {
 }
 
 func TestMeanErrors(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	one := &caffepb.Datum{Channels: proto.Int32(1), Height: proto.Int32(1), Width: proto.Int32(2), Data: []byte{1, 2}}
 	two := &caffepb.Datum{Channels: proto.Int32(1), Height: proto.Int32(1), Width: proto.Int32(3), Data: []byte{1, 2, 3}}

@@ -15,7 +15,7 @@ import (
 // records of Caffe's convert_mnist_data, in an LMDB that python3-lmdb reads and in a
 // LevelDB.
 func TestMNIST(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	fix := testutil.Path("fixtures/nets/lenet_mnist")
 	for _, tc := range []struct{ images, labels, want string }{
@@ -46,7 +46,7 @@ func TestMNIST(t *testing.T) {
 // an existing output is kept unless Overwrite is set, and a failed overwrite keeps
 // it too.
 func TestMNISTErrors(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	fix := testutil.Path("fixtures/nets/lenet_mnist")
 	images := filepath.Join(fix, "t10k-images-1000-idx3-ubyte.gz")
 	labels := filepath.Join(fix, "t10k-labels-1000-idx1-ubyte.gz")

@@ -33,13 +33,13 @@ func TestUpgrade(t *testing.T) {
 			"upgrade/lenet_solver_rmsprop.prototxt", "Wrote upgraded SolverParameter text proto to "},
 	}
 	for i, tt := range tests {
-		log := captureLog(t)
+		log := testutil.CaptureLog(t)
 		out := filepath.Join(dir, filepath.Base(tt.fixture))
 		if err := tt.upgrade(tt.in, out); err != nil {
 			t.Errorf("case %d: %s: %v\n%s", i, tt.in, err, log)
 			continue
 		}
-		if got, want := readFile(t, out), readFile(t, testutil.Path("fixtures/"+tt.fixture)); !bytes.Equal(got, want) {
+		if got, want := testutil.ReadFile(t, out), testutil.ReadFile(t, testutil.Path("fixtures/"+tt.fixture)); !bytes.Equal(got, want) {
 			t.Errorf("case %d: %s differs from Caffe's %s", i, out, tt.fixture)
 		}
 		if !strings.Contains(log.String(), tt.log) {
@@ -50,15 +50,15 @@ func TestUpgrade(t *testing.T) {
 
 // TestUpgradeInPlace upgrades a file onto itself.
 func TestUpgradeInPlace(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	path := filepath.Join(t.TempDir(), "lenet_train.prototxt")
-	if err := os.WriteFile(path, readFile(t, testutil.Path("caffe-examples/legacy/v0/lenet_train.prototxt")), 0o644); err != nil {
+	if err := os.WriteFile(path, testutil.ReadFile(t, testutil.Path("caffe-examples/legacy/v0/lenet_train.prototxt")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := UpgradeNet(path, path); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(readFile(t, path), readFile(t, testutil.Path("fixtures/upgrade/lenet_train.prototxt"))) {
+	if !bytes.Equal(testutil.ReadFile(t, path), testutil.ReadFile(t, testutil.Path("fixtures/upgrade/lenet_train.prototxt"))) {
 		t.Error("in-place upgrade differs from Caffe's")
 	}
 }
@@ -72,19 +72,19 @@ func TestUpgradeCurrent(t *testing.T) {
 		{testutil.Path("fixtures/nets/lenet_mnist/init.caffemodel"), filepath.Join(dir, "init.caffemodel")},
 		{testutil.Path("fixtures/upgrade/mnist_lenet_train_test.prototxt"), filepath.Join(dir, "lenet.prototxt")},
 	} {
-		log := captureLog(t)
+		log := testutil.CaptureLog(t)
 		if err := UpgradeNet(tt.in, tt.out); err != nil {
 			t.Fatalf("%s: %v\n%s", tt.in, err, log)
 		}
 		if !strings.Contains(log.String(), "File already in latest proto format: "+tt.in) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
 			t.Errorf("%s: log:\n%s", tt.in, log)
 		}
-		if !bytes.Equal(readFile(t, tt.out), readFile(t, tt.in)) {
+		if !bytes.Equal(testutil.ReadFile(t, tt.out), testutil.ReadFile(t, tt.in)) {
 			t.Errorf("%s: written file differs from the input", tt.in)
 		}
 	}
 	solver := testutil.Path("fixtures/nets/lenet_mnist/lenet_solver.prototxt")
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	if err := UpgradeSolver(solver, filepath.Join(dir, "solver.prototxt")); err != nil ||
 		!strings.Contains(log.String(), "File already in latest proto format: "+solver) || regexp.MustCompile(`(?m)^E`).MatchString(log.String()) {
 		t.Errorf("a current solver: %v, log:\n%s", err, log)
@@ -101,7 +101,7 @@ func TestUpgradeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.prototxt")
-	log := captureLog(t)
+	log := testutil.CaptureLog(t)
 	if err := UpgradeNet(bad, out); !errors.Is(err, ErrUnreadable) {
 		t.Errorf("bad input: %v, want ErrUnreadable", err)
 	}
@@ -122,7 +122,7 @@ func TestUpgradeErrors(t *testing.T) {
 	if err := os.WriteFile(partial, []byte(`input: "x" layers { layer { name: "r" type: "relu" num_output: 3 } bottom: "x" top: "x" }`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	log = captureLog(t)
+	log = testutil.CaptureLog(t)
 	if err := UpgradeNet(partial, out); !errors.Is(err, protofile.ErrPartialUpgrade) {
 		t.Errorf("partial upgrade: %v, want protofile.ErrPartialUpgrade", err)
 	}
@@ -131,7 +131,7 @@ func TestUpgradeErrors(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", msg, log)
 		}
 	}
-	if got := string(readFile(t, out)); !strings.Contains(got, `type: "ReLU"`) {
+	if got := string(testutil.ReadFile(t, out)); !strings.Contains(got, `type: "ReLU"`) {
 		t.Errorf("partial upgrade wrote:\n%s", got)
 	}
 }
