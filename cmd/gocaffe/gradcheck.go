@@ -11,17 +11,20 @@ import (
 	"github.com/gocaffe/gocaffe/internal/net"
 )
 
+// gradcheckFlags are the flags of gocaffe gradcheck.
+type gradcheckFlags struct {
+	model, layer    string
+	seed            uint32
+	samples         int
+	step, threshold float32
+	shapes          []string
+	state           netStateFlags
+	numerics        string
+}
+
 // newGradcheckCmd builds gocaffe gradcheck.
 func newGradcheckCmd(g *globalFlags) *cobra.Command {
-	var f struct {
-		model, layer    string
-		seed            uint32
-		samples         int
-		step, threshold float32
-		shapes          []string
-		state           netStateFlags
-		numerics        string
-	}
+	f := &gradcheckFlags{}
 	c := &cobra.Command{
 		Use:   "gradcheck --model=NET.prototxt [--layer=NAME] [--seed=N]",
 		Short: "check every layer's backward pass against finite differences",
@@ -38,55 +41,7 @@ shapes: from --shape, from their own parameters, or from the first record of the
 database; no data is read through them.`,
 		Args: positionalHint("model"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.applyNumerics(f.numerics); err != nil {
-				return err
-			}
-			r := rng.New(f.seed)
-			n, _, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{RNG: r})
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			gradcheck.FillInputs(n, r)
-			results, err := gradcheck.CheckNet(n, gradcheck.NetOptions{
-				Layer: f.layer, Seed: f.seed, MaxPerBlob: f.samples, Step: f.step, Threshold: f.threshold,
-			})
-			if err != nil {
-				return fmt.Errorf("%s: %w", f.model, err)
-			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "layer\ttype\tblob\tchecked\tmax |error|\terror/tolerance\tresult")
-			failed := 0
-			for _, r := range results {
-				if r.Skipped != "" {
-					fmt.Fprintf(w, "%s\t%s\t\t\t\t\tskipped: %s\n", r.Layer, r.Type, r.Skipped)
-					continue
-				}
-				if r.Failed() {
-					failed++
-				}
-				for _, b := range r.Report.Blobs {
-					verdict := "ok"
-					for _, m := range r.Report.Mismatches {
-						if m.Blob == b.Blob {
-							verdict = "FAIL"
-						}
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.3g\t%.3g\t%s\n", r.Layer, r.Type, b.Blob, b.Checked, b.MaxError, b.MaxRatio, verdict)
-				}
-			}
-			w.Flush()
-			for _, r := range results {
-				if r.Failed() {
-					fmt.Fprintf(cmd.OutOrStdout(), "\nlayer %q: %v\n", r.Layer, r.Report.Err())
-				}
-			}
-			if failed > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "\n%d of %d layers FAILED the gradient check\n", failed, len(results))
-				return exitError{1}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "\nall %d layers passed\n", len(results))
-			return nil
+			return runGradcheck(cmd, g, f)
 		},
 	}
 	fl := c.Flags()
@@ -100,4 +55,57 @@ database; no data is read through them.`,
 	f.state.register(c, "TRAIN")
 	addNumericsFlag(c, &f.numerics)
 	return c
+}
+
+// runGradcheck runs gocaffe gradcheck with the flags f, printing on cmd's output.
+func runGradcheck(cmd *cobra.Command, g *globalFlags, f *gradcheckFlags) error {
+	if err := g.applyNumerics(f.numerics); err != nil {
+		return err
+	}
+	r := rng.New(f.seed)
+	n, _, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{RNG: r})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	gradcheck.FillInputs(n, r)
+	results, err := gradcheck.CheckNet(n, gradcheck.NetOptions{
+		Layer: f.layer, Seed: f.seed, MaxPerBlob: f.samples, Step: f.step, Threshold: f.threshold,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.model, err)
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "layer\ttype\tblob\tchecked\tmax |error|\terror/tolerance\tresult")
+	failed := 0
+	for _, r := range results {
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "%s\t%s\t\t\t\t\tskipped: %s\n", r.Layer, r.Type, r.Skipped)
+			continue
+		}
+		if r.Failed() {
+			failed++
+		}
+		for _, b := range r.Report.Blobs {
+			verdict := "ok"
+			for _, m := range r.Report.Mismatches {
+				if m.Blob == b.Blob {
+					verdict = "FAIL"
+				}
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.3g\t%.3g\t%s\n", r.Layer, r.Type, b.Blob, b.Checked, b.MaxError, b.MaxRatio, verdict)
+		}
+	}
+	w.Flush()
+	for _, r := range results {
+		if r.Failed() {
+			fmt.Fprintf(cmd.OutOrStdout(), "\nlayer %q: %v\n", r.Layer, r.Report.Err())
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "\n%d of %d layers FAILED the gradient check\n", failed, len(results))
+		return exitError{1}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "\nall %d layers passed\n", len(results))
+	return nil
 }

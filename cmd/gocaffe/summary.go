@@ -14,16 +14,19 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
+// summaryFlags are the flags of gocaffe summary.
+type summaryFlags struct {
+	model  string
+	shapes []string
+	json   bool
+	splits bool
+	width  int
+	state  netStateFlags
+}
+
 // newSummaryCmd builds gocaffe summary.
 func newSummaryCmd() *cobra.Command {
-	var f struct {
-		model  string
-		shapes []string
-		json   bool
-		splits bool
-		width  int
-		state  netStateFlags
-	}
+	f := &summaryFlags{}
 	c := &cobra.Command{
 		Use:   "summary --model=NET.prototxt [--phase=TRAIN|TEST] [--shape=BLOB=N,C,H,W ...] [--splits] [--json]",
 		Short: "print a net's layers, shapes, parameters and multiply-adds",
@@ -47,44 +50,7 @@ overrides an Input layer's shapes.
       --shape=data=100,1,28,28 --shape=label=100`,
 		Args: positionalHint("model"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Shapes only: a net of any size is described without the memory it needs.
-			var s *net.Summary
-			var param *caffepb.NetParameter
-			err := blob.ShapesOnly(func() (err error) {
-				defer func() {
-					// A layer that reads values while it works out shapes would find none:
-					// a bug to report, not a crash.
-					if r := recover(); r != nil {
-						err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
-					}
-				}()
-				n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
-				if err != nil {
-					return err
-				}
-				defer n.Close()
-				s, param = n.Summarize(), p
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			keepDataTypes(s, param)
-			out := cmd.OutOrStdout()
-			if f.json {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(s)
-			}
-			if !f.splits {
-				s.HideSplits()
-			}
-			width := f.width
-			if width == 0 {
-				width = terminalWidth(out)
-			}
-			fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
-			return nil
+			return runSummary(cmd, f)
 		},
 	}
 	fl := c.Flags()
@@ -131,4 +97,46 @@ func displayName(name string) string {
 		return "(unnamed net)"
 	}
 	return name
+}
+
+// runSummary runs gocaffe summary with the flags f, printing on cmd's output.
+func runSummary(cmd *cobra.Command, f *summaryFlags) error {
+	// Shapes only: a net of any size is described without the memory it needs.
+	var s *net.Summary
+	var param *caffepb.NetParameter
+	err := blob.ShapesOnly(func() (err error) {
+		defer func() {
+			// A layer that reads values while it works out shapes would find none:
+			// a bug to report, not a crash.
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
+			}
+		}()
+		n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		s, param = n.Summarize(), p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keepDataTypes(s, param)
+	out := cmd.OutOrStdout()
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	if !f.splits {
+		s.HideSplits()
+	}
+	width := f.width
+	if width == 0 {
+		width = terminalWidth(out)
+	}
+	fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
+	return nil
 }
