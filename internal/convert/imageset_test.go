@@ -257,3 +257,24 @@ func TestImagesetErrors(t *testing.T) {
 		t.Errorf("SkipBad kept %q", keys)
 	}
 }
+
+// TestMatchExt: Caffe's matchExt, which decides whether a file's own bytes are the
+// encoding asked for: case-insensitive, jpeg counting as jpg.
+func TestMatchExt(t *testing.T) {
+	for _, tt := range []struct {
+		path, enc string
+		want      bool
+	}{
+		{"a.png", "png", true},
+		{"dir.x/a.PNG", "png", true},
+		{"a.jpeg", "jpg", true},
+		{"a.jpg", "JPG", true},
+		{"a.jpg", "jpeg", false},
+		{"a.jpg", "png", false},
+		{"a", "png", false},
+	} {
+		if got := matchExt(tt.path, tt.enc); got != tt.want {
+			t.Errorf("matchExt(%q, %q) = %v, want %v", tt.path, tt.enc, got, tt.want)
+		}
+	}
+}
