@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
@@ -80,9 +81,17 @@ type baseConv struct {
 	ordGrad  orderedGradLoop
 }
 
-// setupConv reads the convolution parameters (Caffe's LayerSetUp), checks them
-// against the bottom, and creates and fills the weights.
-func (l *baseConv) setupConv(bottom []*blob.Blob) error {
+// Setup reads the convolution parameters (Caffe's LayerSetUp), checks them against
+// the bottom, creates and fills the weights, and shapes the tops.
+func (l *baseConv) Setup(bottom, top []*blob.Blob) error {
+	if err := l.setupParams(bottom); err != nil {
+		return err
+	}
+	return l.Reshape(bottom, top)
+}
+
+// setupParams is Setup but for the first Reshape.
+func (l *baseConv) setupParams(bottom []*blob.Blob) error {
 	cp := l.param.GetConvolutionParam()
 	l.forceND = cp.GetForceNdIm2Col()
 	axis, err := bottom[0].CanonicalAxis(int(cp.GetAxis()))
@@ -208,10 +217,9 @@ func spatialParam(name, hw string, repeated []uint32, hasHW bool, h, w uint32, n
 	return out, nil
 }
 
-// reshapeConv checks the bottoms, shapes the tops and sizes the buffers (Caffe's
-// BaseConvolutionLayer::Reshape). outSize computes the top's spatial size from the
-// bottom's along one axis.
-func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in int) int) error {
+// Reshape checks the bottoms, shapes the tops and sizes the buffers (Caffe's
+// BaseConvolutionLayer::Reshape).
+func (l *baseConv) Reshape(bottom, top []*blob.Blob) error {
 	b0 := bottom[0]
 	if b0.NumAxes() != l.axis+1+l.nSpatial {
 		return fmt.Errorf("bottom %s has %d axes; the layer was set up for %d (the number of axes may not change)",
@@ -222,7 +230,7 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 			b0.ShapeString(), c, l.axis, l.channels)
 	}
 	for i, b := range bottom[1:] {
-		if !equalInts(b.Shape(), b0.Shape()) {
+		if !slices.Equal(b.Shape(), b0.Shape()) {
 			return fmt.Errorf("all bottoms must have the same shape: bottom %d is %s, bottom 0 is %s", i+1, b.ShapeString(), b0.ShapeString())
 		}
 	}
@@ -230,8 +238,8 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 	inShape := b0.Shape()[l.axis+1:]
 	// Reshape may run before every forward pass (Caffe's Layer::Forward does): while
 	// the spatial shape stays the same, keep the geometry and allocate nothing.
-	if l.geom == nil || !equalInts(inShape, l.inShape) {
-		if err := l.reshapeGeometry(inShape, b0, outSize); err != nil {
+	if l.geom == nil || !slices.Equal(inShape, l.inShape) {
+		if err := l.reshapeGeometry(inShape, b0); err != nil {
 			return err
 		}
 	}
@@ -271,12 +279,23 @@ func (l *baseConv) reshapeConv(bottom, top []*blob.Blob, outSize func(axis, in i
 	return l.reshapeFast()
 }
 
+// outSize is the top's spatial size along axis i for a bottom of size in: the
+// convolution's output size, rounded down; reversed, the size whose convolution
+// gives in.
+func (l *baseConv) outSize(i, in int) int {
+	if l.reverse {
+		extent := l.dilation[i]*(l.kernel[i]-1) + 1
+		return l.stride[i]*(in-1) + extent - 2*l.pad[i]
+	}
+	return im2col.OutSize(in, l.kernel[i], l.pad[i], l.stride[i], l.dilation[i])
+}
+
 // reshapeGeometry computes the top's spatial shape and the im2col geometry for a
 // bottom of spatial shape inShape.
-func (l *baseConv) reshapeGeometry(inShape []int, b0 *blob.Blob, outSize func(axis, in int) int) error {
+func (l *baseConv) reshapeGeometry(inShape []int, b0 *blob.Blob) error {
 	out := make([]int, l.nSpatial)
 	for i := range l.nSpatial {
-		out[i] = outSize(i, inShape[i])
+		out[i] = l.outSize(i, inShape[i])
 		if out[i] <= 0 {
 			return fmt.Errorf("output size %d on spatial axis %d is not positive: input %d, kernel %d, pad %d, stride %d, dilation %d (bottom %s)",
 				out[i], i, inShape[i], l.kernel[i], l.pad[i], l.stride[i], l.dilation[i], b0.ShapeString())
@@ -291,7 +310,7 @@ func (l *baseConv) reshapeGeometry(inShape []int, b0 *blob.Blob, outSize func(ax
 	if err != nil {
 		return err
 	}
-	if !equalInts(g.Out, colSpatial) {
+	if !slices.Equal(g.Out, colSpatial) {
 		return fmt.Errorf("deconvolution geometry does not invert: %v → %v, want %v", imSpatial, g.Out, colSpatial)
 	}
 	l.geom, l.outShape = g, out
@@ -309,18 +328,6 @@ func resizeBuffers(bufs [][]float32, n, size int) [][]float32 {
 		bufs[i] = blob.Grow(bufs[i], size) // checked against the memory limit
 	}
 	return bufs
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // gemm is blas.Gemm for a product of one chunk: on the calling goroutine alone when
@@ -498,6 +505,18 @@ func (l *baseConv) toImages(out, im []float32, bias bool) {
 	l.toImage = toImageLoop{l: l, out: out, im: im, bias: bias}
 	parallel.Run(l.chunks, 1, &l.toImage)
 	l.toImage = toImageLoop{}
+}
+
+// Backward runs backward for every bottom, whose gradient is computed where down
+// says so; the parameter gradients are added for all.
+func (l *baseConv) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
+	for i := range top {
+		var dx []float32
+		if down[i] {
+			dx = bottom[i].Diff
+		}
+		l.backward(bottom[i].Data, top[i].Diff, dx)
+	}
 }
 
 // backward is the backward pass for one bottom, given its data x, the top's

@@ -185,9 +185,9 @@ func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
 	n := top[0].Count()
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxIdx = resizeInt32(l.maxIdx, n)
+		l.maxIdx = blob.Grow(l.maxIdx, n)
 	case caffepb.PoolingParameter_STOCHASTIC:
-		l.randIdx = resizeFloat32(l.randIdx, n)
+		l.randIdx = blob.Grow(l.randIdx, n)
 	}
 	return nil
 }
@@ -207,11 +207,6 @@ func pooledSize(in, k, pad, stride int, round caffepb.PoolingParameter_RoundMode
 	}
 	return out
 }
-
-// resizeInt32 and resizeFloat32 size a layer's buffer, checked against the memory
-// limit (see blob.Grow).
-func resizeInt32(s []int32, n int) []int32       { return blob.GrowInt32(s, n) }
-func resizeFloat32(s []float32, n int) []float32 { return blob.Grow(s, n) }
 
 // planeGrain is the least number of channel planes worth a goroutine of their own.
 func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
