@@ -9,7 +9,7 @@ func init() { Register("Convolution", newConvolution) }
 
 // convolution is Caffe's Convolution layer: every bottom i is convolved with the same
 // filters into top i, by im2col and one GEMM per image and group. Setup, Reshape and
-// Backward are baseConv's; Backward is, per image n of every bottom, the lecture's
+// Backward are baseConv's; Backward is, per image n of every bottom, im2col's
 // three products:
 //
 //	dbias   += dtop[n] · 1

@@ -2,6 +2,15 @@ package layers
 
 import "github.com/gocaffe/gocaffe/internal/math/parallel"
 
+// elementwiseGrain is the least number of elements worth a goroutine of its own: the
+// grain of every loop over elements, and the unit of the other grains. Below it the
+// cost of handing a chunk to a helper is no longer small beside the chunk's work.
+const elementwiseGrain = 1 << 14
+
+// planeGrain is the least number of planes of planeSize values worth a goroutine of
+// their own, for the loops over channel planes.
+func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
+
 // elementLoop holds the two loops of a layer that computes each element on its own
 // (the activations): the elements are split over the cores, and the layer's
 // forwardRange or backwardRange handles each chunk, reading the pass's buffers from
