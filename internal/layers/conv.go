@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
@@ -163,20 +162,11 @@ func (l *baseConv) setupParams(bottom []*blob.Blob) error {
 
 	// blobs[0]: the filters, (convOut, convIn/G, k0, k1, …); blobs[1]: the biases.
 	wshape := append([]int{l.convOut, l.convIn / l.group}, l.kernel...)
-	weight := blob.New(wshape...)
-	if err := filler.Fill(weight, cp.GetWeightFiller(), l.ctx.RNG); err != nil {
-		return fmt.Errorf("convolution_param.weight_filler: %w", err)
-	}
-	l.blobs = []*blob.Blob{weight}
 	l.biasTerm = cp.GetBiasTerm()
-	if l.biasTerm {
-		bias := blob.New(l.numOutput)
-		if err := filler.Fill(bias, cp.GetBiasFiller(), l.ctx.RNG); err != nil {
-			return fmt.Errorf("convolution_param.bias_filler: %w", err)
-		}
-		l.blobs = append(l.blobs, bias)
+	if err := l.setWeights("convolution_param", wshape, cp.GetWeightFiller(), l.biasTerm, l.numOutput, cp.GetBiasFiller()); err != nil {
+		return err
 	}
-	l.kernelDim = weight.CountFrom(1)
+	l.kernelDim = l.blobs[0].CountFrom(1)
 	return nil
 }
 

@@ -24,13 +24,8 @@ const (
 
 // String names the class.
 func (c Class) String() string {
-	switch c {
-	case Integer:
-		return "integer"
-	case Float:
-		return "float"
-	case String:
-		return "string"
+	if names := [...]string{Integer: "integer", Float: "float", String: "string"}; c >= 0 && int(c) < len(names) {
+		return names[c]
 	}
 	return fmt.Sprintf("Class(%d)", int(c))
 }
