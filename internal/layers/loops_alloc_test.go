@@ -18,23 +18,27 @@ func TestLoopPassesNoAlloc(t *testing.T) {
 	for _, tc := range []struct {
 		text    string
 		inPlace bool
+		phase   caffepb.Phase
 	}{
-		{`type: "PReLU"`, false},
-		{`type: "PReLU"`, true},
-		{`type: "PReLU" prelu_param { channel_shared: true }`, false},
-		{`type: "LRN" lrn_param { local_size: 5 }`, false},
-		{`type: "LRN" lrn_param { local_size: 3 norm_region: WITHIN_CHANNEL }`, false},
-		{`type: "Softplus"`, false},
-		{`type: "Softplus"`, true},
-		{`type: "AbsVal"`, false},
-		{`type: "Sigmoid"`, true},
+		{text: `type: "PReLU"`},
+		{text: `type: "PReLU"`, inPlace: true},
+		{text: `type: "PReLU" prelu_param { channel_shared: true }`},
+		{text: `type: "LRN" lrn_param { local_size: 5 }`},
+		{text: `type: "LRN" lrn_param { local_size: 3 norm_region: WITHIN_CHANNEL }`},
+		{text: `type: "Softplus"`},
+		{text: `type: "Softplus"`, inPlace: true},
+		{text: `type: "AbsVal"`},
+		{text: `type: "Sigmoid"`, inPlace: true},
+		{text: `type: "Pooling" pooling_param { pool: AVE global_pooling: true }`},
+		{text: `type: "Pooling" pooling_param { pool: STOCHASTIC kernel_size: 3 stride: 2 }`},
+		{text: `type: "Pooling" pooling_param { pool: STOCHASTIC kernel_size: 3 stride: 2 }`, phase: caffepb.Phase_TEST},
 	} {
 		x := gaussian(r, 0, 1, 4, 8, 32, 32)
 		var l *testLayer
 		if tc.inPlace {
 			l = setUpInPlace(t, tc.text, x)
 		} else {
-			l = setUp(t, tc.text, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
+			l = setUp(t, tc.text, tc.phase, []*blob.Blob{x}, 1)
 		}
 		copy(l.Top[0].Diff, x.Data)
 		down := []bool{true}
@@ -45,7 +49,7 @@ func TestLoopPassesNoAlloc(t *testing.T) {
 			l.Backward(l.Top, down, l.Bottom)
 		}
 		if allocs := testing.AllocsPerRun(5, pass); allocs != 0 {
-			t.Errorf("%s (in place %v): %v allocations per forward and backward pass", tc.text, tc.inPlace, allocs)
+			t.Errorf("%s (in place %v, %v): %v allocations per forward and backward pass", tc.text, tc.inPlace, tc.phase, allocs)
 		}
 	}
 }

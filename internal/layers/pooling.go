@@ -24,7 +24,7 @@ func init() { Register("Pooling", newPooling) }
 //
 // MAX's backward pass routes through the argmax kept from forward; the mask top is an
 // output only. The N·C channel planes are independent and are split over the workers,
-// a loop type per method and pass.
+// a loop type per method, pass and variant (poolLoops).
 //
 // MAX takes the same values in both numerics (comparisons only). AVE sums each window
 // in Caffe's order in both, but for a global pooling in the fast numerics, which sums
@@ -42,12 +42,22 @@ type pooling struct {
 	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
 	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
 
-	maxFwd  poolMaxForward
-	maxBack poolMaxBackward
-	aveFwd  poolAveForward
-	aveBack poolAveBackward
-	stoFwd  poolStochasticForward
-	stoBack poolStochasticBackward
+	loops poolLoops
+}
+
+// poolLoops are the layer's loops over planes, one per method and pass, kept so that
+// a pass allocates nothing; a pass sets one and clears them all after it.
+type poolLoops struct {
+	maxFwd     poolMaxForward
+	maxBack    poolMaxBackward
+	aveFwd     poolAveForward
+	aveBack    poolAveBackward
+	meanFwd    poolGlobalMean
+	spreadBack poolGlobalSpread
+	sampleFwd  poolSampleForward
+	sampleBack poolSampleBackward
+	expectFwd  poolExpectForward
+	expectBack poolExpectBackward
 }
 
 func newPooling(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -180,30 +190,38 @@ func pooledSize(in, k, pad, stride int, round caffepb.PoolingParameter_RoundMode
 // Forward pools every channel plane, the planes split over the workers.
 func (l *pooling) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
+	lp := &l.loops
 	var loop parallel.Ranger
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxFwd = poolMaxForward{l: l, x: x, y: y}
+		lp.maxFwd = poolMaxForward{l: l, x: x, y: y}
 		if len(top) > 1 {
-			l.maxFwd.mask = top[1].Data
+			lp.maxFwd.mask = top[1].Data
 		}
-		loop = &l.maxFwd
+		loop = &lp.maxFwd
 	case caffepb.PoolingParameter_AVE:
-		l.aveFwd = poolAveForward{l: l, x: x, y: y, sum: l.global && !numerics.IsCaffe()}
-		loop = &l.aveFwd
-	case caffepb.PoolingParameter_STOCHASTIC:
-		train := l.phase() == caffepb.Phase_TRAIN
-		if train {
-			// The draws come from the net's source, in order, on this goroutine.
-			for i := range l.randIdx {
-				l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
-			}
+		if l.fastGlobal() {
+			lp.meanFwd = poolGlobalMean{l: l, x: x, y: y}
+			loop = &lp.meanFwd
+			break
 		}
-		l.stoFwd = poolStochasticForward{l: l, x: x, y: y, train: train}
-		loop = &l.stoFwd
+		lp.aveFwd = poolAveForward{l: l, x: x, y: y}
+		loop = &lp.aveFwd
+	case caffepb.PoolingParameter_STOCHASTIC:
+		if l.phase() != caffepb.Phase_TRAIN {
+			lp.expectFwd = poolExpectForward{l: l, x: x, y: y}
+			loop = &lp.expectFwd
+			break
+		}
+		// The draws come from the net's source, in order, on this goroutine.
+		for i := range l.randIdx {
+			l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
+		}
+		lp.sampleFwd = poolSampleForward{l: l, x: x, y: y}
+		loop = &lp.sampleFwd
 	}
 	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
-	l.maxFwd, l.aveFwd, l.stoFwd = poolMaxForward{}, poolAveForward{}, poolStochasticForward{}
+	l.loops = poolLoops{}
 	return nil
 }
 
@@ -213,22 +231,37 @@ func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		return
 	}
 	dy, dx := top[0].Diff, bottom[0].Diff
+	lp := &l.loops
 	var loop parallel.Ranger
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxBack = poolMaxBackward{l: l, dy: dy, dx: dx}
-		loop = &l.maxBack
+		lp.maxBack = poolMaxBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.maxBack
 	case caffepb.PoolingParameter_AVE:
-		l.aveBack = poolAveBackward{l: l, dy: dy, dx: dx, spread: l.global && !numerics.IsCaffe()}
-		loop = &l.aveBack
+		if l.fastGlobal() {
+			lp.spreadBack = poolGlobalSpread{l: l, dy: dy, dx: dx}
+			loop = &lp.spreadBack
+			break
+		}
+		lp.aveBack = poolAveBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.aveBack
 	case caffepb.PoolingParameter_STOCHASTIC:
-		l.stoBack = poolStochasticBackward{l: l, x: bottom[0].Data, y: top[0].Data, dy: dy, dx: dx,
-			train: l.phase() == caffepb.Phase_TRAIN}
-		loop = &l.stoBack
+		if l.phase() != caffepb.Phase_TRAIN {
+			lp.expectBack = poolExpectBackward{l: l, x: bottom[0].Data, y: top[0].Data, dy: dy, dx: dx}
+			loop = &lp.expectBack
+			break
+		}
+		lp.sampleBack = poolSampleBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.sampleBack
 	}
 	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
-	l.maxBack, l.aveBack, l.stoBack = poolMaxBackward{}, poolAveBackward{}, poolStochasticBackward{}
+	l.loops = poolLoops{}
 }
+
+// fastGlobal reports whether AVE takes its fast route: a global pooling in the fast
+// numerics, one sum per plane (vec.Sum) and its gradient spread as one value, where
+// Caffe's order sums window by window.
+func (l *pooling) fastGlobal() bool { return l.global && !numerics.IsCaffe() }
 
 // planes returns the sizes of an input and an output plane.
 func (l *pooling) planes() (in, out int) { return l.geom.h * l.geom.w, l.geom.outH * l.geom.outW }
@@ -270,90 +303,127 @@ func (p *poolMaxBackward) Range(lo, hi int) {
 	}
 }
 
-// poolAveForward is AVE's forward loop over planes; sum: a global pooling in the
-// fast numerics, the plane's sum by vec.Sum over its size.
+// poolAveForward is AVE's forward loop over planes, each window's mean in Caffe's
+// order.
 type poolAveForward struct {
 	l    *pooling
 	x, y []float32
-	sum  bool
 }
 
 // Range pools the planes [lo, hi).
 func (p *poolAveForward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
-		if p.sum {
-			y[0] = float32(vec.Sum(x) / float64(in))
-			continue
-		}
-		p.l.geom.aveForward(x, y)
+		p.l.geom.aveForward(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out])
 	}
 }
 
-// poolAveBackward is AVE's backward loop over planes; spread: a global pooling in
-// the fast numerics, every dx the plane's dy over its size.
+// poolAveBackward is AVE's backward loop over planes: each window's gradient shared
+// among its inputs.
 type poolAveBackward struct {
 	l      *pooling
 	dy, dx []float32
-	spread bool
 }
 
 // Range routes the planes [lo, hi).
 func (p *poolAveBackward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
-		if p.spread {
-			d := dy[0] / float32(in)
-			for i := range dx {
-				dx[i] = d
-			}
-			continue
-		}
-		p.l.geom.aveBackward(dy, dx)
+		p.l.geom.aveBackward(p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}
 }
 
-// poolStochasticForward is STOCHASTIC's forward loop over planes: in TRAIN a value
-// of each window sampled by the uniform draws in randIdx (which become the sampled
-// indices), in TEST the expectation.
-type poolStochasticForward struct {
-	l     *pooling
-	x, y  []float32
-	train bool
+// poolGlobalMean is the forward loop of a global AVE pooling in the fast numerics:
+// each plane's mean, its sum by vec.Sum (float32 lanes finished in float64).
+type poolGlobalMean struct {
+	l    *pooling
+	x, y []float32
 }
 
 // Range pools the planes [lo, hi).
-func (p *poolStochasticForward) Range(lo, hi int) {
-	in, out := p.l.planes()
+func (p *poolGlobalMean) Range(lo, hi int) {
+	in, out := p.l.planes() // out is 1: the window is the plane
 	for q := lo; q < hi; q++ {
-		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
-		if p.train {
-			p.l.geom.stochasticForwardTrain(x, y, p.l.randIdx[q*out:(q+1)*out])
-		} else {
-			p.l.geom.stochasticForwardTest(x, y)
+		p.y[q*out] = float32(vec.Sum(p.x[q*in:(q+1)*in]) / float64(in))
+	}
+}
+
+// poolGlobalSpread is the backward loop of a global AVE pooling in the fast
+// numerics: every dx of a plane is its dy over the plane's size.
+type poolGlobalSpread struct {
+	l      *pooling
+	dy, dx []float32
+}
+
+// Range routes the planes [lo, hi).
+func (p *poolGlobalSpread) Range(lo, hi int) {
+	in, out := p.l.planes() // out is 1: the window is the plane
+	for q := lo; q < hi; q++ {
+		d := p.dy[q*out] / float32(in)
+		dx := p.dx[q*in : (q+1)*in]
+		for i := range dx {
+			dx[i] = d
 		}
 	}
 }
 
-// poolStochasticBackward is STOCHASTIC's backward loop over planes: through the
-// sampled indices in TRAIN, the expectation's gradient in TEST.
-type poolStochasticBackward struct {
-	l            *pooling
-	x, y, dy, dx []float32
-	train        bool
+// poolSampleForward is STOCHASTIC's forward loop over planes in TRAIN: a value of
+// each window sampled by the uniform draws in randIdx, which become the sampled
+// indices.
+type poolSampleForward struct {
+	l    *pooling
+	x, y []float32
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolSampleForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		p.l.geom.stochasticForwardTrain(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], p.l.randIdx[q*out:(q+1)*out])
+	}
+}
+
+// poolSampleBackward is STOCHASTIC's backward loop over planes in TRAIN: each
+// window's gradient to the sampled input.
+type poolSampleBackward struct {
+	l      *pooling
+	dy, dx []float32
 }
 
 // Range routes the planes [lo, hi).
-func (p *poolStochasticBackward) Range(lo, hi int) {
+func (p *poolSampleBackward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
-		if p.train {
-			scatterFloat(dy, p.l.randIdx[q*out:(q+1)*out], dx)
-		} else {
-			p.l.geom.stochasticBackwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], dy, dx)
-		}
+		scatterFloat(p.dy[q*out:(q+1)*out], p.l.randIdx[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
+	}
+}
+
+// poolExpectForward is STOCHASTIC's forward loop over planes in TEST: each window's
+// expected sample.
+type poolExpectForward struct {
+	l    *pooling
+	x, y []float32
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolExpectForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		p.l.geom.stochasticForwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out])
+	}
+}
+
+// poolExpectBackward is STOCHASTIC's backward loop over planes in TEST: the
+// gradient of the expectation.
+type poolExpectBackward struct {
+	l            *pooling
+	x, y, dy, dx []float32
+}
+
+// Range routes the planes [lo, hi).
+func (p *poolExpectBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		p.l.geom.stochasticBackwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}
 }
