@@ -54,12 +54,20 @@ func TestLoopPassesNoAlloc(t *testing.T) {
 	}
 }
 
-// setUpInPlace sets a layer up with one blob as its bottom and top.
+// setUpInPlace sets a layer up with one blob as its bottom and top: its Setup, if it
+// has one, then Reshape, as the net does.
 func setUpInPlace(t *testing.T, text string, x *blob.Blob) *testLayer {
 	t.Helper()
 	l, _ := newLayer(t, text, caffepb.Phase_TRAIN)
 	both := []*blob.Blob{x}
-	if err := l.Setup(both, both); err != nil {
+	if s, ok := l.(interface {
+		Setup(bottom, top []*blob.Blob) error
+	}); ok {
+		if err := s.Setup(both, both); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Reshape(both, both); err != nil {
 		t.Fatal(err)
 	}
 	return &testLayer{Layer: l, Bottom: both, Top: both}
