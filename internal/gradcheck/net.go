@@ -179,7 +179,7 @@ func checkLayer(n *net.Net, i int, opts NetOptions) (LayerResult, error) {
 	for j := range top {
 		top[j] = blob.New()
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		return LayerResult{}, err
 	}
 	for j, p := range orig.Params() {

@@ -30,7 +30,7 @@ func (l *convolution) Setup(bottom, top []*blob.Blob) error {
 	if err := l.setupConv(bottom); err != nil {
 		return err
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *convolution) Reshape(bottom, top []*blob.Blob) error {

@@ -30,7 +30,7 @@ func (l *deconvolution) Setup(bottom, top []*blob.Blob) error {
 	if err := l.setupConv(bottom); err != nil {
 		return err
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *deconvolution) Reshape(bottom, top []*blob.Blob) error {

@@ -40,7 +40,7 @@ func (l *filter) Setup(bottom, top []*blob.Blob) error {
 			len(bottom), len(top))
 	}
 	l.selector = len(bottom) - 1
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *filter) Reshape(bottom, top []*blob.Blob) error {

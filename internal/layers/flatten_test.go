@@ -8,6 +8,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/testutil"
@@ -116,7 +117,7 @@ func TestFlattenErrors(t *testing.T) {
 	wantError(t, setUpError(`type: "Flatten" flatten_param { end_axis: -4 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1), "flatten_param.end_axis")
 	wantError(t, setUpError(`type: "Flatten" flatten_param { axis: 2 end_axis: 0 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1), "flatten_param.end_axis")
 	l, _ := newLayer(t, `type: "Flatten"`, caffepb.Phase_TRAIN)
-	wantError(t, l.Setup([]*blob.Blob{x}, []*blob.Blob{x}), "in-place")
+	wantError(t, layers.SetUp(l, []*blob.Blob{x}, []*blob.Blob{x}), "in-place")
 }
 
 // viewNet is a net around a view layer: x → view → [in-place layer] → InnerProduct

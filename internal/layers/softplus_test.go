@@ -11,6 +11,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/testutil"
@@ -88,7 +89,7 @@ func TestSoftplusInPlace(t *testing.T) {
 	copy(io.Data, x.Data)
 	l, _ := newLayer(t, `type: "Softplus"`, caffepb.Phase_TRAIN)
 	both := []*blob.Blob{io}
-	if err := l.Setup(both, both); err != nil {
+	if err := layers.SetUp(l, both, both); err != nil {
 		t.Fatal(err)
 	}
 	l.Forward(both, both)

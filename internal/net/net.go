@@ -237,7 +237,11 @@ func (n *Net) init(param *caffepb.NetParameter, ctx *layers.Context) error {
 			if pi < len(lp.Param) {
 				spec = lp.Param[pi]
 			}
-			needBackward = needBackward || spec.GetLrMult() > 0
+			// A parameter that does not learn needs no gradient (Caffe's
+			// param_propagate_down): its layer skips computing it.
+			down := spec.GetLrMult() > 0
+			needBackward = needBackward || down
+			setParamPropagateDown(l, pi, down)
 		}
 		for pi := range params {
 			if err := n.appendParam(li, pi); err != nil {
@@ -256,6 +260,9 @@ func (n *Net) init(param *caffepb.NetParameter, ctx *layers.Context) error {
 	if param.GetForceBackward() {
 		for li, l := range n.layers {
 			n.layerNeedBackward[li] = true
+			for pi := range l.Params() {
+				setParamPropagateDown(l, pi, true)
+			}
 			for bi := range n.bottomNeedBackward[li] {
 				allow := true
 				if g, ok := l.(layers.BackwardGate); ok {
@@ -345,13 +352,21 @@ func (n *Net) largestLayers(err error) string {
 	return fmt.Sprintf("; the %d layers before it take %s, the largest layers: %s", len(n.layerMemory), blob.Bytes(total), strings.Join(parts, ", "))
 }
 
-// setup runs a layer's Setup; a shape no blob can take or an allocation beyond the
-// memory limit, which a user's file can ask for, is an error too (see blob.Recover).
+// setup sets a layer up (its Setup, then Reshape: layers.SetUp); a shape no blob can
+// take or an allocation beyond the memory limit, which a user's file can ask for, is
+// an error too (see blob.Recover).
 func setup(l layers.Layer, bottom, top []*blob.Blob) (err error) {
-	if rerr := blob.Recover(func() { err = l.Setup(bottom, top) }); rerr != nil {
+	if rerr := blob.Recover(func() { err = layers.SetUp(l, bottom, top) }); rerr != nil {
 		return rerr
 	}
 	return err
+}
+
+// setParamPropagateDown tells layer l whether its pi-th parameter needs a gradient.
+func setParamPropagateDown(l layers.Layer, pi int, down bool) {
+	if p, ok := l.(layers.ParamPropagator); ok {
+		p.SetParamPropagateDown(pi, down)
+	}
 }
 
 func (n *Net) appendTop(li int, name string) {
