@@ -180,34 +180,31 @@ type Summary struct {
 
 // Summarize lists the layers of n with their shapes, parameters and multiply-adds.
 func (n *Net) Summarize() *Summary {
-	s := &Summary{Name: n.name}
-	id := 0 // the index of the layer's first parameter among the net's
-	for i, l := range n.layers {
-		typ := n.layerParams[i].GetType()
+	s := &Summary{Name: n.Name()}
+	for i := range n.NumLayers() {
+		typ := n.LayerParam(i).GetType()
 		ls := LayerSummary{
-			Name: n.layerNames[i], Type: typ,
+			Name: n.LayerName(i), Type: typ,
 			Bottoms: n.BottomNames(i), Tops: n.TopNames(i),
 			TopShapes: [][]int{}, ParamShapes: [][]int{},
 		}
-		for _, t := range n.tops[i] {
+		for _, t := range n.Tops(i) {
 			ls.TopShapes = append(ls.TopShapes, append([]int{}, t.Shape()...))
 			ls.TopBytes += 4 * int64(t.Count())
 		}
 		s.ActivationBytes += ls.TopBytes
-		for _, p := range l.Params() {
+		for j, p := range n.Layer(i).Params() {
 			ls.ParamShapes = append(ls.ParamShapes, append([]int{}, p.Shape()...))
 			ls.ParamBytes += 4 * int64(p.Count())
-			owner := n.paramOwner[id]
-			id++
-			if owner >= 0 {
-				continue // shared with an earlier layer
+			if n.SharesParam(i, j) {
+				continue // counted with the layer that owns it
 			}
 			s.TotalParams += int64(p.Count())
 			if typ != "BatchNorm" {
 				s.TotalLearnable += int64(p.Count())
 			}
 		}
-		ls.MACs = n.macs(i)
+		ls.MACs = n.LayerMACs(i)
 		s.TotalMACs += ls.MACs
 		s.Layers = append(s.Layers, ls)
 	}
@@ -241,24 +238,21 @@ func (s *Summary) HideSplits() {
 
 // LayerMACs returns the multiply-adds of layer i's forward pass, counted for the
 // layers that multiply matrices (convolutions and inner products; 0 for the rest).
-func (n *Net) LayerMACs(i int) int64 { return n.macs(i) }
-
-func (n *Net) macs(i int) int64 {
-	params := n.layers[i].Params()
-	if len(params) == 0 || len(n.tops[i]) == 0 {
+func (n *Net) LayerMACs(i int) int64 {
+	params, tops := n.Layer(i).Params(), n.Tops(i)
+	if len(params) == 0 || len(tops) == 0 {
 		return 0
 	}
 	w := params[0]
-	switch n.layerParams[i].GetType() {
+	switch n.LayerParam(i).GetType() {
 	case "Convolution":
 		// Each output value is a dot product of (Cin/group)·Kh·Kw weights.
-		return int64(n.tops[i][0].Count()) * int64(w.Count()/w.Dim(0))
+		return int64(tops[0].Count()) * int64(w.Count()/w.Dim(0))
 	case "Deconvolution":
 		// Each input value is spread over (Cout/group)·Kh·Kw outputs.
-		return int64(n.bottoms[i][0].Count()) * int64(w.Count()/w.Dim(0))
+		return int64(n.Bottoms(i)[0].Count()) * int64(w.Count()/w.Dim(0))
 	case "InnerProduct":
-		top := n.tops[i][0]
-		return int64(top.Count()) * int64(w.Count()/top.Dim(-1))
+		return int64(tops[0].Count()) * int64(w.Count()/tops[0].Dim(-1))
 	}
 	return 0
 }

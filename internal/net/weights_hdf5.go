@@ -19,27 +19,26 @@ func (n *Net) ToHDF5(withDiff bool) (*hdf5.Builder, error) {
 	if withDiff {
 		diff = b.Root().Group("diff")
 	}
-	id := 0
-	for li, l := range n.layers {
-		name := n.layerNames[li]
-		lg := data.Group(name)
+	for li := range n.layers {
+		s := &n.layers[li]
+		lg := data.Group(s.name)
 		var dg *hdf5.Node
 		if withDiff {
-			dg = diff.Group(name)
+			dg = diff.Group(s.name)
 		}
-		for pi, p := range l.Params() {
+		for pi, id := range s.paramIDs {
+			p := n.params[id].blob
 			key := strconv.Itoa(pi)
-			if n.paramOwner[id] < 0 {
+			if n.params[id].owner < 0 {
 				if err := lg.Float32(key, p.Shape(), p.Data); err != nil {
-					return nil, fmt.Errorf("layer %q: %w", name, err)
+					return nil, fmt.Errorf("layer %q: %w", s.name, err)
 				}
 			}
 			if withDiff {
 				if err := dg.Float32(key, p.Shape(), p.Diff); err != nil {
-					return nil, fmt.Errorf("layer %q: %w", name, err)
+					return nil, fmt.Errorf("layer %q: %w", s.name, err)
 				}
 			}
-			id++
 		}
 	}
 	return b, nil
@@ -69,15 +68,15 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 		if err != nil {
 			return err
 		}
-		target := n.layers[ti].Params()
+		target := n.layers[ti].paramIDs
 		if got := len(lg.Names()); got > len(target) {
 			return fmt.Errorf("%s: incompatible number of blobs for layer %q: the file has %d, the net %d", path, name, got, len(target))
 		}
-		first := n.firstParam(ti)
-		for j, b := range target {
+		for j, id := range target {
+			b := n.params[id].blob
 			key := strconv.Itoa(j)
 			if !lg.Has(key) {
-				if n.paramOwner[first+j] >= 0 {
+				if n.params[id].owner >= 0 {
 					continue // shared: its owner gets the values
 				}
 				return fmt.Errorf("%s: incompatible number of blobs for layer %q: parameter %d is missing", path, name, j)
@@ -98,14 +97,4 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 		}
 	}
 	return nil
-}
-
-// firstParam returns the index in params of layer li's first parameter.
-func (n *Net) firstParam(li int) int {
-	for i, pl := range n.paramLayer {
-		if pl[0] == li {
-			return i
-		}
-	}
-	return len(n.paramLayer)
 }
