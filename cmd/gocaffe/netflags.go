@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -103,7 +104,7 @@ func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts n
 	if err != nil {
 		return nil, nil, err
 	}
-	inputs, err := net.DataLayersAsInputs(param, shapes)
+	inputs, err := netinfo.DataLayersAsInputs(param, shapes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", model, err)
 	}

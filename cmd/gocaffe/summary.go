@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -49,7 +50,7 @@ overrides an Input layer's shapes.
 		f := &summaryFlags
 		defer func() { f.splits, f.width = false, 0 }()
 		// Shapes only: a net of any size is described without the memory it needs.
-		var s *net.Summary
+		var s *netinfo.Summary
 		var param *caffepb.NetParameter
 		err := blob.ShapesOnly(func() (err error) {
 			defer func() {
@@ -64,7 +65,7 @@ overrides an Input layer's shapes.
 				return err
 			}
 			defer n.Close()
-			s, param = n.Summarize(), p
+			s, param = netinfo.Summarize(n), p
 			return nil
 		})
 		if err != nil {
@@ -84,17 +85,17 @@ overrides an Input layer's shapes.
 		if width == 0 {
 			width = terminalWidth(out)
 		}
-		fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
+		fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(netinfo.TableOptions{Width: width}))
 		return nil
 	},
 }
 
 // keepDataTypes gives the data layers of a summary, which buildShapeOnly turned into
 // Input layers, their own types back.
-func keepDataTypes(s *net.Summary, param *caffepb.NetParameter) {
+func keepDataTypes(s *netinfo.Summary, param *caffepb.NetParameter) {
 	types := map[string]string{}
 	for _, l := range param.Layer {
-		if net.IsDataLayer(l.GetType()) {
+		if netinfo.IsDataLayer(l.GetType()) {
 			types[l.GetName()] = l.GetType()
 		}
 	}

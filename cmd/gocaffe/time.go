@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/solver"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -113,7 +114,7 @@ func benchmark(f timeFlags) error {
 	// for the bottom's.
 	var flops float64
 	for i := range nl {
-		macs := float64(n.LayerMACs(i))
+		macs := float64(netinfo.LayerMACs(n, i))
 		flops += 2 * macs
 		if runBackward[i] && n.ParamNeedBackward(i) {
 			flops += 2 * macs

@@ -9,6 +9,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -152,7 +153,7 @@ func CheckNet(n *net.Net, opts NetOptions) ([]LayerResult, error) {
 func checkLayer(n *net.Net, i int, opts NetOptions) (LayerResult, error) {
 	lp := proto.Clone(n.LayerParam(i)).(*caffepb.LayerParameter)
 	orig := n.Layer(i)
-	if lp.GetType() == "Input" || net.IsDataLayer(lp.GetType()) {
+	if lp.GetType() == "Input" || netinfo.IsDataLayer(lp.GetType()) {
 		return LayerResult{Skipped: "input layer"}, nil
 	}
 	var gradBottoms []int

@@ -13,6 +13,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -97,7 +98,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	lenet, err = net.DataLayersAsInputs(lenet, map[string][]int{"data": {2, 1, 28, 28}, "label": {2}})
+	lenet, err = netinfo.DataLayersAsInputs(lenet, map[string][]int{"data": {2, 1, 28, 28}, "label": {2}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 				return err
 			}
 			defer n.Close()
-			macs = n.Summarize().TotalMACs
+			macs = netinfo.Summarize(n).TotalMACs
 			return nil
 		}); err != nil || macs > 1e8 {
 			return

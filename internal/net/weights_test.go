@@ -10,6 +10,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -23,7 +24,7 @@ func buildFixtureNet(t *testing.T, prototxt string, shapes map[string][]int) *ne
 		t.Fatal(err)
 	}
 	param.State = &caffepb.NetState{Phase: caffepb.Phase_TRAIN.Enum()}
-	if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
+	if param, err = netinfo.DataLayersAsInputs(param, shapes); err != nil {
 		t.Fatal(err)
 	}
 	n, err := net.New(param, net.Options{Quiet: true})
