@@ -10,8 +10,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -60,7 +60,7 @@ overrides an Input layer's shapes.
 					err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
 				}
 			}()
-			n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+			n, p, err := f.state.buildShapeOnly(f.model, f.shapes, network.Options{})
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -149,7 +149,7 @@ func runViewNet(t *testing.T, text string) (loss float32, xAfter, dx []float32) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestViewNetGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := net.New(param, net.Options{Quiet: true})
+			n, err := network.New(param, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ layer { name: "view" bottom: "x" top: "x" ` + view + ` }`
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = net.New(param, net.Options{Quiet: true})
+		_, err = network.New(param, network.Options{Quiet: true})
 		wantError(t, err, "view", "in-place")
 	}
 }

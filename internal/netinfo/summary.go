@@ -2,14 +2,14 @@
 // (shapes, parameters, multiply-adds, memory) as a table, a Graphviz drawing of a
 // prototxt as Caffe's draw_net.py makes it, and a prototxt's data layers turned into
 // Input layers, so that a net can be built for such a look without its data. The
-// package that runs nets (internal/net) needs none of it.
+// package that runs nets (internal/network) needs none of it.
 package netinfo
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 )
 
 // LayerSummary describes one layer of a built net.
@@ -47,7 +47,7 @@ type Summary struct {
 }
 
 // Summarize lists the layers of n with their shapes, parameters and multiply-adds.
-func Summarize(n *net.Net) *Summary {
+func Summarize(n *network.Net) *Summary {
 	s := &Summary{Name: n.Name()}
 	for i := range n.NumLayers() {
 		typ := n.LayerParam(i).GetType()
@@ -106,7 +106,7 @@ func (s *Summary) HideSplits() {
 
 // LayerMACs returns the multiply-adds of layer i's forward pass, counted for the
 // layers that multiply matrices (convolutions and inner products; 0 for the rest).
-func LayerMACs(n *net.Net, i int) int64 {
+func LayerMACs(n *network.Net, i int) int64 {
 	params, tops := n.Layer(i).Params(), n.Tops(i)
 	if len(params) == 0 || len(tops) == 0 {
 		return 0

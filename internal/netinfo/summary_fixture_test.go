@@ -13,8 +13,8 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
-	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -80,9 +80,9 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 				t.Fatal(err)
 			}
 			// As gocaffe summary builds it: shapes only, no storage.
-			var n *net.Net
+			var n *network.Net
 			if err := blob.ShapesOnly(func() (err error) {
-				n, err = net.New(p, net.Options{Quiet: true})
+				n, err = network.New(p, network.Options{Quiet: true})
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -141,7 +141,7 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 // missingTypes lists the layer types of param's net (in its state) that are not
 // registered; data layers become Input layers and need nothing.
 func missingTypes(param *caffepb.NetParameter) []string {
-	filtered, err := net.Filter(param, param.State, nil)
+	filtered, err := network.Filter(param, param.State, nil)
 	if err != nil {
 		return []string{err.Error()}
 	}

@@ -1,4 +1,4 @@
-// Package net builds a network from a NetParameter as Caffe's Net does — layers
+// Package network builds a net from a NetParameter as Caffe's Net does — layers
 // filtered by the net state, Split layers inserted where a blob feeds several layers,
 // tops and bottoms wired by name, in-place layers, loss weights, shared parameters,
 // and which layers need a backward pass — and runs it forward and backward.
@@ -10,7 +10,10 @@
 // computed) and a learnableSlot per blob the solver updates (its multipliers).
 // init.go builds them; build.go filters the layers and inserts the Splits;
 // weights*.go copy weights in and out.
-package net
+//
+// The package is named network, not net, so that it does not shadow the standard
+// library's net in the code that uses both.
+package network
 
 import (
 	"fmt"

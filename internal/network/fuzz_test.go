@@ -1,4 +1,4 @@
-package net_test
+package network_test
 
 import (
 	"encoding/json"
@@ -12,8 +12,8 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
 	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -115,7 +115,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 		// The cost first, from the shapes alone.
 		var macs int64
 		if err := blob.ShapesOnly(func() error {
-			n, err := net.New(p, net.Options{Quiet: true})
+			n, err := network.New(p, network.Options{Quiet: true})
 			if err != nil {
 				return err
 			}
@@ -125,7 +125,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 		}); err != nil || macs > 1e8 {
 			return
 		}
-		n, err := net.New(p, net.Options{Quiet: true})
+		n, err := network.New(p, network.Options{Quiet: true})
 		if err != nil {
 			return
 		}
