@@ -98,9 +98,11 @@ const frozenSentinel = 0.5
 // TestFrozenParamsGetNoGradient checks Caffe's param_propagate_down: a parameter
 // with lr_mult 0 keeps its gradient as it was, and every other value and gradient —
 // tops, bottoms' gradients, the learning parameters' gradients — is bit for bit what
-// the net computes when nothing is frozen, in both numerics.
+// the net computes when nothing is frozen, in both numerics. The nets: frozen layers
+// above a learning one (which still pass the gradient down), an Embed with frozen
+// weights, and LeNet with its convolutions frozen (which need no backward at all).
 func TestFrozenParamsGetNoGradient(t *testing.T) {
-	for _, text := range []string{frozenNet, frozenEmbed} {
+	for _, text := range []string{frozenNet, frozenEmbed, markLayers(lenetInput, "conv1", "conv2")} {
 		for _, mode := range numerics.Modes {
 			name := parseNet(t, strings.NewReplacer("F0", "", "F1", "").Replace(text), caffepb.Phase_TRAIN).GetName()
 			t.Run(name+"/"+mode.String(), func(t *testing.T) {
@@ -124,11 +126,19 @@ func TestFrozenParamsGetNoGradient(t *testing.T) {
 				if nFrozen == 0 {
 					t.Fatal("no parameter is frozen")
 				}
-				for _, name := range ref.BlobNames() {
-					sameBits(t, name, frozen.Blob(name).Data, ref.Blob(name).Data)
-					sameBits(t, name+" gradient", frozen.Blob(name).Diff, ref.Blob(name).Diff)
+				// Every value is the same; every gradient the frozen net wants too, and
+				// one it does not want (below layers that all are frozen) is never
+				// computed.
+				for id, b := range frozen.blobs {
+					want := ref.blobs[id].blob
+					sameBits(t, b.name, b.blob.Data, want.Data)
+					if b.needBackward {
+						sameBits(t, b.name+" gradient", b.blob.Diff, want.Diff)
+					} else {
+						sameBits(t, b.name+" gradient", b.blob.Diff, make([]float32, len(b.blob.Diff)))
+					}
 				}
-				if li := frozen.LayerIndex("conv2"); li >= 0 && !frozen.LayerNeedBackward(li) {
+				if li := frozen.LayerIndex("deconv"); li >= 0 && !frozen.LayerNeedBackward(frozen.LayerIndex("conv2")) {
 					t.Fatal("conv2 is frozen but conv1 below it learns: it must still pass the gradient down")
 				}
 			})
@@ -146,6 +156,21 @@ func TestForceBackwardComputesFrozenGradients(t *testing.T) {
 	for i, b := range forced.Learnable() {
 		sameBits(t, forced.ParamDisplayName(i)+" gradient", b.Diff, ref.Learnable()[i].Diff)
 	}
+}
+
+// markLayers marks the param specs of the named layers of a net whose layers give
+// them as "param { lr_mult: 1 } param { lr_mult: 2 }" (LeNet), as a fine-tuning run
+// freezes its first layers.
+func markLayers(text string, names ...string) string {
+	blocks := strings.Split(text, "layer {")
+	for i, b := range blocks {
+		for _, name := range names {
+			if strings.Contains(b, `name: "`+name+`"`) {
+				blocks[i] = strings.Replace(b, "param { lr_mult: 1 } param { lr_mult: 2 }", "F0 F1", 1)
+			}
+		}
+	}
+	return strings.Join(blocks, "layer {")
 }
 
 func sameBits(t *testing.T, what string, got, want []float32) {
