@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -145,7 +146,7 @@ func (n *Net) init(param *caffepb.NetParameter, ctx *layers.Context) error {
 			return fmt.Errorf("layer %q (%s): %w%s", name, lp.GetType(), err, n.largestLayers(li, err))
 		}
 		for ti, before := range inPlace {
-			if after := s.tops[ti].Shape(); !sameShape(before, after) {
+			if after := s.tops[ti].Shape(); !slices.Equal(before, after) {
 				return fmt.Errorf("layer %q (%s) works in place on blob %q but changes its shape from %s to %s: give it a top blob of its own",
 					name, lp.GetType(), lp.Top[ti], blob.ShapeString(before), blob.ShapeString(after))
 			}
@@ -402,7 +403,7 @@ func (n *Net) appendParam(li, pi int) error {
 			return fmt.Errorf("layer %q: shared parameter %q has %d values, its owner %q has %d (shared parameter blobs must have the same count)",
 				lp.GetName(), name, b.Count(), ownerLayer, o.blob.Count())
 		}
-	} else if !sameShape(b.Shape(), o.blob.Shape()) {
+	} else if !slices.Equal(b.Shape(), o.blob.Shape()) {
 		return fmt.Errorf("layer %q: shared parameter %q has shape %s, its owner %q has %s (use share_mode: PERMISSIVE to compare counts only)",
 			lp.GetName(), name, b.ShapeString(), ownerLayer, o.blob.ShapeString())
 	}
@@ -457,16 +458,4 @@ func (n *Net) makeViews() {
 		n.learnableBlobs[i] = n.params[l.param].blob
 		n.lrMult[i], n.decayMult[i] = l.lrMult, l.decayMult
 	}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

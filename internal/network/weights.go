@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -29,7 +30,7 @@ func (n *Net) ShareTrainedLayersWith(other *Net) error {
 			return fmt.Errorf("layer %q: %d parameter blobs here, %d in the net shared with", name, len(dst), len(src))
 		}
 		for j := range dst {
-			if !sameShape(src[j].Shape(), dst[j].Shape()) {
+			if !slices.Equal(src[j].Shape(), dst[j].Shape()) {
 				return fmt.Errorf("layer %q: parameter %d has shape %s here, %s in the net shared with",
 					name, j, dst[j].ShapeString(), src[j].ShapeString())
 			}

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
@@ -85,7 +86,7 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 			if err != nil {
 				return err
 			}
-			if !sameShape(d.Shape, b.Shape()) {
+			if !slices.Equal(d.Shape, b.Shape()) {
 				return fmt.Errorf("%s: cannot load layer %q param %d: shape mismatch: the file has %s, the net %s",
 					path, name, j, blob.ShapeString(d.Shape), b.ShapeString())
 			}
