@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -68,7 +69,7 @@ func TestReLUInPlace(t *testing.T) {
 	orig := append([]float32(nil), x.Data...)
 	l, _ := newLayer(t, `type: "ReLU" relu_param { negative_slope: 0.5 }`, caffepb.Phase_TRAIN)
 	io := []*blob.Blob{x}
-	if err := l.Setup(io, io); err != nil {
+	if err := layers.SetUp(l, io, io); err != nil {
 		t.Fatal(err)
 	}
 	l.Forward(io, io)
@@ -147,7 +148,7 @@ func TestSoftmaxWithLossErrors(t *testing.T) {
 		t.Fatal("label 3 of 3 classes accepted")
 	}
 	l2, _ := newLayer(t, `type: "SoftmaxWithLoss"`, caffepb.Phase_TRAIN)
-	if err := l2.Setup([]*blob.Blob{blob.New(4, 3), blob.New(5)}, []*blob.Blob{blob.New()}); err == nil {
+	if err := layers.SetUp(l2, []*blob.Blob{blob.New(4, 3), blob.New(5)}, []*blob.Blob{blob.New()}); err == nil {
 		t.Fatal("4 predictions with 5 labels accepted")
 	}
 }
@@ -195,7 +196,7 @@ func TestInputShapes(t *testing.T) {
 		t.Fatalf("shapes %s, %s", l.Top[0].ShapeString(), l.Top[1].ShapeString())
 	}
 	bad, _ := newLayer(t, `type: "Input" input_param { shape { dim: 1 } shape { dim: 2 } }`, caffepb.Phase_TEST)
-	if err := bad.Setup(nil, []*blob.Blob{blob.New(), blob.New(), blob.New()}); err == nil {
+	if err := layers.SetUp(bad, nil, []*blob.Blob{blob.New(), blob.New(), blob.New()}); err == nil {
 		t.Fatal("2 shapes for 3 tops accepted")
 	}
 }

@@ -234,7 +234,7 @@ func runFixture(t *testing.T, f *layerFixture, p *caffepb.LayerParameter,
 	for i := range top {
 		top[i] = blob.New()
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	params := l.Params()

@@ -61,7 +61,7 @@ func setUp(t testing.TB, text string, phase caffepb.Phase, bottom []*blob.Blob, 
 			t.Fatal(err)
 		}
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	return &testLayer{Layer: l, RNG: r, Bottom: bottom, Top: top}
@@ -182,7 +182,7 @@ func (c layerBench) setUp(b *testing.B) *testLayer {
 	if c.inPlace {
 		top[0] = bottom[0]
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		b.Fatalf("Setup: %v", err)
 	}
 	if c.params != nil {

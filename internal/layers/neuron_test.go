@@ -415,7 +415,7 @@ func TestPReLUForward(t *testing.T) {
 
 func TestPReLUShapeErrors(t *testing.T) {
 	l, _ := newLayer(t, `type: "PReLU"`, caffepb.Phase_TRAIN)
-	if err := l.Setup([]*blob.Blob{blob.New(6)}, []*blob.Blob{blob.New()}); err == nil {
+	if err := layers.SetUp(l, []*blob.Blob{blob.New(6)}, []*blob.Blob{blob.New()}); err == nil {
 		t.Fatal("a 1-axis bottom accepted")
 	}
 	pl := setUp(t, `type: "PReLU"`, caffepb.Phase_TRAIN, []*blob.Blob{neuronBottom()}, 1)
@@ -463,10 +463,10 @@ func TestPReLUInPlace(t *testing.T) {
 	pr2, _ := newLayer(t, `type: "PReLU"`, caffepb.Phase_TRAIN)
 	mid1, mid2, top2 := blob.New(), blob.New(), blob.New()
 	for _, err := range []error{
-		ip1.Setup([]*blob.Blob{x1}, []*blob.Blob{mid1}),
-		pr1.Setup([]*blob.Blob{mid1}, []*blob.Blob{mid1}),
-		ip2.Setup([]*blob.Blob{x2}, []*blob.Blob{mid2}),
-		pr2.Setup([]*blob.Blob{mid2}, []*blob.Blob{top2}),
+		layers.SetUp(ip1, []*blob.Blob{x1}, []*blob.Blob{mid1}),
+		layers.SetUp(pr1, []*blob.Blob{mid1}, []*blob.Blob{mid1}),
+		layers.SetUp(ip2, []*blob.Blob{x2}, []*blob.Blob{mid2}),
+		layers.SetUp(pr2, []*blob.Blob{mid2}, []*blob.Blob{top2}),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -647,7 +647,7 @@ func TestNeuronInPlace(t *testing.T) {
 			copy(io.Data, tc.x.Data)
 			in, _ := newLayer(t, tc.text, tc.phase)
 			blobs := []*blob.Blob{io}
-			if err := in.Setup(blobs, blobs); err != nil {
+			if err := layers.SetUp(in, blobs, blobs); err != nil {
 				t.Fatal(err)
 			}
 			in.Forward(blobs, blobs)

@@ -35,7 +35,7 @@ func TestLayerFixturesShapesOnly(t *testing.T) {
 				for i := range top {
 					top[i] = blob.New()
 				}
-				if err := l.Setup(bottom, top); err != nil {
+				if err := layers.SetUp(l, bottom, top); err != nil {
 					return err
 				}
 				for i, want := range f.Tops {
