@@ -16,16 +16,15 @@ func init() { Register("AbsVal", newAbsVal) }
 //	in     a copy of the bottom, only in place: backward needs the sign of x, which
 //	       y has lost
 type absValLayer struct {
-	base
+	neuron
 	loop elementLoop
 	in   savedInput
 }
 
 func newAbsVal(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &absValLayer{base: newBase(p, ctx)}, nil
+	return &absValLayer{neuron: newNeuron(p, ctx)}, nil
 }
 
-func (l *absValLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *absValLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

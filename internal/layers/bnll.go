@@ -18,16 +18,15 @@ func init() { Register("BNLL", newBNLL) }
 //	top    the bottom's shape
 //	in     a copy of the bottom, only in place: backward reads x
 type bnllLayer struct {
-	base
+	neuron
 	loop elementLoop
 	in   savedInput
 }
 
 func newBNLL(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &bnllLayer{base: newBase(p, ctx)}, nil
+	return &bnllLayer{neuron: newNeuron(p, ctx)}, nil
 }
 
-func (l *bnllLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *bnllLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

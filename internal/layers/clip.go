@@ -16,7 +16,7 @@ func init() { Register("Clip", newClip) }
 //	top    the bottom's shape
 //	in     a copy of the bottom, only in place
 type clip struct {
-	base
+	neuron
 	loop   elementLoop
 	lo, hi float32
 	in     []float32
@@ -30,10 +30,9 @@ func newClip(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if cp.GetMin() > cp.GetMax() {
 		return nil, fmt.Errorf("clip_param: min %g is greater than max %g", cp.GetMin(), cp.GetMax())
 	}
-	return &clip{base: newBase(p, ctx), lo: cp.GetMin(), hi: cp.GetMax()}, nil
+	return &clip{neuron: newNeuron(p, ctx), lo: cp.GetMin(), hi: cp.GetMax()}, nil
 }
 
-func (l *clip) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *clip) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	if top[0] == bottom[0] {

@@ -20,7 +20,7 @@ func init() { Register("Dropout", newDropout) }
 //	top    the bottom's shape
 //	keep   (the bottom's count) the mask of the last TRAIN forward: true where x was kept
 type dropoutLayer struct {
-	base
+	neuron
 	ratio float32 // p, the probability of dropping
 	scale float32 // 1/(1 − p)
 	keep  []bool
@@ -34,10 +34,9 @@ func newDropout(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if !(ratio >= 0 && ratio < 1) {
 		return nil, fmt.Errorf("dropout_param.dropout_ratio must be in [0, 1), got %g", ratio)
 	}
-	return &dropoutLayer{base: newBase(p, ctx), ratio: ratio, scale: float32(1 / (1 - float64(ratio)))}, nil
+	return &dropoutLayer{neuron: newNeuron(p, ctx), ratio: ratio, scale: float32(1 / (1 - float64(ratio)))}, nil
 }
 
-func (l *dropoutLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *dropoutLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	if n := bottom[0].Count(); cap(l.keep) < n {

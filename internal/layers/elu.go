@@ -14,17 +14,16 @@ func init() { Register("ELU", newELU) }
 //	top    the bottom's shape
 //	in     a copy of the bottom, only in place: backward reads the sign of x
 type eluLayer struct {
-	base
+	neuron
 	loop  elementLoop
 	alpha float32
 	in    savedInput
 }
 
 func newELU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &eluLayer{base: newBase(p, ctx), alpha: p.GetEluParam().GetAlpha()}, nil
+	return &eluLayer{neuron: newNeuron(p, ctx), alpha: p.GetEluParam().GetAlpha()}, nil
 }
 
-func (l *eluLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *eluLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

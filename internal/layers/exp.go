@@ -18,7 +18,7 @@ func init() { Register("Exp", newExp) }
 //	bottom any shape
 //	top    the bottom's shape
 type expLayer struct {
-	base
+	neuron
 	loop         elementLoop
 	inner, outer float32
 }
@@ -29,7 +29,7 @@ func newExp(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &expLayer{base: newBase(p, ctx), inner: logBase * ep.GetScale(), outer: 1}
+	l := &expLayer{neuron: newNeuron(p, ctx), inner: logBase * ep.GetScale(), outer: 1}
 	if base, shift := ep.GetBase(), ep.GetShift(); shift != 0 {
 		if base == -1 {
 			l.outer = cmath.Expf(shift) // Caffe's exp of a float: expf
@@ -50,12 +50,6 @@ func logOfBase(field string, base float32) (float32, error) {
 		return 0, fmt.Errorf("%s.base must be positive (or -1 for e), got %g", field, base)
 	}
 	return cmath.Logf(base), nil // Caffe's log of a float: logf
-}
-
-func (l *expLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
-func (l *expLayer) Reshape(bottom, top []*blob.Blob) error {
-	top[0].ReshapeLike(bottom[0])
-	return nil
 }
 
 // Forward: y = outer · e^(inner·x).

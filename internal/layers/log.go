@@ -16,7 +16,7 @@ func init() { Register("Log", newLog) }
 //	top    the bottom's shape
 //	in     a copy of the bottom, only in place: backward reads x
 type logLayer struct {
-	base
+	neuron
 	loop         elementLoop
 	scale, shift float32
 	baseScale    float32 // 1/ln(base): turns the natural log into log_base
@@ -33,11 +33,10 @@ func newLog(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if logBase == 0 {
 		return nil, fmt.Errorf("log_param.base must not be 1 (there is no logarithm to base 1)")
 	}
-	return &logLayer{base: newBase(p, ctx), scale: lp.GetScale(), shift: lp.GetShift(), baseScale: 1 / logBase,
+	return &logLayer{neuron: newNeuron(p, ctx), scale: lp.GetScale(), shift: lp.GetShift(), baseScale: 1 / logBase,
 		numScale: lp.GetScale() / logBase}, nil
 }
 
-func (l *logLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *logLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

@@ -15,7 +15,7 @@ func init() { Register("Power", newPower) }
 //	top    the bottom's shape
 //	in     a copy of the bottom, only in place: backward reads x
 type powerLayer struct {
-	base
+	neuron
 	loop                elementLoop
 	power, scale, shift float32
 	// diffScale = power·scale: the derivative's constant factor. When it is 0 the
@@ -26,12 +26,11 @@ type powerLayer struct {
 
 func newPower(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	pp := p.GetPowerParam()
-	l := &powerLayer{base: newBase(p, ctx), power: pp.GetPower(), scale: pp.GetScale(), shift: pp.GetShift()}
+	l := &powerLayer{neuron: newNeuron(p, ctx), power: pp.GetPower(), scale: pp.GetScale(), shift: pp.GetShift()}
 	l.diffScale = l.power * l.scale
 	return l, nil
 }
 
-func (l *powerLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *powerLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

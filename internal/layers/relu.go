@@ -13,20 +13,17 @@ func init() { Register("ReLU", newReLU) }
 // place (top and bottom the same blob): backward then reads the sign from the top,
 // which has the input's sign.
 type relu struct {
-	base
+	neuron
 	slope float32
 	fwd   reluForward
 	bwd   reluBackward
 }
 
 func newReLU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	l := &relu{base: newBase(p, ctx), slope: p.GetReluParam().GetNegativeSlope()}
+	l := &relu{neuron: newNeuron(p, ctx), slope: p.GetReluParam().GetNegativeSlope()}
 	l.fwd.l, l.bwd.l = l, l
 	return l, nil
 }
-
-func (l *relu) BlobCounts() BlobCounts                 { return Exactly(1, 1) }
-func (l *relu) Reshape(bottom, top []*blob.Blob) error { top[0].ReshapeLike(bottom[0]); return nil }
 
 // Forward: y = x > 0 ? x : slope·x, the elements split over the cores.
 func (l *relu) Forward(bottom, top []*blob.Blob) error {

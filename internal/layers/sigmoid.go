@@ -15,18 +15,12 @@ func init() { Register("Sigmoid", newSigmoid) }
 //	bottom any shape
 //	top    the bottom's shape
 type sigmoidLayer struct {
-	base
+	neuron
 	loop elementLoop
 }
 
 func newSigmoid(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &sigmoidLayer{base: newBase(p, ctx)}, nil
-}
-
-func (l *sigmoidLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
-func (l *sigmoidLayer) Reshape(bottom, top []*blob.Blob) error {
-	top[0].ReshapeLike(bottom[0])
-	return nil
+	return &sigmoidLayer{neuron: newNeuron(p, ctx)}, nil
 }
 
 // Forward: y = ½·tanh(½x) + ½, which equals 1/(1 + e^−x) but never overflows e^−x

@@ -18,19 +18,13 @@ func init() { Register("Softplus", newSoftplus) }
 //	bottom any shape
 //	top    the bottom's shape
 type softplusLayer struct {
-	base
+	neuron
 	fwd softplusForward
 	bwd softplusBackward
 }
 
 func newSoftplus(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &softplusLayer{base: newBase(p, ctx)}, nil
-}
-
-func (l *softplusLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
-func (l *softplusLayer) Reshape(bottom, top []*blob.Blob) error {
-	top[0].ReshapeLike(bottom[0])
-	return nil
+	return &softplusLayer{neuron: newNeuron(p, ctx)}, nil
 }
 
 // Forward: y = max(x, 0) + log(1 + e^−|x|). The exponent is never positive, so e to

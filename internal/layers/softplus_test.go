@@ -179,7 +179,7 @@ func TestNewLayerGuideMatchesCode(t *testing.T) {
 		return b.String()
 	}
 	sources := map[string]string{
-		"go":       read("softplus.go", "softplus_test.go"),
+		"go":       read("softplus.go", "softplus_test.go", "neuron.go"),
 		"prototxt": read(docsPath("examples/softplus_mlp.prototxt")),
 	}
 	f, err := os.Open(docsPath("new-layer.md"))

@@ -16,17 +16,16 @@ func init() { Register("Swish", newSwish) }
 //	top    the bottom's shape
 //	sig    the bottom's shape: σ(βx) of the last Forward
 type swish struct {
-	base
+	neuron
 	loop elementLoop
 	beta float32
 	sig  []float32
 }
 
 func newSwish(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &swish{base: newBase(p, ctx), beta: p.GetSwishParam().GetBeta()}, nil
+	return &swish{neuron: newNeuron(p, ctx), beta: p.GetSwishParam().GetBeta()}, nil
 }
 
-func (l *swish) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *swish) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.sig = blob.Grow(l.sig, bottom[0].Count())

@@ -14,18 +14,12 @@ func init() { Register("TanH", newTanH) }
 //	bottom any shape
 //	top    the bottom's shape
 type tanhLayer struct {
-	base
+	neuron
 	loop elementLoop
 }
 
 func newTanH(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &tanhLayer{base: newBase(p, ctx)}, nil
-}
-
-func (l *tanhLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
-func (l *tanhLayer) Reshape(bottom, top []*blob.Blob) error {
-	top[0].ReshapeLike(bottom[0])
-	return nil
+	return &tanhLayer{neuron: newNeuron(p, ctx)}, nil
 }
 
 // Forward: y = tanh(x).

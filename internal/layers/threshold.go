@@ -12,19 +12,13 @@ func init() { Register("Threshold", newThreshold) }
 //	bottom any shape
 //	top    the bottom's shape
 type thresholdLayer struct {
-	base
+	neuron
 	loop      elementLoop
 	threshold float32
 }
 
 func newThreshold(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
-	return &thresholdLayer{base: newBase(p, ctx), threshold: p.GetThresholdParam().GetThreshold()}, nil
-}
-
-func (l *thresholdLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
-func (l *thresholdLayer) Reshape(bottom, top []*blob.Blob) error {
-	top[0].ReshapeLike(bottom[0])
-	return nil
+	return &thresholdLayer{neuron: newNeuron(p, ctx), threshold: p.GetThresholdParam().GetThreshold()}, nil
 }
 
 // Forward: y = x > threshold ? 1 : 0.
