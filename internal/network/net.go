@@ -297,7 +297,7 @@ func (n *Net) BackwardFromTo(start, end int) {
 
 // ForwardBackward runs Forward then Backward and returns the loss.
 func (n *Net) ForwardBackward() (float32, error) {
-	loss, err := n.Forward()
+	loss, err := n.ForwardFromTo(0, len(n.layers)-1)
 	if err != nil {
 		return 0, err
 	}
