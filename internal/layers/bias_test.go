@@ -101,3 +101,5 @@ func TestBiasErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestBiasCaffeFixtures(t *testing.T) { caffeFixtures(t, "Bias") }

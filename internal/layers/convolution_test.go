@@ -551,3 +551,5 @@ func visionBenchLayer(b *testing.B, text string, shape []int) *testLayer {
 	}
 	return l
 }
+
+func TestConvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Convolution") }

@@ -196,3 +196,5 @@ func TestDeconvolutionIsConvolutionTranspose(t *testing.T) {
 		t.Fatalf("<deconv x, y> = %g, <x, conv y> = %g", lhs, rhs)
 	}
 }
+
+func TestDeconvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Deconvolution") }

@@ -181,3 +181,5 @@ func BenchmarkLRN(b *testing.B) {
 		}
 	}
 }
+
+func TestLRNCaffeFixtures(t *testing.T) { caffeFixtures(t, "LRN") }

@@ -602,3 +602,5 @@ func testPoolingMatchesCaffeLoops(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolingCaffeFixtures(t *testing.T) { caffeFixtures(t, "Pooling") }

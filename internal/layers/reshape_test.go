@@ -121,3 +121,5 @@ func TestReshapeErrors(t *testing.T) {
 		wantError(t, l.Setup([]*blob.Blob{b}, []*blob.Blob{b}), "in-place")
 	})
 }
+
+func TestReshapeCaffeFixtures(t *testing.T) { caffeFixtures(t, "Reshape") }

@@ -296,3 +296,5 @@ func testScaleWorkers(t *testing.T) {
 	sameWithWorkers(t, `type: "Scale"`, caffepb.Phase_TRAIN, []*blob.Blob{x, gaussian(r, 0, 1, 64)}, 1)
 	sameWithWorkers(t, `type: "Bias" bias_param { filler { type: "gaussian" } }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 }
+
+func TestScaleCaffeFixtures(t *testing.T) { caffeFixtures(t, "Scale") }

@@ -168,3 +168,7 @@ func TestSigmoidCrossEntropyLossErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSigmoidCrossEntropyLossCaffeFixtures(t *testing.T) {
+	caffeFixtures(t, "SigmoidCrossEntropyLoss")
+}
