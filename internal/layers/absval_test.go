@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -28,15 +27,7 @@ func TestAbsValForward(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestAbsValInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"absval", `type: "AbsVal"`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "absval", `type: "AbsVal"`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestAbsValCaffeFixtures(t *testing.T) { caffeFixtures(t, "AbsVal") }

@@ -54,15 +54,7 @@ func TestBNLLBackwardFarOut(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestBNLLInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"bnll", `type: "BNLL"`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "bnll", `type: "BNLL"`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestBNLLCaffeFixtures(t *testing.T) { caffeFixtures(t, "BNLL") }

@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -49,15 +48,7 @@ func TestExpBadBase(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestExpInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"exp", `type: "Exp" exp_param { base: 2 scale: 0.5 shift: 1 }`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "exp", `type: "Exp" exp_param { base: 2 scale: 0.5 shift: 1 }`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestExpCaffeFixtures(t *testing.T) { caffeFixtures(t, "Exp") }

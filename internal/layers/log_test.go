@@ -60,15 +60,7 @@ func TestLogBadBase(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestLogInPlace(t *testing.T) {
 	_, positive, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"log", `type: "Log" log_param { base: 10 scale: 2 shift: 0.5 }`, caffepb.Phase_TRAIN, positive},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "log", `type: "Log" log_param { base: 10 scale: 2 shift: 0.5 }`, caffepb.Phase_TRAIN, positive, diff)
 }
 
 func TestLogCaffeFixtures(t *testing.T) { caffeFixtures(t, "Log") }

@@ -35,15 +35,7 @@ func TestSigmoidForward(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestSigmoidInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"sigmoid", `type: "Sigmoid"`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "sigmoid", `type: "Sigmoid"`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestSigmoidCaffeFixtures(t *testing.T) { caffeFixtures(t, "Sigmoid") }

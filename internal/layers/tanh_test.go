@@ -30,15 +30,7 @@ func TestTanHForward(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestTanHInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"tanh", `type: "TanH"`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "tanh", `type: "TanH"`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestTanHCaffeFixtures(t *testing.T) { caffeFixtures(t, "TanH") }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -51,15 +50,7 @@ func TestThresholdForward(t *testing.T) {
 // for bit, on a bottom large enough for the loops to be split over goroutines.
 func TestThresholdInPlace(t *testing.T) {
 	normal, _, diff := inPlaceBottoms()
-	for _, tc := range []struct {
-		name, text string
-		phase      caffepb.Phase
-		x          *blob.Blob
-	}{
-		{"threshold", `type: "Threshold" threshold_param { threshold: 0.3 }`, caffepb.Phase_TRAIN, normal},
-	} {
-		neuronInPlace(t, tc.name, tc.text, tc.phase, tc.x, diff)
-	}
+	neuronInPlace(t, "threshold", `type: "Threshold" threshold_param { threshold: 0.3 }`, caffepb.Phase_TRAIN, normal, diff)
 }
 
 func TestThresholdCaffeFixtures(t *testing.T) { caffeFixtures(t, "Threshold") }
