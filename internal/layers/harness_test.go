@@ -458,3 +458,12 @@ func refused(t *testing.T, texts ...string) {
 		}
 	}
 }
+
+// shortSweep skips case i of a table of slow checks under go test -short unless it is
+// the first or one in every n after it: the full suite checks every case.
+func shortSweep(t *testing.T, i, n int) {
+	t.Helper()
+	if testing.Short() && i%n != 0 {
+		t.Skipf("-short: one case in %d of this table runs; the full suite checks them all", n)
+	}
+}
