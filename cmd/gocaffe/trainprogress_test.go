@@ -107,6 +107,7 @@ func TestTrainProgressLog(t *testing.T) {
 // TestTrainProgressBar: --progress=bar draws the bar where the log goes, the log
 // lines passing above it whole; --progress=log draws none; a wrong value is refused.
 func TestTrainProgressBar(t *testing.T) {
+	testutil.SkipShort(t, "a 20-iteration training run drawing its progress bar, and --progress=log and a wrong value")
 	shortLeNet(t, "20")
 	log, err := gocaffe(t, "train", "--solver=short_solver.prototxt", "--progress=bar", "--quiet")
 	if err != nil {

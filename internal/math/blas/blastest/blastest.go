@@ -182,14 +182,30 @@ func check(g blas.Gemmer, c Case, r *rand.Rand) error {
 }
 
 func compare(c Case, o operands, got []float32) error {
-	at := func(x []float32, ld, i, j int, trans bool) float64 {
-		if trans {
-			return float64(x[j*ld+i])
+	// op(A) by rows and op(B) by columns, in float64, so that each element of C is one
+	// contiguous dot product.
+	opA, opBT := make([]float64, c.M*c.K), make([]float64, c.N*c.K)
+	for i := 0; i < c.M; i++ {
+		for p := 0; p < c.K; p++ {
+			if c.TransA {
+				opA[i*c.K+p] = float64(o.a[p*o.lda+i])
+			} else {
+				opA[i*c.K+p] = float64(o.a[i*o.lda+p])
+			}
 		}
-		return float64(x[i*ld+j])
+	}
+	for j := 0; j < c.N; j++ {
+		for p := 0; p < c.K; p++ {
+			if c.TransB {
+				opBT[j*c.K+p] = float64(o.b[j*o.ldb+p])
+			} else {
+				opBT[j*c.K+p] = float64(o.b[p*o.ldb+j])
+			}
+		}
 	}
 	eps := math.Ldexp(1, -23) * float64(c.K+2)
 	for i := 0; i < c.M; i++ {
+		rowA := opA[i*c.K : (i+1)*c.K]
 		for j := 0; j < o.ldc && i*o.ldc+j < len(got); j++ {
 			idx := i*o.ldc + j
 			if j >= c.N {
@@ -198,9 +214,10 @@ func compare(c Case, o operands, got []float32) error {
 				}
 				continue
 			}
+			colB := opBT[j*c.K : (j+1)*c.K]
 			var sum, abs float64
-			for p := 0; p < c.K; p++ {
-				ab := at(o.a, o.lda, i, p, c.TransA) * at(o.b, o.ldb, p, j, c.TransB)
+			for p, a := range rowA {
+				ab := a * colB[p]
 				sum += ab
 				abs += math.Abs(ab)
 			}
