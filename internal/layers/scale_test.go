@@ -74,12 +74,9 @@ func broadcastIndex(bottom, b *blob.Blob, axis, i int) int {
 func TestScaleForward(t *testing.T) { inBothNumerics(t, testScaleForward) }
 
 func testScaleForward(t *testing.T) {
-	i := 0
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
-			i++
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
-				shortSweep(t, i-1, 4)
 				bs := c.bottoms()
 				text := `type: "Scale" scale_param { ` + c.param
 				if biasTerm {
@@ -139,9 +136,12 @@ func TestScaleDefaultFiller(t *testing.T) {
 func TestScaleGradient(t *testing.T) { inBothNumerics(t, testScaleGradient) }
 
 func testScaleGradient(t *testing.T) {
+	i := 0
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
+			i++
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
+				shortSweep(t, i-1, 4)
 				text := `type: "Scale" scale_param { ` + c.param
 				if biasTerm {
 					text += ` bias_term: true bias_filler { type: "gaussian" }`
