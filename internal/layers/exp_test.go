@@ -10,13 +10,11 @@ import (
 
 // The tests of Exp (Caffe's test_neuron_layer.cpp).
 
-// expLogSets are Caffe's Exp and Log parameter sets: (base, scale, shift), base −1
-// meaning e; the last is e with a shift, where Caffe once took (−1)^shift (Exp only).
-var expLogSets = [][3]float32{{-1, 1, 0}, {2, 1, 0}, {2, 1, 1}, {2, 3, 0}, {2, 3, 1}, {-1, 0.5, 1}}
-
+// TestExpGradient runs Caffe's Exp parameter sets: (base, scale, shift), base −1
+// meaning e; the last is e with a shift, where Caffe once took (−1)^shift.
 func TestExpGradient(t *testing.T) {
 	var cases []gradCase
-	for _, s := range expLogSets {
+	for _, s := range [][3]float32{{-1, 1, 0}, {2, 1, 0}, {2, 1, 1}, {2, 3, 0}, {2, 3, 1}, {-1, 0.5, 1}} {
 		cases = append(cases, gradCase{fmt.Sprintf("base%g_scale%g_shift%g", s[0], s[1], s[2]),
 			fmt.Sprintf(`type: "Exp" exp_param { base: %g scale: %g shift: %g }`, s[0], s[1], s[2]),
 			caffepb.Phase_TRAIN, caffeChecker, checkEltwise, neuronBottom})
