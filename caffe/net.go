@@ -78,15 +78,22 @@ type Net struct {
 // LoadNet reads a net prototxt (upgrading old formats), builds it as opts says and
 // copies opts.Weights into it: pycaffe's caffe.Net(model, weights, phase).
 func LoadNet(model string, opts Options) (*Net, error) {
-	param, err := protofile.ReadNetText(model)
+	return fromFile(model, protofile.ReadNetText, func(p *caffepb.NetParameter) (*Net, error) { return NewNet(p, opts) })
+}
+
+// fromFile reads the prototxt at path with read and builds from it with build; the
+// errors of build name the file, those of read already do.
+func fromFile[P, T any](path string, read func(string) (P, error), build func(P) (T, error)) (T, error) {
+	param, err := read(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	n, err := NewNet(param, opts)
+	v, err := build(param)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", model, err)
+		return v, fmt.Errorf("%s: %w", path, err)
 	}
-	return n, nil
+	return v, nil
 }
 
 // NewNet builds the net a NetParameter describes (already upgraded to the current

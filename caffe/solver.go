@@ -27,15 +27,9 @@ type Solver struct {
 // directory, as in Caffe) and builds its train and test nets: pycaffe's
 // caffe.get_solver(file).
 func NewSolver(solverFile string, opts SolverOptions) (*Solver, error) {
-	param, err := protofile.ReadSolverText(solverFile)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewSolverFromParam(param, opts)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", solverFile, err)
-	}
-	return s, nil
+	return fromFile(solverFile, protofile.ReadSolverText, func(p *caffepb.SolverParameter) (*Solver, error) {
+		return NewSolverFromParam(p, opts)
+	})
 }
 
 // NewSolverFromParam builds the solver a SolverParameter describes (snapshot_prefix

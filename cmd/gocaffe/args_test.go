@@ -24,7 +24,7 @@ func TestPositionalHint(t *testing.T) {
 		{[]string{"train", "foo"}, `train takes no arguments, got "foo" (its files are flags: gocaffe train --help)`},
 	} {
 		stderr := captureStderr(t, func() {
-			if code := run(tt.args); code == 0 {
+			if code := run(newRootCmd(), tt.args); code == 0 {
 				t.Errorf("%v: exit status 0", tt.args)
 			}
 		})

@@ -55,16 +55,13 @@ type classifyFlags struct {
 	json                                                          bool
 }
 
-// classifyDefaults are the flags' defaults, restored after every run (the tests run
-// several commands in one process).
-var classifyDefaults = classifyFlags{scale: 1, topK: 5}
-
-var classifyOpts = classifyDefaults
-
-var classifyCmd = &cobra.Command{
-	Use:   "classify --model=deploy.prototxt --weights=W.caffemodel [flags] IMAGE...",
-	Short: "classify images with a trained net (classification.bin, classify.py)",
-	Long: `classify runs images through a trained net (built in the TEST phase) and prints,
+// newClassifyCmd builds gocaffe classify.
+func newClassifyCmd() *cobra.Command {
+	f := &classifyFlags{}
+	c := &cobra.Command{
+		Use:   "classify --model=deploy.prototxt --weights=W.caffemodel [flags] IMAGE...",
+		Short: "classify images with a trained net (classification.bin, classify.py)",
+		Long: `classify runs images through a trained net (built in the TEST phase) and prints,
 for each, its best classes with their scores, as Caffe's classification example and
 classify.py do.
 
@@ -85,32 +82,25 @@ cropped, as a Data layer with crop_size does in TEST. Then the mean is subtracte
 the values multiplied by --scale: the preprocessing of transform_param, so the classes
 are those "gocaffe test" finds for the same images in a database made by
 "gocaffe convert imageset" with the same resize.`,
-	Args: cobra.MinimumNArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := classifyOpts
-		defer func() { classifyOpts = classifyDefaults }()
-		if err := runClassify(cmd, f, args); err != nil {
-			return fmt.Errorf("classify: %w", err)
-		}
-		return nil
-	},
-}
-
-func init() {
-	classifyOpts.register(classifyCmd)
-	fl := classifyCmd.Flags()
-	fl.StringVar(&classifyOpts.meanFile, "mean_file", "", "a .binaryproto mean image to subtract")
-	fl.StringVar(&classifyOpts.meanValue, "mean_value", "", "per-channel means to subtract, comma-separated (one, or one per channel)")
-	fl.Float32Var(&classifyOpts.scale, "scale", 1, "multiply the values by this after subtracting the mean (transform_param scale)")
-	fl.StringVar(&classifyOpts.channelSwap, "channel_swap", "", "the order of the decoded BGR channels in the input: 2,1,0 for RGB")
-	fl.StringVar(&classifyOpts.labels, "labels", "", "a labels file: line i names class i")
-	fl.IntVar(&classifyOpts.topK, "top_k", 5, "how many classes to print per image")
-	fl.IntVar(&classifyOpts.batch, "batch_size", 0, "images per forward pass (default: the input's first dimension in the prototxt)")
-	fl.StringVar(&classifyOpts.root, "root_folder", "", "prefix of the paths in image lists")
-	fl.StringVar(&classifyOpts.input, "input", "", "the input blob (default: the net's only input)")
-	fl.StringVar(&classifyOpts.output, "output", "", "the output blob of class scores (default: the net's only output)")
-	fl.BoolVar(&classifyOpts.json, "json", false, "print JSON: one object per image with its path and classes")
-	addCommand(classifyCmd)
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withName("classify", runClassify(cmd, *f, args))
+		},
+	}
+	f.register(c)
+	fl := c.Flags()
+	fl.StringVar(&f.meanFile, "mean_file", "", "a .binaryproto mean image to subtract")
+	fl.StringVar(&f.meanValue, "mean_value", "", "per-channel means to subtract, comma-separated (one, or one per channel)")
+	fl.Float32Var(&f.scale, "scale", 1, "multiply the values by this after subtracting the mean (transform_param scale)")
+	fl.StringVar(&f.channelSwap, "channel_swap", "", "the order of the decoded BGR channels in the input: 2,1,0 for RGB")
+	fl.StringVar(&f.labels, "labels", "", "a labels file: line i names class i")
+	fl.IntVar(&f.topK, "top_k", 5, "how many classes to print per image")
+	fl.IntVar(&f.batch, "batch_size", 0, "images per forward pass (default: the input's first dimension in the prototxt)")
+	fl.StringVar(&f.root, "root_folder", "", "prefix of the paths in image lists")
+	fl.StringVar(&f.input, "input", "", "the input blob (default: the net's only input)")
+	fl.StringVar(&f.output, "output", "", "the output blob of class scores (default: the net's only output)")
+	fl.BoolVar(&f.json, "json", false, "print JSON: one object per image with its path and classes")
+	return c
 }
 
 // parseFloats reads a comma-separated list of numbers.

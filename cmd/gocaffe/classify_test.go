@@ -25,9 +25,7 @@ import (
 func gocaffeOut(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	rootCmd.SetOut(&out)
-	defer rootCmd.SetOut(nil)
-	_, err := gocaffe(t, args...)
+	_, err := gocaffeTo(t, &out, args...)
 	return out.String(), err
 }
 

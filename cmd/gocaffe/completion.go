@@ -1,8 +1,6 @@
 package main
 
 import (
-	"sync"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -33,17 +31,10 @@ var flagFiles = map[string][]string{
 	"labels":    {"txt"},
 }
 
-var completionsOnce sync.Once
-
-func init() { cobra.OnInitialize(registerCompletions) }
-
 // registerCompletions tells shell completion (gocaffe completion bash|zsh|fish|
-// powershell) the values and the files each flag takes, once every command exists.
-func registerCompletions() {
-	completionsOnce.Do(func() { registerCompletionsOf(rootCmd) })
-}
-
-func registerCompletionsOf(c *cobra.Command) {
+// powershell) the values and the files each flag of c and its subcommands takes;
+// newRootCmd calls it once every command exists.
+func registerCompletions(c *cobra.Command) {
 	register := func(f *pflag.Flag) {
 		if values, ok := flagValues[f.Name]; ok {
 			if f.Name == "phase" && f.DefValue == "ALL" {
@@ -65,6 +56,6 @@ func registerCompletionsOf(c *cobra.Command) {
 		}
 	}
 	for _, sub := range c.Commands() {
-		registerCompletionsOf(sub)
+		registerCompletions(sub)
 	}
 }

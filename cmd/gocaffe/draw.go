@@ -15,41 +15,47 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
-var drawFlags struct {
-	model, rankdir, phase string
-}
-
-var drawCmd = &cobra.Command{
-	Use:   "draw --model=NET.prototxt OUT.dot|OUT.svg|OUT.png [--rankdir=LR|TB|BT|RL] [--phase=ALL|TRAIN|TEST]",
-	Short: "draw a net as a Graphviz graph",
-	Long: `draw renders a net as Caffe's python/draw_net.py does: layers as boxes coloured by
+// newDrawCmd builds gocaffe draw.
+func newDrawCmd() *cobra.Command {
+	var f struct {
+		model, rankdir, phase string
+	}
+	c := &cobra.Command{
+		Use:   "draw --model=NET.prototxt OUT.dot|OUT.svg|OUT.png [--rankdir=LR|TB|BT|RL] [--phase=ALL|TRAIN|TEST]",
+		Short: "draw a net as a Graphviz graph",
+		Long: `draw renders a net as Caffe's python/draw_net.py does: layers as boxes coloured by
 type, blobs as octagons, in-place layers as green boxes beside their blob. OUT ending
 in .dot (or .gv) gets the Graphviz source; .svg, .png and .pdf are rendered by
 Graphviz's dot, which must then be installed.`,
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := &drawFlags
-		if f.model == "" {
-			return fmt.Errorf("give the net with --model=NET.prototxt")
-		}
-		param, err := protofile.ReadNetText(f.model)
-		if err != nil {
-			return err
-		}
-		opts := net.DrawOptions{RankDir: f.rankdir}
-		switch p := strings.ToUpper(f.phase); p {
-		case "ALL", "":
-		case "TRAIN", "TEST":
-			opts.Phase = caffepb.Phase(caffepb.Phase_value[p]).Enum()
-		default:
-			return fmt.Errorf("--phase=%q: want ALL, TRAIN or TEST", f.phase)
-		}
-		dot, err := net.Draw(param, opts)
-		if err != nil {
-			return err
-		}
-		return writeGraph(args[0], dot)
-	},
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.model == "" {
+				return fmt.Errorf("give the net with --model=NET.prototxt")
+			}
+			param, err := protofile.ReadNetText(f.model)
+			if err != nil {
+				return err
+			}
+			opts := net.DrawOptions{RankDir: f.rankdir}
+			switch p := strings.ToUpper(f.phase); p {
+			case "ALL", "":
+			case "TRAIN", "TEST":
+				opts.Phase = caffepb.Phase(caffepb.Phase_value[p]).Enum()
+			default:
+				return fmt.Errorf("--phase=%q: want ALL, TRAIN or TEST", f.phase)
+			}
+			dot, err := net.Draw(param, opts)
+			if err != nil {
+				return err
+			}
+			return writeGraph(args[0], dot)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.model, "model", "", "the net prototxt")
+	fl.StringVar(&f.rankdir, "rankdir", "LR", "direction of the graph: LR, TB, BT or RL")
+	fl.StringVar(&f.phase, "phase", "ALL", "draw the layers of this phase only: ALL, TRAIN or TEST")
+	return c
 }
 
 // writeGraph writes DOT source to out, rendering it with Graphviz first when out's
@@ -75,12 +81,4 @@ func writeGraph(out, dot string) error {
 		return fmt.Errorf("%s: unknown output type %q (want .dot, .svg, .png or .pdf)", out, ext)
 	}
 	return staging.WriteFile(out, data)
-}
-
-func init() {
-	f := drawCmd.Flags()
-	f.StringVar(&drawFlags.model, "model", "", "the net prototxt")
-	f.StringVar(&drawFlags.rankdir, "rankdir", "LR", "direction of the graph: LR, TB, BT or RL")
-	f.StringVar(&drawFlags.phase, "phase", "ALL", "draw the layers of this phase only: ALL, TRAIN or TEST")
-	addCommand(drawCmd)
 }

@@ -15,7 +15,7 @@ func TestDrawCommand(t *testing.T) {
 	dir := t.TempDir()
 	model := testutil.Path("caffe-examples/examples/mnist/lenet_train_test.prototxt")
 	dot := filepath.Join(dir, "lenet.dot")
-	if code := run([]string{"draw", "--model=" + model, dot, "--phase=TEST"}); code != 0 {
+	if code := run(newRootCmd(), []string{"draw", "--model=" + model, dot, "--phase=TEST"}); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
 	data, err := os.ReadFile(dot)
@@ -27,7 +27,7 @@ func TestDrawCommand(t *testing.T) {
 	}
 	for _, ext := range []string{"svg", "png"} {
 		out := filepath.Join(dir, "lenet."+ext)
-		if code := run([]string{"draw", "-model", model, out}); code != 0 {
+		if code := run(newRootCmd(), []string{"draw", "-model", model, out}); code != 0 {
 			t.Fatalf("%s: exit status %d", ext, code)
 		}
 		img, _ := os.ReadFile(out)
@@ -35,7 +35,7 @@ func TestDrawCommand(t *testing.T) {
 			t.Fatalf("%s output is not an image", ext)
 		}
 	}
-	if code := run([]string{"draw", "-model", model, filepath.Join(dir, "x.bmp")}); code == 0 {
+	if code := run(newRootCmd(), []string{"draw", "-model", model, filepath.Join(dir, "x.bmp")}); code == 0 {
 		t.Fatal("unknown extension accepted")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.bmp")); err == nil {

@@ -13,13 +13,18 @@ import (
 	"github.com/gocaffe/gocaffe/proto/onnxpb"
 )
 
-var exportCmd = &cobra.Command{
-	Use:   "export onnx --model=deploy.prototxt --weights=W.caffemodel OUT.onnx",
-	Short: "export a trained net to another format (ONNX)",
-	Args:  cobra.NoArgs,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		return fmt.Errorf("export: name the format: gocaffe export onnx ...")
-	},
+// newExportCmd builds gocaffe export and its one format, onnx.
+func newExportCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "export onnx --model=deploy.prototxt --weights=W.caffemodel OUT.onnx",
+		Short: "export a trained net to another format (ONNX)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fmt.Errorf("export: name the format: gocaffe export onnx ...")
+		},
+	}
+	c.AddCommand(newExportONNXCmd())
+	return c
 }
 
 // exportONNXFlags are the flags of gocaffe export onnx.
@@ -28,12 +33,13 @@ type exportONNXFlags struct {
 	outputs string
 }
 
-var exportONNXOpts exportONNXFlags
-
-var exportONNXCmd = &cobra.Command{
-	Use:   "onnx --model=deploy.prototxt --weights=W.caffemodel [--outputs=BLOB,...] OUT.onnx",
-	Short: "export a trained net as an ONNX model (opset 13)",
-	Long: fmt.Sprintf(`onnx builds the net in the TEST phase with its weights and writes it as an ONNX
+// newExportONNXCmd builds gocaffe export onnx.
+func newExportONNXCmd() *cobra.Command {
+	f := &exportONNXFlags{}
+	c := &cobra.Command{
+		Use:   "onnx --model=deploy.prototxt --weights=W.caffemodel [--outputs=BLOB,...] OUT.onnx",
+		Short: "export a trained net as an ONNX model (opset 13)",
+		Long: fmt.Sprintf(`onnx builds the net in the TEST phase with its weights and writes it as an ONNX
 model (opset %d) that computes what the net computes, for onnxruntime and the other
 runtimes. Give a deploy net: its Input layers become the model's inputs, with the
 prototxt's shapes, and the blobs no layer reads its outputs (named as in the net);
@@ -41,22 +47,14 @@ prototxt's shapes, and the blobs no layer reads its outputs (named as in the net
 
 The layers mapped: %s.
 A layer of another type is an error naming it.`, onnx.Opset, strings.Join(onnx.Types(), ", ")),
-	Args: cobra.ExactArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := exportONNXOpts
-		defer func() { exportONNXOpts = exportONNXFlags{} }()
-		if err := exportONNX(f, args[0]); err != nil {
-			return fmt.Errorf("export onnx: %w", err)
-		}
-		return nil
-	},
-}
-
-func init() {
-	exportONNXOpts.register(exportONNXCmd)
-	exportONNXCmd.Flags().StringVar(&exportONNXOpts.outputs, "outputs", "", "more blobs to expose as outputs, comma-separated")
-	exportCmd.AddCommand(exportONNXCmd)
-	addCommand(exportCmd)
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withName("export onnx", exportONNX(*f, args[0]))
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&f.outputs, "outputs", "", "more blobs to expose as outputs, comma-separated")
+	return c
 }
 
 func exportONNX(f exportONNXFlags, out string) error {

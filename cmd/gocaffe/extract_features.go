@@ -19,15 +19,14 @@ type extractFlags struct {
 	iterations                  int
 }
 
-var extractDefaults = extractFlags{format: "lmdb", iterations: 1}
-
-var extractOpts = extractDefaults
-
-var extractCmd = &cobra.Command{
-	Use: `extract_features WEIGHTS NET BLOB[,BLOB...] OUT[,OUT...] BATCHES lmdb|leveldb|npy [CPU|GPU [DEVICE]]
+// newExtractFeaturesCmd builds gocaffe extract_features.
+func newExtractFeaturesCmd() *cobra.Command {
+	f := &extractFlags{}
+	c := &cobra.Command{
+		Use: `extract_features WEIGHTS NET BLOB[,BLOB...] OUT[,OUT...] BATCHES lmdb|leveldb|npy [CPU|GPU [DEVICE]]
   gocaffe extract_features --weights=W --model=NET --blobs=BLOB[,...] --outputs=OUT[,...] --iterations=N [--format=lmdb|leveldb|npy]`,
-	Short: "store the values of a net's blobs for its data (extract_features)",
-	Long: `extract_features builds the net in the TEST phase with the weights, runs it forward
+		Short: "store the values of a net's blobs for its data (extract_features)",
+		Long: `extract_features builds the net in the TEST phase with the weights, runs it forward
 BATCHES times on its own data layers and stores, for each named blob, the values of
 every item of every batch, as Caffe's extract_features tool does. Caffe's positional
 arguments work as they are.
@@ -36,25 +35,18 @@ In an LMDB or LevelDB (created anew; it must not exist), item i is a Datum under
 key %010d of i, with channels, height and width the blob's (1 past its last axis) and
 the values in float_data. With npy, each output is one NumPy array (OUT.npy) of shape
 (items, the blob's item shape), float32, for numpy.load.`,
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := extractOpts
-		defer func() { extractOpts = extractDefaults }()
-		if err := extract(cmd, f, args); err != nil {
-			return fmt.Errorf("extract_features: %w", err)
-		}
-		return nil
-	},
-}
-
-func init() {
-	extractOpts.register(extractCmd)
-	fl := extractCmd.Flags()
-	fl.StringVar(&extractOpts.blobs, "blobs", "", "the blobs to extract, comma-separated")
-	fl.StringVar(&extractOpts.outputs, "outputs", "", "an output per blob, comma-separated: database folders, or .npy files")
-	fl.IntVar(&extractOpts.iterations, "iterations", 1, "the number of batches")
-	fl.StringVar(&extractOpts.format, "format", "lmdb", "the output format: lmdb, leveldb or npy")
-	fl.StringVar(&extractOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
-	addCommand(extractCmd)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withName("extract_features", extract(cmd, *f, args))
+		},
+	}
+	f.register(c)
+	fl := c.Flags()
+	fl.StringVar(&f.blobs, "blobs", "", "the blobs to extract, comma-separated")
+	fl.StringVar(&f.outputs, "outputs", "", "an output per blob, comma-separated: database folders, or .npy files")
+	fl.IntVar(&f.iterations, "iterations", 1, "the number of batches")
+	fl.StringVar(&f.format, "format", "lmdb", "the output format: lmdb, leveldb or npy")
+	fl.StringVar(&f.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	return c
 }
 
 // positional fills the flags from Caffe's positional arguments.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/io/npy"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -40,33 +40,9 @@ func forwardValues(t *testing.T, model, weights string, blobs []string, batches 
 	return vals, shapes
 }
 
-// pythonLMDBRecords reads an LMDB with Debian's python3-lmdb: key and value of every
-// record, in key order.
-func pythonLMDBRecords(t *testing.T, path string) []record {
-	t.Helper()
-	out, err := exec.Command(python, "-c", `import sys, lmdb
-env = lmdb.open(sys.argv[1], readonly=True, lock=False)
-with env.begin() as txn:
-    for k, v in txn.cursor():
-        print(k.decode(), v.hex())`, path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("python3-lmdb reading %s (install Debian's python3-lmdb): %v\n%s", path, err, out)
-	}
-	var recs []record
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		k, v, _ := strings.Cut(line, " ")
-		value, err := hex.DecodeString(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, record{[]byte(k), value})
-	}
-	return recs
-}
-
 // checkDatums checks records against the values of a blob: keys 0000000000 on, a Datum
 // per item with the blob's legacy dimensions and its values as float_data.
-func checkDatums(t *testing.T, who string, recs []record, vals []float32, shape []int) {
+func checkDatums(t *testing.T, who string, recs []testdb.Record, vals []float32, shape []int) {
 	t.Helper()
 	per := 1
 	for _, d := range shape[1:] {
@@ -77,11 +53,11 @@ func checkDatums(t *testing.T, who string, recs []record, vals []float32, shape 
 	}
 	dims := append(append([]int(nil), shape...), 1, 1, 1)
 	for i, r := range recs {
-		if string(r.key) != fmt.Sprintf("%010d", i) {
-			t.Fatalf("%s: record %d has key %q", who, i, r.key)
+		if string(r.Key) != fmt.Sprintf("%010d", i) {
+			t.Fatalf("%s: record %d has key %q", who, i, r.Key)
 		}
 		var d caffepb.Datum
-		if err := datum.Unmarshal(r.value, &d); err != nil {
+		if err := datum.Unmarshal(r.Value, &d); err != nil {
 			t.Fatal(err)
 		}
 		if int(d.GetChannels()) != dims[1] || int(d.GetHeight()) != dims[2] || int(d.GetWidth()) != dims[3] {
@@ -103,13 +79,12 @@ func TestExtractFeatures(t *testing.T) {
 	want, shapes := forwardValues(t, model, weights, blobs, 2)
 
 	t.Run("lmdb, Caffe's arguments", func(t *testing.T) {
-		resetFlags(rootCmd)
 		if _, err := gocaffe(t, "extract_features", weights, model, "ip2,pool1", "ip2_lmdb,pool1_lmdb", "2", "lmdb", "CPU"); err != nil {
 			t.Fatal(err)
 		}
 		for _, b := range blobs {
-			checkDatums(t, "gocaffe's reader", readDB(t, b+"_lmdb", db.LMDB), want[b], shapes[b])
-			checkDatums(t, "python3-lmdb", pythonLMDBRecords(t, b+"_lmdb"), want[b], shapes[b])
+			checkDatums(t, "gocaffe's reader", testdb.Read(t, b+"_lmdb", db.LMDB), want[b], shapes[b])
+			checkDatums(t, "python3-lmdb", testdb.PythonLMDB(t, b+"_lmdb"), want[b], shapes[b])
 		}
 	})
 	t.Run("leveldb", func(t *testing.T) {
@@ -117,7 +92,7 @@ func TestExtractFeatures(t *testing.T) {
 			"--outputs=ip2_leveldb", "--iterations=2", "--format=leveldb"); err != nil {
 			t.Fatal(err)
 		}
-		checkDatums(t, "gocaffe's reader", readDB(t, "ip2_leveldb", db.LevelDB), want["ip2"], shapes["ip2"])
+		checkDatums(t, "gocaffe's reader", testdb.Read(t, "ip2_leveldb", db.LevelDB), want["ip2"], shapes["ip2"])
 	})
 	t.Run("npy", func(t *testing.T) {
 		log, err := gocaffe(t, "extract_features", "--weights="+weights, "--model="+model, "--blobs=ip2,pool1",
@@ -143,7 +118,7 @@ func TestExtractFeatures(t *testing.T) {
 			if !reflect.DeepEqual(shape, wantShape) || !reflect.DeepEqual(vals, want[b]) {
 				t.Errorf("%s: shape %v, want %v; values equal: %v", path, shape, wantShape, reflect.DeepEqual(vals, want[b]))
 			}
-			out, err := exec.Command(python, "-c", "import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, list(a.shape))", path).CombinedOutput()
+			out, err := exec.Command(testdb.Python, "-c", "import sys, numpy; a = numpy.load(sys.argv[1]); print(a.dtype, list(a.shape))", path).CombinedOutput()
 			if err != nil {
 				t.Fatalf("numpy: %v\n%s", err, out)
 			}
@@ -174,7 +149,6 @@ func TestExtractFeaturesErrors(t *testing.T) {
 		{[]string{"--model=" + model, "--weights=" + weights, "--blobs=ip2"}, "--outputs"},
 		{[]string{"--model=" + model, weights, model, "ip2", "out", "1", "lmdb"}, "--model given with Caffe's positional"},
 	} {
-		resetFlags(rootCmd) // as run does: no flag set by an earlier case
 		_, err := gocaffe(t, append([]string{"extract_features"}, tt.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.want)

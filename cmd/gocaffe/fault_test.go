@@ -26,6 +26,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 )
 
 // proc is a gocaffe process whose log (standard error) the test reads line by line.
@@ -326,7 +327,7 @@ func TestFaultFullDisk(t *testing.T) {
 	if code == 0 || !strings.Contains(log, "no space left") || !strings.Contains(log, filepath.Join(full, "mnist_lmdb")) {
 		t.Fatalf("convert on a full disk: exit status %d:\n%s", code, log)
 	}
-	if names := entries(t, full); len(names) != 0 {
+	if names := testdb.Entries(t, full); len(names) != 0 {
 		t.Fatalf("a failed conversion left %v", names)
 	}
 	t.Log(lastLine(log))
@@ -382,7 +383,7 @@ func TestFaultReadOnlyFolder(t *testing.T) {
 			if code == 0 || !strings.Contains(log, tc.says) || !strings.Contains(log, "read-only") && !strings.Contains(log, "permission denied") {
 				t.Fatalf("exit status %d:\n%s", code, log)
 			}
-			if names := entries(t, ro); len(names) != 0 {
+			if names := testdb.Entries(t, ro); len(names) != 0 {
 				t.Fatalf("wrote %v", names)
 			}
 			t.Log(lastLine(log))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/hdf5"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 )
 
 // makeClassificationData writes, with h5py (Debian's python3-h5py), the data of Caffe's
@@ -38,7 +39,7 @@ for name, n in (("train", 1000), ("test", 500)):
         if name == "train":
             f.write(path + "\n")
 `
-	if out, err := exec.Command(python, "-c", script, dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testdb.Python, "-c", script, dir).CombinedOutput(); err != nil {
 		t.Fatalf("h5py (install Debian's python3-h5py): %v\n%s", err, out)
 	}
 }
@@ -52,7 +53,7 @@ func TestHDF5Classification(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	makeClassificationData(t, "examples/hdf5_classification/data")
-	net := string(readFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt")))
+	net := string(testutil.ReadFile(t, testutil.Path("caffe-examples/examples/hdf5_classification/train_val.prototxt")))
 	// The training data shuffled, for the resume below to have something to get right.
 	net = strings.Replace(net, "batch_size: 10\n", "batch_size: 10\n    shuffle: true\n", 1)
 	os.WriteFile("train_val.prototxt", []byte(net), 0o644)

@@ -21,7 +21,7 @@ func allCommands(c *cobra.Command) []*cobra.Command {
 // TestStageFlagsAgree: --stage is the same flag in every command that has one.
 func TestStageFlagsAgree(t *testing.T) {
 	n := 0
-	for _, c := range allCommands(rootCmd) {
+	for _, c := range allCommands(newRootCmd()) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
 			if f.Name != "stage" {
 				return

@@ -8,16 +8,9 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 )
 
-// maxMemory is the --max_memory flag: the most memory gocaffe's nets may take.
-var maxMemory string
-
-func init() {
-	rootCmd.PersistentFlags().StringVar(&maxMemory, "max_memory", "",
-		"the most memory the nets may take, e.g. 8GB or 512MB (default: what the system has available); a net that needs more is refused before it is built")
-}
-
-// applyMaxMemory sets the memory limit from --max_memory (the default when empty).
-func applyMaxMemory() error {
+// applyMaxMemory sets the memory limit from maxMemory, the --max_memory flag: the
+// most memory gocaffe's nets may take (the default when empty).
+func applyMaxMemory(maxMemory string) error {
 	if maxMemory == "" {
 		blob.SetMemoryLimit(0)
 		return nil

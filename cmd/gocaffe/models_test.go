@@ -94,11 +94,11 @@ func TestModels(t *testing.T) {
 			p.Snapshot = proto.Int32(1000)
 		}},
 	} {
-		ours, err := protofile.ParseSolverText(tt.ours, readFile(t, filepath.Join(root, tt.ours)))
+		ours, err := protofile.ParseSolverText(tt.ours, testutil.ReadFile(t, filepath.Join(root, tt.ours)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		caffe, err := protofile.ParseSolverText(tt.caffe, readFile(t, filepath.Join(examples, tt.caffe)))
+		caffe, err := protofile.ParseSolverText(tt.caffe, testutil.ReadFile(t, filepath.Join(examples, tt.caffe)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -220,17 +220,7 @@ func losses(t *testing.T, log string) []float64 {
 // weightsWithin compares two .caffemodel files value by value to atol.
 func weightsWithin(t *testing.T, a, b string, atol float64) {
 	t.Helper()
-	na, err := protofile.ReadNetBinary(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nb, err := protofile.ReadNetBinary(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(na.Layer) != len(nb.Layer) {
-		t.Fatalf("%s has %d layers, %s %d", a, len(na.Layer), b, len(nb.Layer))
-	}
+	na, nb := readModels(t, a, b)
 	for i, la := range na.Layer {
 		for k, ba := range la.Blobs {
 			if err := testutil.CompareSlices(nb.Layer[i].Blobs[k].Data, ba.Data, atol, 0); err != nil {

@@ -33,12 +33,13 @@ type plotFlags struct {
 	combinedLoss           bool
 }
 
-var plotOpts = plotFlags{chart: "all", xaxis: "iters"}
-
-var plotCmd = &cobra.Command{
-	Use:   "plot LOG... [--out=FILE.png|FILE.svg] [--chart=all|test-accuracy|test-loss|learning-rate|train-loss|0..7] [--x=iters|seconds] [--csv=DIR]",
-	Short: "plot the curves of training logs",
-	Long: `plot draws the curves of Caffe's plot_training_log.py from training logs written by
+// newPlotCmd builds gocaffe plot.
+func newPlotCmd() *cobra.Command {
+	f := &plotFlags{}
+	c := &cobra.Command{
+		Use:   "plot LOG... [--out=FILE.png|FILE.svg] [--chart=all|test-accuracy|test-loss|learning-rate|train-loss|0..7] [--x=iters|seconds] [--csv=DIR]",
+		Short: "plot the curves of training logs",
+		Long: `plot draws the curves of Caffe's plot_training_log.py from training logs written by
 gocaffe or Caffe (classic glog prefix or glog 0.6's with-year prefix), one line per
 log: every test output, the learning rate and the training loss, against
 iterations or seconds since the "Solving" line. The logs are read by parse_log.py's
@@ -60,24 +61,20 @@ The output format follows the extension of --out (.png or .svg).
 
 --csv=DIR writes what Caffe's parse_log.py writes into DIR: LOG.train and LOG.test,
 the train and test tables in CSV, for each log (with --csv, --out is optional).`,
-	Args: cobra.MinimumNArgs(1),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := plotOpts
-		defer func() { plotOpts = plotFlags{chart: "all", xaxis: "iters"} }()
-		return plotLogs(args, f)
-	},
-}
-
-func init() {
-	fl := plotCmd.Flags()
-	fl.StringVar(&plotOpts.out, "out", "", "the image to write: .png or .svg")
-	fl.StringVar(&plotOpts.chart, "chart", "all", "test-accuracy, test-loss, learning-rate, train-loss, all, or 0..7")
-	fl.StringVar(&plotOpts.xaxis, "x", "iters", "the x axis: iters or seconds")
-	fl.IntVar(&plotOpts.year, "year", 0, "the year of classic-prefix log lines (default: the year the log file was last modified)")
-	fl.StringArrayVar(&plotOpts.testOutputs, "test-output", nil, "plot only this test output (repeatable; default: every one)")
-	fl.BoolVar(&plotOpts.combinedLoss, "combined-loss", false, "draw the train and test loss on one axis")
-	fl.StringVar(&plotOpts.csv, "csv", "", "write parse_log.py's LOG.train and LOG.test tables into this folder")
-	addCommand(plotCmd)
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return plotLogs(args, *f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.out, "out", "", "the image to write: .png or .svg")
+	fl.StringVar(&f.chart, "chart", "all", "test-accuracy, test-loss, learning-rate, train-loss, all, or 0..7")
+	fl.StringVar(&f.xaxis, "x", "iters", "the x axis: iters or seconds")
+	fl.IntVar(&f.year, "year", 0, "the year of classic-prefix log lines (default: the year the log file was last modified)")
+	fl.StringArrayVar(&f.testOutputs, "test-output", nil, "plot only this test output (repeatable; default: every one)")
+	fl.BoolVar(&f.combinedLoss, "combined-loss", false, "draw the train and test loss on one axis")
+	fl.StringVar(&f.csv, "csv", "", "write parse_log.py's LOG.train and LOG.test tables into this folder")
+	return c
 }
 
 // chartKinds are the curves, in plot_training_log.py's order.

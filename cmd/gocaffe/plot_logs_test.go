@@ -181,7 +181,7 @@ func TestPlotRealLogs(t *testing.T) {
 			checkPNG(t, path)
 			continue
 		}
-		svg := string(readFile(t, path))
+		svg := string(testutil.ReadFile(t, path))
 		for _, l := range tt.args {
 			if strings.HasSuffix(l, ".log") && !strings.Contains(svg, ">"+l+"<") {
 				t.Errorf("%s: no legend entry %q", tt.file, l)
@@ -209,12 +209,12 @@ func TestPlotCSV(t *testing.T) {
 		{"train.log.test", "NumIters,Seconds,LearningRate,accuracy,loss\r\n", 3},
 		{"notest.log.train", "NumIters,Seconds,LearningRate,loss1/loss1,loss2/loss1,loss3/loss3\r\n", 6},
 	} {
-		data := string(readFile(t, filepath.Join("tables", tt.file)))
+		data := string(testutil.ReadFile(t, filepath.Join("tables", tt.file)))
 		if !strings.HasPrefix(data, tt.header) || strings.Count(data, "\r\n") != tt.rows+1 {
 			t.Errorf("%s: %d lines, starting %q; want %d rows under %q", tt.file, strings.Count(data, "\r\n"), data[:min(len(data), 80)], tt.rows, tt.header)
 		}
 	}
-	if first := strings.Split(string(readFile(t, "tables/train.log.test")), "\r\n")[1]; !strings.HasPrefix(first, "0.0,0.615581,0.00996341,0.078,2.33173") {
+	if first := strings.Split(string(testutil.ReadFile(t, "tables/train.log.test")), "\r\n")[1]; !strings.HasPrefix(first, "0.0,0.615581,0.00996341,0.078,2.33173") {
 		t.Errorf("train.log.test's first row %q", first)
 	}
 	if _, err := os.Stat("tables/notest.log.test"); !os.IsNotExist(err) {

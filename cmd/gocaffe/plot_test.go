@@ -44,7 +44,7 @@ func TestPlot(t *testing.T) {
 	dir := testutil.CopyDir(t, "fixtures/nets/lenet_mnist")
 	t.Chdir(dir)
 	solver := strings.NewReplacer("max_iter: 100", "max_iter: 10", "test_interval: 50", "test_interval: 5",
-		"test_iter: 10", "test_iter: 2", "snapshot: 50", "snapshot_after_train: false").Replace(string(readFile(t, "lenet_solver.prototxt")))
+		"test_iter: 10", "test_iter: 2", "snapshot: 50", "snapshot_after_train: false").Replace(string(testutil.ReadFile(t, "lenet_solver.prototxt")))
 	if err := os.WriteFile("short_solver.prototxt", []byte(solver), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPlot(t *testing.T) {
 	if _, err := gocaffe(t, "plot", "--out="+filepath.Join(out, "c.svg"), "train.log", "--chart=4"); err != nil {
 		t.Fatal(err)
 	}
-	if svg := readFile(t, filepath.Join(out, "c.svg")); !strings.Contains(string(svg), "<svg") {
+	if svg := testutil.ReadFile(t, filepath.Join(out, "c.svg")); !strings.Contains(string(svg), "<svg") {
 		t.Error("not an SVG")
 	}
 	for _, tt := range []struct {

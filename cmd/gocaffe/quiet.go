@@ -8,14 +8,6 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 )
 
-// quietFlag is --quiet.
-var quietFlag bool
-
-func init() {
-	rootCmd.PersistentFlags().BoolVarP(&quietFlag, "quiet", "q", false,
-		"log only warnings, errors and the iteration, test and snapshot lines (as GLOG_minloglevel=1)")
-}
-
 // quietKept are the INFO lines a quiet run still logs: those parse_log.py, parse_log.sh
 // and gocaffe plot read (the "Solving" line they count seconds from, the display,
 // learning-rate, test and snapshot lines), gocaffe's progress line, the end of

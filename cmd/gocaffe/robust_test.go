@@ -20,6 +20,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -35,7 +36,7 @@ func mnistFixtures() (images, labels string) {
 // stale staging folders of a killed earlier conversion are removed, those of a live
 // one kept.
 func TestConvertStagesBesideOutput(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	images, labels := mnistFixtures()
 	for _, backend := range []string{"lmdb", "leveldb"} {
 		t.Run(backend, func(t *testing.T) {
@@ -52,10 +53,10 @@ func TestConvertStagesBesideOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := db.ParseBackend(backend)
-			if n := len(readDB(t, "mnist_db", b)); n != 1000 {
+			if n := len(testdb.Read(t, "mnist_db", b)); n != 1000 {
 				t.Errorf("%d records, want 1000", n)
 			}
-			if names := entries(t, "."); len(names) != 1 || names[0] != "mnist_db" {
+			if names := testdb.Entries(t, "."); len(names) != 1 || names[0] != "mnist_db" {
 				t.Errorf("the folder holds %v, want only mnist_db", names)
 			}
 		})
@@ -65,7 +66,7 @@ func TestConvertStagesBesideOutput(t *testing.T) {
 // TestStagingOnlyBesideTargets (defect 1): every writer stages beside its output,
 // so each works with $TMPDIR missing and leaves nothing but its output.
 func TestStagingOnlyBesideTargets(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	lenet := testutil.Path("fixtures/nets/lenet_mnist/lenet_train_test.prototxt")
 	for _, tc := range []struct {
 		name string
@@ -87,7 +88,7 @@ func TestStagingOnlyBesideTargets(t *testing.T) {
 			if _, err := gocaffe(t, tc.args...); err != nil {
 				t.Fatal(err)
 			}
-			if names := entries(t, "."); len(names) != 1 || names[0] != tc.out {
+			if names := testdb.Entries(t, "."); len(names) != 1 || names[0] != tc.out {
 				t.Errorf("the folder holds %v, want only %s", names, tc.out)
 			}
 		})
@@ -111,7 +112,7 @@ func errContains(t *testing.T, err error, parts ...string) {
 // .gz gave exit 0, a "bytes after the records" warning and hundreds of wrong
 // records. Now the conversion fails naming the file, and no database appears.
 func TestConvertCorruptGzip(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	images, labels := mnistFixtures()
 	dir := t.TempDir()
 	good, err := os.ReadFile(images)
@@ -129,7 +130,7 @@ func TestConvertCorruptGzip(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("byte %d flipped: a database was written", at)
 		}
-		if names := entries(t, dir); len(names) != 1 {
+		if names := testdb.Entries(t, dir); len(names) != 1 {
 			t.Errorf("byte %d flipped: left behind %v", at, names)
 		}
 	}
@@ -164,11 +165,11 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "
 // length passed the size check and crashed train, test and mean with "index out of
 // range [784]" in the prefetch goroutine. Now each says which database and key.
 func TestCraftedDatum(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	first := writeDatums(t, "first_lmdb", db.LMDB, craftedDatum(), goodDatum(0))
-	second := writeDatums(t, "second_lmdb", db.LMDB, goodDatum(0), craftedDatum(), goodDatum(1))
+	first := testdb.Write(t, "first_lmdb", db.LMDB, craftedDatum(), goodDatum(0))
+	second := testdb.Write(t, "second_lmdb", db.LMDB, goodDatum(0), craftedDatum(), goodDatum(1))
 	if err := protofile.WriteBinary("empty.caffemodel", &caffepb.NetParameter{Name: proto.String("no weights")}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ layer { name: "in" type: "Input" top: "x" input_param { shape { ` + dims + ` } }
 // catch that); now each is an error naming the layer, from every command that
 // builds the net, and summary too.
 func TestHugeShapes(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	ip := func(n string) string {
@@ -248,7 +249,7 @@ func TestHugeShapes(t *testing.T) {
 // naming the largest layers; summary, which only computes shapes, describes it
 // without the memory.
 func TestMemoryLimit(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	// 200 MB of input (values and gradients), then inner products of 800 MB and 8 GB.
@@ -291,7 +292,7 @@ layer { name: "big" type: "InnerProduct" bottom: "x" top: "b" inner_product_para
 // TestSilentMistakes (defect 8): mistakes that were accepted without a word now get
 // an error (or, for a name used twice where no weights are copied, a warning).
 func TestSilentMistakes(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	lenet := testutil.Path("fixtures/nets/lenet_mnist")
@@ -387,7 +388,7 @@ base_lr: 1000000 lr_policy: "fixed" display: 1 max_iter: 12 snapshot: 1 snapshot
 // that went non-finite, and writes no snapshot, so the last good one stays the latest;
 // --on_nan=continue trains on as Caffe does.
 func TestDivergenceStops(t *testing.T) {
-	captureLog(t)
+	testutil.CaptureLog(t)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	os.WriteFile("solver.prototxt", []byte(divergingSolver), 0o644)

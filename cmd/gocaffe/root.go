@@ -9,65 +9,92 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 )
 
-// rootCmd is the gocaffe command; every subcommand adds itself with addCommand from
-// an init function in its own file.
-var rootCmd = &cobra.Command{
-	Use:   "gocaffe <command> [flags]",
-	Short: "A Caffe-compatible deep-learning trainer for the CPU",
-	Long: `gocaffe trains and runs Caffe models on the CPU. It reads Caffe's files as they are:
+// globalFlags are the flags every command takes (the root's persistent flags), and
+// what a run set up from them that its commands need later: the threads, which the
+// log header reports once the numerics are chosen.
+type globalFlags struct {
+	threads    threadsFlag
+	quiet      bool
+	maxMemory  string
+	cpuProfile string
+}
+
+// newRootCmd builds the gocaffe command and every subcommand, each with flags of its
+// own: a run parses its command line into a tree nothing else has touched, so that
+// a process (the tests) may run command after command without resetting anything.
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "gocaffe <command> [flags]",
+		Short: "A Caffe-compatible deep-learning trainer for the CPU",
+		Long: `gocaffe trains and runs Caffe models on the CPU. It reads Caffe's files as they are:
 solver and net prototxt (old V0/V1 nets included), .caffemodel, .solverstate, and
 LMDB/LevelDB databases of Datum records, and writes files Caffe reads.
 
 Caffe's single-dash flags work too: "gocaffe train -solver s.prototxt" is
 "gocaffe train --solver=s.prototxt".`,
-	SilenceUsage:  true,
-	SilenceErrors: true,
-}
-
-// plannedCommands are the commands of Caffe's tool set that a gocaffe binary offers.
-// Until a command's own file registers it, it exists as a placeholder that says so.
-var plannedCommands = map[string]string{
-	"train":        "train a net from a solver prototxt",
-	"test":         "score a trained net on its TEST phase data",
-	"time":         "benchmark the forward and backward pass of each layer",
-	"convert":      "convert MNIST, CIFAR-10/100 or an image list into LMDB/LevelDB",
-	"mean":         "compute the mean image of a database (compute_image_mean)",
-	"summary":      "print a net's layers, shapes, parameters and multiply-adds",
-	"draw":         "draw a net as a Graphviz graph",
-	"upgrade":      "upgrade an old net or solver prototxt to the current format",
-	"gradcheck":    "check every layer's backward pass against finite differences",
-	"device_query": "show the device gocaffe computes on",
-	"plot":         "plot the curves of training logs",
-}
-
-var _ = func() int {
-	for name, short := range plannedCommands {
-		rootCmd.AddCommand(&cobra.Command{
-			Use:                name,
-			Short:              short + " (not built yet)",
-			DisableFlagParsing: true,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return fmt.Errorf("%s: this command is not built yet in this version of gocaffe", cmd.Name())
-			},
-		})
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// --version on the root command prints what `gocaffe version` prints.
+		Version: "set",
 	}
-	return 0
-}()
-
-// addCommand registers a subcommand, replacing its placeholder.
-func addCommand(c *cobra.Command) {
-	for _, old := range rootCmd.Commands() {
-		if old.Name() == c.Name() {
-			rootCmd.RemoveCommand(old)
+	root.SetVersionTemplate(`{{gocaffeVersion .}}`)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	pf.MarkHidden("cpuprofile")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false,
+		"log only warnings, errors and the iteration, test and snapshot lines (as GLOG_minloglevel=1)")
+	pf.IntVar(&g.threads.flag, "threads", 0,
+		"how many cores to compute on (default: GOMAXPROCS or OMP_NUM_THREADS when set, else every core)")
+	pf.StringVar(&g.maxMemory, "max_memory", "",
+		"the most memory the nets may take, e.g. 8GB or 512MB (default: what the system has available); a net that needs more is refused before it is built")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		// Before anything is built: the threads gocaffe computes on, what it logs.
+		if err := g.threads.apply(cmd.Flags().Changed("threads"), os.Getenv); err != nil {
+			return err
+		}
+		glog.SetFilter(logFilter(g.quiet, os.Getenv))
+		if err := applyMaxMemory(g.maxMemory); err != nil {
+			return err
+		}
+		if g.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.cpuProfile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+		if g.cpuProfile != "" {
+			pprof.StopCPUProfile()
 		}
 	}
-	rootCmd.AddCommand(c)
+	root.AddCommand(
+		newTrainCmd(g),
+		newTestCmd(g),
+		newTimeCmd(g),
+		newConvertCmd(),
+		newMeanCmd(),
+		newSummaryCmd(),
+		newDrawCmd(),
+		newUpgradeCmd(),
+		newGradcheckCmd(g),
+		newDeviceQueryCmd(),
+		newPlotCmd(),
+		newClassifyCmd(),
+		newExtractFeaturesCmd(),
+		newExportCmd(),
+		newVersionCmd(g),
+	)
+	registerCompletions(root)
+	return root
 }
 
 // singleDashFlag matches Caffe's gflags spelling of a long flag: -solver, -weights=x.
@@ -89,63 +116,24 @@ func normalizeArgs(args []string) []string {
 	return out
 }
 
+// withName puts a command's name before its error, as Caffe's tools name themselves
+// in theirs; nil stays nil.
+func withName(name string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // exitError carries a process exit status other than 1 out of a command.
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// resetFlags puts every flag of every command back to its default, so that run can
-// be called more than once in a process (the tests do).
-func resetFlags(c *cobra.Command) {
-	reset := func(f *pflag.Flag) {
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			sv.Replace(nil)
-		} else {
-			f.Value.Set(f.DefValue)
-		}
-		f.Changed = false
-	}
-	c.Flags().VisitAll(reset)
-	c.PersistentFlags().VisitAll(reset)
-	for _, sub := range c.Commands() {
-		resetFlags(sub)
-	}
-}
-
-// cpuProfile, when set by --cpuprofile, names the file a CPU profile of the command
-// is written to (for `go tool pprof`).
-var cpuProfile string
-
-func init() {
-	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
-	rootCmd.PersistentFlags().MarkHidden("cpuprofile")
-	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		// Before anything is built: the threads gocaffe computes on, what it logs.
-		if err := applyThreads(cmd.Flags().Changed("threads"), os.Getenv); err != nil {
-			return err
-		}
-		glog.SetFilter(logFilter(quietFlag, os.Getenv))
-		if err := applyMaxMemory(); err != nil {
-			return err
-		}
-		if cpuProfile == "" {
-			return nil
-		}
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		return pprof.StartCPUProfile(f)
-	}
-	rootCmd.PersistentPostRun = func(cmd *cobra.Command, args []string) {
-		if cpuProfile != "" {
-			pprof.StopCPUProfile()
-		}
-	}
-}
-
-// run executes gocaffe with the given arguments and returns the process exit status.
-func run(args []string) int {
+// run executes gocaffe with the given arguments (Caffe's spelling or cobra's) on
+// root, a tree newRootCmd built for this run alone, and returns the process exit
+// status.
+func run(root *cobra.Command, args []string) int {
 	// GOCAFFE_GEMM chooses the matrix product (fast, gonum or naive): for comparing
 	// numbers between implementations, not for everyday use.
 	if g := os.Getenv("GOCAFFE_GEMM"); g != "" {
@@ -154,12 +142,12 @@ func run(args []string) int {
 			return 2
 		}
 	}
-	// --threads and --quiet last as long as the command (tests run several).
+	// --threads and --quiet set the process's GOMAXPROCS and log filter for as long
+	// as the command runs (tests run several in one process).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer glog.SetFilter(glog.SetFilter(nil))
-	resetFlags(rootCmd)
-	rootCmd.SetArgs(normalizeArgs(args))
-	if err := rootCmd.Execute(); err != nil {
+	root.SetArgs(normalizeArgs(args))
+	if err := root.Execute(); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			return ee.code

@@ -22,3 +22,21 @@ func TestNormalizeArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestFreshFlags: every tree newRootCmd builds has flags of its own, so what one run
+// set is back at its default in the next, with nothing to reset.
+func TestFreshFlags(t *testing.T) {
+	for run := 0; run < 2; run++ {
+		train, _, err := newRootCmd().Find([]string{"train"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fl := train.Flags()
+		if got, stage := fl.Lookup("sigint_effect").Value.String(), fl.Lookup("stage").Value.String(); got != "stop" || stage != "[]" {
+			t.Errorf("run %d: --sigint_effect=%s --stage=%s before parsing, want the defaults", run, got, stage)
+		}
+		if err := train.ParseFlags(normalizeArgs([]string{"-sigint_effect=none", "--stage=a,b"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -118,7 +118,7 @@ func shortLeNet(t *testing.T, iters string) {
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	solver := strings.NewReplacer("max_iter: 100", "max_iter: "+iters, "display: 1", "display: 10",
 		"test_interval: 50", "test_interval: 20", "test_iter: 10", "test_iter: 2", "snapshot: 50", "snapshot: 20",
-	).Replace(string(readFile(t, "lenet_solver.prototxt")))
+	).Replace(string(testutil.ReadFile(t, "lenet_solver.prototxt")))
 	if err := os.WriteFile("short_solver.prototxt", []byte(solver), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestThreads(t *testing.T) {
 			} {
 				var log strings.Builder
 				prev := glog.SetOutput(&log)
-				code := run(append(cmd, tt.args...))
+				code := run(newRootCmd(), append(cmd, tt.args...))
 				glog.SetOutput(prev)
 				if code != 0 {
 					t.Fatalf("%v: exit status %d\n%s", cmd, code, log.String())
@@ -248,7 +248,7 @@ func TestThreads(t *testing.T) {
 	prev := glog.SetOutput(&log)
 	defer glog.SetOutput(prev)
 	stderr := captureStderr(t, func() {
-		if code := run([]string{"train", "--solver=short_solver.prototxt", "--threads=0"}); code == 0 {
+		if code := run(newRootCmd(), []string{"train", "--solver=short_solver.prototxt", "--threads=0"}); code == 0 {
 			t.Error("--threads=0: exit status 0")
 		}
 	})

@@ -14,7 +14,8 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
-var summaryFlags struct {
+// summaryFlags are the flags of gocaffe summary.
+type summaryFlags struct {
 	model  string
 	shapes []string
 	json   bool
@@ -23,10 +24,13 @@ var summaryFlags struct {
 	state  netStateFlags
 }
 
-var summaryCmd = &cobra.Command{
-	Use:   "summary --model=NET.prototxt [--phase=TRAIN|TEST] [--shape=BLOB=N,C,H,W ...] [--splits] [--json]",
-	Short: "print a net's layers, shapes, parameters and multiply-adds",
-	Long: `summary builds a net as Caffe would (in the TEST phase unless --phase says
+// newSummaryCmd builds gocaffe summary.
+func newSummaryCmd() *cobra.Command {
+	f := &summaryFlags{}
+	c := &cobra.Command{
+		Use:   "summary --model=NET.prototxt [--phase=TRAIN|TEST] [--shape=BLOB=N,C,H,W ...] [--splits] [--json]",
+		Short: "print a net's layers, shapes, parameters and multiply-adds",
+		Long: `summary builds a net as Caffe would (in the TEST phase unless --phase says
 otherwise) and prints one row per layer — name, type, blobs, top shapes,
 parameters, the memory of the parameters and of the tops, and multiply-adds — and
 the totals. The activation memory is Caffe's "Memory required for data" for the
@@ -44,49 +48,19 @@ overrides an Input layer's shapes.
   gocaffe summary --model=models/lenet/lenet_train_test.prototxt
   gocaffe summary --model=lenet_train_test.prototxt --phase=TEST \
       --shape=data=100,1,28,28 --shape=label=100`,
-	Args: positionalHint("model"),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := &summaryFlags
-		defer func() { f.splits, f.width = false, 0 }()
-		// Shapes only: a net of any size is described without the memory it needs.
-		var s *net.Summary
-		var param *caffepb.NetParameter
-		err := blob.ShapesOnly(func() (err error) {
-			defer func() {
-				// A layer that reads values while it works out shapes would find none:
-				// a bug to report, not a crash.
-				if r := recover(); r != nil {
-					err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
-				}
-			}()
-			n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			s, param = n.Summarize(), p
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		keepDataTypes(s, param)
-		out := cmd.OutOrStdout()
-		if f.json {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(s)
-		}
-		if !f.splits {
-			s.HideSplits()
-		}
-		width := f.width
-		if width == 0 {
-			width = terminalWidth(out)
-		}
-		fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
-		return nil
-	},
+		Args: positionalHint("model"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSummary(cmd, f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.model, "model", "", "the net prototxt")
+	fl.StringArrayVar(&f.shapes, "shape", nil, "BLOB=N,C,H,W: the shape of a data or Input layer's top (repeatable)")
+	fl.BoolVar(&f.json, "json", false, "print JSON instead of a table")
+	fl.BoolVar(&f.splits, "splits", false, "show the Split layers Caffe inserts")
+	fl.IntVar(&f.width, "width", 0, "fit the table in this many columns (0: the terminal's width; no limit when not a terminal)")
+	f.state.register(c, "TEST")
+	return c
 }
 
 // keepDataTypes gives the data layers of a summary, which buildShapeOnly turned into
@@ -125,13 +99,44 @@ func displayName(name string) string {
 	return name
 }
 
-func init() {
-	f := summaryCmd.Flags()
-	f.StringVar(&summaryFlags.model, "model", "", "the net prototxt")
-	f.StringArrayVar(&summaryFlags.shapes, "shape", nil, "BLOB=N,C,H,W: the shape of a data or Input layer's top (repeatable)")
-	f.BoolVar(&summaryFlags.json, "json", false, "print JSON instead of a table")
-	f.BoolVar(&summaryFlags.splits, "splits", false, "show the Split layers Caffe inserts")
-	f.IntVar(&summaryFlags.width, "width", 0, "fit the table in this many columns (0: the terminal's width; no limit when not a terminal)")
-	summaryFlags.state.register(summaryCmd, "TEST")
-	addCommand(summaryCmd)
+// runSummary runs gocaffe summary with the flags f, printing on cmd's output.
+func runSummary(cmd *cobra.Command, f *summaryFlags) error {
+	// Shapes only: a net of any size is described without the memory it needs.
+	var s *net.Summary
+	var param *caffepb.NetParameter
+	err := blob.ShapesOnly(func() (err error) {
+		defer func() {
+			// A layer that reads values while it works out shapes would find none:
+			// a bug to report, not a crash.
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
+			}
+		}()
+		n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		s, param = n.Summarize(), p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keepDataTypes(s, param)
+	out := cmd.OutOrStdout()
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	if !f.splits {
+		s.HideSplits()
+	}
+	width := f.width
+	if width == 0 {
+		width = terminalWidth(out)
+	}
+	fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
+	return nil
 }

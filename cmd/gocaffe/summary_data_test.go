@@ -105,7 +105,7 @@ func TestSummaryMissingDatabase(t *testing.T) {
 	model := filepath.Join(dir, "m.prototxt")
 	os.WriteFile(model, []byte(`layer { name: "mnist" type: "Data" top: "data" top: "label" data_param { source: "data/none_lmdb" batch_size: 64 backend: LMDB } }`), 0o644)
 	stderr := captureStderr(t, func() {
-		if code := run([]string{"summary", "--model=" + model}); code == 0 {
+		if code := run(newRootCmd(), []string{"summary", "--model=" + model}); code == 0 {
 			t.Error("exit status 0")
 		}
 	})

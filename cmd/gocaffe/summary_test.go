@@ -17,9 +17,9 @@ import (
 func runCapture(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out bytes.Buffer
-	rootCmd.SetOut(&out)
-	defer rootCmd.SetOut(nil)
-	code := run(args)
+	root := newRootCmd()
+	root.SetOut(&out)
+	code := run(root, args)
 	return code, out.String()
 }
 
@@ -105,7 +105,7 @@ layer { name: "weird" type: "NoSuchLayer" bottom: "x" top: "y" }`), 0o644)
 		{[]string{"summary", "--model=" + data, "--phase=VAL"}, "TRAIN or TEST"},
 	} {
 		stderr := captureStderr(t, func() {
-			if code := run(tc.args); code == 0 {
+			if code := run(newRootCmd(), tc.args); code == 0 {
 				t.Errorf("%v: exit status 0", tc.args)
 			}
 		})

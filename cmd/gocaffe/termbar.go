@@ -12,8 +12,8 @@ import (
 	progressui "github.com/gocaffe/gocaffe/internal/progress"
 )
 
-// stderrIsTerminal reports whether progress bars can be drawn (tests replace it).
-var stderrIsTerminal = func() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+// stderrIsTerminal reports whether progress bars can be drawn.
+func stderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
 
 // stderrWidth is the terminal's width in columns, 0 when unknown.
 func stderrWidth() int {

@@ -20,35 +20,33 @@ type testFlags struct {
 	stage               []string
 	iterations, level   int
 	progress            string
+	numerics            string
 }
 
-var testOpts = testFlags{iterations: 50, progress: "auto"}
-
-var testCmd = &cobra.Command{
-	Use:   "test --model=NET.prototxt --weights=W.caffemodel [--iterations=50]",
-	Short: "score a trained net on its TEST phase data",
-	Long: `test builds the net in the TEST phase, copies in the weights, runs --iterations
+// newTestCmd builds gocaffe test.
+func newTestCmd(g *globalFlags) *cobra.Command {
+	f := &testFlags{}
+	c := &cobra.Command{
+		Use:   "test --model=NET.prototxt --weights=W.caffemodel [--iterations=50]",
+		Short: "score a trained net on its TEST phase data",
+		Long: `test builds the net in the TEST phase, copies in the weights, runs --iterations
 forward passes and logs each output of each batch, then the mean loss and the mean
 of each output, as "caffe test" does.`,
-	Args: positionalHint("model"),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := testOpts
-		defer func() { testOpts = testFlags{iterations: 50, progress: "auto"} }()
-		return score(f)
-	},
-}
-
-func init() {
-	fl := testCmd.Flags()
-	fl.StringVar(&testOpts.model, "model", "", "the net prototxt")
-	fl.StringVar(&testOpts.weights, "weights", "", "the trained weights: .caffemodel files, comma-separated")
-	fl.IntVar(&testOpts.iterations, "iterations", 50, "the number of batches to score")
-	fl.StringVar(&testOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
-	fl.IntVar(&testOpts.level, "level", 0, "the net's NetState level")
-	addStageFlag(testCmd, &testOpts.stage)
-	addNumericsFlag(testCmd)
-	addProgressFlag(testCmd, &testOpts.progress)
-	addCommand(testCmd)
+		Args: positionalHint("model"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return score(g, *f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.model, "model", "", "the net prototxt")
+	fl.StringVar(&f.weights, "weights", "", "the trained weights: .caffemodel files, comma-separated")
+	fl.IntVar(&f.iterations, "iterations", 50, "the number of batches to score")
+	fl.StringVar(&f.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	fl.IntVar(&f.level, "level", 0, "the net's NetState level")
+	addStageFlag(c, &f.stage)
+	addNumericsFlag(c, &f.numerics)
+	addProgressFlag(c, &f.progress)
+	return c
 }
 
 // loadNet reads a net prototxt and builds it in the given phase, level and stages,
@@ -71,7 +69,8 @@ func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*ne
 	return n, nil
 }
 
-func score(f testFlags) error {
+// score runs gocaffe test with the flags f.
+func score(g *globalFlags, f testFlags) error {
 	if f.model == "" {
 		return errors.New("test: need a model definition to score (--model)")
 	}
@@ -86,7 +85,7 @@ func score(f testFlags) error {
 		return fmt.Errorf("test: --%w", err)
 	}
 	useCPU(f.gpu, nil)
-	if err := applyNumerics(numericsName); err != nil {
+	if err := g.applyNumerics(f.numerics); err != nil {
 		return fmt.Errorf("test: %w", err)
 	}
 	n, err := loadNet(f.model, caffepb.Phase_TEST, f.level, f.stage)

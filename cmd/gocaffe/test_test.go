@@ -66,7 +66,7 @@ func TestTestCommand(t *testing.T) {
 				t.Error("no Running line")
 			}
 			gotBatches, got := scores(t, log)
-			wantBatches, want := scores(t, string(readFile(t, tt.caffeLog)))
+			wantBatches, want := scores(t, string(testutil.ReadFile(t, tt.caffeLog)))
 			if want["accuracy"] != tt.accuracy || want["loss"] != tt.loss {
 				t.Fatalf("Caffe's log read wrongly: %v", want)
 			}

@@ -9,17 +9,12 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 )
 
-// threadsOpts is the --threads flag and, once a command line is read, the threads
+// threadsFlag is the --threads flag and, once a command line is read, the threads
 // the command computes on and where that number came from (for the log header).
-var threadsOpts struct {
+type threadsFlag struct {
 	flag   int
 	n      int
 	source string
-}
-
-func init() {
-	rootCmd.PersistentFlags().IntVar(&threadsOpts.flag, "threads", 0,
-		"how many cores to compute on (default: GOMAXPROCS or OMP_NUM_THREADS when set, else every core)")
 }
 
 // chooseThreads decides how many threads a command computes on: --threads when
@@ -48,25 +43,25 @@ func chooseThreads(flag int, flagSet bool, getenv func(string) string, current i
 	return current, "every core", nil
 }
 
-// applyThreads sets GOMAXPROCS — the number of workers gocaffe's loops and matrix
-// product split their work between — before any net is built.
-func applyThreads(flagSet bool, getenv func(string) string) error {
-	n, source, err := chooseThreads(threadsOpts.flag, flagSet, getenv, runtime.GOMAXPROCS(0))
+// apply sets GOMAXPROCS — the number of workers gocaffe's loops and matrix product
+// split their work between — before any net is built.
+func (t *threadsFlag) apply(flagSet bool, getenv func(string) string) error {
+	n, source, err := chooseThreads(t.flag, flagSet, getenv, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
 	}
 	if n != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(n)
 	}
-	threadsOpts.n, threadsOpts.source = n, source
+	t.n, t.source = n, source
 	return nil
 }
 
-// logThreads logs the header line that says how many threads the command computes on.
-func logThreads() {
+// log logs the header line that says how many threads the command computes on.
+func (t *threadsFlag) log() {
 	n := runtime.GOMAXPROCS(0)
-	source := threadsOpts.source
-	if source == "" || n != threadsOpts.n {
+	source := t.source
+	if source == "" || n != t.n {
 		source = "GOMAXPROCS"
 	}
 	plural := "s"

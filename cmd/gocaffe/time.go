@@ -20,38 +20,36 @@ type timeFlags struct {
 	model, phase, gpu, weights string
 	stage                      []string
 	iterations, level          int
+	numerics                   string
 }
 
-var timeOpts = timeFlags{iterations: 50}
-
-var timeCmd = &cobra.Command{
-	Use:   "time --model=NET.prototxt [--iterations=50] [--phase=TRAIN|TEST]",
-	Short: "benchmark the forward and backward pass of each layer",
-	Long: `time builds the net (phase TRAIN unless --phase says otherwise), runs one forward
+// newTimeCmd builds gocaffe time.
+func newTimeCmd(g *globalFlags) *cobra.Command {
+	f := &timeFlags{}
+	c := &cobra.Command{
+		Use:   "time --model=NET.prototxt [--iterations=50] [--phase=TRAIN|TEST]",
+		Short: "benchmark the forward and backward pass of each layer",
+		Long: `time builds the net (phase TRAIN unless --phase says otherwise), runs one forward
 and backward pass to warm up, then times --iterations forward and backward passes
 layer by layer and logs the average milliseconds of each layer and in total, as
 "caffe time" does. Like Caffe, it runs the backward pass of every layer that has one
 to run — the layers the net trains and those with learnable parameters — whether
 or not the net has a loss.`,
-	Args: positionalHint("model"),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := timeOpts
-		defer func() { timeOpts = timeFlags{iterations: 50} }()
-		return benchmark(f)
-	},
-}
-
-func init() {
-	fl := timeCmd.Flags()
-	fl.StringVar(&timeOpts.model, "model", "", "the net prototxt")
-	fl.IntVar(&timeOpts.iterations, "iterations", 50, "the number of timed forward-backward passes")
-	fl.StringVar(&timeOpts.phase, "phase", "TRAIN", "the net's phase: TRAIN or TEST")
-	fl.StringVar(&timeOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
-	fl.IntVar(&timeOpts.level, "level", 0, "the net's NetState level")
-	addStageFlag(timeCmd, &timeOpts.stage)
-	fl.StringVar(&timeOpts.weights, "weights", "", "ignored, as by Caffe's time: the timing does not depend on the weights")
-	addNumericsFlag(timeCmd)
-	addCommand(timeCmd)
+		Args: positionalHint("model"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return benchmark(g, *f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.model, "model", "", "the net prototxt")
+	fl.IntVar(&f.iterations, "iterations", 50, "the number of timed forward-backward passes")
+	fl.StringVar(&f.phase, "phase", "TRAIN", "the net's phase: TRAIN or TEST")
+	fl.StringVar(&f.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	fl.IntVar(&f.level, "level", 0, "the net's NetState level")
+	addStageFlag(c, &f.stage)
+	fl.StringVar(&f.weights, "weights", "", "ignored, as by Caffe's time: the timing does not depend on the weights")
+	addNumericsFlag(c, &f.numerics)
+	return c
 }
 
 // parsePhase reads Caffe's -phase flag.
@@ -67,7 +65,8 @@ func parsePhase(s string, def caffepb.Phase) (caffepb.Phase, error) {
 	return def, fmt.Errorf("phase must be TRAIN or TEST, got %q", s)
 }
 
-func benchmark(f timeFlags) error {
+// benchmark runs gocaffe time with the flags f.
+func benchmark(g *globalFlags, f timeFlags) error {
 	if f.model == "" {
 		return errors.New("time: need a model definition to time (--model)")
 	}
@@ -82,7 +81,7 @@ func benchmark(f timeFlags) error {
 		glog.Warningf("time ignores --weights, as Caffe's does")
 	}
 	useCPU(f.gpu, nil)
-	if err := applyNumerics(numericsName); err != nil {
+	if err := g.applyNumerics(f.numerics); err != nil {
 		return fmt.Errorf("time: %w", err)
 	}
 	n, err := loadNet(f.model, phase, f.level, f.stage)

@@ -36,7 +36,7 @@ func TestTimeCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, want := timeRows(log), timeRows(string(readFile(t, "time_1thread.log")))
+			got, want := timeRows(log), timeRows(string(testutil.ReadFile(t, "time_1thread.log")))
 			if len(want) == 0 || !reflect.DeepEqual(got, want) {
 				t.Errorf("rows\n%q\nCaffe's\n%q", got, want)
 			}

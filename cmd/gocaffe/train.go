@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -30,14 +31,16 @@ type trainFlags struct {
 	numerics                   string
 	numericsSet                bool // --numerics was given (a resume otherwise keeps the snapshot's)
 	progress                   string
+	mpiTimeout                 time.Duration // under mpirun (train_mpi.go)
 }
 
-var trainOpts trainFlags
-
-var trainCmd = &cobra.Command{
-	Use:   "train --solver=SOLVER.prototxt [--weights=A.caffemodel[,B.caffemodel] | --snapshot=S.solverstate]",
-	Short: "train a net from a solver prototxt",
-	Long: `train runs the solver a solver prototxt describes, as "caffe train" does: the same
+// newTrainCmd builds gocaffe train.
+func newTrainCmd(g *globalFlags) *cobra.Command {
+	f := &trainFlags{}
+	c := &cobra.Command{
+		Use:   "train --solver=SOLVER.prototxt [--weights=A.caffemodel[,B.caffemodel] | --snapshot=S.solverstate]",
+		Short: "train a net from a solver prototxt",
+		Long: `train runs the solver a solver prototxt describes, as "caffe train" does: the same
 updates, test passes, snapshots and log lines (on stderr), so that Caffe's
 parse_log.py and plot_training_log.py read the log.
 
@@ -66,32 +69,27 @@ SIGINT, SIGTERM and SIGHUP stop the run or write a snapshot, as --sigint_effect,
 SIGINT and SIGTERM (what docker stop, Slurm and systemd send) stop after a
 snapshot, and SIGHUP writes one and goes on. Paths in the solver and net files are
 relative to the working directory, as in Caffe.`,
-	Args: positionalHint("solver"),
-	RunE: func(cmd *cobra.Command, args []string) error {
-		f := trainOpts
-		f.numerics, f.numericsSet = numericsName, cmd.Flags().Changed("numerics")
-		defer func() {
-			trainOpts = trainFlags{sigintEffect: "stop", sighupEffect: "snapshot", sigtermEffect: "stop", onNaN: "stop", progress: "auto"}
-		}()
-		return train(f, cmd.Flags().Changed("level"))
-	},
-}
-
-func init() {
-	fl := trainCmd.Flags()
-	fl.StringVar(&trainOpts.solver, "solver", "", "the solver prototxt")
-	fl.StringVar(&trainOpts.weights, "weights", "", "pretrained weights to fine-tune from: .caffemodel files, comma-separated (not with --snapshot)")
-	fl.StringVar(&trainOpts.snapshot, "snapshot", "", "a .solverstate to resume training from (not with --weights)")
-	fl.StringVar(&trainOpts.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
-	fl.IntVar(&trainOpts.level, "level", 0, "the train net's NetState level (overrides the solver's train_state level)")
-	addStageFlag(trainCmd, &trainOpts.stage)
-	fl.StringVar(&trainOpts.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
-	fl.StringVar(&trainOpts.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
-	fl.StringVar(&trainOpts.sigtermEffect, "sigterm_effect", "stop", "what SIGTERM (docker stop, Slurm, systemd) does: stop, snapshot or none")
-	fl.StringVar(&trainOpts.onNaN, "on_nan", "stop", "what a NaN or infinite loss or parameter does: stop (with an error, no snapshot) or continue (as Caffe)")
-	addNumericsFlag(trainCmd)
-	addProgressFlag(trainCmd, &trainOpts.progress)
-	addCommand(trainCmd)
+		Args: positionalHint("solver"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.numericsSet = cmd.Flags().Changed("numerics")
+			return train(g, *f, cmd.Flags().Changed("level"))
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.solver, "solver", "", "the solver prototxt")
+	fl.StringVar(&f.weights, "weights", "", "pretrained weights to fine-tune from: .caffemodel files, comma-separated (not with --snapshot)")
+	fl.StringVar(&f.snapshot, "snapshot", "", "a .solverstate to resume training from (not with --weights)")
+	fl.StringVar(&f.gpu, "gpu", "", "accepted for Caffe's scripts; gocaffe runs on the CPU")
+	fl.IntVar(&f.level, "level", 0, "the train net's NetState level (overrides the solver's train_state level)")
+	addStageFlag(c, &f.stage)
+	fl.StringVar(&f.sigintEffect, "sigint_effect", "stop", "what SIGINT does: stop, snapshot or none")
+	fl.StringVar(&f.sighupEffect, "sighup_effect", "snapshot", "what SIGHUP does: stop, snapshot or none")
+	fl.StringVar(&f.sigtermEffect, "sigterm_effect", "stop", "what SIGTERM (docker stop, Slurm, systemd) does: stop, snapshot or none")
+	fl.StringVar(&f.onNaN, "on_nan", "stop", "what a NaN or infinite loss or parameter does: stop (with an error, no snapshot) or continue (as Caffe)")
+	addNumericsFlag(c, &f.numerics)
+	addProgressFlag(c, &f.progress)
+	addMPIFlags(c, f)
+	return c
 }
 
 // stages splits Caffe's -stage flag.
@@ -116,8 +114,9 @@ func useCPU(gpu string, solverMode *caffepb.SolverParameter) {
 	glog.Infof("Use CPU.")
 }
 
-func train(f trainFlags, levelSet bool) (err error) {
-	ranks, err := joinRanks() // under mpirun: this rank's part (train_mpi.go)
+// train runs gocaffe train with the flags f.
+func train(g *globalFlags, f trainFlags, levelSet bool) (err error) {
+	ranks, err := joinRanks(f.mpiTimeout) // under mpirun: this rank's part (train_mpi.go)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -169,7 +168,7 @@ func train(f trainFlags, levelSet bool) (err error) {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := applyNumerics(mode); err != nil {
+	if err := g.applyNumerics(mode); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	switch {

@@ -8,17 +8,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/mpi"
 	"github.com/gocaffe/gocaffe/internal/solver"
 )
 
-// mpiTimeout is --mpi_timeout: how long a rank of a run under mpirun may send
-// nothing before the others give it up.
-var mpiTimeout time.Duration
-
-func init() {
-	trainCmd.Flags().DurationVar(&mpiTimeout, "mpi_timeout", 2*time.Minute,
+// addMPIFlags gives gocaffe train the flags of a run under mpirun: --mpi_timeout,
+// how long a rank may send nothing before the others give it up.
+func addMPIFlags(c *cobra.Command, f *trainFlags) {
+	c.Flags().DurationVar(&f.mpiTimeout, "mpi_timeout", 2*time.Minute,
 		"under mpirun: how long a rank may be silent (stopped, hung, its host cut off) before the others stop with an error naming it")
 }
 
@@ -34,9 +34,9 @@ type rankRun struct {
 }
 
 // joinRanks joins the MPI job when an MPI launcher started this process and returns
-// nil when it runs alone. A gocaffe built without MPI refuses to run under mpirun:
+// nil when it runs alone; timeout is --mpi_timeout. A gocaffe built without MPI refuses to run under mpirun:
 // each copy would train alone, all of them writing the same snapshots.
-func joinRanks() (*rankRun, error) {
+func joinRanks(timeout time.Duration) (*rankRun, error) {
 	launched, n, how := mpi.Launched()
 	if !launched {
 		return nil, nil
@@ -67,7 +67,7 @@ func joinRanks() (*rankRun, error) {
 			r.term.Store(true)
 		}
 	}()
-	if r.watch, err = mpi.StartWatch(g, mpiTimeout, r.down, func(s string) { glog.Warningf("%s", s) }); err != nil {
+	if r.watch, err = mpi.StartWatch(g, timeout, r.down, func(s string) { glog.Warningf("%s", s) }); err != nil {
 		return nil, r.finish(fmt.Errorf("joining the MPI job: %w", err))
 	}
 	host, _ := os.Hostname()

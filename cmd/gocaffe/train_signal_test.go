@@ -32,11 +32,9 @@ func (s *signaller) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestTrainSignals sends SIGHUP (snapshot, by default) and then SIGINT (stop, by
-// default) to a long training run, as a user at the terminal would.
-func TestTrainSignals(t *testing.T) {
-	t.Chdir(t.TempDir())
-	solver := `net_param {
+// tinySolver trains a tiny net on random data without end (max_iter 10⁸), with a display
+// line every iteration: a run for signals to stop.
+const tinySolver = `net_param {
   name: "tiny"
   layer { name: "data" type: "DummyData" top: "x" top: "y"
     dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
@@ -45,16 +43,26 @@ func TestTrainSignals(t *testing.T) {
 }
 base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix: "tiny"
 `
-	if err := os.WriteFile("tiny_solver.prototxt", []byte(solver), 0o644); err != nil {
+
+// writeTinySolver writes tinySolver to tiny_solver.prototxt.
+func writeTinySolver(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile("tiny_solver.prototxt", []byte(tinySolver), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTrainSignals sends SIGHUP (snapshot, by default) and then SIGINT (stop, by
+// default) to a long training run, as a user at the terminal would.
+func TestTrainSignals(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTinySolver(t)
 	// The handlers are in place from before the solver is built, so the signals
 	// sent once training logs its iterations reach them, not the default action.
 	// SIGINT goes once SIGHUP's snapshot is written.
 	w := &signaller{triggers: []string{"] Iteration 5 (", "] Snapshotting solver state"}, signals: []syscall.Signal{syscall.SIGHUP, syscall.SIGINT}}
 	prev := glog.SetOutput(w)
-	rootCmd.SetArgs([]string{"train", "--solver=tiny_solver.prototxt"})
-	err := rootCmd.Execute()
+	err := execute("train", "--solver=tiny_solver.prototxt")
 	glog.SetOutput(prev)
 	if err != nil {
 		t.Fatal(err)
@@ -88,18 +96,7 @@ func TestTrainSIGTERM(t *testing.T) {
 	} {
 		t.Run("effect="+tc.effect, func(t *testing.T) {
 			t.Chdir(t.TempDir())
-			solver := `net_param {
-  name: "tiny"
-  layer { name: "data" type: "DummyData" top: "x" top: "y"
-    dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
-  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "ip" inner_product_param { num_output: 1 weight_filler { type: "gaussian" } } }
-  layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "loss" }
-}
-base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix: "tiny"
-`
-			if err := os.WriteFile("tiny_solver.prototxt", []byte(solver), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeTinySolver(t)
 			w := &signaller{triggers: []string{"] Iteration 5 ("}, signals: []syscall.Signal{syscall.SIGTERM}}
 			args := []string{"train", "--solver=tiny_solver.prototxt"}
 			if tc.effect != "" {
@@ -108,8 +105,7 @@ base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix:
 				w.signals = append(w.signals, syscall.SIGINT)
 			}
 			prev := glog.SetOutput(w)
-			rootCmd.SetArgs(args)
-			err := rootCmd.Execute()
+			err := execute(args...)
 			glog.SetOutput(prev)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,19 +14,25 @@ import (
 	"github.com/gocaffe/gocaffe/internal/logparse"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/testutil"
+	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 // gocaffe runs the gocaffe command line in this process and returns its error and
 // the log it wrote.
 func gocaffe(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return gocaffeTo(t, nil, args...)
+}
+
+// gocaffeTo is gocaffe with the command's standard output going to out (os.Stdout
+// when nil).
+func gocaffeTo(t *testing.T, out io.Writer, args ...string) (string, error) {
+	t.Helper()
 	var buf bytes.Buffer
 	prev := glog.SetOutput(&buf)
 	defer glog.SetOutput(prev)
 	defer numerics.Set(numerics.Get())
-	resetFlags(rootCmd)
-	rootCmd.SetArgs(normalizeArgs(args))
-	err := rootCmd.Execute()
+	err := executeTo(out, args...)
 	return buf.String(), err
 }
 
@@ -116,21 +123,29 @@ func (tol tolerance) rtol(iter float64) float64 {
 // outputs within 1e-2.
 var issueTolerance = tolerance{rtolEarly: 1e-3, rtolLate: 1e-2, rtolUntil: 20, testAtol: 1e-2}
 
+// readModels reads two .caffemodel files to compare, failing the test unless both
+// read and they have as many layers.
+func readModels(t *testing.T, a, b string) (*caffepb.NetParameter, *caffepb.NetParameter) {
+	t.Helper()
+	na, err := protofile.ReadNetBinary(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := protofile.ReadNetBinary(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(na.Layer) != len(nb.Layer) {
+		t.Fatalf("%s has %d layers, %s %d", a, len(na.Layer), b, len(nb.Layer))
+	}
+	return na, nb
+}
+
 // compareWeights checks every blob of a .caffemodel against Caffe's within a
 // relative L2 distance.
 func compareWeights(t *testing.T, got, want string, maxRel float64) {
 	t.Helper()
-	a, err := protofile.ReadNetBinary(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := protofile.ReadNetBinary(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(a.Layer) != len(b.Layer) {
-		t.Fatalf("%s has %d layers, Caffe's %s %d", got, len(a.Layer), want, len(b.Layer))
-	}
+	a, b := readModels(t, got, want)
 	for i, lb := range b.Layer {
 		la := a.Layer[i]
 		if la.GetName() != lb.GetName() || len(la.Blobs) != len(lb.Blobs) {

@@ -169,43 +169,36 @@ func (p *trainProgress) epochs(count int) (float64, bool) {
 // yet (the rate and the time left at the first display, the epoch without a
 // database) is left out.
 func (p *trainProgress) line(r progressui.Reading) string {
-	parts := []string{fmt.Sprintf("%s%.1f%% of %d iterations", progressPrefix, 100*r.Fraction(), p.maxIter)}
-	if e, ok := p.epochs(r.Count); ok {
-		total, _ := p.epochs(p.maxIter)
-		parts = append(parts, fmt.Sprintf("epoch %.2f of %.2f", e, total))
-	}
-	if r.Rate > 0 {
-		if p.perIter > 0 {
-			parts = append(parts, progressui.Rate(r.Rate*float64(p.perIter))+" images/s")
-		} else {
-			parts = append(parts, progressui.Rate(r.Rate)+" iterations/s")
-		}
-	}
-	if r.LeftKnown {
-		parts = append(parts, progressui.Duration(r.Left)+" left")
-	}
-	return strings.Join(parts, ", ")
+	head := fmt.Sprintf("%s%.1f%% of %d iterations", progressPrefix, 100*r.Fraction(), p.maxIter)
+	return strings.Join(append([]string{head}, p.facts(r, r.Rate, "epoch %.2f of %.2f", " images/s", " iterations/s")...), ", ")
 }
 
 // barText is what the bar shows after the count: the epoch, the mean rate since the
 // start and the time left.
 func (p *trainProgress) barText(r progressui.Reading) string {
+	return strings.Join(p.facts(r, r.MeanRate, "epoch %.2f/%.2f", " img/s", " it/s"), "  ")
+}
+
+// facts are what line and barText say, in their own words: the epoch (as
+// epochFormat puts it), the rate (iterations a second, shown in images when the
+// batch is known) and the time left. What is not known yet is left out.
+func (p *trainProgress) facts(r progressui.Reading, rate float64, epochFormat, images, iterations string) []string {
 	var parts []string
 	if e, ok := p.epochs(r.Count); ok {
 		total, _ := p.epochs(p.maxIter)
-		parts = append(parts, fmt.Sprintf("epoch %.2f/%.2f", e, total))
+		parts = append(parts, fmt.Sprintf(epochFormat, e, total))
 	}
-	if r.MeanRate > 0 {
+	if rate > 0 {
 		if p.perIter > 0 {
-			parts = append(parts, progressui.Rate(r.MeanRate*float64(p.perIter))+" img/s")
+			parts = append(parts, progressui.Rate(rate*float64(p.perIter))+images)
 		} else {
-			parts = append(parts, progressui.Rate(r.MeanRate)+" it/s")
+			parts = append(parts, progressui.Rate(rate)+iterations)
 		}
 	}
 	if r.LeftKnown {
 		parts = append(parts, progressui.Duration(r.Left)+" left")
 	}
-	return strings.Join(parts, "  ")
+	return parts
 }
 
 // batchBar is the bar of a command that runs a number of batches (test), or nil

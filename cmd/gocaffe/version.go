@@ -55,8 +55,9 @@ func readBuildInfo() buildInfo {
 
 // versionText is what `gocaffe version` and `gocaffe --version` print: the version,
 // the commit, the Go version, the numerics, the matrix product and its kernel, the
-// threads, and the Caffe whose files gocaffe reads and writes.
-func versionText() string {
+// threads (threadsFlag is --threads, 0 when not given), and the Caffe whose files
+// gocaffe reads and writes.
+func versionText(threadsFlag int) string {
 	b := readBuildInfo()
 	c := b.commit
 	switch {
@@ -73,7 +74,7 @@ func versionText() string {
 	fmt.Fprintf(&s, "numerics: %s (the default; --numerics=caffe gives the reference Caffe build's numbers bit for bit)\n", numerics.Get())
 	fmt.Fprintf(&s, "GEMM: %s, kernel %s\n", gemm, blas.Kernel())
 	// --version is answered before the command line's settings are applied.
-	threads, source, err := chooseThreads(threadsOpts.flag, threadsOpts.flag != 0, os.Getenv, runtime.GOMAXPROCS(0))
+	threads, source, err := chooseThreads(threadsFlag, threadsFlag != 0, os.Getenv, runtime.GOMAXPROCS(0))
 	if err != nil {
 		threads, source = runtime.GOMAXPROCS(0), "GOMAXPROCS"
 	}
@@ -82,22 +83,28 @@ func versionText() string {
 	return s.String()
 }
 
-var versionCmd = &cobra.Command{
-	Use:   "version",
-	Short: "print gocaffe's version and what it computes with",
-	Long: `version prints gocaffe's version and commit, the Go it was built with, the
+// newVersionCmd builds gocaffe version.
+func newVersionCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print gocaffe's version and what it computes with",
+		Long: `version prints gocaffe's version and commit, the Go it was built with, the
 numerics and the matrix-product kernel it computes with, and the threads it uses.
 "gocaffe --version" prints the same.`,
-	Args: cobra.NoArgs,
-	Run: func(cmd *cobra.Command, args []string) {
-		fmt.Fprint(cmd.OutOrStdout(), versionText())
-	},
+		Args: cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprint(cmd.OutOrStdout(), versionText(g.threads.flag))
+		},
+	}
 }
 
+// The root's version template (newRootCmd) prints versionText. Cobra answers
+// --version before any command runs, from a template, and a template calls only
+// the functions registered with cobra for the whole process: this one reads
+// --threads from the command it is given.
 func init() {
-	addCommand(versionCmd)
-	// --version on the root command prints what `gocaffe version` prints.
-	rootCmd.Version = "set"
-	cobra.AddTemplateFunc("gocaffeVersion", versionText)
-	rootCmd.SetVersionTemplate("{{gocaffeVersion}}")
+	cobra.AddTemplateFunc("gocaffeVersion", func(c *cobra.Command) string {
+		threads, _ := c.Flags().GetInt("threads")
+		return versionText(threads)
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The memory limit: no blob, and no buffer made with Floats, is allocated when it
@@ -222,28 +223,17 @@ func checkBuffer(n, size int) {
 
 // Grow returns s with n values: s resliced when its capacity allows, otherwise new
 // zeroed storage, checked as Floats checks it. While ShapesOnly runs it returns
-// s[:0]. It is how a layer sizes a buffer in Reshape.
-func Grow(s []float32, n int) []float32 {
+// s[:0]. It is how a layer sizes a buffer in Reshape (values, argmax indices).
+func Grow[T any](s []T, n int) []T {
 	if shapesOnly() {
 		return s[:0]
 	}
 	if n <= cap(s) {
 		return s[:n]
 	}
-	checkBuffer(n, 4)
-	return make([]float32, n)
-}
-
-// GrowInt32 is Grow for a buffer of indices (a pooling layer's argmax mask).
-func GrowInt32(s []int32, n int) []int32 {
-	if shapesOnly() {
-		return s[:0]
-	}
-	if n <= cap(s) {
-		return s[:n]
-	}
-	checkBuffer(n, 4)
-	return make([]int32, n)
+	var zero T
+	checkBuffer(n, int(unsafe.Sizeof(zero)))
+	return make([]T, n)
 }
 
 // Bytes formats a number of bytes for people: "1.5 GB", "512 kB".

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestCountOf (issue 11, defect 4): products of dimensions are checked as they are
+// TestCountOf: products of dimensions are checked as they are
 // formed, so that none wraps around — 2^32 × 2^32 × 16 is 0 in 64 bits, which passed
 // every size check and crashed later.
 func TestCountOf(t *testing.T) {

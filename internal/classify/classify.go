@@ -9,7 +9,6 @@
 package classify
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io/fs"
@@ -230,21 +229,10 @@ func Collect(args []string, root string) ([]string, error) {
 
 // readList reads an image list: "path" or "path label" per line.
 func readList(path, root string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []string
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; s.Scan(); n++ {
-		line := strings.TrimRight(s.Text(), " \t\r")
-		if line == "" {
-			continue
-		}
+	err := datum.EachLine(path, func(n int, line string) error {
 		if !utf8Text(line) {
-			return nil, fmt.Errorf("%s:%d: not a text line: an image list has one image path per line (images need one of the extensions %s)",
+			return fmt.Errorf("%s:%d: not a text line: an image list has one image path per line (images need one of the extensions %s)",
 				path, n, strings.Join(ImageExtensions, " "))
 		}
 		if i := strings.LastIndexByte(line, ' '); i > 0 {
@@ -253,9 +241,10 @@ func readList(path, root string) ([]string, error) {
 			}
 		}
 		out = append(out, root+line)
-	}
-	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("image list %s names no images", path)

@@ -42,7 +42,7 @@ func (l *absValLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *absValLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *absValLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		y[i] = float32(math.Abs(float64(x[i])))
@@ -59,7 +59,7 @@ func (l *absValLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blo
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *absValLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *absValLayer) backwardRange(p *elementBackward, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		// Caffe's caffe_cpu_sign of x, times dy.

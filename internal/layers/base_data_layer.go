@@ -22,6 +22,34 @@ import (
 // knows the state after the last batch it consumed — what Position reports — without
 // looking at the reader.
 
+// prefetchingLayer is the layer side of a prefetching data layer: its Setup starts
+// pf, whose batches become the tops. The layers that embed it add Setup, which reads
+// their parameters and starts pf, and Close.
+type prefetchingLayer struct {
+	base
+	pf *prefetcher
+}
+
+// Reshape does nothing: the tops take each batch's shape in Forward, as in Caffe.
+func (l *prefetchingLayer) Reshape(bottom, top []*blob.Blob) error { return nil }
+
+// Forward copies the next prefetched batch into the tops.
+func (l *prefetchingLayer) Forward(bottom, top []*blob.Blob) error { return l.pf.next(top) }
+
+// Backward does nothing: data layers have no bottoms.
+func (l *prefetchingLayer) Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob) {}
+
+// Position implements DataSource.
+func (l *prefetchingLayer) Position() (uint64, []byte) { return l.pf.position() }
+
+// Seek implements DataSource.
+func (l *prefetchingLayer) Seek(consumed uint64, rngState []byte) error {
+	if l.pf == nil {
+		return fmt.Errorf("Seek before Setup")
+	}
+	return l.pf.seek(consumed, rngState)
+}
+
 // readerState is a data reader's position and random sources at a batch boundary.
 type readerState struct {
 	pos          uint64     // stream position of the next record

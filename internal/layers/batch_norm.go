@@ -124,15 +124,15 @@ func (l *batchNorm) Reshape(bottom, top []*blob.Blob) error {
 	}
 	l.num = b.Dim(0)
 	l.spatial = b.CountFrom(2)
-	l.xNorm = resizeFloat32(l.xNorm, b.Count())
+	l.xNorm = blob.Grow(l.xNorm, b.Count())
 	if top[0] == b {
-		l.dyCopy = resizeFloat32(l.dyCopy, b.Count())
+		l.dyCopy = blob.Grow(l.dyCopy, b.Count())
 	}
-	l.byChan = resizeFloat32(l.byChan, l.num*l.channels)
-	l.mean = resizeFloat32(l.mean, l.channels)
-	l.std = resizeFloat32(l.std, l.channels)
-	l.variance = resizeFloat32(l.variance, l.channels)
-	l.inv = resizeFloat32(l.inv, l.channels)
+	l.byChan = blob.Grow(l.byChan, l.num*l.channels)
+	l.mean = blob.Grow(l.mean, l.channels)
+	l.std = blob.Grow(l.std, l.channels)
+	l.variance = blob.Grow(l.variance, l.channels)
+	l.inv = blob.Grow(l.inv, l.channels)
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (l *bnllLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *bnllLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *bnllLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		// As Caffe's x + log(1. + exp(−x)): exp of the float is expf, the rest
@@ -72,7 +72,7 @@ func (l *bnllLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *bnllLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *bnllLayer) backwardRange(p *elementBackward, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		// Caffe's dy·e / (e + 1.) with e = expf(min(x, 50)): dy·e in float, the

@@ -38,7 +38,7 @@ func (l *clip) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, 
 func (l *clip) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	if top[0] == bottom[0] {
-		l.in = resizeFloat32(l.in, bottom[0].Count())
+		l.in = blob.Grow(l.in, bottom[0].Count())
 	}
 	return nil
 }
@@ -54,7 +54,7 @@ func (l *clip) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *clip) forwardRange(p *elementLoop, lo, hi int) {
+func (l *clip) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		y[i] = max(l.lo, min(x[i], l.hi))
@@ -75,7 +75,7 @@ func (l *clip) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *clip) backwardRange(p *elementLoop, lo, hi int) {
+func (l *clip) backwardRange(p *elementBackward, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		if x[i] >= l.lo && x[i] <= l.hi {

@@ -21,11 +21,36 @@ func init() { Register("Concat", newConcat) }
 // both numerics.
 type concat struct {
 	base
+	axisJoin
+}
+
+// axisJoin is what Concat and Slice, each the other's backward pass, share: the
+// axis they join or cut along, the sizes around it, the parts' geometry, and the
+// loops that copy the parts into the joined blob (gather) and out of it (scatter).
+type axisJoin struct {
 	axis         int
 	outer, inner int
 	parts        axisParts
 	gather       gatherAxis
 	scatter      scatterAxis
+}
+
+// gatherTo copies the parts' buffers (parts.bufs, set by the caller) into joined,
+// and lets go of them.
+func (j *axisJoin) gatherTo(joined []float32) {
+	j.gather = gatherAxis{a: &j.parts, joined: joined}
+	j.parts.run(&j.gather)
+	j.gather = gatherAxis{}
+	clear(j.parts.bufs)
+}
+
+// scatterFrom copies joined out into the parts' buffers (parts.bufs, set by the
+// caller; a nil one is skipped), and lets go of them.
+func (j *axisJoin) scatterFrom(joined []float32) {
+	j.scatter = scatterAxis{a: &j.parts, joined: joined}
+	j.parts.run(&j.scatter)
+	j.scatter = scatterAxis{}
+	clear(j.parts.bufs)
 }
 
 func newConcat(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -94,10 +119,7 @@ func (l *concat) Forward(bottom, top []*blob.Blob) error {
 	for i, b := range bottom {
 		l.parts.bufs[i] = b.Data
 	}
-	l.gather = gatherAxis{a: &l.parts, joined: top[0].Data}
-	l.parts.run(&l.gather)
-	l.gather = gatherAxis{}
-	clear(l.parts.bufs)
+	l.gatherTo(top[0].Data)
 	return nil
 }
 
@@ -112,10 +134,7 @@ func (l *concat) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 			l.parts.bufs[i] = b.Diff
 		}
 	}
-	l.scatter = scatterAxis{a: &l.parts, joined: top[0].Diff}
-	l.parts.run(&l.scatter)
-	l.scatter = scatterAxis{}
-	clear(l.parts.bufs)
+	l.scatterFrom(top[0].Diff)
 }
 
 // axisParts is the geometry of blobs joined along an axis, for the copies of Concat

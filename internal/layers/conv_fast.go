@@ -1,10 +1,12 @@
 package layers
 
 import (
+	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/internal/math/im2col"
 	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/internal/math/vec"
+	"slices"
 )
 
 // Convolution's backward pass in the fast numerics. Free of Caffe's order, it takes
@@ -88,7 +90,7 @@ func (l *baseConv) reshapeFast() error {
 	if err != nil {
 		return err
 	}
-	if !equalInts(bg.Out, g.In) {
+	if !slices.Equal(bg.Out, g.In) {
 		return nil // cannot happen for unit strides; keep col2im if it does
 	}
 	if !im2col.PacksFast(bg) {
@@ -98,7 +100,7 @@ func (l *baseConv) reshapeFast() error {
 	for range l.chunks {
 		f.backPackers = append(f.backPackers, im2col.NewPacker(bg, blas.SliverCols))
 	}
-	f.flipped = resizeFloat32(f.flipped, l.blobs[0].Count())
+	f.flipped = blob.Grow(f.flipped, l.blobs[0].Count())
 	return nil
 }
 

@@ -2,14 +2,19 @@ package layers
 
 import (
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/math/im2col"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 func init() { Register("Convolution", newConvolution) }
 
 // convolution is Caffe's Convolution layer: every bottom i is convolved with the same
-// filters into top i, by im2col and one GEMM per image and group (see baseConv).
+// filters into top i, by im2col and one GEMM per image and group. Setup, Reshape and
+// Backward are baseConv's; Backward is, per image n of every bottom, im2col's
+// three products:
+//
+//	dbias   += dtop[n] · 1
+//	dW      += dtop[n] · im2col(bottom[n])ᵀ
+//	dbottom[n] = col2im(Wᵀ · dtop[n])
 //
 //	bottom (N, C, H, W, …)                — N the axes before axis, then channels, then spatial axes
 //	weight (num_output, C/G, kh, kw, …)
@@ -26,19 +31,6 @@ func newConvolution(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &convolution{baseConv{base: newBase(p, ctx)}}, nil
 }
 
-func (l *convolution) Setup(bottom, top []*blob.Blob) error {
-	if err := l.setupConv(bottom); err != nil {
-		return err
-	}
-	return l.Reshape(bottom, top)
-}
-
-func (l *convolution) Reshape(bottom, top []*blob.Blob) error {
-	return l.reshapeConv(bottom, top, func(i, in int) int {
-		return im2col.OutSize(in, l.kernel[i], l.pad[i], l.stride[i], l.dilation[i])
-	})
-}
-
 // Forward, per image n of every bottom:
 //
 //	top[n] (num_output, S) = W · im2col(bottom[n]) + bias ⊗ 1
@@ -47,19 +39,4 @@ func (l *convolution) Forward(bottom, top []*blob.Blob) error {
 		l.toOutputs(bottom[i].Data, top[i].Data, l.biasTerm)
 	}
 	return nil
-}
-
-// Backward, per image n of every bottom (the lecture's three products):
-//
-//	dbias   += dtop[n] · 1
-//	dW      += dtop[n] · im2col(bottom[n])ᵀ
-//	dbottom[n] = col2im(Wᵀ · dtop[n])
-func (l *convolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	for i := range top {
-		var dx []float32
-		if down[i] {
-			dx = bottom[i].Diff
-		}
-		l.backward(bottom[i].Data, top[i].Diff, dx)
-	}
 }

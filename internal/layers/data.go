@@ -21,12 +21,11 @@ func init() { Register("Data", newData) }
 // Every batch takes the shape of its first record, so records of different sizes
 // work as long as the records of one batch agree.
 type dataLayer struct {
-	base
+	prefetchingLayer
 	batchSize int
 	cur       *dbReader
 	tr        *dataTransformer
 	labels    bool
-	pf        *prefetcher
 }
 
 func newData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -46,7 +45,7 @@ func newData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dataLayer{base: newBase(p, ctx), batchSize: int(dp.GetBatchSize()), cur: cur}, nil
+	return &dataLayer{prefetchingLayer: prefetchingLayer{base: newBase(p, ctx)}, batchSize: int(dp.GetBatchSize()), cur: cur}, nil
 }
 
 // warnDeprecatedDataParams warns about the transformation fields a layer's own
@@ -120,26 +119,6 @@ func (l *dataLayer) Setup(bottom, top []*blob.Blob) error {
 	}
 	l.pf = startPrefetch(l.ctx.RNG, l.tr, &dataReader{l: l, datum: d}, int(dp.GetPrefetch()), shape, l.labels)
 	return nil
-}
-
-// Reshape does nothing: the tops take each batch's shape in Forward, as in Caffe.
-func (l *dataLayer) Reshape(bottom, top []*blob.Blob) error { return nil }
-
-// Forward copies the next prefetched batch into the tops.
-func (l *dataLayer) Forward(bottom, top []*blob.Blob) error { return l.pf.next(top) }
-
-// Backward does nothing: data layers have no bottoms.
-func (l *dataLayer) Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob) {}
-
-// Position implements DataSource.
-func (l *dataLayer) Position() (uint64, []byte) { return l.pf.position() }
-
-// Seek implements DataSource.
-func (l *dataLayer) Seek(consumed uint64, rngState []byte) error {
-	if l.pf == nil {
-		return fmt.Errorf("Seek before Setup")
-	}
-	return l.pf.seek(consumed, rngState)
 }
 
 // Close stops the prefetching goroutine and closes the database.

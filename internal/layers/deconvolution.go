@@ -9,7 +9,12 @@ func init() { Register("Deconvolution", newDeconvolution) }
 
 // deconvolution is Caffe's Deconvolution layer, the transpose of a convolution: its
 // forward pass is a convolution's backward pass (col2im of Wᵀ·bottom) and its backward
-// pass a convolution's forward pass (see baseConv, reversed).
+// pass a convolution's forward pass (see baseConv, reversed). Setup, Reshape and
+// Backward are baseConv's; Backward is, per image n of every bottom:
+//
+//	dbias   += dtop[n] · 1
+//	dW      += bottom[n] · im2col(dtop[n])ᵀ
+//	dbottom[n] = W · im2col(dtop[n])
 //
 //	bottom (N, C, H, W, …)
 //	weight (C, num_output/G, kh, kw, …)
@@ -26,20 +31,6 @@ func newDeconvolution(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &deconvolution{baseConv{base: newBase(p, ctx), reverse: true}}, nil
 }
 
-func (l *deconvolution) Setup(bottom, top []*blob.Blob) error {
-	if err := l.setupConv(bottom); err != nil {
-		return err
-	}
-	return l.Reshape(bottom, top)
-}
-
-func (l *deconvolution) Reshape(bottom, top []*blob.Blob) error {
-	return l.reshapeConv(bottom, top, func(i, in int) int {
-		extent := l.dilation[i]*(l.kernel[i]-1) + 1
-		return l.stride[i]*(in-1) + extent - 2*l.pad[i]
-	})
-}
-
 // Forward, per image n of every bottom:
 //
 //	top[n] (num_output, H'·W'·…) = col2im(Wᵀ · bottom[n]) + bias ⊗ 1
@@ -48,19 +39,4 @@ func (l *deconvolution) Forward(bottom, top []*blob.Blob) error {
 		l.toImages(bottom[i].Data, top[i].Data, l.biasTerm)
 	}
 	return nil
-}
-
-// Backward, per image n of every bottom:
-//
-//	dbias   += dtop[n] · 1
-//	dW      += bottom[n] · im2col(dtop[n])ᵀ
-//	dbottom[n] = W · im2col(dtop[n])
-func (l *deconvolution) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	for i := range top {
-		var dx []float32
-		if down[i] {
-			dx = bottom[i].Diff
-		}
-		l.backward(bottom[i].Data, top[i].Diff, dx)
-	}
 }

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
@@ -89,14 +90,14 @@ func (l *eltwise) Reshape(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("the layer was set up with %d bottoms, not %d", len(l.coeffs), len(bottom))
 	}
 	for i, b := range bottom[1:] {
-		if !equalInts(b.Shape(), bottom[0].Shape()) {
+		if !slices.Equal(b.Shape(), bottom[0].Shape()) {
 			return fmt.Errorf("all bottoms must have the same shape: bottom 0 is %s, bottom %d is %s",
 				bottom[0].ShapeString(), i+1, b.ShapeString())
 		}
 	}
 	top[0].ReshapeLike(bottom[0])
 	if l.op == caffepb.EltwiseParameter_MAX {
-		l.argmax = resizeInt32(l.argmax, top[0].Count())
+		l.argmax = blob.Grow(l.argmax, top[0].Count())
 	}
 	return nil
 }

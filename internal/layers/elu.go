@@ -41,7 +41,7 @@ func (l *eluLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *eluLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *eluLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		if x[i] > 0 {
@@ -64,7 +64,7 @@ func (l *eluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *eluLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *eluLayer) backwardRange(p *elementBackward, lo, hi int) {
 	x, y, dy, dx := p.x, p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		if x[i] > 0 {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -39,17 +38,8 @@ func (l *embed) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
 func (l *embed) Setup(bottom, top []*blob.Blob) error {
 	ep := l.param.GetEmbedParam()
-	weight := blob.New(l.k, l.n)
-	if err := filler.Fill(weight, ep.GetWeightFiller(), l.ctx.RNG); err != nil {
-		return fmt.Errorf("embed_param.weight_filler: %w", err)
-	}
-	l.blobs = []*blob.Blob{weight}
-	if l.biasTerm {
-		bias := blob.New(l.n)
-		if err := filler.Fill(bias, ep.GetBiasFiller(), l.ctx.RNG); err != nil {
-			return fmt.Errorf("embed_param.bias_filler: %w", err)
-		}
-		l.blobs = append(l.blobs, bias)
+	if err := l.setWeights("embed_param", []int{l.k, l.n}, ep.GetWeightFiller(), l.biasTerm, l.n, ep.GetBiasFiller()); err != nil {
+		return err
 	}
 	return l.Reshape(bottom, top)
 }

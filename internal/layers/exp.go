@@ -67,7 +67,7 @@ func (l *expLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *expLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *expLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		// Caffe's passes: caffe_cpu_scale by inner, expf, caffe_scal by outer.
@@ -85,7 +85,7 @@ func (l *expLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *expLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *expLayer) backwardRange(p *elementBackward, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		// Caffe's caffe_mul of y and dy, then caffe_scal by inner.

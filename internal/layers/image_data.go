@@ -25,7 +25,7 @@ func init() { Register("ImageData", newImageData) }
 // rebuilds the current order by replaying the shuffles from the source as seeded,
 // which the saved state holds.
 type imageData struct {
-	base
+	prefetchingLayer
 	p                *caffepb.ImageDataParameter
 	batchSize        int
 	newH, newW       int
@@ -35,7 +35,6 @@ type imageData struct {
 	shuffle          *rng.Source // nil without shuffle
 	shuffleSeeded    rng.Source  // shuffle's state as seeded, before the first shuffle
 	tr               *dataTransformer
-	pf               *prefetcher
 	rootFolder, list string
 }
 
@@ -52,7 +51,7 @@ func newImageData(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 		return nil, fmt.Errorf("image_data_param: new_height (%d) and new_width (%d) must be set together", h, w)
 	}
 	warnDeprecatedDataParams(p.GetName(), ip.Scale != nil, ip.MeanFile != nil, ip.CropSize != nil, ip.Mirror != nil, "image_data_param")
-	return &imageData{base: newBase(p, ctx), p: ip, batchSize: int(ip.GetBatchSize()), newH: h, newW: w,
+	return &imageData{prefetchingLayer: prefetchingLayer{base: newBase(p, ctx)}, p: ip, batchSize: int(ip.GetBatchSize()), newH: h, newW: w,
 		rootFolder: ip.GetRootFolder(), list: ip.GetSource()}, nil
 }
 
@@ -199,26 +198,6 @@ func (l *imageData) seek(s *readerState) error {
 		}
 	}
 	return nil
-}
-
-// Reshape does nothing: the tops take each batch's shape in Forward, as in Caffe.
-func (l *imageData) Reshape(bottom, top []*blob.Blob) error { return nil }
-
-// Forward copies the next prefetched batch into the tops.
-func (l *imageData) Forward(bottom, top []*blob.Blob) error { return l.pf.next(top) }
-
-// Backward does nothing: data layers have no bottoms.
-func (l *imageData) Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob) {}
-
-// Position implements DataSource.
-func (l *imageData) Position() (uint64, []byte) { return l.pf.position() }
-
-// Seek implements DataSource.
-func (l *imageData) Seek(consumed uint64, rngState []byte) error {
-	if l.pf == nil {
-		return fmt.Errorf("Seek before Setup")
-	}
-	return l.pf.seek(consumed, rngState)
 }
 
 // Close stops the prefetching goroutine.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -45,20 +44,12 @@ func (l *innerProduct) Setup(bottom, top []*blob.Blob) error {
 	}
 	l.n = int(ip.GetNumOutput())
 	l.k = bottom[0].CountFrom(axis)
-	weight := blob.New(l.n, l.k)
+	wshape := []int{l.n, l.k}
 	if l.transpose {
-		weight.Reshape(l.k, l.n)
+		wshape = []int{l.k, l.n}
 	}
-	if err := filler.Fill(weight, ip.GetWeightFiller(), l.ctx.RNG); err != nil {
-		return fmt.Errorf("weight_filler: %w", err)
-	}
-	l.blobs = []*blob.Blob{weight}
-	if l.biasTerm {
-		bias := blob.New(l.n)
-		if err := filler.Fill(bias, ip.GetBiasFiller(), l.ctx.RNG); err != nil {
-			return fmt.Errorf("bias_filler: %w", err)
-		}
-		l.blobs = append(l.blobs, bias)
+	if err := l.setWeights("inner_product_param", wshape, ip.GetWeightFiller(), l.biasTerm, l.n, ip.GetBiasFiller()); err != nil {
+		return err
 	}
 	return l.Reshape(bottom, top)
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/filler"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -232,6 +233,27 @@ func newBase(p *caffepb.LayerParameter, ctx *Context) base {
 
 // Params implements Layer.
 func (b *base) Params() []*blob.Blob { return b.blobs }
+
+// setWeights creates the learnable blobs of a layer with a weight and an optional
+// bias, in Caffe's order, which is also the order their fillers draw in: blobs[0] of
+// weightShape filled by wf, then, with bias, blobs[1] of biasN values filled by bf.
+// field is the layer's parameter message, for the errors ("embed_param").
+func (b *base) setWeights(field string, weightShape []int, wf *caffepb.FillerParameter, bias bool, biasN int, bf *caffepb.FillerParameter) error {
+	weight := blob.New(weightShape...)
+	if err := filler.Fill(weight, wf, b.ctx.RNG); err != nil {
+		return fmt.Errorf("%s.weight_filler: %w", field, err)
+	}
+	b.blobs = []*blob.Blob{weight}
+	if !bias {
+		return nil
+	}
+	bb := blob.New(biasN)
+	if err := filler.Fill(bb, bf, b.ctx.RNG); err != nil {
+		return fmt.Errorf("%s.bias_filler: %w", field, err)
+	}
+	b.blobs = append(b.blobs, bb)
+	return nil
+}
 
 // phase is the phase the layer is built for.
 func (b *base) phase() caffepb.Phase { return b.param.GetPhase() }

@@ -56,7 +56,7 @@ func (l *logLayer) Forward(bottom, top []*blob.Blob) error {
 // forwardRange runs Forward on the elements [lo, hi), as Caffe's passes: caffe_scal
 // by scale, caffe_add_scalar of shift (each only when it changes something), logf,
 // and caffe_scal by 1/ln(base). The product is rounded before the shift is added.
-func (l *logLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *logLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		y[i] = scalElem(l.baseScale, cmath.Logf(l.shifted(x[i])))
@@ -85,7 +85,7 @@ func (l *logLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) 
 // backwardRange runs Backward on the elements [lo, hi), as Caffe's passes:
 // (shift + scale·x)^−1 by caffe_powx (powf, not a division), caffe_scal by
 // scale/ln(base), then the product with dy.
-func (l *logLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *logLayer) backwardRange(p *elementBackward, lo, hi int) {
 	x, dy, dx := p.x, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		dx[i] = dy[i] * scalElem(l.numScale, cmath.Powf(l.shifted(x[i]), -1))

@@ -63,27 +63,15 @@ type lrn struct {
 	sq     []float32 // (N, C, H, W): x² in forward (both regions), its gradient in backward
 	dpool  []float32 // (N, C, H, W): the gradient of pooled
 
-	pass lrnPass // the running step of a pass, for the workers (Range)
+	// The loops of the passes, one type each; kept here so that a pass allocates
+	// nothing.
+	squares  lrnSquares
+	scales   lrnScales
+	powScale lrnPowScale
+	diffSum  lrnDiffSum
+	withinF  lrnWithinForward
+	withinB  lrnWithinBackward
 }
-
-// lrnPass is the step of a pass the workers run, and the blobs it reads and writes.
-type lrnPass struct {
-	step         lrnStep
-	x, y, dy, dx []float32
-}
-
-// lrnStep is one parallel loop of a pass.
-type lrnStep int
-
-const (
-	lrnAcrossSquares  lrnStep = iota // over elements: x²
-	lrnAcrossScales                  // over chunks of images: the scales
-	lrnAcrossOutput                  // over elements: y = x · scale^−β
-	lrnAcrossDiff                    // over elements: dx = dy · scale^−β
-	lrnAcrossDiffSum                 // over chunks of images: dx −= (2αβ/n) · x · Σ …
-	lrnWithinForward                 // over planes
-	lrnWithinBackward                // over planes
-)
 
 func newLRN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	lp := p.GetLrnParam()
@@ -119,9 +107,9 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 	l.num, l.channels, l.height, l.width = b.Dim(0), b.Dim(1), b.Dim(2), b.Dim(3)
 	top[0].ReshapeLike(b)
 	n := b.Count()
-	l.sq = resizeFloat32(l.sq, n)
+	l.sq = blob.Grow(l.sq, n)
 	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
-		l.scale = resizeFloat32(l.scale, n)
+		l.scale = blob.Grow(l.scale, n)
 		l.chunks = max(min(parallel.Workers(), l.num), 1)
 		l.accum = resizeBuffers(l.accum, l.chunks, l.height*l.width)
 		l.times = resizeBuffers(l.times, l.chunks, l.height*l.width)
@@ -133,95 +121,146 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 		outH: l.height, outW: l.width,
 	}
 	l.geom.setInterior()
-	l.pooled = resizeFloat32(l.pooled, n)
-	l.power = resizeFloat32(l.power, n)
-	l.dpool = resizeFloat32(l.dpool, n)
+	l.pooled = blob.Grow(l.pooled, n)
+	l.power = blob.Grow(l.power, n)
+	l.dpool = blob.Grow(l.dpool, n)
 	return nil
 }
 
+// Forward: across channels, sq = x², the scales from sq image by image, then
+// y = x · scale^−β; within a channel, plane by plane.
 func (l *lrn) Forward(bottom, top []*blob.Blob) error {
-	l.pass = lrnPass{x: bottom[0].Data, y: top[0].Data}
-	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
-		l.run(lrnAcrossSquares, len(l.pass.x), elementwiseGrain)
-		l.run(lrnAcrossScales, l.chunks, 1)
-		l.run(lrnAcrossOutput, len(l.pass.x), elementwiseGrain)
-	} else {
-		l.run(lrnWithinForward, l.num*l.channels, planeGrain(l.height*l.width))
+	x, y := bottom[0].Data, top[0].Data
+	if l.region != caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.withinF = lrnWithinForward{l: l, x: x, y: y}
+		parallel.Run(l.num*l.channels, planeGrain(l.height*l.width), &l.withinF)
+		l.withinF = lrnWithinForward{}
+		return nil
 	}
-	l.pass = lrnPass{}
+	l.squares = lrnSquares{l: l, x: x}
+	parallel.Run(len(x), elementwiseGrain, &l.squares)
+	l.squares = lrnSquares{}
+	l.scales = lrnScales{l: l}
+	parallel.Run(l.chunks, 1, &l.scales)
+	l.powScale = lrnPowScale{l: l, dst: y, src: x}
+	parallel.Run(len(x), elementwiseGrain, &l.powScale)
+	l.powScale = lrnPowScale{}
 	return nil
 }
 
+// Backward: across channels, dx = dy · scale^−β, then the sum over each window
+// image by image; within a channel, plane by plane.
 func (l *lrn) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if !down[0] {
 		return
 	}
-	l.pass = lrnPass{x: bottom[0].Data, y: top[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
-	if l.region == caffepb.LRNParameter_ACROSS_CHANNELS {
-		l.run(lrnAcrossDiff, len(l.pass.x), elementwiseGrain)
-		l.run(lrnAcrossDiffSum, l.chunks, 1)
-	} else {
-		l.run(lrnWithinBackward, l.num*l.channels, planeGrain(l.height*l.width))
+	x, y, dy, dx := bottom[0].Data, top[0].Data, top[0].Diff, bottom[0].Diff
+	if l.region != caffepb.LRNParameter_ACROSS_CHANNELS {
+		l.withinB = lrnWithinBackward{l: l, x: x, dy: dy, dx: dx}
+		parallel.Run(l.num*l.channels, planeGrain(l.height*l.width), &l.withinB)
+		l.withinB = lrnWithinBackward{}
+		return
 	}
-	l.pass = lrnPass{}
+	l.powScale = lrnPowScale{l: l, dst: dx, src: dy}
+	parallel.Run(len(x), elementwiseGrain, &l.powScale)
+	l.powScale = lrnPowScale{}
+	l.diffSum = lrnDiffSum{l: l, x: x, y: y, dy: dy, dx: dx}
+	parallel.Run(l.chunks, 1, &l.diffSum)
+	l.diffSum = lrnDiffSum{}
 }
 
-// run runs one step of the pass over [0, n) on the workers.
-func (l *lrn) run(step lrnStep, n, grain int) {
-	l.pass.step = step
-	parallel.Run(n, grain, l)
+// lrnSquares is the first loop of the across-channel forward pass: sq = x·x (Caffe's
+// caffe_sqr), over elements.
+type lrnSquares struct {
+	l *lrn
+	x []float32 // (N, C, H, W)
 }
 
-// Range runs the current step on the items [lo, hi): chunks of the batch (the
-// batch split into l.chunks pieces, one per worker, each with its own scratch),
-// elements or planes.
-func (l *lrn) Range(lo, hi int) {
-	p := &l.pass
-	plane := l.height * l.width
-	switch p.step {
-	case lrnAcrossScales, lrnAcrossDiffSum:
-		for c := lo; c < hi; c++ {
-			for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
-				if p.step == lrnAcrossScales {
-					l.acrossScales(n)
-				} else {
-					l.acrossDiffSum(p.x, p.y, p.dy, p.dx, l.accum[c], l.times[c], n)
-				}
-			}
+// Range squares the elements [lo, hi).
+func (p *lrnSquares) Range(lo, hi int) { vec.Mul(p.l.sq[lo:hi], p.x[lo:hi], p.x[lo:hi]) }
+
+// lrnScales computes the scales from the squares over the chunks of the batch (the
+// batch split into l.chunks pieces, one per worker).
+type lrnScales struct{ l *lrn }
+
+// Range computes the scales of the images of chunks [lo, hi).
+func (p *lrnScales) Range(lo, hi int) {
+	l := p.l
+	for c := lo; c < hi; c++ {
+		for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
+			l.acrossScales(n)
 		}
-	case lrnAcrossSquares:
-		vec.Mul(l.sq[lo:hi], p.x[lo:hi], p.x[lo:hi])
-	case lrnAcrossOutput:
-		// y = scale^−β · x
-		if !numerics.IsCaffe() {
-			vec.PowScale(p.y[lo:hi], l.scale[lo:hi], p.x[lo:hi], l.beta)
-			break
+	}
+}
+
+// lrnPowScale is dst = src · scale^−β over elements: the output (src x) in forward,
+// the first half of the gradient (src dy) in backward. The caffe numerics takes the
+// power by powf (caffe_powx); the fast one by vec.PowScale.
+type lrnPowScale struct {
+	l        *lrn
+	dst, src []float32 // (N, C, H, W)
+}
+
+// Range computes the elements [lo, hi).
+func (p *lrnPowScale) Range(lo, hi int) {
+	if numerics.IsCaffe() {
+		cmath.PowfScale(p.dst[lo:hi], p.l.scale[lo:hi], p.src[lo:hi], -p.l.beta)
+		return
+	}
+	vec.PowScale(p.dst[lo:hi], p.l.scale[lo:hi], p.src[lo:hi], p.l.beta)
+}
+
+// lrnDiffSum is the second loop of the across-channel backward pass over the chunks
+// of the batch, each chunk with its own scratch (accum, times).
+type lrnDiffSum struct {
+	l            *lrn
+	x, y, dy, dx []float32 // (N, C, H, W)
+}
+
+// Range adds the window sums to dx for the images of chunks [lo, hi).
+func (p *lrnDiffSum) Range(lo, hi int) {
+	l := p.l
+	for c := lo; c < hi; c++ {
+		for n := c * l.num / l.chunks; n < (c+1)*l.num/l.chunks; n++ {
+			l.acrossDiffSum(p.x, p.y, p.dy, p.dx, l.accum[c], l.times[c], n)
 		}
-		cmath.PowfScale(p.y[lo:hi], l.scale[lo:hi], p.x[lo:hi], -l.beta)
-	case lrnAcrossDiff:
-		// dx = dy · scale^−β
-		if !numerics.IsCaffe() {
-			vec.PowScale(p.dx[lo:hi], l.scale[lo:hi], p.dy[lo:hi], l.beta)
-			break
-		}
-		cmath.PowfScale(p.dx[lo:hi], l.scale[lo:hi], p.dy[lo:hi], -l.beta)
-	case lrnWithinForward:
-		for q := lo; q < hi; q++ {
-			o := q * plane
-			l.withinForward(p.x[o:o+plane], p.y[o:o+plane], o)
-		}
-	case lrnWithinBackward:
-		for q := lo; q < hi; q++ {
-			o := q * plane
-			l.withinBackward(p.x[o:o+plane], p.dy[o:o+plane], p.dx[o:o+plane], o)
-		}
+	}
+}
+
+// lrnWithinForward is the within-channel forward pass, over the N·C planes.
+type lrnWithinForward struct {
+	l    *lrn
+	x, y []float32 // (N, C, H, W)
+}
+
+// Range normalises the planes [lo, hi).
+func (p *lrnWithinForward) Range(lo, hi int) {
+	plane := p.l.height * p.l.width
+	for q := lo; q < hi; q++ {
+		o := q * plane
+		p.l.withinForward(p.x[o:o+plane], p.y[o:o+plane], o)
+	}
+}
+
+// lrnWithinBackward is the within-channel backward pass, over the N·C planes.
+type lrnWithinBackward struct {
+	l         *lrn
+	x, dy, dx []float32 // (N, C, H, W)
+}
+
+// Range computes the gradient of the planes [lo, hi).
+func (p *lrnWithinBackward) Range(lo, hi int) {
+	plane := p.l.height * p.l.width
+	for q := lo; q < hi; q++ {
+		o := q * plane
+		p.l.withinBackward(p.x[o:o+plane], p.dy[o:o+plane], p.dx[o:o+plane], o)
 	}
 }
 
 // acrossScales computes image n's scales from the squares as a running sum over
 // the channels — add the square entering the window, subtract the one leaving it —
 // with Caffe's caffe_axpy on each (H, W) plane; the output is then y = scale^−β · x
-// (lrnAcrossOutput).
+// (lrnPowScale).
 func (l *lrn) acrossScales(n int) {
 	plane := l.height * l.width
 	aos := l.alpha / float32(l.size)
@@ -246,7 +285,7 @@ func (l *lrn) acrossScales(n int) {
 }
 
 // acrossDiffSum is the second half of Caffe's CrossChannelBackward for image n,
-// after dx = dy · scale^−β (lrnAcrossDiff):
+// after dx = dy · scale^−β (lrnPowScale):
 //
 //	dx_c −= (2αβ/n) · x_c · Σ_{c' whose window holds c} dy_c' · y_c' / scale_c'
 //

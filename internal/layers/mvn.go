@@ -54,9 +54,9 @@ func (l *mvn) Reshape(bottom, top []*blob.Blob) error {
 	if l.groups > 0 {
 		l.dim = b.Count() / l.groups
 	}
-	l.mean = resizeFloat32(l.mean, l.groups)
-	l.std = resizeFloat32(l.std, l.groups)
-	l.temp = resizeFloat32(l.temp, b.Count())
+	l.mean = blob.Grow(l.mean, l.groups)
+	l.std = blob.Grow(l.std, l.groups)
+	l.temp = blob.Grow(l.temp, b.Count())
 	return nil
 }
 

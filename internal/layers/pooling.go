@@ -24,7 +24,7 @@ func init() { Register("Pooling", newPooling) }
 //
 // MAX's backward pass routes through the argmax kept from forward; the mask top is an
 // output only. The N·C channel planes are independent and are split over the workers,
-// a loop type per method and pass.
+// a loop type per method, pass and variant (poolLoops).
 //
 // MAX takes the same values in both numerics (comparisons only). AVE sums each window
 // in Caffe's order in both, but for a global pooling in the fast numerics, which sums
@@ -42,43 +42,22 @@ type pooling struct {
 	maxIdx        []int32   // MAX: (N, C, H', W') argmax per window, -1 for an empty window
 	randIdx       []float32 // STOCHASTIC, TRAIN: (N, C, H', W') the uniform draws, then the sampled index
 
-	maxFwd  poolMaxForward
-	maxBack poolMaxBackward
-	aveFwd  poolAveForward
-	aveBack poolAveBackward
-	stoFwd  poolStochasticForward
-	stoBack poolStochasticBackward
+	loops poolLoops
 }
 
-// poolGeom is the window geometry over one H×W plane.
-type poolGeom struct {
-	h, w             int
-	kh, kw           int
-	padH, padW       int
-	strideH, strideW int
-	outH, outW       int
-	// The outputs [inY0, inY1) × [inX0, inX1) have their whole kh×kw window inside
-	// the image: no clipping, the AVE divisor kh·kw. Most outputs are such; the
-	// forward passes treat them with straight loops (set by Reshape).
-	inY0, inY1, inX0, inX1 int
-}
-
-// setInterior computes the outputs whose windows lie wholly inside the image.
-func (g *poolGeom) setInterior() {
-	g.inY0, g.inY1 = interior(g.h, g.kh, g.strideH, g.padH, g.outH)
-	g.inX0, g.inX1 = interior(g.w, g.kw, g.strideW, g.padW, g.outW)
-}
-
-// interior is the outputs [lo, hi) along one axis whose window [o·s − p, o·s − p + k)
-// lies inside [0, n).
-func interior(n, k, s, p, out int) (lo, hi int) {
-	lo = (p + s - 1) / s // the first o with o·s ≥ p
-	hi = 0
-	if n+p >= k {
-		hi = (n+p-k)/s + 1 // one past the last o with o·s − p + k ≤ n
-	}
-	lo, hi = min(lo, out), min(hi, out)
-	return lo, max(hi, lo)
+// poolLoops are the layer's loops over planes, one per method and pass, kept so that
+// a pass allocates nothing; a pass sets one and clears them all after it.
+type poolLoops struct {
+	maxFwd     poolMaxForward
+	maxBack    poolMaxBackward
+	aveFwd     poolAveForward
+	aveBack    poolAveBackward
+	meanFwd    poolGlobalMean
+	spreadBack poolGlobalSpread
+	sampleFwd  poolSampleForward
+	sampleBack poolSampleBackward
+	expectFwd  poolExpectForward
+	expectBack poolExpectBackward
 }
 
 func newPooling(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -185,9 +164,9 @@ func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
 	n := top[0].Count()
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxIdx = resizeInt32(l.maxIdx, n)
+		l.maxIdx = blob.Grow(l.maxIdx, n)
 	case caffepb.PoolingParameter_STOCHASTIC:
-		l.randIdx = resizeFloat32(l.randIdx, n)
+		l.randIdx = blob.Grow(l.randIdx, n)
 	}
 	return nil
 }
@@ -208,41 +187,41 @@ func pooledSize(in, k, pad, stride int, round caffepb.PoolingParameter_RoundMode
 	return out
 }
 
-// resizeInt32 and resizeFloat32 size a layer's buffer, checked against the memory
-// limit (see blob.Grow).
-func resizeInt32(s []int32, n int) []int32       { return blob.GrowInt32(s, n) }
-func resizeFloat32(s []float32, n int) []float32 { return blob.Grow(s, n) }
-
-// planeGrain is the least number of channel planes worth a goroutine of their own.
-func planeGrain(planeSize int) int { return max(1, elementwiseGrain/max(planeSize, 1)) }
-
 // Forward pools every channel plane, the planes split over the workers.
 func (l *pooling) Forward(bottom, top []*blob.Blob) error {
 	x, y := bottom[0].Data, top[0].Data
+	lp := &l.loops
 	var loop parallel.Ranger
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxFwd = poolMaxForward{l: l, x: x, y: y}
+		lp.maxFwd = poolMaxForward{l: l, x: x, y: y}
 		if len(top) > 1 {
-			l.maxFwd.mask = top[1].Data
+			lp.maxFwd.mask = top[1].Data
 		}
-		loop = &l.maxFwd
+		loop = &lp.maxFwd
 	case caffepb.PoolingParameter_AVE:
-		l.aveFwd = poolAveForward{l: l, x: x, y: y, sum: l.global && !numerics.IsCaffe()}
-		loop = &l.aveFwd
-	case caffepb.PoolingParameter_STOCHASTIC:
-		train := l.phase() == caffepb.Phase_TRAIN
-		if train {
-			// The draws come from the net's source, in order, on this goroutine.
-			for i := range l.randIdx {
-				l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
-			}
+		if l.fastGlobal() {
+			lp.meanFwd = poolGlobalMean{l: l, x: x, y: y}
+			loop = &lp.meanFwd
+			break
 		}
-		l.stoFwd = poolStochasticForward{l: l, x: x, y: y, train: train}
-		loop = &l.stoFwd
+		lp.aveFwd = poolAveForward{l: l, x: x, y: y}
+		loop = &lp.aveFwd
+	case caffepb.PoolingParameter_STOCHASTIC:
+		if l.phase() != caffepb.Phase_TRAIN {
+			lp.expectFwd = poolExpectForward{l: l, x: x, y: y}
+			loop = &lp.expectFwd
+			break
+		}
+		// The draws come from the net's source, in order, on this goroutine.
+		for i := range l.randIdx {
+			l.randIdx[i] = l.ctx.RNG.Uniform(0, 1)
+		}
+		lp.sampleFwd = poolSampleForward{l: l, x: x, y: y}
+		loop = &lp.sampleFwd
 	}
 	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
-	l.maxFwd, l.aveFwd, l.stoFwd = poolMaxForward{}, poolAveForward{}, poolStochasticForward{}
+	l.loops = poolLoops{}
 	return nil
 }
 
@@ -252,22 +231,37 @@ func (l *pooling) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		return
 	}
 	dy, dx := top[0].Diff, bottom[0].Diff
+	lp := &l.loops
 	var loop parallel.Ranger
 	switch l.method {
 	case caffepb.PoolingParameter_MAX:
-		l.maxBack = poolMaxBackward{l: l, dy: dy, dx: dx}
-		loop = &l.maxBack
+		lp.maxBack = poolMaxBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.maxBack
 	case caffepb.PoolingParameter_AVE:
-		l.aveBack = poolAveBackward{l: l, dy: dy, dx: dx, spread: l.global && !numerics.IsCaffe()}
-		loop = &l.aveBack
+		if l.fastGlobal() {
+			lp.spreadBack = poolGlobalSpread{l: l, dy: dy, dx: dx}
+			loop = &lp.spreadBack
+			break
+		}
+		lp.aveBack = poolAveBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.aveBack
 	case caffepb.PoolingParameter_STOCHASTIC:
-		l.stoBack = poolStochasticBackward{l: l, x: bottom[0].Data, y: top[0].Data, dy: dy, dx: dx,
-			train: l.phase() == caffepb.Phase_TRAIN}
-		loop = &l.stoBack
+		if l.phase() != caffepb.Phase_TRAIN {
+			lp.expectBack = poolExpectBackward{l: l, x: bottom[0].Data, y: top[0].Data, dy: dy, dx: dx}
+			loop = &lp.expectBack
+			break
+		}
+		lp.sampleBack = poolSampleBackward{l: l, dy: dy, dx: dx}
+		loop = &lp.sampleBack
 	}
 	parallel.Run(l.num*l.channels, planeGrain(l.geom.h*l.geom.w), loop)
-	l.maxBack, l.aveBack, l.stoBack = poolMaxBackward{}, poolAveBackward{}, poolStochasticBackward{}
+	l.loops = poolLoops{}
 }
+
+// fastGlobal reports whether AVE takes its fast route: a global pooling in the fast
+// numerics, one sum per plane (vec.Sum) and its gradient spread as one value, where
+// Caffe's order sums window by window.
+func (l *pooling) fastGlobal() bool { return l.global && !numerics.IsCaffe() }
 
 // planes returns the sizes of an input and an output plane.
 func (l *pooling) planes() (in, out int) { return l.geom.h * l.geom.w, l.geom.outH * l.geom.outW }
@@ -309,530 +303,127 @@ func (p *poolMaxBackward) Range(lo, hi int) {
 	}
 }
 
-// poolAveForward is AVE's forward loop over planes; sum: a global pooling in the
-// fast numerics, the plane's sum by vec.Sum over its size.
+// poolAveForward is AVE's forward loop over planes, each window's mean in Caffe's
+// order.
 type poolAveForward struct {
 	l    *pooling
 	x, y []float32
-	sum  bool
 }
 
 // Range pools the planes [lo, hi).
 func (p *poolAveForward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
-		if p.sum {
-			y[0] = float32(vec.Sum(x) / float64(in))
-			continue
-		}
-		p.l.geom.aveForward(x, y)
+		p.l.geom.aveForward(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out])
 	}
 }
 
-// poolAveBackward is AVE's backward loop over planes; spread: a global pooling in
-// the fast numerics, every dx the plane's dy over its size.
+// poolAveBackward is AVE's backward loop over planes: each window's gradient shared
+// among its inputs.
 type poolAveBackward struct {
 	l      *pooling
 	dy, dx []float32
-	spread bool
 }
 
 // Range routes the planes [lo, hi).
 func (p *poolAveBackward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
-		if p.spread {
-			d := dy[0] / float32(in)
-			for i := range dx {
-				dx[i] = d
-			}
-			continue
-		}
-		p.l.geom.aveBackward(dy, dx)
+		p.l.geom.aveBackward(p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}
 }
 
-// poolStochasticForward is STOCHASTIC's forward loop over planes: in TRAIN a value
-// of each window sampled by the uniform draws in randIdx (which become the sampled
-// indices), in TEST the expectation.
-type poolStochasticForward struct {
-	l     *pooling
-	x, y  []float32
-	train bool
+// poolGlobalMean is the forward loop of a global AVE pooling in the fast numerics:
+// each plane's mean, its sum by vec.Sum (float32 lanes finished in float64).
+type poolGlobalMean struct {
+	l    *pooling
+	x, y []float32
 }
 
 // Range pools the planes [lo, hi).
-func (p *poolStochasticForward) Range(lo, hi int) {
-	in, out := p.l.planes()
+func (p *poolGlobalMean) Range(lo, hi int) {
+	in, out := p.l.planes() // out is 1: the window is the plane
 	for q := lo; q < hi; q++ {
-		x, y := p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out]
-		if p.train {
-			p.l.geom.stochasticForwardTrain(x, y, p.l.randIdx[q*out:(q+1)*out])
-		} else {
-			p.l.geom.stochasticForwardTest(x, y)
-		}
+		p.y[q*out] = float32(vec.Sum(p.x[q*in:(q+1)*in]) / float64(in))
 	}
 }
 
-// poolStochasticBackward is STOCHASTIC's backward loop over planes: through the
-// sampled indices in TRAIN, the expectation's gradient in TEST.
-type poolStochasticBackward struct {
-	l            *pooling
-	x, y, dy, dx []float32
-	train        bool
+// poolGlobalSpread is the backward loop of a global AVE pooling in the fast
+// numerics: every dx of a plane is its dy over the plane's size.
+type poolGlobalSpread struct {
+	l      *pooling
+	dy, dx []float32
 }
 
 // Range routes the planes [lo, hi).
-func (p *poolStochasticBackward) Range(lo, hi int) {
+func (p *poolGlobalSpread) Range(lo, hi int) {
+	in, out := p.l.planes() // out is 1: the window is the plane
+	for q := lo; q < hi; q++ {
+		d := p.dy[q*out] / float32(in)
+		dx := p.dx[q*in : (q+1)*in]
+		for i := range dx {
+			dx[i] = d
+		}
+	}
+}
+
+// poolSampleForward is STOCHASTIC's forward loop over planes in TRAIN: a value of
+// each window sampled by the uniform draws in randIdx, which become the sampled
+// indices.
+type poolSampleForward struct {
+	l    *pooling
+	x, y []float32
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolSampleForward) Range(lo, hi int) {
 	in, out := p.l.planes()
 	for q := lo; q < hi; q++ {
-		dy, dx := p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in]
-		if p.train {
-			scatterFloat(dy, p.l.randIdx[q*out:(q+1)*out], dx)
-		} else {
-			p.l.geom.stochasticBackwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], dy, dx)
-		}
+		p.l.geom.stochasticForwardTrain(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], p.l.randIdx[q*out:(q+1)*out])
 	}
 }
 
-// span is the input positions [start, end) of window o along one axis (of input
-// size n, kernel k, stride s, padding p), clipped to the image, and its length
-// clipped to the padded image only, Caffe's AVE divisor along that axis: padding
-// counts, the overhang past it does not. A window past the edge (possible when the
-// stride exceeds the kernel) comes out empty, start = end.
-func span(o, n, k, s, p int) (start, end, size int) {
-	start = o*s - p
-	end = min(start+k, n+p)
-	size = end - start
-	start = min(max(start, 0), n)
-	end = max(min(end, n), start)
-	return start, end, size
+// poolSampleBackward is STOCHASTIC's backward loop over planes in TRAIN: each
+// window's gradient to the sampled input.
+type poolSampleBackward struct {
+	l      *pooling
+	dy, dx []float32
 }
 
-func (g *poolGeom) rows(oy int) (hs, he, size int) { return span(oy, g.h, g.kh, g.strideH, g.padH) }
-func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, g.strideW, g.padW) }
-
-// maxForward: y[o] = the largest x in window o, idx[o] its index. Ties go to the first
-// in scan order (strict >); an empty window gives −FLT_MAX and index −1, as in Caffe.
-//
-//	x (H, W), y and idx (H', W')
-//
-// The outputs are cut into blocks in which every window has the same extent once
-// clipped to the image: the interior rows together and each border row alone, by
-// the interior columns together and each border column alone. A block runs as one
-// call (maxBlock).
-func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
-	for oy := 0; oy < g.outH; {
-		oy1 := oy + 1
-		if oy == g.inY0 && g.inY1 > g.inY0 {
-			oy1 = g.inY1
-		}
-		hs, he, _ := g.rows(oy)
-		for ox := 0; ox < g.outW; {
-			ox1 := ox + 1
-			if ox == g.inX0 && g.inX1 > g.inX0 {
-				ox1 = g.inX1
-			}
-			ws, we, _ := g.cols(ox)
-			g.maxBlock(x, y, idx, oy, oy1, ox, ox1, hs, he-hs, ws, we-ws)
-			ox = ox1
-		}
-		oy = oy1
+// Range routes the planes [lo, hi).
+func (p *poolSampleBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		scatterFloat(p.dy[q*out:(q+1)*out], p.l.randIdx[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}
 }
 
-// maxBlock is maxForward of the outputs [oy0, oy1) × [ox0, ox1), whose windows are
-// kh×kw, clipped: the window of (oy, ox) starts at row hs + (oy − oy0)·strideH,
-// column ws + (ox − ox0)·strideW. Eight windows at a time in assembly where it can
-// (maxWindows: vec.MaxWindows); else a row at a time, unrolled for 2×2 and 3×3.
-func (g *poolGeom) maxBlock(x, y []float32, idx []int32, oy0, oy1, ox0, ox1, hs, kh, ws, kw int) {
-	out := oy0*g.outW + ox0
-	rows, n := oy1-oy0, ox1-ox0
-	if kh <= 0 || kw <= 0 {
-		// Windows past the edge (a stride larger than the kernel): nothing to scan.
-		for r := range rows {
-			for o := range n {
-				y[out+r*g.outW+o], idx[out+r*g.outW+o] = -math.MaxFloat32, -1
-			}
-		}
-		return
-	}
-	i0, xStep := hs*g.w+ws, g.strideH*g.w
-	if maxWindows(x, g.w, kh, kw, g.strideW, i0, xStep, y[out:], idx[out:], rows, n, g.outW) {
-		return
-	}
-	for r := range rows {
-		o := out + r*g.outW
-		g.maxRow(x, hs+r*g.strideH, kh, ws, kw, y[o:o+n], idx[o:o+n])
+// poolExpectForward is STOCHASTIC's forward loop over planes in TEST: each window's
+// expected sample.
+type poolExpectForward struct {
+	l    *pooling
+	x, y []float32
+}
+
+// Range pools the planes [lo, hi).
+func (p *poolExpectForward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		p.l.geom.stochasticForwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out])
 	}
 }
 
-// maxWindows is vec.MaxWindows (a variable: the tests run the Go loops without it).
-var maxWindows = vec.MaxWindows
-
-// noMax is the bits of −FLT_MAX, where Caffe's scan of a window starts.
-const noMax = 0xff7fffff
-
-// maxStep is one step of Caffe's scan of a window: v becomes the running maximum
-// (kept as its bits) and i its index if v > the maximum. A NaN never does, nor does
-// −∞. It is written so that the compiler emits conditional moves rather than a
-// branch: on real activations the comparison is a coin toss, and a mispredicted
-// branch per value cost more than all the rest (the branchy loop took twice as long).
-//
-// A window may also be scanned in pieces, each from −FLT_MAX, and the pieces'
-// results merged in order by maxStep(left, right's value, right's index): the
-// right piece wins only if strictly greater, so ties still go to the earliest
-// value and the winner is the one scan's, bit for bit.
-func maxStep(best uint32, arg int32, v float32, i int32) (uint32, int32) {
-	vb := math.Float32bits(v)
-	gt := v > math.Float32frombits(best)
-	if gt {
-		best = vb
-	}
-	if gt {
-		arg = i
-	}
-	return best, arg
+// poolExpectBackward is STOCHASTIC's backward loop over planes in TEST: the
+// gradient of the expectation.
+type poolExpectBackward struct {
+	l            *pooling
+	x, y, dy, dx []float32
 }
 
-// maxRow is maxForward of the outputs yr and ir along one row, window o being the
-// rows [hs, hs+kh) and the columns [ws + o·strideW, … + kw), all inside the image.
-func (g *poolGeom) maxRow(x []float32, hs, kh, ws, kw int, yr []float32, ir []int32) {
-	w, sw := g.w, g.strideW
-	switch {
-	case kh == 2 && kw == 2:
-		r0, r1 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w]
-		i0, i1 := int32(hs*w), int32((hs+1)*w)
-		for o := range yr {
-			j := ws + o*sw
-			a, b := r0[j:j+2], r1[j:j+2]
-			j32 := int32(j)
-			best, arg := maxStep(noMax, -1, a[0], i0+j32)
-			best, arg = maxStep(best, arg, a[1], i0+j32+1)
-			best, arg = maxStep(best, arg, b[0], i1+j32)
-			best, arg = maxStep(best, arg, b[1], i1+j32+1)
-			yr[o], ir[o] = math.Float32frombits(best), arg
-		}
-	case kh == 3 && kw == 3:
-		r0, r1, r2 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w], x[(hs+2)*w:(hs+3)*w]
-		i0, i1, i2 := int32(hs*w), int32((hs+1)*w), int32((hs+2)*w)
-		for o := range yr {
-			j := ws + o*sw
-			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
-			j32 := int32(j)
-			// Row by row, then each row's winner against the rows' before it
-			// (see maxStep): the same winner as one scan, by shorter chains.
-			ba, aa := maxStep(noMax, -1, a[0], i0+j32)
-			ba, aa = maxStep(ba, aa, a[1], i0+j32+1)
-			ba, aa = maxStep(ba, aa, a[2], i0+j32+2)
-			bb, ab := maxStep(noMax, -1, b[0], i1+j32)
-			bb, ab = maxStep(bb, ab, b[1], i1+j32+1)
-			bb, ab = maxStep(bb, ab, b[2], i1+j32+2)
-			bc, ac := maxStep(noMax, -1, c[0], i2+j32)
-			bc, ac = maxStep(bc, ac, c[1], i2+j32+1)
-			bc, ac = maxStep(bc, ac, c[2], i2+j32+2)
-			best, arg := maxStep(ba, aa, math.Float32frombits(bb), ab)
-			best, arg = maxStep(best, arg, math.Float32frombits(bc), ac)
-			yr[o], ir[o] = math.Float32frombits(best), arg
-		}
-	default:
-		for o := range yr {
-			j := ws + o*sw
-			best, arg := uint32(noMax), int32(-1)
-			for h := hs; h < hs+kh; h++ {
-				row := x[h*w+j : h*w+j+kw]
-				for i, v := range row {
-					best, arg = maxStep(best, arg, v, int32(h*w+j+i))
-				}
-			}
-			yr[o], ir[o] = math.Float32frombits(best), arg
-		}
-	}
-}
-
-// scatter is the backward pass of MAX: dx = 0, then dx[idx[o]] += dy[o].
-func scatter(dy []float32, idx []int32, dx []float32) {
-	clear(dx)
-	for o, i := range idx {
-		if i >= 0 {
-			dx[i] += dy[o]
-		}
-	}
-}
-
-// scatterFloat is scatter with indices stored as floats (STOCHASTIC's).
-func scatterFloat(dy, idx, dx []float32) {
-	clear(dx)
-	for o, i := range idx {
-		if i >= 0 {
-			dx[int(i)] += dy[o]
-		}
-	}
-}
-
-// aveForward: y[o] = (Σ x over window o) / pool size, Caffe's divisor. The sum starts
-// from 0 and adds in scan order, as Caffe's does.
-//
-//	x (H, W), y (H', W')
-func (g *poolGeom) aveForward(x, y []float32) {
-	for oy := 0; oy < g.outH; oy++ {
-		yr := y[oy*g.outW : (oy+1)*g.outW]
-		if oy < g.inY0 || oy >= g.inY1 {
-			g.aveClipped(x, oy, 0, g.outW, yr)
-			continue
-		}
-		g.aveClipped(x, oy, 0, g.inX0, yr)
-		g.aveInterior(x, oy, yr[g.inX0:g.inX1])
-		g.aveClipped(x, oy, g.inX1, g.outW, yr)
-	}
-}
-
-// aveClipped is aveForward of the outputs [ox0, ox1) of row oy, Caffe's loop over each
-// window clipped to the image.
-func (g *poolGeom) aveClipped(x []float32, oy, ox0, ox1 int, yr []float32) {
-	hs, he, ph := g.rows(oy)
-	for ox := ox0; ox < ox1; ox++ {
-		ws, we, pw := g.cols(ox)
-		var sum float32
-		for h := hs; h < he; h++ {
-			for _, v := range x[h*g.w+ws : h*g.w+we] {
-				sum += v
-			}
-		}
-		yr[ox] = sum / float32(ph*pw)
-	}
-}
-
-// aveInterior is aveForward of the outputs [inX0, inX1) of row oy (yr), whose windows
-// need no clipping and whose divisor is kh·kw; 2×2 and 3×3 are unrolled.
-func (g *poolGeom) aveInterior(x []float32, oy int, yr []float32) {
-	w, sw := g.w, g.strideW
-	hs := oy*g.strideH - g.padH
-	ws := g.inX0*sw - g.padW
-	size := float32(g.kh * g.kw)
-	switch {
-	case g.kh == 2 && g.kw == 2:
-		r0, r1 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w]
-		for o := range yr {
-			j := ws + o*sw
-			a, b := r0[j:j+2], r1[j:j+2]
-			var sum float32
-			sum += a[0]
-			sum += a[1]
-			sum += b[0]
-			sum += b[1]
-			yr[o] = sum / size
-		}
-		return
-	case g.kh == 3 && g.kw == 3:
-		r0, r1, r2 := x[hs*w:(hs+1)*w], x[(hs+1)*w:(hs+2)*w], x[(hs+2)*w:(hs+3)*w]
-		for o := range yr {
-			j := ws + o*sw
-			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
-			var sum float32
-			sum += a[0]
-			sum += a[1]
-			sum += a[2]
-			sum += b[0]
-			sum += b[1]
-			sum += b[2]
-			sum += c[0]
-			sum += c[1]
-			sum += c[2]
-			yr[o] = sum / size
-		}
-		return
-	}
-	for o := range yr {
-		j := ws + o*sw
-		var sum float32
-		for h := hs; h < hs+g.kh; h++ {
-			for _, v := range x[h*w+j : h*w+j+g.kw] {
-				sum += v
-			}
-		}
-		yr[o] = sum / size
-	}
-}
-
-// aveBackward: dx = 0, then every x of window o gets dy[o] / pool size, window by
-// window in Caffe's order.
-func (g *poolGeom) aveBackward(dy, dx []float32) {
-	clear(dx)
-	for oy := 0; oy < g.outH; oy++ {
-		dyr := dy[oy*g.outW : (oy+1)*g.outW]
-		if oy < g.inY0 || oy >= g.inY1 {
-			g.aveBackClipped(dyr, dx, oy, 0, g.outW)
-			continue
-		}
-		g.aveBackClipped(dyr, dx, oy, 0, g.inX0)
-		g.aveBackInterior(dyr[g.inX0:g.inX1], dx, oy)
-		g.aveBackClipped(dyr, dx, oy, g.inX1, g.outW)
-	}
-}
-
-// aveBackClipped is aveBackward of the outputs [ox0, ox1) of row oy (dyr), windows
-// clipped to the image.
-func (g *poolGeom) aveBackClipped(dyr, dx []float32, oy, ox0, ox1 int) {
-	hs, he, ph := g.rows(oy)
-	for ox := ox0; ox < ox1; ox++ {
-		ws, we, pw := g.cols(ox)
-		d := dyr[ox] / float32(ph*pw)
-		for h := hs; h < he; h++ {
-			row := dx[h*g.w+ws : h*g.w+we]
-			for i := range row {
-				row[i] += d
-			}
-		}
-	}
-}
-
-// aveBackInterior is aveBackward of the outputs [inX0, inX1) of row oy (dyr), whose
-// windows need no clipping; 2×2 and 3×3 are unrolled.
-func (g *poolGeom) aveBackInterior(dyr, dx []float32, oy int) {
-	w, sw := g.w, g.strideW
-	hs := oy*g.strideH - g.padH
-	ws := g.inX0*sw - g.padW
-	size := float32(g.kh * g.kw)
-	switch {
-	case g.kh == 2 && g.kw == 2:
-		r0, r1 := dx[hs*w:(hs+1)*w], dx[(hs+1)*w:(hs+2)*w]
-		for o, d := range dyr {
-			j := ws + o*sw
-			a, b := r0[j:j+2], r1[j:j+2]
-			d /= size
-			a[0] += d
-			a[1] += d
-			b[0] += d
-			b[1] += d
-		}
-		return
-	case g.kh == 3 && g.kw == 3:
-		r0, r1, r2 := dx[hs*w:(hs+1)*w], dx[(hs+1)*w:(hs+2)*w], dx[(hs+2)*w:(hs+3)*w]
-		for o, d := range dyr {
-			j := ws + o*sw
-			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
-			d /= size
-			a[0] += d
-			a[1] += d
-			a[2] += d
-			b[0] += d
-			b[1] += d
-			b[2] += d
-			c[0] += d
-			c[1] += d
-			c[2] += d
-		}
-		return
-	}
-	for o, d := range dyr {
-		j := ws + o*sw
-		d /= size
-		for h := hs; h < hs+g.kh; h++ {
-			row := dx[h*w+j : h*w+j+g.kw]
-			for i := range row {
-				row[i] += d
-			}
-		}
-	}
-}
-
-// stochasticWindow is the window of STOCHASTIC pooling, which has no padding (Caffe's
-// CUDA kernels).
-func (g *poolGeom) stochasticWindow(oy, ox int) (hs, he, ws, we int) {
-	hs, ws = min(oy*g.strideH, g.h), min(ox*g.strideW, g.w)
-	return hs, min(hs+g.kh, g.h), ws, min(ws+g.kw, g.w)
-}
-
-// stochasticForwardTrain samples one x of every window with probability x / Σx (the
-// activations are meant to be non-negative, e.g. after a ReLU): with u the uniform
-// draw in r[o], the first x at which the running sum reaches u·Σx. y[o] is that x and
-// r[o] becomes its index. This is Caffe's StoPoolForwardTrain; where rounding keeps
-// the running sum from reaching u·Σx (it can only with negative inputs), the last x
-// of the window is taken rather than leaving y undefined.
-func (g *poolGeom) stochasticForwardTrain(x, y, r []float32) {
-	o := 0
-	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we := g.stochasticWindow(oy, ox)
-			var total float32
-			for h := hs; h < he; h++ {
-				for _, v := range x[h*g.w+ws : h*g.w+we] {
-					total += v
-				}
-			}
-			if hs >= he || ws >= we {
-				// A window past the edge (stride > kernel): nothing to sample.
-				y[o], r[o] = 0, -1
-				o++
-				continue
-			}
-			thres := r[o] * total
-			var cum float32
-			pick := (he-1)*g.w + we - 1
-		search:
-			for h := hs; h < he; h++ {
-				for w := ws; w < we; w++ {
-					cum += x[h*g.w+w]
-					if cum >= thres {
-						pick = h*g.w + w
-						break search
-					}
-				}
-			}
-			y[o], r[o] = x[pick], float32(pick)
-			o++
-		}
-	}
-}
-
-// stochasticForwardTest is the expectation of the sampled value: y = Σx² / Σx, with
-// FLT_MIN added to the denominator as Caffe's StoPoolForwardTest does.
-func (g *poolGeom) stochasticForwardTest(x, y []float32) {
-	o := 0
-	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we := g.stochasticWindow(oy, ox)
-			sum, sq := float32(minNormalFloat32), float32(0)
-			for h := hs; h < he; h++ {
-				for _, v := range x[h*g.w+ws : h*g.w+we] {
-					sum += v
-					sq += v * v
-				}
-			}
-			y[o] = sq / sum
-			o++
-		}
-	}
-}
-
-// minNormalFloat32 is C's FLT_MIN, the smallest normal float32.
-const minNormalFloat32 = 1.17549435e-38
-
-// stochasticBackwardTest is the gradient of the TEST output y = Σx²/S, S = FLT_MIN + Σx:
-// ∂y/∂x_i = (2x_i − y) / S. Caffe has no such pass (its backward always routes through
-// the last sampled index); this one is exact, so a TEST net can be differentiated too.
-func (g *poolGeom) stochasticBackwardTest(x, y, dy, dx []float32) {
-	clear(dx)
-	o := 0
-	for oy := 0; oy < g.outH; oy++ {
-		for ox := 0; ox < g.outW; ox++ {
-			hs, he, ws, we := g.stochasticWindow(oy, ox)
-			sum := float32(minNormalFloat32)
-			for h := hs; h < he; h++ {
-				for _, v := range x[h*g.w+ws : h*g.w+we] {
-					sum += v
-				}
-			}
-			d := dy[o] / sum
-			for h := hs; h < he; h++ {
-				for w := ws; w < we; w++ {
-					dx[h*g.w+w] += d * (2*x[h*g.w+w] - y[o])
-				}
-			}
-			o++
-		}
+// Range routes the planes [lo, hi).
+func (p *poolExpectBackward) Range(lo, hi int) {
+	in, out := p.l.planes()
+	for q := lo; q < hi; q++ {
+		p.l.geom.stochasticBackwardTest(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}
 }

@@ -70,7 +70,7 @@ func (l *powerLayer) shifted(x float32) float32 {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *powerLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *powerLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		v := l.shifted(x[i])
@@ -107,7 +107,7 @@ func (l *powerLayer) out(top *blob.Blob) []float32 {
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *powerLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *powerLayer) backwardRange(p *elementBackward, lo, hi int) {
 	x, y, dy, dx := p.x, p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		var d float32

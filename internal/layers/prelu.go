@@ -26,24 +26,10 @@ type preluLayer struct {
 	shared        bool
 	channels, dim int // C, and the count of one channel of one item (the axes after C)
 	in            savedInput
-	pass          preluPass
+	fwd           preluForward
+	slopeGrad     preluSlopeGrad
+	bwd           preluBackward
 }
-
-// preluPass is what the current step's loop (Range) reads.
-type preluPass struct {
-	step            preluStep
-	x, y, a, dy, dx []float32
-	items           int // N, whose rows each channel's slope gradient sums
-	da              []float32
-}
-
-type preluStep int
-
-const (
-	preluForward   preluStep = iota // y from x, over rows
-	preluSlopeGrad                  // da from x and dy, over channels
-	preluBackward                   // dx from x and dy, over rows
-)
 
 func newPReLU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &preluLayer{base: newBase(p, ctx), shared: p.GetPreluParam().GetChannelShared()}, nil
@@ -100,9 +86,9 @@ func (l *preluLayer) rowGrain() int { return max(1, elementwiseGrain/max(1, l.di
 // Forward: y = x > 0 ? x : a[c]·x, row by row, where a row is one channel of one item.
 func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 	l.in.save(bottom[0])
-	l.pass = preluPass{step: preluForward, x: bottom[0].Data, y: top[0].Data, a: l.blobs[0].Data}
-	parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), l)
-	l.pass = preluPass{}
+	l.fwd = preluForward{l: l, x: bottom[0].Data, y: top[0].Data}
+	parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), &l.fwd)
+	l.fwd = preluForward{}
 	return nil
 }
 
@@ -111,56 +97,85 @@ func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 // Caffe's loops: da[c] gains dy·x·(x <= 0) element after element (every channel of
 // every item in turn when the slope is shared), and dx = dy·((x > 0) + a[c]·(x <= 0)).
 func (l *preluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
-	x, dy, a, da := l.in.input(bottom[0]), top[0].Diff, l.blobs[0].Data, l.blobs[0].Diff
+	x, dy, da := l.in.input(bottom[0]), top[0].Diff, l.blobs[0].Diff
 	n := bottom[0].Count() / max(1, l.channels*l.dim)
 	if l.shared {
+		// One sum in Caffe's order, which no split over the cores keeps.
 		s := da[0]
 		for i, v := range x[:n*l.channels*l.dim] {
 			s += float32(float32(dy[i]*v) * boolf(v <= 0))
 		}
 		da[0] = s
 	} else {
-		l.pass = preluPass{step: preluSlopeGrad, x: x, dy: dy, items: n, da: da}
-		parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), l)
+		l.slopeGrad = preluSlopeGrad{l: l, x: x, dy: dy, items: n}
+		parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), &l.slopeGrad)
+		l.slopeGrad = preluSlopeGrad{}
 	}
 	if down[0] {
-		l.pass = preluPass{step: preluBackward, x: x, a: a, dy: dy, dx: bottom[0].Diff}
-		parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), l)
+		l.bwd = preluBackward{l: l, x: x, dy: dy, dx: bottom[0].Diff}
+		parallel.Run(bottom[0].Count()/max(1, l.dim), l.rowGrain(), &l.bwd)
+		l.bwd = preluBackward{}
 	}
-	l.pass = preluPass{}
 }
 
-// Range runs the current step on rows (one channel of one item) or, for the slope
-// gradient, channels lo to hi−1.
-func (l *preluLayer) Range(lo, hi int) {
-	p := &l.pass
-	x, dy := p.x, p.dy
-	switch p.step {
-	case preluForward:
-		// std::max(x, 0) + a·std::min(x, 0).
-		for r := lo; r < hi; r++ {
-			s := p.a[l.slopeOf(r%l.channels)]
-			for i := r * l.dim; i < (r+1)*l.dim; i++ {
-				p.y[i] = cppMax(x[i], 0) + float32(s*cppMin(x[i], 0))
+// preluForward is the forward loop over rows (one channel of one item).
+//
+//	x, y (N, C, ...)
+type preluForward struct {
+	l    *preluLayer
+	x, y []float32
+}
+
+// Range computes the rows [lo, hi) as std::max(x, 0) + a·std::min(x, 0).
+func (p *preluForward) Range(lo, hi int) {
+	l, x, y, a := p.l, p.x, p.y, p.l.blobs[0].Data
+	for r := lo; r < hi; r++ {
+		s := a[l.slopeOf(r%l.channels)]
+		for i := r * l.dim; i < (r+1)*l.dim; i++ {
+			y[i] = cppMax(x[i], 0) + float32(s*cppMin(x[i], 0))
+		}
+	}
+}
+
+// preluSlopeGrad is the slope gradient of per-channel slopes, a loop over channels:
+// each channel adds its items in order, as Caffe's single loop does.
+//
+//	x, dy (N, C, ...)
+type preluSlopeGrad struct {
+	l     *preluLayer
+	x, dy []float32
+	items int // N
+}
+
+// Range adds the gradients of the slopes of channels [lo, hi).
+func (p *preluSlopeGrad) Range(lo, hi int) {
+	l, x, dy, da := p.l, p.x, p.dy, p.l.blobs[0].Diff
+	for c := lo; c < hi; c++ {
+		s := da[c]
+		for item := 0; item < p.items; item++ {
+			for i := (item*l.channels + c) * l.dim; i < (item*l.channels+c+1)*l.dim; i++ {
+				s += float32(float32(dy[i]*x[i]) * boolf(x[i] <= 0))
 			}
 		}
-	case preluSlopeGrad:
-		// Each channel adds its items in order, as Caffe's single loop does.
-		for c := lo; c < hi; c++ {
-			s := p.da[c]
-			for item := 0; item < p.items; item++ {
-				for i := (item*l.channels + c) * l.dim; i < (item*l.channels+c+1)*l.dim; i++ {
-					s += float32(float32(dy[i]*x[i]) * boolf(x[i] <= 0))
-				}
-			}
-			p.da[c] = s
-		}
-	case preluBackward:
-		for r := lo; r < hi; r++ {
-			s := p.a[l.slopeOf(r%l.channels)]
-			for i := r * l.dim; i < (r+1)*l.dim; i++ {
-				p.dx[i] = dy[i] * (boolf(x[i] > 0) + float32(s*boolf(x[i] <= 0)))
-			}
+		da[c] = s
+	}
+}
+
+// preluBackward is the input gradient's loop over rows (one channel of one item).
+//
+//	x, dy, dx (N, C, ...)
+type preluBackward struct {
+	l         *preluLayer
+	x, dy, dx []float32
+}
+
+// Range computes the gradient of the rows [lo, hi).
+func (p *preluBackward) Range(lo, hi int) {
+	l, x, dy, dx, a := p.l, p.x, p.dy, p.dx, p.l.blobs[0].Data
+	for r := lo; r < hi; r++ {
+		s := a[l.slopeOf(r%l.channels)]
+		for i := r * l.dim; i < (r+1)*l.dim; i++ {
+			dx[i] = dy[i] * (boolf(x[i] > 0) + float32(s*boolf(x[i] <= 0)))
 		}
 	}
 }

@@ -29,9 +29,6 @@ func (l *relu) BlobCounts() BlobCounts                 { return Exactly(1, 1) }
 func (l *relu) Setup(bottom, top []*blob.Blob) error   { return l.Reshape(bottom, top) }
 func (l *relu) Reshape(bottom, top []*blob.Blob) error { top[0].ReshapeLike(bottom[0]); return nil }
 
-// elementwiseGrain is the least number of elements worth a goroutine of its own.
-const elementwiseGrain = 1 << 14
-
 // Forward: y = x > 0 ? x : slope·x, the elements split over the cores.
 func (l *relu) Forward(bottom, top []*blob.Blob) error {
 	l.fwd.x, l.fwd.y = bottom[0].Data, top[0].Data

@@ -108,7 +108,7 @@ func (l *scale) Reshape(bottom, top []*blob.Blob) error {
 	} else {
 		top[0].ReshapeLike(bottom[0])
 	}
-	l.sumResult = resizeFloat32(l.sumResult, l.outer*l.dim)
+	l.sumResult = blob.Grow(l.sumResult, l.outer*l.dim)
 	if l.bias != nil {
 		// The bias is added in place on the top.
 		if err := l.bias.Reshape(top[:1], top); err != nil {

@@ -39,7 +39,7 @@ func (l *sigmoidLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *sigmoidLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *sigmoidLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		// Caffe's 0.5·tanh(0.5·x) + 0.5 is in double (its constants are), with the C
@@ -58,7 +58,7 @@ func (l *sigmoidLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Bl
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *sigmoidLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *sigmoidLayer) backwardRange(p *elementBackward, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		// Caffe's dy·y·(1. − y): the first product in float, the second in double.

@@ -19,11 +19,7 @@ func init() { Register("Slice", newSlice) }
 // in pieces split over the cores, as Concat's (axisParts).
 type slice struct {
 	base
-	axis         int
-	outer, inner int
-	parts        axisParts
-	gather       gatherAxis
-	scatter      scatterAxis
+	axisJoin
 }
 
 func newSlice(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -111,10 +107,7 @@ func (l *slice) Forward(bottom, top []*blob.Blob) error {
 	for i, t := range top {
 		l.parts.bufs[i] = t.Data
 	}
-	l.scatter = scatterAxis{a: &l.parts, joined: bottom[0].Data}
-	l.parts.run(&l.scatter)
-	l.scatter = scatterAxis{}
-	clear(l.parts.bufs)
+	l.scatterFrom(bottom[0].Data)
 	return nil
 }
 
@@ -130,8 +123,5 @@ func (l *slice) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	for i, t := range top {
 		l.parts.bufs[i] = t.Diff
 	}
-	l.gather = gatherAxis{a: &l.parts, joined: bottom[0].Diff}
-	l.parts.run(&l.gather)
-	l.gather = gatherAxis{}
-	clear(l.parts.bufs)
+	l.gatherTo(bottom[0].Diff)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/math/parallel"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -18,7 +19,8 @@ func init() { Register("Softplus", newSoftplus) }
 //	top    the bottom's shape
 type softplusLayer struct {
 	base
-	loop elementLoop
+	fwd softplusForward
+	bwd softplusBackward
 }
 
 func newSoftplus(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -35,13 +37,19 @@ func (l *softplusLayer) Reshape(bottom, top []*blob.Blob) error {
 // Forward: y = max(x, 0) + log(1 + e^−|x|). The exponent is never positive, so e to
 // it cannot overflow; log1p keeps e^−|x| where it is far below 1.
 func (l *softplusLayer) Forward(bottom, top []*blob.Blob) error {
-	x, y := bottom[0].Data, top[0].Data
-	l.loop.forward(l, x, y)
+	l.fwd = softplusForward{x: bottom[0].Data, y: top[0].Data}
+	parallel.Run(len(l.fwd.x), elementwiseGrain, &l.fwd)
+	l.fwd = softplusForward{} // the layer holds no blob's storage between passes
 	return nil
 }
 
-// forwardRange runs Forward on the elements [lo, hi).
-func (l *softplusLayer) forwardRange(p *elementLoop, lo, hi int) {
+// softplusForward is Forward's loop.
+//
+//	x, y (count)
+type softplusForward struct{ x, y []float32 }
+
+// Range computes the elements [lo, hi).
+func (p *softplusForward) Range(lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		v := float64(x[i])
@@ -55,12 +63,18 @@ func (l *softplusLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.B
 	if !down[0] {
 		return
 	}
-	y, dy, dx := top[0].Data, top[0].Diff, bottom[0].Diff
-	l.loop.backward(l, nil, y, dy, dx)
+	l.bwd = softplusBackward{y: top[0].Data, dy: top[0].Diff, dx: bottom[0].Diff}
+	parallel.Run(len(l.bwd.dx), elementwiseGrain, &l.bwd)
+	l.bwd = softplusBackward{}
 }
 
-// backwardRange runs Backward on the elements [lo, hi).
-func (l *softplusLayer) backwardRange(p *elementLoop, lo, hi int) {
+// softplusBackward is Backward's loop.
+//
+//	y, dy, dx (count)
+type softplusBackward struct{ y, dy, dx []float32 }
+
+// Range computes the elements [lo, hi).
+func (p *softplusBackward) Range(lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		dx[i] = dy[i] * float32(-math.Expm1(-float64(y[i])))

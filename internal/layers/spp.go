@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -99,7 +100,7 @@ func (l *spp) Reshape(bottom, top []*blob.Blob) error {
 	if b.Dim(2) == 0 || b.Dim(3) == 0 {
 		return fmt.Errorf("input dimensions cannot be zero: bottom %s", b.ShapeString())
 	}
-	if !equalInts(l.shape, b.Shape()) {
+	if !slices.Equal(l.shape, b.Shape()) {
 		// The pooling geometry depends on the image size: build the pyramid again.
 		l.shape = append(l.shape[:0], b.Shape()...)
 		l.pools, l.pooled = l.pools[:0], l.pooled[:0]

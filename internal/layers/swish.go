@@ -30,7 +30,7 @@ func (l *swish) BlobCounts() BlobCounts               { return Exactly(1, 1) }
 func (l *swish) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
 func (l *swish) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
-	l.sig = resizeFloat32(l.sig, bottom[0].Count())
+	l.sig = blob.Grow(l.sig, bottom[0].Count())
 	return nil
 }
 
@@ -42,7 +42,7 @@ func (l *swish) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *swish) forwardRange(p *elementLoop, lo, hi int) {
+func (l *swish) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		s := float32(float64(0.5*math.Tanh(0.5*float64(l.beta*x[i]))) + 0.5)
@@ -62,7 +62,7 @@ func (l *swish) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *swish) backwardRange(p *elementLoop, lo, hi int) {
+func (l *swish) backwardRange(p *elementBackward, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		by := l.beta * y[i]

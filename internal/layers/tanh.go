@@ -37,7 +37,7 @@ func (l *tanhLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *tanhLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *tanhLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		y[i] = cmath.Tanhf(x[i]) // Caffe's tanh of a float: glibc's tanhf
@@ -54,7 +54,7 @@ func (l *tanhLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 }
 
 // backwardRange runs Backward on the elements [lo, hi).
-func (l *tanhLayer) backwardRange(p *elementLoop, lo, hi int) {
+func (l *tanhLayer) backwardRange(p *elementBackward, lo, hi int) {
 	y, dy, dx := p.y, p.dy, p.dx
 	for i := lo; i < hi; i++ {
 		dx[i] = dy[i] * (1 - float32(y[i]*y[i]))

@@ -36,7 +36,7 @@ func (l *thresholdLayer) Forward(bottom, top []*blob.Blob) error {
 }
 
 // forwardRange runs Forward on the elements [lo, hi).
-func (l *thresholdLayer) forwardRange(p *elementLoop, lo, hi int) {
+func (l *thresholdLayer) forwardRange(p *elementForward, lo, hi int) {
 	x, y := p.x, p.y
 	for i := lo; i < hi; i++ {
 		if x[i] > l.threshold {

@@ -22,7 +22,7 @@ net_param {
 base_lr: 1e33 lr_policy: "fixed" max_iter: 3
 `
 
-// TestDivergenceParams (issue 11, defect 3): an update that makes a parameter
+// TestDivergenceParams: an update that makes a parameter
 // infinite stops training at that iteration, naming the parameter, before the next
 // forward pass; with ContinueOnNaN the run goes on as Caffe's does.
 func TestDivergenceParams(t *testing.T) {

@@ -124,7 +124,7 @@ func TestExactResumeLeNet(t *testing.T) {
 	}
 }
 
-// TestRepeatAndResumeLeNet holds both numerics to exact repetition (issue 10): two
+// TestRepeatAndResumeLeNet holds both numerics to exact repetition: two
 // runs of 50 LeNet iterations (crop, mirror, dropout) write the same .caffemodel,
 // and a run stopped at 25 and resumed writes it too.
 func TestRepeatAndResumeLeNet(t *testing.T) {

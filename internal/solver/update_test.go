@@ -8,16 +8,13 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // quiet sends the log to a buffer for the rest of the test and returns it.
 func quiet(t testing.TB) *bytes.Buffer {
 	t.Helper()
-	var buf bytes.Buffer
-	prev := glog.SetOutput(&buf)
-	t.Cleanup(func() { glog.SetOutput(prev) })
-	return &buf
+	return testutil.CaptureLog(t)
 }
 
 // newSolver builds a solver from solver text, writing snapshots into a temporary

@@ -270,7 +270,7 @@ func readAllMNIST(path string) ([]byte, int64, error) {
 	return all, n, err
 }
 
-// TestMNISTCorruptGzip (issue 11, defect 2): every flipped byte of a gzipped idx
+// TestMNISTCorruptGzip: every flipped byte of a gzipped idx
 // file's compressed data or trailer is an error naming the file, unless the data
 // read are still right (a flip in the padding bits after the last deflate block).
 // Before, the records were read without reaching the end of the stream, where gzip

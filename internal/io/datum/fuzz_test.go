@@ -16,7 +16,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
-// Fuzz targets of the dataset readers (issue 11): MNIST idx files (plain and
+// Fuzz targets of the dataset readers: MNIST idx files (plain and
 // gzipped), CIFAR binary files and image lists. Any bytes give records or an error
 // naming the file: no panic, no hang, no allocation the bytes do not pay for.
 

@@ -67,14 +67,10 @@ const (
 	Gray
 )
 
+// String names the mode as the flags spell it.
 func (m ColorMode) String() string {
-	switch m {
-	case Native:
-		return "native"
-	case Color:
-		return "color"
-	case Gray:
-		return "gray"
+	if names := [...]string{Native: "native", Color: "color", Gray: "gray"}; m >= 0 && int(m) < len(names) {
+		return names[m]
 	}
 	return fmt.Sprintf("ColorMode(%d)", int(m))
 }

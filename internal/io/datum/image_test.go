@@ -300,7 +300,7 @@ func TestReadImage(t *testing.T) {
 	}
 }
 
-// TestDecodeHugeHeader (issue 11): a few bytes of PNG header announcing a
+// TestDecodeHugeHeader: a few bytes of PNG header announcing a
 // gigapixel image are refused before the decoder allocates it.
 func TestDecodeHugeHeader(t *testing.T) {
 	var b bytes.Buffer

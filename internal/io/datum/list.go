@@ -20,31 +20,44 @@ type ListEntry struct {
 // Blank lines are skipped and trailing blanks (a carriage return) dropped. A line without a
 // space or whose label is not an integer is an error naming the file and line.
 func ReadImageList(path string) ([]ListEntry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []ListEntry
-	s := bufio.NewScanner(f)
+	err := EachLine(path, func(n int, line string) error {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			return fmt.Errorf("%s:%d: %q has no label: want \"path label\"", path, n, line)
+		}
+		label, err := strconv.ParseInt(strings.TrimSpace(line[i+1:]), 10, 32)
+		if err != nil {
+			return fmt.Errorf("%s:%d: label %q is not an integer: want \"path label\"", path, n, line[i+1:])
+		}
+		out = append(out, ListEntry{Path: line[:i], Label: int32(label), Line: n})
+		return nil
+	})
+	return out, err
+}
+
+// EachLine calls f with every line of the text file at path that is not blank, with
+// its trailing blanks (a carriage return) dropped, and its line number from 1; it
+// stops at f's first error and returns it. Lines may be up to 1 MiB long.
+func EachLine(path string, f func(n int, line string) error) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	s := bufio.NewScanner(file)
 	s.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; s.Scan(); n++ {
 		line := strings.TrimRight(s.Text(), " \t\r")
 		if line == "" {
 			continue
 		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			return nil, fmt.Errorf("%s:%d: %q has no label: want \"path label\"", path, n, line)
+		if err := f(n, line); err != nil {
+			return err
 		}
-		label, err := strconv.ParseInt(strings.TrimSpace(line[i+1:]), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: label %q is not an integer: want \"path label\"", path, n, line[i+1:])
-		}
-		out = append(out, ListEntry{Path: line[:i], Label: int32(label), Line: n})
 	}
 	if err := s.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return out, nil
+	return nil
 }

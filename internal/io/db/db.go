@@ -93,20 +93,9 @@ type Reader struct {
 // record (Valid is false if the database is empty). path is the database directory,
 // as in a Data layer's source:.
 func OpenReader(path string, backend Backend) (*Reader, error) {
-	var (
-		c   cursor
-		err error
-	)
-	switch backend {
-	case LMDB:
-		c, err = openLMDB(path)
-	case LevelDB:
-		c, err = openLevelDB(path)
-	default:
-		return nil, fmt.Errorf("opening %s: unknown database backend %d", path, int(backend))
-	}
+	c, err := openCursor(path, backend)
 	if err != nil {
-		return nil, openError(path, backend, err)
+		return nil, err
 	}
 	glog.Infof("Opened %s %s", backend, path)
 	r := &Reader{path: path, backend: backend, c: c, n: -1}

@@ -404,7 +404,7 @@ func tableLevelDB(t *testing.T) string {
 	return dir
 }
 
-// TestCorruptLevelDB (issue 11, defect 7): a damaged LevelDB — its write-ahead log,
+// TestCorruptLevelDB: a damaged LevelDB — its write-ahead log,
 // a table or its manifest — is reported as corrupt, naming the damaged file. Before,
 // LevelDB's lenient defaults dropped the damaged log and the database read as
 // "database ... is empty".

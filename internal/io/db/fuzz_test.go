@@ -43,7 +43,7 @@ func seedLevelDB(f *testing.F, tables bool) map[string][]byte {
 	return files
 }
 
-// FuzzLevelDB (issue 11) reads a LevelDB one of whose files — the write-ahead log,
+// FuzzLevelDB reads a LevelDB one of whose files — the write-ahead log,
 // a table, the manifest — holds the fuzzed bytes: any bytes give records or an error
 // (corruption names the file), never a panic or a hang.
 func FuzzLevelDB(f *testing.F) {

@@ -16,7 +16,7 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
-// Fuzz targets of the readers of a user's proto files (issue 11): net and solver
+// Fuzz targets of the readers of a user's proto files: net and solver
 // prototxt, and the binary .caffemodel, .solverstate and .binaryproto. Each must
 // answer any bytes with a value or an error — no panic, no hang, no allocation the
 // bytes do not pay for. `go test` runs their seed corpora (from testdata/); `make

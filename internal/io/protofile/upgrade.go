@@ -45,12 +45,7 @@ func UpgradeNet(p *caffepb.NetParameter, source string) (changed bool, err error
 		if err != nil {
 			return changed, fmt.Errorf("%s: upgrading V0 net: %w", source, err)
 		}
-		if !ok {
-			partial = true
-			glog.Errorf("Warning: had one or more problems upgrading V0NetParameter to NetParameter (see above); continuing anyway.")
-		} else {
-			glog.Infof("Successfully upgraded file specified using deprecated V0LayerParameter")
-		}
+		partial = logUpgraded(ok, "V0NetParameter to NetParameter", "V0LayerParameter") || partial
 		glog.Warningf("Note that future Caffe releases will not support V0NetParameter; " +
 			"use ./build/tools/upgrade_net_proto_text for prototxt and ./build/tools/upgrade_net_proto_binary " +
 			"for model weights upgrade this and any other net protos to the new format.")
@@ -67,12 +62,7 @@ func UpgradeNet(p *caffepb.NetParameter, source string) (changed bool, err error
 		if err != nil {
 			return changed, fmt.Errorf("%s: upgrading V1 layers: %w", source, err)
 		}
-		if !ok {
-			partial = true
-			glog.Errorf("Warning: had one or more problems upgrading V1LayerParameter (see above); continuing anyway.")
-		} else {
-			glog.Infof("Successfully upgraded file specified using deprecated V1LayerParameter")
-		}
+		partial = logUpgraded(ok, "V1LayerParameter", "V1LayerParameter") || partial
 	}
 	if netNeedsInputUpgrade(p) {
 		glog.Infof("Attempting to upgrade input file specified using deprecated input fields: %s", source)
@@ -91,6 +81,18 @@ func UpgradeNet(p *caffepb.NetParameter, source string) (changed bool, err error
 		return changed, fmt.Errorf("%s: %w", source, ErrPartialUpgrade)
 	}
 	return changed, nil
+}
+
+// logUpgraded logs, in Caffe's words, how an upgrade that may go partly wrong went:
+// problems names what was upgraded in the warning, param what was deprecated in the
+// success. It reports whether the upgrade was partial.
+func logUpgraded(ok bool, problems, param string) (partial bool) {
+	if !ok {
+		glog.Errorf("Warning: had one or more problems upgrading %s (see above); continuing anyway.", problems)
+		return true
+	}
+	glog.Infof("Successfully upgraded file specified using deprecated %s", param)
+	return false
 }
 
 func netNeedsV0ToV1(p *caffepb.NetParameter) bool {

@@ -3,14 +3,22 @@
 // and layers need.
 //
 // Like gonum's blas32, the matrix product goes through a small interface with
-// interchangeable implementations: Naive (the triple loop everyone can read, the
-// reference the others are tested against), Gonum (gonum's pure-Go kernel), Fast
-// (packed panels and AVX2/AVX-512 micro-kernels, summing in whatever order is
-// fastest: the product of the fast numerics) and Ordered (the same kernels summing
-// in OpenBLAS's order, openblas_order.go, so that its products are Caffe's bit for
-// bit: the product of the caffe numerics). Gemm uses the one the current numerics
+// interchangeable implementations: Naive (the triple loop everyone can read, summing
+// in float64: the reference of the values, which the others must come within a
+// tolerance of), Gonum (gonum's pure-Go kernel), Fast (packed panels and
+// AVX2/AVX-512 micro-kernels, summing in whatever order is fastest: the product of
+// the fast numerics) and Ordered (the same kernels summing in OpenBLAS's order,
+// openblas_order.go, so that its products are Caffe's bit for bit: the product of
+// the caffe numerics). Gemm uses the one the current numerics
 // (internal/math/numerics) asks for, unless UseByName chose another. Matrices are
 // row-major, as in Caffe.
+//
+// The bit-level reference of the caffe numerics is the real OpenBLAS 0.3.21 (Zen
+// kernels, two threads), which internal/math/openblas calls through cgo under the
+// openblas build tag and checks Ordered against. Without the library, Ordered is
+// held to orderRef (openblas_order.go), OpenBLAS's order one element at a time, and
+// Gemv and the vector operations to testdata/openblas.txt, hashes of the library's
+// outputs.
 //
 // Gemv and the vector operations (Axpy, Axpby, Scal, Scale, Dot, DotStrided, Asum)
 // have one implementation each: OpenBLAS 0.3.21's arithmetic, bit for bit, as the CPU

@@ -2,18 +2,18 @@
 
 package blas
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // hasAVX2FMA reports whether the CPU (and the OS, which must save the YMM registers)
 // supports the assembly micro-kernel.
-var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+var hasAVX2FMA = cpufeat.AVX2FMA
 
 // useAsm selects the assembly micro-kernel; tests turn it off to run the portable one.
 var useAsm = hasAVX2FMA
 
 // hasAVX512 reports whether the CPU (and the OS, which must save the ZMM registers)
 // supports the wide micro-kernel as well.
-var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
+var hasAVX512 = hasAVX2FMA && cpufeat.AVX512F
 
 // useAVX512 sends whole 2mr×2nr blocks to the wide micro-kernel; tests turn it off
 // and on to compare, and on where the CPU lacks AVX-512 to run the wide path with

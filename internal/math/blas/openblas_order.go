@@ -103,7 +103,8 @@ func kernelCalls(m, n, k int, fn func(r0, rows, c0, cols int)) {
 }
 
 // firstMBlock is the driver's first block of OpenBLAS's m out of the span left;
-// nextMBlock the later ones (the threaded driver rounds its halves differently).
+// nextMBlockThreaded the later ones of the threaded driver, which rounds its halves
+// differently.
 func firstMBlock(left int) int {
 	if left >= 2*obP {
 		return obP

@@ -2,11 +2,11 @@
 
 package blas
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // useVecAsm selects the AVX2/FMA vector kernels of vec_amd64.s; tests turn it off to
 // run the Go ones, which give the same bits.
-var useVecAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+var useVecAsm = cpufeat.AVX2FMA
 
 //go:noescape
 func sgemvT4AVX2(nb int, a *float32, lda int, x *float32, out *[4]float32)

@@ -167,7 +167,7 @@ func TestSpecial(t *testing.T) {
 	}
 }
 
-// benchInputs are the arguments the benchmarks cycle through: softmax's exp sees x −
+// expInputs and logInputs are the arguments the benchmarks cycle through: softmax's exp sees x −
 // max(x) ≤ 0, the losses' log sees probabilities in (0, 1].
 var expInputs, logInputs = func() (e, l [1024]float32) {
 	for i := range e {

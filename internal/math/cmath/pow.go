@@ -218,24 +218,21 @@ var powLogA = [5]float64{
 }
 
 // powLogTab holds, for each of the 16 subintervals of [logOff, 2·logOff), 1/c and
-// log2(c), both rounded to float64, as read out of libm's __powf_log2_data.tab. The
-// 1/c are logTab's; entry 9 is c = 1, so that log2 of numbers just above 1 has no
-// table error.
-var powLogTab = [powLogN]struct{ invc, logc float64 }{
-	{0x1.661ec79f8f3bep+0, -0x1.efec65b963019p-2},
-	{0x1.571ed4aaf883dp+0, -0x1.b0b6832d4fca4p-2},
-	{0x1.49539f0f010bp+0, -0x1.7418b0a1fb77bp-2},
-	{0x1.3c995b0b80385p+0, -0x1.39de91a6dcf7bp-2},
-	{0x1.30d190c8864a5p+0, -0x1.01d9bf3f2b631p-2},
-	{0x1.25e227b0b8eap+0, -0x1.97c1d1b3b7afp-3},
-	{0x1.1bb4a4a1a343fp+0, -0x1.2f9e393af3c9fp-3},
-	{0x1.12358f08ae5bap+0, -0x1.960cbbf788d5cp-4},
-	{0x1.0953f419900a7p+0, -0x1.a6f9db6475fcep-5},
-	{0x1p+0, 0x0p+0},
-	{0x1.e608cfd9a47acp-1, 0x1.338ca9f24f53dp-4},
-	{0x1.ca4b31f026aap-1, 0x1.476a9543891bap-3},
-	{0x1.b2036576afce6p-1, 0x1.e840b4ac4e4d2p-3},
-	{0x1.9c2d163a1aa2dp-1, 0x1.40645f0c6651cp-2},
-	{0x1.886e6037841edp-1, 0x1.88e9c2c1b9ff8p-2},
-	{0x1.767dcf5534862p-1, 0x1.ce0a44eb17bccp-2},
+// log2(c), both rounded to float64, as read out of libm's __powf_log2_data.tab, in
+// the layout powscale_amd64.s reads. The 1/c are logTab's (glibc's logf and powf
+// share them); entry 9 is c = 1, so that log2 of numbers just above 1 has no table
+// error.
+var powLogTab = func() (t [powLogN]struct{ invc, logc float64 }) {
+	for i := range t {
+		t[i].invc, t[i].logc = logTab[i].invc, powLog2c[i]
+	}
+	return t
+}()
+
+// powLog2c are powLogTab's log2(c).
+var powLog2c = [powLogN]float64{
+	-0x1.efec65b963019p-2, -0x1.b0b6832d4fca4p-2, -0x1.7418b0a1fb77bp-2, -0x1.39de91a6dcf7bp-2,
+	-0x1.01d9bf3f2b631p-2, -0x1.97c1d1b3b7afp-3, -0x1.2f9e393af3c9fp-3, -0x1.960cbbf788d5cp-4,
+	-0x1.a6f9db6475fcep-5, 0x0p+0, 0x1.338ca9f24f53dp-4, 0x1.476a9543891bap-3,
+	0x1.e840b4ac4e4d2p-3, 0x1.40645f0c6651cp-2, 0x1.88e9c2c1b9ff8p-2, 0x1.ce0a44eb17bccp-2,
 }

@@ -65,7 +65,7 @@ func Pow(x, y float64) float64 {
 		// x and y are finite and non-zero.
 		if ix>>63 != 0 {
 			// x < 0: only an integer y gives a real result, negative for an odd y,
-			// which the sign bias puts into the scale factor of expInline.
+			// which the sign bias puts into the scale factor of expInline64.
 			switch checkInt64(iy) {
 			case 0:
 				return math.Float64frombits(defaultNaN64) // (x−x)/(x−x)

@@ -5,7 +5,7 @@ import "math"
 // PowfScale sets out[i] = Powf(s[i], y) · x[i], each power glibc's powf to the bit and
 // the product rounded to float32: LRN's output and gradient, y = −β, as Caffe's
 // caffe_powx then caffe_mul compute them. Where the CPU has AVX2 and FMA, four powers
-// at a time go through the vectorised powfMain — the same operations as Powf's main
+// at a time go through powfScaleAVX2 — the same operations as Powf's main
 // path, fused as it fuses them, so the same bits — and every lane that needs one of
 // Powf's special cases (s not a positive normal float, y zero or not finite, a
 // result near the float32 range) goes through Powf itself.

@@ -5,12 +5,12 @@ package cmath
 import (
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	"github.com/gocaffe/gocaffe/internal/math/cpufeat"
 )
 
 // usePowAsm selects the assembly of powscale_amd64.s; tests turn it off to check it
 // against Powf.
-var usePowAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var usePowAsm = cpufeat.AVX2FMA
 
 // powfConsts is what the assembly reads besides the tables, in this order (see
 // log2Inline and exp2Inline).

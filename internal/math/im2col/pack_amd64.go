@@ -2,11 +2,11 @@
 
 package im2col
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // usePackAVX512 selects the assembly packer (pack_amd64.s); tests turn it off to run
 // the Go loops.
-var usePackAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+var usePackAVX512 = cpufeat.AVX512F && cpufeat.BMI2
 
 // packRun is a run as the assembly reads it: lanes [lane, lane+n) read input row
 // rowBase + ky, lane l of them column colBase + kx + l.

@@ -2,11 +2,11 @@
 
 package im2col
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // useAVX selects the assembly (rows_amd64.s); tests turn it off to run the Go
 // loops.
-var useAVX = cpu.X86.HasAVX
+var useAVX = cpufeat.AVX
 
 // addRowsAVX is addRowsGo's loop in AVX assembly.
 //

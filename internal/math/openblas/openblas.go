@@ -3,7 +3,7 @@
 // Package openblas calls the real OpenBLAS (and the C library's expf, logf, powf, tanhf
 // and pow) through cgo: the oracle gocaffe's pure-Go arithmetic is checked against, bit for
 // bit. Caffe on a CPU is Caffe linked with OpenBLAS, so its numbers are OpenBLAS's
-// numbers; the fixtures in ../shared/fixtures were made with Debian 12's OpenBLAS
+// numbers; Caffe's outputs under testdata/fixtures were made with Debian 12's OpenBLAS
 // 0.3.21 on an AMD EPYC, where OpenBLAS runs its Zen kernels. For every routine Caffe
 // calls those are its Haswell kernels, sasum aside (the Zen sasum is the older SSE
 // kernel, which the fixtures' Reduction ASUM results show).

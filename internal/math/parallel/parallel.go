@@ -11,7 +11,7 @@
 //
 // A training iteration of a small net (a batch of one, or LeNet) is hundreds of
 // loops of a few microseconds each. Waking a parked goroutine costs about as much as
-// such a loop, so a helper that finishes its work spins for a while (spinFor) before
+// such a loop, so a helper that finishes its work spins for a while (spinLoads) before
 // it parks, as OpenMP's threads do: the next loop finds it awake.
 package parallel
 
@@ -233,7 +233,7 @@ func startHelpers(n int) {
 }
 
 // helper i joins posted jobs while it may (i < Workers()−1), spinning between them
-// for about spinFor, then parks until a job is posted.
+// for spinLoads looks, then parks until a job is posted.
 func helper(i int) {
 	for {
 		for spins := 0; spins < spinLoads; spins++ {

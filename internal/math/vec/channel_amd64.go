@@ -2,10 +2,10 @@
 
 package vec
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // hasFMA: the fused loops of channel_amd64.s need FMA3 besides AVX2.
-var hasFMA = cpu.X86.HasFMA
+var hasFMA = cpufeat.FMA
 
 // The sums (channel_amd64.s) run over n elements, n a multiple of 8, and add their
 // lanes as lanes.total does; the elementwise loops do the first n − n mod 8 elements

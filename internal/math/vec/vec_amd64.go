@@ -2,10 +2,10 @@
 
 package vec
 
-import "golang.org/x/sys/cpu"
+import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
 // useAsm selects the assembly (vec_amd64.s); tests turn it off to run the Go loops.
-var useAsm = cpu.X86.HasAVX2
+var useAsm = cpufeat.AVX2
 
 // The assembly loops handle the first n − n mod 8 elements and return how many they
 // did; the Go functions finish the rest.
