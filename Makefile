@@ -49,7 +49,7 @@ FUZZ_TARGETS = \
 	internal/io/protofile:FuzzBinaryProto internal/io/datum:FuzzMNIST \
 	internal/io/datum:FuzzCIFAR internal/io/datum:FuzzImageList internal/io/datum:FuzzDecode \
 	internal/io/lmdb:FuzzOpen internal/io/db:FuzzLevelDB internal/layers:FuzzDatumToBlob \
-	internal/net:FuzzNetForwardBackward
+	internal/network:FuzzNetForwardBackward
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name ($(FUZZTIME))"; \

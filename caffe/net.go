@@ -21,7 +21,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -72,7 +72,7 @@ type Options struct {
 
 // Net is a built network. Its methods are not safe for concurrent use.
 type Net struct {
-	n *net.Net
+	n *network.Net
 }
 
 // LoadNet reads a net prototxt (upgrading old formats), builds it as opts says and
@@ -105,7 +105,7 @@ func NewNet(param *caffepb.NetParameter, opts Options) (*Net, error) {
 		Level: proto.Int32(int32(opts.Level)),
 		Stage: append([]string(nil), opts.Stages...),
 	}
-	n, err := net.New(param, net.Options{})
+	n, err := network.New(param, network.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/datum"
 	"github.com/gocaffe/gocaffe/internal/io/db"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/internal/testutil/testdb"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -148,7 +148,7 @@ func TestCIFAR100Models(t *testing.T) {
 				t.Fatal(err)
 			}
 			param.State = &caffepb.NetState{Phase: phase.Enum()}
-			n, err := net.New(param, net.Options{Quiet: true})
+			n, err := network.New(param, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatalf("%s %s: %v", variant, phase, err)
 			}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/io/staging"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -36,7 +36,7 @@ Graphviz's dot, which must then be installed.`,
 			if err != nil {
 				return err
 			}
-			opts := net.DrawOptions{RankDir: f.rankdir}
+			opts := netinfo.DrawOptions{RankDir: f.rankdir}
 			switch p := strings.ToUpper(f.phase); p {
 			case "ALL", "":
 			case "TRAIN", "TEST":
@@ -44,7 +44,7 @@ Graphviz's dot, which must then be installed.`,
 			default:
 				return fmt.Errorf("--phase=%q: want ALL, TRAIN or TEST", f.phase)
 			}
-			dot, err := net.Draw(param, opts)
+			dot, err := netinfo.Draw(param, opts)
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 )
 
 // gradcheckFlags are the flags of gocaffe gradcheck.
@@ -63,7 +63,7 @@ func runGradcheck(cmd *cobra.Command, g *globalFlags, f *gradcheckFlags) error {
 		return err
 	}
 	r := rng.New(f.seed)
-	n, _, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{RNG: r})
+	n, _, err := f.state.buildShapeOnly(f.model, f.shapes, network.Options{RNG: r})
 	if err != nil {
 		return err
 	}

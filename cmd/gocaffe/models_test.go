@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -53,7 +53,7 @@ func TestModels(t *testing.T) {
 		}
 		if tt.paths == nil {
 			ours.State = &caffepb.NetState{Phase: caffepb.Phase_TEST.Enum()}
-			n, err := net.New(ours, net.Options{Quiet: true})
+			n, err := network.New(ours, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatalf("%s: %v", tt.ours, err)
 			}

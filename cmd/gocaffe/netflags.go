@@ -9,7 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -94,7 +95,7 @@ func parseShapes(values []string) (map[string][]int, error) {
 // parameters), so that no database is opened: for commands that look at a net's
 // structure or its layers' arithmetic rather than at data. It returns the net and
 // the prototxt as read (its data layers as they are there).
-func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts net.Options) (*net.Net, *caffepb.NetParameter, error) {
+func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts network.Options) (*network.Net, *caffepb.NetParameter, error) {
 	param, err := f.readNet(model)
 	if err != nil {
 		return nil, nil, err
@@ -103,12 +104,12 @@ func (f *netStateFlags) buildShapeOnly(model string, shapeFlags []string, opts n
 	if err != nil {
 		return nil, nil, err
 	}
-	inputs, err := net.DataLayersAsInputs(param, shapes)
+	inputs, err := netinfo.DataLayersAsInputs(param, shapes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", model, err)
 	}
 	opts.Quiet = true
-	n, err := net.New(inputs, opts)
+	n, err := network.New(inputs, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", model, err)
 	}

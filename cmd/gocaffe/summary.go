@@ -10,7 +10,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -65,10 +66,10 @@ overrides an Input layer's shapes.
 
 // keepDataTypes gives the data layers of a summary, which buildShapeOnly turned into
 // Input layers, their own types back.
-func keepDataTypes(s *net.Summary, param *caffepb.NetParameter) {
+func keepDataTypes(s *netinfo.Summary, param *caffepb.NetParameter) {
 	types := map[string]string{}
 	for _, l := range param.Layer {
-		if net.IsDataLayer(l.GetType()) {
+		if netinfo.IsDataLayer(l.GetType()) {
 			types[l.GetName()] = l.GetType()
 		}
 	}
@@ -102,7 +103,7 @@ func displayName(name string) string {
 // runSummary runs gocaffe summary with the flags f, printing on cmd's output.
 func runSummary(cmd *cobra.Command, f *summaryFlags) error {
 	// Shapes only: a net of any size is described without the memory it needs.
-	var s *net.Summary
+	var s *netinfo.Summary
 	var param *caffepb.NetParameter
 	err := blob.ShapesOnly(func() (err error) {
 		defer func() {
@@ -112,12 +113,12 @@ func runSummary(cmd *cobra.Command, f *summaryFlags) error {
 				err = fmt.Errorf("%s: a layer needed values to work out its shapes (%v); please report this to gocaffe's authors", f.model, r)
 			}
 		}()
-		n, p, err := f.state.buildShapeOnly(f.model, f.shapes, net.Options{})
+		n, p, err := f.state.buildShapeOnly(f.model, f.shapes, network.Options{})
 		if err != nil {
 			return err
 		}
 		defer n.Close()
-		s, param = n.Summarize(), p
+		s, param = netinfo.Summarize(n), p
 		return nil
 	})
 	if err != nil {
@@ -137,6 +138,6 @@ func runSummary(cmd *cobra.Command, f *summaryFlags) error {
 	if width == 0 {
 		width = terminalWidth(out)
 	}
-	fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(net.TableOptions{Width: width}))
+	fmt.Fprintf(out, "%s (%s)\n\n%s", displayName(s.Name), param.GetState().GetPhase(), s.Table(netinfo.TableOptions{Width: width}))
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
@@ -35,7 +35,7 @@ func TestSummaryFromDatabase(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit status %d", code)
 			}
-			var s net.Summary
+			var s netinfo.Summary
 			if err := json.Unmarshal([]byte(out), &s); err != nil {
 				t.Fatal(err)
 			}

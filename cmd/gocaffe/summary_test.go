@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
@@ -42,7 +42,7 @@ func TestSummaryJSONByHand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	var got net.Summary
+	var got netinfo.Summary
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -50,7 +50,7 @@ func TestSummaryJSONByHand(t *testing.T) {
 	//   ip1:    6→5, weights 5×6 + bias 5 = 35, multiply-adds 8·6·5 = 240
 	//   ip2:    5→3, 3×5 + 3 = 18,               8·5·3 = 120
 	//   ip_aux: 5→2, 2×5 + 2 = 12,               8·5·2 =  80
-	want := []net.LayerSummary{
+	want := []netinfo.LayerSummary{
 		{Name: "data", Type: "Input", Bottoms: []string{}, Tops: []string{"data", "label"}, TopShapes: [][]int{{8, 6}, {8}}, ParamShapes: [][]int{}, TopBytes: 4 * (48 + 8)},
 		{Name: "ip1", Type: "InnerProduct", Bottoms: []string{"data"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{{5, 6}, {5}}, MACs: 240, ParamBytes: 4 * 35, TopBytes: 4 * 40},
 		{Name: "relu1", Type: "ReLU", Bottoms: []string{"ip1"}, Tops: []string{"ip1"}, TopShapes: [][]int{{8, 5}}, ParamShapes: [][]int{}, TopBytes: 4 * 40},

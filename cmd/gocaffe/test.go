@@ -9,7 +9,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/solver"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -51,7 +51,7 @@ of each output, as "caffe test" does.`,
 
 // loadNet reads a net prototxt and builds it in the given phase, level and stages,
 // as Caffe's Net(file, phase, level, stages) constructor does.
-func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*net.Net, error) {
+func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*network.Net, error) {
 	param, err := protofile.ReadNetText(model)
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func loadNet(model string, phase caffepb.Phase, level int, stages []string) (*ne
 	param.State.Phase = phase.Enum()
 	param.State.Stage = append(param.State.Stage, stages...)
 	param.State.Level = proto.Int32(int32(level))
-	n, err := net.New(param, net.Options{})
+	n, err := network.New(param, network.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", model, err)
 	}

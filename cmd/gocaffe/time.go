@@ -11,6 +11,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
 	"github.com/gocaffe/gocaffe/internal/solver"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -108,12 +109,13 @@ func benchmark(g *globalFlags, f timeFlags) error {
 		runBackward[i] = n.LayerNeedBackward(i) || len(n.Layer(i).Params()) > 0
 	}
 	// The products' arithmetic: 2 flops a multiply-add, forward once; backward once
-	// for the parameters' gradient and once more for the bottom's.
+	// for the parameters' gradient (none for frozen ones: lr_mult 0) and once more
+	// for the bottom's.
 	var flops float64
 	for i := range nl {
-		macs := float64(n.LayerMACs(i))
+		macs := float64(netinfo.LayerMACs(n, i))
 		flops += 2 * macs
-		if runBackward[i] && len(n.Layer(i).Params()) > 0 {
+		if runBackward[i] && n.ParamNeedBackward(i) {
 			flops += 2 * macs
 		}
 		for _, down := range n.BottomNeedBackward(i) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/db"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	progressui "github.com/gocaffe/gocaffe/internal/progress"
 	"github.com/gocaffe/gocaffe/internal/solver"
 )
@@ -75,7 +75,7 @@ func newTrainProgress(mode string, s *solver.Solver) (*trainProgress, error) {
 
 // watchData finds the net's first layer that makes data (tops, no bottoms): its
 // batch, and the number of records of its source where that can be known.
-func (p *trainProgress) watchData(n *net.Net, iterSize int) {
+func (p *trainProgress) watchData(n *network.Net, iterSize int) {
 	for i := 0; i < n.NumLayers(); i++ {
 		if len(n.Bottoms(i)) > 0 || len(n.Tops(i)) == 0 {
 			continue

@@ -8,7 +8,8 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -68,7 +69,7 @@ func defaultChecker(lp *caffepb.LayerParameter, l layers.Layer) *Checker {
 // layer's second) get integers in [0, classes) — classes being the number of
 // channels of that layer's first bottom, or 2 for the binary losses — and every
 // other input gets unit gaussian draws.
-func FillInputs(n *net.Net, r *rng.Source) {
+func FillInputs(n *network.Net, r *rng.Source) {
 	producer := map[string]int{}
 	for i := 0; i < n.NumLayers(); i++ {
 		for _, t := range n.TopNames(i) {
@@ -124,7 +125,7 @@ func FillInputs(n *net.Net, r *rng.Source) {
 // (see FillInputs): it runs the net forward once so that every layer sees realistic
 // inputs, then checks each layer on copies of its bottoms, with a fresh instance
 // holding the net's parameter values, so the net itself is left as it was.
-func CheckNet(n *net.Net, opts NetOptions) ([]LayerResult, error) {
+func CheckNet(n *network.Net, opts NetOptions) ([]LayerResult, error) {
 	if _, err := n.Forward(); err != nil {
 		return nil, err
 	}
@@ -149,10 +150,10 @@ func CheckNet(n *net.Net, opts NetOptions) ([]LayerResult, error) {
 	return results, nil
 }
 
-func checkLayer(n *net.Net, i int, opts NetOptions) (LayerResult, error) {
+func checkLayer(n *network.Net, i int, opts NetOptions) (LayerResult, error) {
 	lp := proto.Clone(n.LayerParam(i)).(*caffepb.LayerParameter)
 	orig := n.Layer(i)
-	if lp.GetType() == "Input" || net.IsDataLayer(lp.GetType()) {
+	if lp.GetType() == "Input" || netinfo.IsDataLayer(lp.GetType()) {
 		return LayerResult{Skipped: "input layer"}, nil
 	}
 	var gradBottoms []int
@@ -179,7 +180,7 @@ func checkLayer(n *net.Net, i int, opts NetOptions) (LayerResult, error) {
 	for j := range top {
 		top[j] = blob.New()
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		return LayerResult{}, err
 	}
 	for j, p := range orig.Params() {

@@ -10,7 +10,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -47,7 +47,7 @@ layer { name: "ip2" type: "InnerProduct" bottom: "h" top: "y" inner_product_para
 layer { name: "acc" type: "Accuracy" bottom: "y" bottom: "label" top: "acc" }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "y" bottom: "label" top: "loss" }`
 
-func buildNet(t *testing.T, extra string) *net.Net {
+func buildNet(t *testing.T, extra string) *network.Net {
 	t.Helper()
 	p := &caffepb.NetParameter{}
 	if err := prototext.Unmarshal([]byte(strings.Replace(netText, "%s", extra, 1)), p); err != nil {
@@ -55,7 +55,7 @@ func buildNet(t *testing.T, extra string) *net.Net {
 	}
 	p.State = &caffepb.NetState{Phase: caffepb.Phase_TRAIN.Enum()}
 	r := rng.New(3)
-	n, err := net.New(p, net.Options{Quiet: true, RNG: r})
+	n, err := network.New(p, network.Options{Quiet: true, RNG: r})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ layer { name: "scale" type: "Scale" bottom: "y" top: "z" scale_param { bias_term
 		}
 		p.State = &caffepb.NetState{Phase: phase.Enum()}
 		r := rng.New(2)
-		n, err := net.New(p, net.Options{Quiet: true, RNG: r})
+		n, err := network.New(p, network.Options{Quiet: true, RNG: r})
 		if err != nil {
 			t.Fatal(err)
 		}

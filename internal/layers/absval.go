@@ -25,8 +25,7 @@ func newAbsVal(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &absValLayer{base: newBase(p, ctx)}, nil
 }
 
-func (l *absValLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *absValLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *absValLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *absValLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

@@ -45,8 +45,6 @@ func (l *accuracy) BlobCounts() BlobCounts { return BlobCounts{2, 2, 1, 2, false
 // AllowForceBackward: Accuracy has no gradient, so force_backward never reaches it.
 func (l *accuracy) AllowForceBackward(int) bool { return false }
 
-func (l *accuracy) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *accuracy) Reshape(bottom, top []*blob.Blob) error {
 	axis, err := bottom[0].CanonicalAxis(int(l.param.GetAccuracyParam().GetAxis()))
 	if err != nil {

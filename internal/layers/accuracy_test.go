@@ -237,7 +237,7 @@ func TestAccuracyErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := newLayer(t, tc.text, caffepb.Phase_TEST)
-			err := l.Setup([]*blob.Blob{blob.New(tc.x...), blob.New(tc.lab...)}, []*blob.Blob{blob.New()})
+			err := layers.SetUp(l, []*blob.Blob{blob.New(tc.x...), blob.New(tc.lab...)}, []*blob.Blob{blob.New()})
 			if err == nil {
 				t.Fatal("Setup succeeded")
 			}

@@ -66,7 +66,7 @@ func (l *argMax) Setup(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("argmax_param.top_k (%d) must be less than or equal to the dimension of the flattened bottom blob per instance (bottom %s)",
 			l.topK, b.ShapeString())
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *argMax) Reshape(bottom, top []*blob.Blob) error {

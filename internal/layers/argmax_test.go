@@ -134,7 +134,7 @@ func TestArgMaxErrors(t *testing.T) {
 	}
 	l, _ := newLayer(t, `type: "ArgMax"`, caffepb.Phase_TEST)
 	b := blob.New(3, 4)
-	wantError(t, l.Setup([]*blob.Blob{b}, []*blob.Blob{b}), "in-place")
+	wantError(t, layers.SetUp(l, []*blob.Blob{b}, []*blob.Blob{b}), "in-place")
 }
 
 func TestArgMaxCaffeFixtures(t *testing.T) { caffeFixtures(t, "ArgMax") }

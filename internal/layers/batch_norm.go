@@ -111,7 +111,7 @@ func (l *batchNorm) Setup(bottom, top []*blob.Blob) error {
 	for len(l.param.Param) < len(l.blobs) {
 		l.param.Param = append(l.param.Param, &caffepb.ParamSpec{LrMult: proto.Float32(0)})
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *batchNorm) Reshape(bottom, top []*blob.Blob) error {

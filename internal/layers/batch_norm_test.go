@@ -8,7 +8,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -191,7 +191,7 @@ func testBatchNormGradient(t *testing.T) {
 // The statistics are masked from the solver: lr_mult 0 when no param is given, and a
 // non-zero lr_mult is refused (Caffe's rule).
 func TestBatchNormParamSpecs(t *testing.T) {
-	build := func(param string) (*net.Net, error) {
+	build := func(param string) (*network.Net, error) {
 		text := `name: "bn"
 layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } } }
 layer { name: "bn" type: "BatchNorm" bottom: "x" top: "y" ` + param + ` }`
@@ -199,7 +199,7 @@ layer { name: "bn" type: "BatchNorm" bottom: "x" top: "y" ` + param + ` }`
 		if err != nil {
 			t.Fatal(err)
 		}
-		return net.New(p, net.Options{Quiet: true})
+		return network.New(p, network.Options{Quiet: true})
 	}
 	for _, param := range []string{``, `param { lr_mult: 0 }`, `param { lr_mult: 0 } param { lr_mult: 0 } param { lr_mult: 0 decay_mult: 0 }`} {
 		n, err := build(param)

@@ -26,8 +26,6 @@ func newBatchReindex(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *batchReindex) BlobCounts() BlobCounts { return Exactly(2, 1) }
 
-func (l *batchReindex) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *batchReindex) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

@@ -58,7 +58,7 @@ func (l *bias) Setup(bottom, top []*blob.Blob) error {
 		}
 		l.blobs = []*blob.Blob{b}
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 // broadcastParamShape is the shape of the learned blob of Bias or Scale (what names
@@ -149,7 +149,7 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		if down[0] && top[0] != bottom[0] {
 			l.back.dx = bottom[0].Diff
 		}
-		if learned || down[1] {
+		if learned && l.paramDown(0) || !learned && down[1] {
 			l.back.db = l.biasBlob(bottom).Diff
 		}
 		parallel.Run(l.dim, planeGrain(l.outer*l.inner), &l.back)
@@ -159,7 +159,7 @@ func (l *bias) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	if down[0] && top[0] != bottom[0] {
 		copy(bottom[0].Diff, dy)
 	}
-	if !learned && !down[1] {
+	if learned && !l.paramDown(0) || !learned && !down[1] {
 		return
 	}
 	db := l.biasBlob(bottom).Diff

@@ -27,8 +27,7 @@ func newBNLL(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &bnllLayer{base: newBase(p, ctx)}, nil
 }
 
-func (l *bnllLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *bnllLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *bnllLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *bnllLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

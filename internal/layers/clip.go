@@ -33,8 +33,7 @@ func newClip(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &clip{base: newBase(p, ctx), lo: cp.GetMin(), hi: cp.GetMax()}, nil
 }
 
-func (l *clip) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *clip) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *clip) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *clip) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	if top[0] == bottom[0] {

@@ -65,8 +65,6 @@ func (l *concat) BlobCounts() BlobCounts {
 	return BlobCounts{MinBottom: 1, MaxBottom: Any, MinTop: 1, MaxTop: 1}
 }
 
-func (l *concat) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *concat) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

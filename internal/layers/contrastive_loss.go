@@ -45,8 +45,6 @@ func (l *contrastiveLoss) BlobCounts() BlobCounts { return Exactly(3, 1) }
 // AllowForceBackward: both feature inputs get a gradient, the similarity flags not.
 func (l *contrastiveLoss) AllowForceBackward(i int) bool { return i != 2 }
 
-func (l *contrastiveLoss) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *contrastiveLoss) Reshape(bottom, top []*blob.Blob) error {
 	a, b, y := bottom[0], bottom[1], bottom[2]
 	for i, f := range []*blob.Blob{a, b} {

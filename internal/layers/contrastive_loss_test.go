@@ -147,7 +147,7 @@ func TestContrastiveLossErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := newLayer(t, `type: "ContrastiveLoss"`, caffepb.Phase_TRAIN)
-			err := l.Setup([]*blob.Blob{blob.New(tc.a...), blob.New(tc.b...), blob.New(tc.y...)}, []*blob.Blob{blob.New()})
+			err := layers.SetUp(l, []*blob.Blob{blob.New(tc.a...), blob.New(tc.b...), blob.New(tc.y...)}, []*blob.Blob{blob.New()})
 			if err == nil || !strings.Contains(err.Error(), tc.wantInText) {
 				t.Fatalf("error %v, want one showing %q", err, tc.wantInText)
 			}

@@ -302,10 +302,13 @@ func (l *baseConv) backward(x, dy, dx []float32) {
 // k blocks (blas.GemmBlocks), and added in image order: the bits of Caffe's Gemm
 // calls one after the other, which one worker makes as they are.
 func (l *baseConv) orderedParamGrads(im, dout, dtop []float32) {
-	if l.biasTerm {
+	if l.biasTerm && l.paramDown(1) {
 		for n := range l.num {
 			l.biasGrad(dtop[n*l.topDim:(n+1)*l.topDim], l.blobs[1].Diff)
 		}
+	}
+	if !l.paramDown(0) {
+		return // frozen (lr_mult 0): no weight gradient
 	}
 	mg, k, s := l.convOut/l.group, l.kernelDim, l.convOutS
 	dw := l.blobs[0].Diff

@@ -114,12 +114,12 @@ func (l *baseConv) fastBackward(x, dy, dx []float32) {
 	f.back = fastBackwardLoop{l: l, x: x, dy: dy, dx: dx}
 	parallel.Run(l.chunks, 1, &f.back)
 	f.back = fastBackwardLoop{}
-	if len(f.wsums) > 0 {
+	if len(f.wsums) > 0 && l.paramDown(0) {
 		f.sum = fastSumLoop{l: l}
 		parallel.Run(l.convOut, 8, &f.sum)
 		f.sum = fastSumLoop{}
 	}
-	if l.biasTerm {
+	if l.biasTerm && l.paramDown(1) {
 		for _, part := range f.bsums {
 			vec.Add(l.blobs[1].Diff, l.blobs[1].Diff, part)
 		}
@@ -203,12 +203,15 @@ func (p *fastBackwardLoop) Range(lo, hi int) {
 //	dWᵀ (K, Mg) += col · doutᵀ, or dW (Mg, K) += dout · colᵀ, group by group
 func (l *baseConv) fastParamGrads(c int, im, dout, dtop []float32, beta float32) {
 	f := &l.fast
-	if l.biasTerm {
+	if l.biasTerm && l.paramDown(1) {
 		db, b := l.blobs[1].Diff, float32(1)
 		if c > 0 {
 			db, b = f.bsums[c-1], beta
 		}
 		blas.GemvOnes(false, l.numOutput, l.topSpatial, 1, dtop, b, db)
+	}
+	if !l.paramDown(0) {
+		return // frozen (lr_mult 0): no weight gradient
 	}
 	col := im
 	if !l.is1x1 {

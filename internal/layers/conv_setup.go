@@ -16,16 +16,9 @@ import (
 // and the buffers of each chunk. The passes are in conv.go and conv_fast.go.
 
 // Setup reads the convolution parameters (Caffe's LayerSetUp), checks them against
-// the bottom, creates and fills the weights, and shapes the tops.
+// the bottom, and creates and fills the weights; the Reshape that follows shapes the
+// tops.
 func (l *baseConv) Setup(bottom, top []*blob.Blob) error {
-	if err := l.setupParams(bottom); err != nil {
-		return err
-	}
-	return l.Reshape(bottom, top)
-}
-
-// setupParams is Setup but for the first Reshape.
-func (l *baseConv) setupParams(bottom []*blob.Blob) error {
 	cp := l.param.GetConvolutionParam()
 	l.forceND = cp.GetForceNdIm2Col()
 	axis, err := bottom[0].CanonicalAxis(int(cp.GetAxis()))

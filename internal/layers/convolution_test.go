@@ -481,7 +481,7 @@ func visionSetUpErr(text string, bottom ...*blob.Blob) error {
 	if err != nil {
 		return err
 	}
-	return l.Setup(bottom, []*blob.Blob{blob.New()})
+	return layers.SetUp(l, bottom, []*blob.Blob{blob.New()})
 }
 
 // BenchmarkConvolution times forward and backward on the shapes of LeNet's conv2 and

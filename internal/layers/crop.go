@@ -42,7 +42,7 @@ func (l *crop) Setup(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("crop_param.offset: %d offsets given for axes %d to %d of the %d-axis bottom %s; give one offset, or one per axis from axis %d on (%d)",
 			k, start, start+k-1, n, bottom[0].ShapeString(), start, n-start)
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *crop) Reshape(bottom, top []*blob.Blob) error {

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -63,7 +63,7 @@ func TestDataFeedsLeNet(t *testing.T) {
 				t.Fatal(err)
 			}
 			param.State = &caffepb.NetState{Phase: caffepb.Phase_TEST.Enum()}
-			n, err := net.New(param, net.Options{Quiet: true})
+			n, err := network.New(param, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatal(err)
 			}

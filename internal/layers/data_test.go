@@ -101,7 +101,7 @@ func buildDataLayerRNG(text string, phase caffepb.Phase, r *rng.Source, nTop int
 		return nil, err
 	}
 	top := []*blob.Blob{blob.New(), blob.New()}[:nTop]
-	if err := l.Setup(nil, top); err != nil {
+	if err := layers.SetUp(l, nil, top); err != nil {
 		if c, ok := l.(layers.Closer); ok {
 			c.Close()
 		}

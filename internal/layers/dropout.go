@@ -37,8 +37,7 @@ func newDropout(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &dropoutLayer{base: newBase(p, ctx), ratio: ratio, scale: float32(1 / (1 - float64(ratio)))}, nil
 }
 
-func (l *dropoutLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *dropoutLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *dropoutLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *dropoutLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	if n := bottom[0].Count(); cap(l.keep) < n {

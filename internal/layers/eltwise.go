@@ -77,7 +77,7 @@ func (l *eltwise) Setup(bottom, top []*blob.Blob) error {
 		}
 		l.unitCoeffs = l.unitCoeffs && l.coeffs[i] == 1
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *eltwise) Reshape(bottom, top []*blob.Blob) error {

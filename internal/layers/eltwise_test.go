@@ -6,6 +6,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -138,7 +139,7 @@ func TestEltwiseErrors(t *testing.T) {
 		"same shape", "3 2 (6)")
 	l, _ := newLayer(t, `type: "Eltwise"`, caffepb.Phase_TRAIN)
 	bs := two()
-	wantError(t, l.Setup(bs, bs[:1]), "in-place")
+	wantError(t, layers.SetUp(l, bs, bs[:1]), "in-place")
 }
 
 // BenchmarkEltwise: ResNet-50's shortcut sum at batch 1 (res2), with coefficients,

@@ -24,8 +24,7 @@ func newELU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &eluLayer{base: newBase(p, ctx), alpha: p.GetEluParam().GetAlpha()}, nil
 }
 
-func (l *eluLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *eluLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *eluLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *eluLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

@@ -41,7 +41,7 @@ func (l *embed) Setup(bottom, top []*blob.Blob) error {
 	if err := l.setWeights("embed_param", []int{l.k, l.n}, ep.GetWeightFiller(), l.biasTerm, l.n, ep.GetBiasFiller()); err != nil {
 		return err
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *embed) Reshape(bottom, top []*blob.Blob) error {
@@ -84,17 +84,19 @@ func (l *embed) AllowForceBackward(int) bool { return false }
 //	dids              = 0 (piecewise constant), should anything ask
 func (l *embed) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	ids, dy, dw := bottom[0].Data, top[0].Diff, l.blobs[0].Diff
-	for m, v := range ids {
-		id := int(v)
-		if id < 0 || id >= l.k {
-			continue // refused by Forward
-		}
-		d := dw[id*l.n : (id+1)*l.n]
-		for j, g := range dy[m*l.n : (m+1)*l.n] {
-			d[j] += g
+	if l.paramDown(0) { // else frozen (lr_mult 0): no weight gradient
+		for m, v := range ids {
+			id := int(v)
+			if id < 0 || id >= l.k {
+				continue // refused by Forward
+			}
+			d := dw[id*l.n : (id+1)*l.n]
+			for j, g := range dy[m*l.n : (m+1)*l.n] {
+				d[j] += g
+			}
 		}
 	}
-	if l.biasTerm {
+	if l.biasTerm && l.paramDown(1) {
 		// Caffe's gemv of dtop's transpose with ones, in OpenBLAS's order.
 		blas.GemvOnes(true, l.m, l.n, 1, dy[:l.m*l.n], 1, l.blobs[1].Diff)
 	}

@@ -28,8 +28,6 @@ func newEuclideanLoss(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 // AllowForceBackward: both inputs get a gradient; the loss is symmetric in them.
 func (l *euclideanLoss) AllowForceBackward(int) bool { return true }
 
-func (l *euclideanLoss) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *euclideanLoss) Reshape(bottom, top []*blob.Blob) error {
 	a, b := bottom[0], bottom[1]
 	if a.NumAxes() == 0 || b.NumAxes() == 0 || a.Dim(0) != b.Dim(0) || a.CountFrom(1) != b.CountFrom(1) {

@@ -122,7 +122,7 @@ func TestEuclideanLossErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := newLayer(t, `type: "EuclideanLoss"`, caffepb.Phase_TRAIN)
-			err := l.Setup([]*blob.Blob{blob.New(tc.a...), blob.New(tc.b...)}, []*blob.Blob{blob.New()})
+			err := layers.SetUp(l, []*blob.Blob{blob.New(tc.a...), blob.New(tc.b...)}, []*blob.Blob{blob.New()})
 			if err == nil {
 				t.Fatal("Setup accepted bottoms of different sizes")
 			}

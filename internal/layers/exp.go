@@ -52,8 +52,7 @@ func logOfBase(field string, base float32) (float32, error) {
 	return cmath.Logf(base), nil // Caffe's log of a float: logf
 }
 
-func (l *expLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *expLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *expLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *expLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	return nil

@@ -18,14 +18,14 @@ func init() { Register("Filter", newFilter) }
 //	selected  (M)            the selected items, in batch order
 //
 // M depends on the selector's values, so the tops are shaped by Reshape, which the net
-// runs before every Forward, once the selector has been computed. At Setup the values
+// runs before every Forward, once the selector has been computed. At set-up the values
 // are not there yet and the tops get all N items, as in Caffe.
 type filter struct {
 	base
 	selector int // the selector's bottom index, K
 	selected []int
 	shape    []int // scratch for a top's shape
-	setUp    bool  // Setup has shaped the tops once
+	setUp    bool  // the first Reshape, at set-up, has shaped the tops
 }
 
 func newFilter(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -40,7 +40,7 @@ func (l *filter) Setup(bottom, top []*blob.Blob) error {
 			len(bottom), len(top))
 	}
 	l.selector = len(bottom) - 1
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *filter) Reshape(bottom, top []*blob.Blob) error {

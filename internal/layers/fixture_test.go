@@ -211,7 +211,7 @@ func fixtureShapesOnly(t *testing.T, f *layerFixture, p *caffepb.LayerParameter)
 		for i := range top {
 			top[i] = blob.New()
 		}
-		if err := l.Setup(bottom, top); err != nil {
+		if err := layers.SetUp(l, bottom, top); err != nil {
 			return err
 		}
 		for i, want := range f.Tops {
@@ -329,7 +329,7 @@ func runFixture(t *testing.T, f *layerFixture, p *caffepb.LayerParameter,
 	for i := range top {
 		top[i] = blob.New()
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	params := l.Params()

@@ -25,8 +25,6 @@ func newFlatten(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *flatten) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *flatten) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *flatten) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

@@ -8,8 +8,9 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -116,7 +117,7 @@ func TestFlattenErrors(t *testing.T) {
 	wantError(t, setUpError(`type: "Flatten" flatten_param { end_axis: -4 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1), "flatten_param.end_axis")
 	wantError(t, setUpError(`type: "Flatten" flatten_param { axis: 2 end_axis: 0 }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1), "flatten_param.end_axis")
 	l, _ := newLayer(t, `type: "Flatten"`, caffepb.Phase_TRAIN)
-	wantError(t, l.Setup([]*blob.Blob{x}, []*blob.Blob{x}), "in-place")
+	wantError(t, layers.SetUp(l, []*blob.Blob{x}, []*blob.Blob{x}), "in-place")
 }
 
 // viewNet is a net around a view layer: x → view → [in-place layer] → InnerProduct
@@ -148,7 +149,7 @@ func runViewNet(t *testing.T, text string) (loss float32, xAfter, dx []float32) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestViewNetGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := net.New(param, net.Options{Quiet: true})
+			n, err := network.New(param, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +281,7 @@ layer { name: "view" bottom: "x" top: "x" ` + view + ` }`
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = net.New(param, net.Options{Quiet: true})
+		_, err = network.New(param, network.Options{Quiet: true})
 		wantError(t, err, "view", "in-place")
 	}
 }

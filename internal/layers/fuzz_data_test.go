@@ -110,7 +110,7 @@ func FuzzDatumToBlob(f *testing.F) {
 		}
 		defer l.(layers.Closer).Close()
 		top := []*blob.Blob{blob.New(), blob.New()}
-		if err := blob.Recover(func() { err = l.Setup(nil, top) }); err != nil {
+		if err := blob.Recover(func() { err = layers.SetUp(l, nil, top) }); err != nil {
 			return // the net would name the layer
 		}
 		if err != nil {

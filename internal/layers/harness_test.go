@@ -62,7 +62,7 @@ func setUp(t testing.TB, text string, phase caffepb.Phase, bottom []*blob.Blob, 
 			t.Fatal(err)
 		}
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		t.Fatalf("Setup: %v", err)
 	}
 	return &testLayer{Layer: l, RNG: r, Bottom: bottom, Top: top}
@@ -183,7 +183,7 @@ func (c layerBench) setUp(b *testing.B) *testLayer {
 	if c.inPlace {
 		top[0] = bottom[0]
 	}
-	if err := l.Setup(bottom, top); err != nil {
+	if err := layers.SetUp(l, bottom, top); err != nil {
 		b.Fatalf("Setup: %v", err)
 	}
 	if c.params != nil {
@@ -419,7 +419,7 @@ func neuronInPlace(t *testing.T, name, text string, phase caffepb.Phase, x *blob
 		io := copyBlob(x)
 		in, _ := newLayer(t, text, phase)
 		blobs := []*blob.Blob{io}
-		if err := in.Setup(blobs, blobs); err != nil {
+		if err := layers.SetUp(in, blobs, blobs); err != nil {
 			t.Fatal(err)
 		}
 		in.Forward(blobs, blobs)

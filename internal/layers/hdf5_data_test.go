@@ -55,7 +55,7 @@ func buildHDF5Data(t *testing.T, text string, nTop int) (layers.Layer, []*blob.B
 		return nil, nil, err
 	}
 	top := []*blob.Blob{blob.New(), blob.New()}[:nTop]
-	return l, top, l.Setup(nil, top)
+	return l, top, layers.SetUp(l, nil, top)
 }
 
 // TestHDF5Data reads two files in turn, rows in order, and wraps around, as Caffe's

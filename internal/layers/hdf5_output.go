@@ -43,7 +43,7 @@ func (l *hdf5Output) Setup(bottom, top []*blob.Blob) error {
 	if err := hdf5.NewBuilder().WriteFile(l.file); err != nil {
 		return fmt.Errorf("hdf5_output_param.file_name: %w", err)
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *hdf5Output) Reshape(bottom, top []*blob.Blob) error {

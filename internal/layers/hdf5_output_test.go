@@ -31,7 +31,7 @@ func TestHDF5Output(t *testing.T) {
 	l := newHDF5Output(t, file)
 	data, label := blob.New(2, 3), blob.New(2)
 	bottom := []*blob.Blob{data, label}
-	if err := l.Setup(bottom, nil); err != nil {
+	if err := layers.SetUp(l, bottom, nil); err != nil {
 		t.Fatal(err)
 	}
 	for b := 0; b < 2; b++ {
@@ -72,11 +72,11 @@ func TestHDF5OutputErrors(t *testing.T) {
 		t.Errorf("no file name: %v", err)
 	}
 	l := newHDF5Output(t, "/nonexistent/dir/out.h5")
-	if err := l.Setup([]*blob.Blob{blob.New(2, 3), blob.New(2)}, nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/dir") {
+	if err := layers.SetUp(l, []*blob.Blob{blob.New(2, 3), blob.New(2)}, nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/dir") {
 		t.Errorf("unwritable file: %v", err)
 	}
 	l = newHDF5Output(t, filepath.Join(t.TempDir(), "out.h5"))
-	if err := l.Setup([]*blob.Blob{blob.New(2, 3), blob.New(3)}, nil); err == nil || !strings.Contains(err.Error(), "same batch size") {
+	if err := layers.SetUp(l, []*blob.Blob{blob.New(2, 3), blob.New(3)}, nil); err == nil || !strings.Contains(err.Error(), "same batch size") {
 		t.Errorf("batch sizes differ: %v", err)
 	}
 }

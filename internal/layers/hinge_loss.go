@@ -34,8 +34,6 @@ func newHingeLoss(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &hingeLoss{lossBase: lossBase{newBase(p, ctx)}, norm: norm, margin: blob.New()}, nil
 }
 
-func (l *hingeLoss) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *hingeLoss) Reshape(bottom, top []*blob.Blob) error {
 	x, lab := bottom[0], bottom[1]
 	if x.NumAxes() == 0 || lab.NumAxes() == 0 || x.Dim(0) != lab.Dim(0) || lab.Count() != x.Dim(0) {

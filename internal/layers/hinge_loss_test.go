@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -130,7 +131,7 @@ func TestHingeLossErrors(t *testing.T) {
 	}
 
 	l2, _ := newLayer(t, `type: "HingeLoss"`, caffepb.Phase_TRAIN)
-	if err := l2.Setup([]*blob.Blob{blob.New(4, 3), blob.New(4, 2)}, []*blob.Blob{blob.New()}); err == nil ||
+	if err := layers.SetUp(l2, []*blob.Blob{blob.New(4, 3), blob.New(4, 2)}, []*blob.Blob{blob.New()}); err == nil ||
 		!strings.Contains(err.Error(), "4 2 (8)") {
 		t.Fatalf("two labels per item: error %v", err)
 	}

@@ -69,7 +69,7 @@ func (l *im2colLayer) Setup(bottom, top []*blob.Blob) error {
 			return fmt.Errorf("convolution_param: dilation must be positive, got %d on spatial axis %d", l.dil[i], i)
 		}
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *im2colLayer) Reshape(bottom, top []*blob.Blob) error {

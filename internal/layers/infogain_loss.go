@@ -68,7 +68,7 @@ func (l *infogainLoss) Setup(bottom, top []*blob.Blob) error {
 		}
 		l.h = h
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 // readInfogainMatrix reads H from a binary BlobProto file (what Caffe's

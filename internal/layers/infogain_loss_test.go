@@ -234,7 +234,7 @@ func TestInfogainLossErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := newLayer(t, tc.text, caffepb.Phase_TRAIN)
-			err := l.Setup(tc.bottom, []*blob.Blob{blob.New()})
+			err := layers.SetUp(l, tc.bottom, []*blob.Blob{blob.New()})
 			if err == nil {
 				t.Fatal("Setup succeeded")
 			}

@@ -51,7 +51,7 @@ func (l *innerProduct) Setup(bottom, top []*blob.Blob) error {
 	if err := l.setWeights("inner_product_param", wshape, ip.GetWeightFiller(), l.biasTerm, l.n, ip.GetBiasFiller()); err != nil {
 		return err
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *innerProduct) Reshape(bottom, top []*blob.Blob) error {
@@ -90,12 +90,14 @@ func (l *innerProduct) Forward(bottom, top []*blob.Blob) error {
 //	dbottom (M×K) = dtop (M×N) · W (N×K)
 func (l *innerProduct) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	dtop, x := top[0].Diff, bottom[0].Data
-	if l.transpose {
+	switch {
+	case !l.paramDown(0): // frozen (lr_mult 0): no weight gradient
+	case l.transpose:
 		blas.Gemm(true, false, l.k, l.n, l.m, 1, x, dtop, 1, l.blobs[0].Diff)
-	} else {
+	default:
 		blas.Gemm(true, false, l.n, l.k, l.m, 1, dtop, x, 1, l.blobs[0].Diff)
 	}
-	if l.biasTerm {
+	if l.biasTerm && l.paramDown(1) {
 		blas.Gemv(true, l.m, l.n, 1, dtop, l.ones, 1, l.blobs[1].Diff)
 	}
 	if down[0] {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -15,7 +16,7 @@ func TestInputShapes(t *testing.T) {
 		t.Fatalf("shapes %s, %s", l.Top[0].ShapeString(), l.Top[1].ShapeString())
 	}
 	bad, _ := newLayer(t, `type: "Input" input_param { shape { dim: 1 } shape { dim: 2 } }`, caffepb.Phase_TEST)
-	if err := bad.Setup(nil, []*blob.Blob{blob.New(), blob.New(), blob.New()}); err == nil {
+	if err := layers.SetUp(bad, nil, []*blob.Blob{blob.New(), blob.New(), blob.New()}); err == nil {
 		t.Fatal("2 shapes for 3 tops accepted")
 	}
 }

@@ -1,5 +1,6 @@
 // Package layers holds gocaffe's layers: one file per Caffe layer type, each with
-// Setup, Reshape, Forward and Backward side by side, and a registry by type name.
+// Reshape, Forward and Backward (and Setup, where there is work to do once) side by
+// side, and a registry by type name.
 //
 // A layer reads its bottoms and writes its tops. Shapes are checked in Setup and
 // Reshape, so a compute layer's Forward cannot fail; a data layer's can (a corrupt
@@ -21,12 +22,11 @@ import (
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
-// Layer is the contract every layer type meets; it is Caffe's, in Go.
+// Layer is the contract every layer type meets; it is Caffe's, in Go. A layer with
+// one-time set-up work also implements Setupper; SetUp runs the two in Caffe's order.
 type Layer interface {
-	// Setup reads the layer's parameters, checks the bottoms, creates and fills the
-	// learnable blobs, and shapes the tops (it ends with a Reshape).
-	Setup(bottom, top []*blob.Blob) error
-	// Reshape shapes the tops and internal buffers for the current bottom shapes.
+	// Reshape checks the bottom shapes and shapes the tops and internal buffers for
+	// them: after Setup, and again whenever a bottom may have changed shape.
 	Reshape(bottom, top []*blob.Blob) error
 	// Forward computes the tops from the bottoms.
 	Forward(bottom, top []*blob.Blob) error
@@ -35,6 +35,35 @@ type Layer interface {
 	Backward(top []*blob.Blob, propagateDown []bool, bottom []*blob.Blob)
 	// Params returns the layer's blobs (weights, biases, statistics) in Caffe's order.
 	Params() []*blob.Blob
+}
+
+// Setupper is implemented by layers with work to do once, before the first Reshape
+// (Caffe's LayerSetUp): checking their parameters against the bottoms, creating and
+// filling their learnable blobs. A layer whose tops follow from its bottoms alone
+// needs none: Reshape does its work.
+type Setupper interface {
+	Setup(bottom, top []*blob.Blob) error
+}
+
+// SetUp sets a layer up for its first bottoms as Caffe's Layer::SetUp does: the
+// layer's Setup, if it has one, then Reshape. The net checks the numbers of blobs
+// (BlobCounts) before.
+func SetUp(l Layer, bottom, top []*blob.Blob) error {
+	if s, ok := l.(Setupper); ok {
+		if err := s.Setup(bottom, top); err != nil {
+			return err
+		}
+	}
+	return l.Reshape(bottom, top)
+}
+
+// ParamPropagator is implemented by every layer (embedding base provides it): the
+// net says which parameters need a gradient — those with lr_mult 0 do not, unless
+// force_backward — and Backward skips computing the others' (Caffe's
+// Layer::set_param_propagate_down), so that frozen layers cost no gradient work.
+// Their gradients stay as they are: zero, as the solver clears them.
+type ParamPropagator interface {
+	SetParamPropagateDown(param int, down bool)
 }
 
 // Context is what a layer is given by the net it belongs to.
@@ -225,6 +254,9 @@ type base struct {
 	param *caffepb.LayerParameter
 	ctx   *Context
 	blobs []*blob.Blob
+	// noGrad[i] is set when the net needs no gradient of blobs[i] (see
+	// ParamPropagator); a layer used alone computes every gradient.
+	noGrad []bool
 }
 
 func newBase(p *caffepb.LayerParameter, ctx *Context) base {
@@ -254,6 +286,18 @@ func (b *base) setWeights(field string, weightShape []int, wf *caffepb.FillerPar
 	b.blobs = append(b.blobs, bb)
 	return nil
 }
+
+// SetParamPropagateDown implements ParamPropagator.
+func (b *base) SetParamPropagateDown(i int, down bool) {
+	for len(b.noGrad) <= i {
+		b.noGrad = append(b.noGrad, false)
+	}
+	b.noGrad[i] = !down
+}
+
+// paramDown reports whether Backward computes the gradient of the i-th parameter
+// (Caffe's param_propagate_down).
+func (b *base) paramDown(i int) bool { return i >= len(b.noGrad) || !b.noGrad[i] }
 
 // phase is the phase the layer is built for.
 func (b *base) phase() caffepb.Phase { return b.param.GetPhase() }

@@ -37,8 +37,7 @@ func newLog(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 		numScale: lp.GetScale() / logBase}, nil
 }
 
-func (l *logLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *logLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *logLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *logLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

@@ -97,8 +97,6 @@ func newLRN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *lrn) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *lrn) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 	b := bottom[0]
 	if b.NumAxes() != 4 {

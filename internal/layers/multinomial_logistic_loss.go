@@ -31,10 +31,6 @@ func newMultinomialLogisticLoss(p *caffepb.LayerParameter, ctx *Context) (Layer,
 	return &multinomialLogisticLoss{lossBase: lossBase{newBase(p, ctx)}}, nil
 }
 
-func (l *multinomialLogisticLoss) Setup(bottom, top []*blob.Blob) error {
-	return l.Reshape(bottom, top)
-}
-
 func (l *multinomialLogisticLoss) Reshape(bottom, top []*blob.Blob) error {
 	p, lab := bottom[0], bottom[1]
 	if p.NumAxes() == 0 || lab.NumAxes() == 0 || p.Dim(0) != lab.Dim(0) || lab.Count() != p.Dim(0) {

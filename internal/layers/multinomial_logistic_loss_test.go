@@ -10,6 +10,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/filler"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -89,7 +90,7 @@ func TestMultinomialLogisticLossErrors(t *testing.T) {
 	}
 
 	l2, _ := newLayer(t, `type: "MultinomialLogisticLoss"`, caffepb.Phase_TRAIN)
-	if err := l2.Setup([]*blob.Blob{blob.New(10, 5), blob.New(9)}, []*blob.Blob{blob.New()}); err == nil ||
+	if err := layers.SetUp(l2, []*blob.Blob{blob.New(10, 5), blob.New(9)}, []*blob.Blob{blob.New()}); err == nil ||
 		!strings.Contains(err.Error(), "9 (9)") {
 		t.Fatalf("9 labels for 10 items: error %v", err)
 	}

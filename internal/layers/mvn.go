@@ -37,8 +37,6 @@ func newMVN(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *mvn) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *mvn) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *mvn) Reshape(bottom, top []*blob.Blob) error {
 	b := bottom[0]
 	if b.NumAxes() > 4 {

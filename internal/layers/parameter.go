@@ -43,7 +43,7 @@ func (l *parameter) Setup(bottom, top []*blob.Blob) error {
 	if len(l.blobs) == 0 {
 		l.blobs = []*blob.Blob{blob.New(l.shape...)}
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *parameter) Reshape(bottom, top []*blob.Blob) error {

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -47,7 +47,7 @@ layer { name: "loss" type: "Reduction" bottom: "y" top: "loss" loss_weight: 1 }`
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}

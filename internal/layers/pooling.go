@@ -136,8 +136,6 @@ func (l *pooling) BlobCounts() BlobCounts {
 	return Exactly(1, 1)
 }
 
-func (l *pooling) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *pooling) Reshape(bottom, top []*blob.Blob) error {
 	b := bottom[0]
 	if b.NumAxes() != 4 {

@@ -31,8 +31,7 @@ func newPower(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return l, nil
 }
 
-func (l *powerLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *powerLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *powerLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *powerLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.in.reshape(bottom[0], top[0])

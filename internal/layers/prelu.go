@@ -54,7 +54,7 @@ func (l *preluLayer) Setup(bottom, top []*blob.Blob) error {
 		return fmt.Errorf("prelu_param.filler: %w", err)
 	}
 	l.blobs = []*blob.Blob{slope}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *preluLayer) Reshape(bottom, top []*blob.Blob) error {
@@ -99,14 +99,16 @@ func (l *preluLayer) Forward(bottom, top []*blob.Blob) error {
 func (l *preluLayer) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 	x, dy, da := l.in.input(bottom[0]), top[0].Diff, l.blobs[0].Diff
 	n := bottom[0].Count() / max(1, l.channels*l.dim)
-	if l.shared {
+	switch {
+	case !l.paramDown(0): // frozen (lr_mult 0): no slope gradient
+	case l.shared:
 		// One sum in Caffe's order, which no split over the cores keeps.
 		s := da[0]
 		for i, v := range x[:n*l.channels*l.dim] {
 			s += float32(float32(dy[i]*v) * boolf(v <= 0))
 		}
 		da[0] = s
-	} else {
+	default:
 		l.slopeGrad = preluSlopeGrad{l: l, x: x, dy: dy, items: n}
 		parallel.Run(l.channels, max(1, l.rowGrain()/max(1, n)), &l.slopeGrad)
 		l.slopeGrad = preluSlopeGrad{}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -109,7 +110,7 @@ func TestPReLUForward(t *testing.T) {
 
 func TestPReLUShapeErrors(t *testing.T) {
 	l, _ := newLayer(t, `type: "PReLU"`, caffepb.Phase_TRAIN)
-	if err := l.Setup([]*blob.Blob{blob.New(6)}, []*blob.Blob{blob.New()}); err == nil {
+	if err := layers.SetUp(l, []*blob.Blob{blob.New(6)}, []*blob.Blob{blob.New()}); err == nil {
 		t.Fatal("a 1-axis bottom accepted")
 	}
 	pl := setUp(t, `type: "PReLU"`, caffepb.Phase_TRAIN, []*blob.Blob{neuronBottom()}, 1)
@@ -157,10 +158,10 @@ func TestPReLUInPlace(t *testing.T) {
 	pr2, _ := newLayer(t, `type: "PReLU"`, caffepb.Phase_TRAIN)
 	mid1, mid2, top2 := blob.New(), blob.New(), blob.New()
 	for _, err := range []error{
-		ip1.Setup([]*blob.Blob{x1}, []*blob.Blob{mid1}),
-		pr1.Setup([]*blob.Blob{mid1}, []*blob.Blob{mid1}),
-		ip2.Setup([]*blob.Blob{x2}, []*blob.Blob{mid2}),
-		pr2.Setup([]*blob.Blob{mid2}, []*blob.Blob{top2}),
+		layers.SetUp(ip1, []*blob.Blob{x1}, []*blob.Blob{mid1}),
+		layers.SetUp(pr1, []*blob.Blob{mid1}, []*blob.Blob{mid1}),
+		layers.SetUp(ip2, []*blob.Blob{x2}, []*blob.Blob{mid2}),
+		layers.SetUp(pr2, []*blob.Blob{mid2}, []*blob.Blob{top2}),
 	} {
 		if err != nil {
 			t.Fatal(err)

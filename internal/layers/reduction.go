@@ -35,8 +35,6 @@ func newReduction(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *reduction) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *reduction) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *reduction) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

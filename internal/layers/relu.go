@@ -26,7 +26,6 @@ func newReLU(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 }
 
 func (l *relu) BlobCounts() BlobCounts                 { return Exactly(1, 1) }
-func (l *relu) Setup(bottom, top []*blob.Blob) error   { return l.Reshape(bottom, top) }
 func (l *relu) Reshape(bottom, top []*blob.Blob) error { top[0].ReshapeLike(bottom[0]); return nil }
 
 // Forward: y = x > 0 ? x : slope·x, the elements split over the cores.

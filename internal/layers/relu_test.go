@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -30,7 +31,7 @@ func TestReLUInPlace(t *testing.T) {
 	orig := append([]float32(nil), x.Data...)
 	l, _ := newLayer(t, `type: "ReLU" relu_param { negative_slope: 0.5 }`, caffepb.Phase_TRAIN)
 	io := []*blob.Blob{x}
-	if err := l.Setup(io, io); err != nil {
+	if err := layers.SetUp(l, io, io); err != nil {
 		t.Fatal(err)
 	}
 	l.Forward(io, io)

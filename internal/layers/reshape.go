@@ -54,8 +54,6 @@ func newReshape(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *reshape) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *reshape) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *reshape) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

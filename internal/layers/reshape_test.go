@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -118,7 +119,7 @@ func TestReshapeErrors(t *testing.T) {
 	t.Run("in_place", func(t *testing.T) {
 		l, _ := newLayer(t, `type: "Reshape" reshape_param { shape { dim: -1 } }`, caffepb.Phase_TRAIN)
 		b := blob.New(2, 3)
-		wantError(t, l.Setup([]*blob.Blob{b}, []*blob.Blob{b}), "in-place")
+		wantError(t, layers.SetUp(l, []*blob.Blob{b}, []*blob.Blob{b}), "in-place")
 	})
 }
 

@@ -94,7 +94,7 @@ func (l *scale) Setup(bottom, top []*blob.Blob) error {
 		}
 		l.blobs = append(l.blobs, l.bias.blobs[0])
 	}
-	return l.Reshape(bottom, top)
+	return nil
 }
 
 func (l *scale) Reshape(bottom, top []*blob.Blob) error {
@@ -170,13 +170,13 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 		l.fastBackward(top, down, bottom)
 		return
 	}
-	if l.bias != nil {
+	if l.bias != nil && l.paramDown(len(l.blobs)-1) {
 		l.bias.Backward(top, l.biasDown, top[:1])
 	}
 	dy := top[0].Diff
 	sc := l.scaleBlob(bottom)
 	learned := len(bottom) == 1
-	if learned || down[1] {
+	if learned && l.paramDown(0) || !learned && down[1] {
 		inPlace := top[0] == bottom[0]
 		x := bottom[0].Data
 		if inPlace {
@@ -288,10 +288,10 @@ func (l *scale) fastBackward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 	if down[0] {
 		l.back.dx = bottom[0].Diff
 	}
-	if learned || down[1] {
+	if learned && l.paramDown(0) || !learned && down[1] {
 		l.back.ds = sc.Diff
 	}
-	if l.bias != nil {
+	if l.bias != nil && l.paramDown(len(l.blobs)-1) {
 		l.back.db = l.bias.blobs[0].Diff
 	}
 	parallel.Run(l.dim, planeGrain(l.outer*l.inner), &l.back)

@@ -28,7 +28,7 @@ func sharedDataLayer(t *testing.T, src string, batch int, phase caffepb.Phase, s
 		t.Fatal(err)
 	}
 	top := []*blob.Blob{blob.New(), blob.New()}
-	if err := l.Setup(nil, top); err != nil {
+	if err := layers.SetUp(l, nil, top); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.(layers.Closer).Close() })

@@ -23,8 +23,7 @@ func newSigmoid(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &sigmoidLayer{base: newBase(p, ctx)}, nil
 }
 
-func (l *sigmoidLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *sigmoidLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *sigmoidLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *sigmoidLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	return nil

@@ -49,10 +49,6 @@ func newSigmoidCrossEntropyLoss(p *caffepb.LayerParameter, ctx *Context) (Layer,
 	}, nil
 }
 
-func (l *sigmoidCrossEntropyLoss) Setup(bottom, top []*blob.Blob) error {
-	return l.Reshape(bottom, top)
-}
-
 func (l *sigmoidCrossEntropyLoss) Reshape(bottom, top []*blob.Blob) error {
 	x, t := bottom[0], bottom[1]
 	if x.NumAxes() == 0 || t.NumAxes() == 0 || x.Dim(0) != t.Dim(0) || x.Count() != t.Count() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -158,7 +159,7 @@ func TestSigmoidCrossEntropyLossErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, _ := newLayer(t, `type: "SigmoidCrossEntropyLoss"`, caffepb.Phase_TRAIN)
-			err := l.Setup([]*blob.Blob{blob.New(tc.x...), blob.New(tc.t...)}, []*blob.Blob{blob.New()})
+			err := layers.SetUp(l, []*blob.Blob{blob.New(tc.x...), blob.New(tc.t...)}, []*blob.Blob{blob.New()})
 			if err == nil {
 				t.Fatal("Setup accepted targets that do not match the scores")
 			}

@@ -22,7 +22,6 @@ func (l *silence) BlobCounts() BlobCounts {
 	return BlobCounts{MinBottom: 1, MaxBottom: Any, MinTop: 0, MaxTop: 0}
 }
 
-func (l *silence) Setup(bottom, top []*blob.Blob) error   { return nil }
 func (l *silence) Reshape(bottom, top []*blob.Blob) error { return nil }
 func (l *silence) Forward(bottom, top []*blob.Blob) error { return nil }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -47,7 +47,7 @@ layer { name: "relu" type: "ReLU" bottom: "x" top: "y" }`
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}

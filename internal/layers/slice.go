@@ -34,8 +34,6 @@ func (l *slice) BlobCounts() BlobCounts {
 	return BlobCounts{MinBottom: 1, MaxBottom: 1, MinTop: 1, MaxTop: Any}
 }
 
-func (l *slice) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *slice) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

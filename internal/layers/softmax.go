@@ -23,8 +23,7 @@ func newSoftmax(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &softmax{base: newBase(p, ctx)}, nil
 }
 
-func (l *softmax) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *softmax) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *softmax) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
 func (l *softmax) Reshape(bottom, top []*blob.Blob) error {
 	axis, err := bottom[0].CanonicalAxis(int(l.param.GetSoftmaxParam().GetAxis()))

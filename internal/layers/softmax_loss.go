@@ -86,8 +86,6 @@ func normalizer(mode caffepb.LossParameter_NormalizationMode, outer, inner, vali
 
 func (l *softmaxWithLoss) BlobCounts() BlobCounts { return BlobCounts{2, 2, 1, 2, false} }
 
-func (l *softmaxWithLoss) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *softmaxWithLoss) Reshape(bottom, top []*blob.Blob) error {
 	if bottom[0].NumAxes() == 0 || bottom[1].NumAxes() == 0 || bottom[0].Dim(0) != bottom[1].Dim(0) {
 		return fmt.Errorf("the data and label should have the same first dimension: data %s, label %s",

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -37,7 +38,7 @@ func TestSoftmaxWithLossErrors(t *testing.T) {
 		t.Fatal("label 3 of 3 classes accepted")
 	}
 	l2, _ := newLayer(t, `type: "SoftmaxWithLoss"`, caffepb.Phase_TRAIN)
-	if err := l2.Setup([]*blob.Blob{blob.New(4, 3), blob.New(5)}, []*blob.Blob{blob.New()}); err == nil {
+	if err := layers.SetUp(l2, []*blob.Blob{blob.New(4, 3), blob.New(5)}, []*blob.Blob{blob.New()}); err == nil {
 		t.Fatal("4 predictions with 5 labels accepted")
 	}
 }

@@ -27,8 +27,7 @@ func newSoftplus(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &softplusLayer{base: newBase(p, ctx)}, nil
 }
 
-func (l *softplusLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *softplusLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *softplusLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *softplusLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	return nil

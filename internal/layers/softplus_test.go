@@ -11,8 +11,9 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
+	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -88,7 +89,7 @@ func TestSoftplusInPlace(t *testing.T) {
 	copy(io.Data, x.Data)
 	l, _ := newLayer(t, `type: "Softplus"`, caffepb.Phase_TRAIN)
 	both := []*blob.Blob{io}
-	if err := l.Setup(both, both); err != nil {
+	if err := layers.SetUp(l, both, both); err != nil {
 		t.Fatal(err)
 	}
 	l.Forward(both, both)
@@ -116,7 +117,7 @@ func TestSoftplusExampleNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,6 @@ func newSplit(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *split) BlobCounts() BlobCounts { return BlobCounts{1, 1, 1, Any, false} }
 
-func (l *split) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *split) Reshape(bottom, top []*blob.Blob) error {
 	for _, t := range top {
 		t.ReshapeLike(bottom[0])

@@ -57,8 +57,6 @@ func newSPP(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *spp) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *spp) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 // poolingParam is the Pooling layer of pyramid level: Caffe's SPPLayer::GetPoolingParam.
 // It is a fresh LayerParameter, so its phase is TRAIN whatever the net's (a
 // STOCHASTIC pyramid samples in TEST too, as in Caffe).

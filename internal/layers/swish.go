@@ -26,8 +26,7 @@ func newSwish(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &swish{base: newBase(p, ctx), beta: p.GetSwishParam().GetBeta()}, nil
 }
 
-func (l *swish) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *swish) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *swish) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *swish) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	l.sig = blob.Grow(l.sig, bottom[0].Count())

@@ -22,8 +22,7 @@ func newTanH(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &tanhLayer{base: newBase(p, ctx)}, nil
 }
 
-func (l *tanhLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *tanhLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *tanhLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *tanhLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	return nil

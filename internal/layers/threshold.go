@@ -21,8 +21,7 @@ func newThreshold(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 	return &thresholdLayer{base: newBase(p, ctx), threshold: p.GetThresholdParam().GetThreshold()}, nil
 }
 
-func (l *thresholdLayer) BlobCounts() BlobCounts               { return Exactly(1, 1) }
-func (l *thresholdLayer) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
+func (l *thresholdLayer) BlobCounts() BlobCounts { return Exactly(1, 1) }
 func (l *thresholdLayer) Reshape(bottom, top []*blob.Blob) error {
 	top[0].ReshapeLike(bottom[0])
 	return nil

@@ -31,8 +31,6 @@ func newTile(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
 
 func (l *tile) BlobCounts() BlobCounts { return Exactly(1, 1) }
 
-func (l *tile) Setup(bottom, top []*blob.Blob) error { return l.Reshape(bottom, top) }
-
 func (l *tile) Reshape(bottom, top []*blob.Blob) error {
 	if err := rejectInPlace(bottom, top); err != nil {
 		return err

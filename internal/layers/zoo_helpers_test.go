@@ -58,7 +58,7 @@ func setUpError(text string, phase caffepb.Phase, bottom []*blob.Blob, nTop int)
 	for i := range top {
 		top[i] = blob.New()
 	}
-	return l.Setup(bottom, top)
+	return layers.SetUp(l, bottom, top)
 }
 
 // wantError fails unless err is an error whose text contains every one of words.
@@ -96,7 +96,7 @@ func checkInPlace(t *testing.T, text string, phase caffepb.Phase, bottom []*blob
 		if inPlace {
 			top[0] = bs[0]
 		}
-		if err := l.Setup(bs, top); err != nil {
+		if err := layers.SetUp(l, bs, top); err != nil {
 			t.Fatalf("Setup (in place %v): %v", inPlace, err)
 		}
 		if err := l.Forward(bs, top); err != nil {

@@ -6,7 +6,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 )
 
 // zooBlockNet is a small net of the model-zoo layers as the zoo nets combine them:
@@ -49,7 +49,7 @@ func TestZooBlockNet(t *testing.T) {
 		t.Fatal(err)
 	}
 	param.ForceBackward = func() *bool { b := true; return &b }()
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 	"github.com/gocaffe/gocaffe/proto/onnxpb"
 	"google.golang.org/protobuf/proto"
@@ -43,7 +43,7 @@ type Options struct {
 
 // exporter holds the graph being built.
 type exporter struct {
-	n     *net.Net
+	n     *network.Net
 	g     *onnxpb.GraphProto
 	value map[string]string // Caffe blob name → the ONNX value that holds it now
 	// writes counts, per blob, the layers still to write it; the last one gets the name.
@@ -54,7 +54,7 @@ type exporter struct {
 // Export turns a built net into an ONNX model. The net should be a deploy net built in
 // the TEST phase with its weights loaded; its Input layers become the model's inputs
 // and its outputs (the blobs no layer reads) the model's outputs.
-func Export(n *net.Net, opts Options) (*onnxpb.ModelProto, error) {
+func Export(n *network.Net, opts Options) (*onnxpb.ModelProto, error) {
 	e := &exporter{n: n, g: &onnxpb.GraphProto{Name: proto.String(n.Name())},
 		value: map[string]string{}, writes: map[string]int{}, used: map[string]bool{}}
 	if n.Name() == "" {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -29,7 +29,7 @@ func TestExportErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.State = &caffepb.NetState{Phase: caffepb.Phase_TEST.Enum()}
-			n, err := net.New(p, net.Options{Quiet: true})
+			n, err := network.New(p, network.Options{Quiet: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -25,7 +25,7 @@ var nodeModules = filepath.Join(testutil.Root(), "testdata", ".cache", "onnxrunt
 // buildNet builds a deploy net in TEST, with its first input's batch set to batch
 // (when positive) and its weights from a .caffemodel or, without one, filled at random
 // with a fixed seed.
-func buildNet(t *testing.T, prototxt string, batch int, weights string) *net.Net {
+func buildNet(t *testing.T, prototxt string, batch int, weights string) *network.Net {
 	t.Helper()
 	param, err := protofile.ReadNetText(prototxt)
 	if err != nil {
@@ -39,7 +39,7 @@ func buildNet(t *testing.T, prototxt string, batch int, weights string) *net.Net
 			}
 		}
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func buildNet(t *testing.T, prototxt string, batch int, weights string) *net.Net
 // fillRandom gives every parameter a value of a plausible scale: weights of variance
 // 2/fan-in (activations keep their size through deep nets), small biases, batch-norm
 // statistics of a trained net.
-func fillRandom(n *net.Net, seed uint64) {
+func fillRandom(n *network.Net, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0))
 	uniform := func(x []float32, lo, hi float64) {
 		for i := range x {

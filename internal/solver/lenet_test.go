@@ -14,7 +14,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -242,7 +242,7 @@ func TestCaffeExampleSolvers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			all := append([]*net.Net{s.Net()}, s.TestNets()...)
+			all := append([]*network.Net{s.Net()}, s.TestNets()...)
 			if len(all) != 3 {
 				t.Fatalf("%d nets, want a train net and two test nets", len(all))
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -132,7 +132,7 @@ func (p *ranks) takeAgreed(action func() Action) Action {
 
 // warnUnshared warns of the train net's data layers that read every record on
 // every rank: only Data layers split the records among the ranks.
-func (p *ranks) warnUnshared(n *net.Net) {
+func (p *ranks) warnUnshared(n *network.Net) {
 	if p == nil || p.size == 1 {
 		return
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/io/staging"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -127,8 +127,8 @@ func (s *Solver) State(learnedNet string) (*caffepb.SolverState, error) {
 
 // nets yields the train net as "train" and the test nets as "test#k", the names
 // the resume state files them under.
-func (s *Solver) nets() iter.Seq2[string, *net.Net] {
-	return func(yield func(string, *net.Net) bool) {
+func (s *Solver) nets() iter.Seq2[string, *network.Net] {
+	return func(yield func(string, *network.Net) bool) {
 		if !yield("train", s.net) {
 			return
 		}

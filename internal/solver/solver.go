@@ -20,7 +20,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -74,8 +74,8 @@ type Options struct {
 // every later number would be too, and a snapshot would save them.
 type DivergenceError struct {
 	Iter  int
-	What  string         // "the loss is nan", "the parameters are not finite after the update"
-	Where *net.NonFinite // the first layer and blob that went non-finite, if found
+	What  string             // "the loss is nan", "the parameters are not finite after the update"
+	Where *network.NonFinite // the first layer and blob that went non-finite, if found
 }
 
 func (e *DivergenceError) Error() string {
@@ -93,8 +93,8 @@ type Solver struct {
 	kind     string
 	opts     Options
 	rng      *rng.Source
-	net      *net.Net
-	testNets []*net.Net
+	net      *network.Net
+	testNets []*network.Net
 
 	iter        int
 	currentStep int
@@ -216,7 +216,7 @@ func check(p *caffepb.SolverParameter) error {
 // weightCache reads each weights file once for all the nets that copy it.
 type weightCache map[string]*caffepb.NetParameter
 
-func (c *weightCache) load(n *net.Net, list []string) error {
+func (c *weightCache) load(n *network.Net, list []string) error {
 	if *c == nil {
 		*c = weightCache{}
 	}
@@ -311,7 +311,7 @@ func (s *Solver) initTrainNet(weights *weightCache) error {
 	proto.Merge(state, p.GetTrainState())
 	np.State = state
 	logNetParam(np)
-	if s.net, err = net.New(np, net.Options{RNG: s.rng, Share: s.ranks.share()}); err != nil {
+	if s.net, err = network.New(np, network.Options{RNG: s.rng, Share: s.ranks.share()}); err != nil {
 		return fmt.Errorf("train net: %w", err)
 	}
 	if s.net.NumLayers() == 0 {
@@ -335,9 +335,9 @@ func upgraded(np *caffepb.NetParameter, field string) (*caffepb.NetParameter, er
 // logNetParam logs the net as Caffe's Net::Init does before building it: the
 // layers its state admits.
 func logNetParam(np *caffepb.NetParameter) {
-	filtered, err := net.Filter(np, np.GetState(), nil)
+	filtered, err := network.Filter(np, np.GetState(), nil)
 	if err != nil {
-		return // net.New reports it
+		return // network.New reports it
 	}
 	glog.InfoDepthf(1, "Initializing net from parameters: \n%s", strings.TrimRight(string(protofile.MarshalText(filtered)), "\n"))
 }
@@ -408,7 +408,7 @@ func (s *Solver) initTestNets(weights *weightCache) error {
 		np.DebugInfo = proto.Bool(p.GetDebugInfo())
 		glog.Infof("Creating test net (#%d) specified by %s", i, src.what)
 		logNetParam(np)
-		tn, err := net.New(np, net.Options{RNG: s.rng})
+		tn, err := network.New(np, network.Options{RNG: s.rng})
 		if err != nil {
 			return fmt.Errorf("test net #%d: %w", i, err)
 		}
@@ -420,7 +420,7 @@ func (s *Solver) initTestNets(weights *weightCache) error {
 	return nil
 }
 
-func netOutputs(n *net.Net) []output {
+func netOutputs(n *network.Net) []output {
 	var outs []output
 	for _, name := range n.Outputs() {
 		outs = append(outs, output{name: name, blob: n.Blob(name), weight: n.OutputLossWeight(name)})
@@ -429,10 +429,10 @@ func netOutputs(n *net.Net) []output {
 }
 
 // Net returns the train net.
-func (s *Solver) Net() *net.Net { return s.net }
+func (s *Solver) Net() *network.Net { return s.net }
 
 // TestNets returns the test nets.
-func (s *Solver) TestNets() []*net.Net { return s.testNets }
+func (s *Solver) TestNets() []*network.Net { return s.testNets }
 
 // Iter returns the number of updates applied so far.
 func (s *Solver) Iter() int { return s.iter }

@@ -1,148 +1,16 @@
-package net
+// Package netinfo looks at a net rather than running it: a summary of a built net
+// (shapes, parameters, multiply-adds, memory) as a table, a Graphviz drawing of a
+// prototxt as Caffe's draw_net.py makes it, and a prototxt's data layers turned into
+// Input layers, so that a net can be built for such a look without its data. The
+// package that runs nets (internal/network) needs none of it.
+package netinfo
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/gocaffe/gocaffe/proto/caffepb"
+	"github.com/gocaffe/gocaffe/internal/network"
 )
-
-// dataLayerTypes are the layers that read data from outside the net. For a summary
-// or a gradient check they are only sources of shapes.
-var dataLayerTypes = map[string]bool{
-	"Data": true, "ImageData": true, "HDF5Data": true, "WindowData": true, "MemoryData": true,
-}
-
-// IsDataLayer reports whether a layer type reads data from outside the net.
-func IsDataLayer(typeName string) bool { return dataLayerTypes[typeName] }
-
-// DataLayersAsInputs returns a copy of param in which every data layer, and every
-// Input layer whose tops shapes names, is an Input layer of the same name giving its
-// tops those shapes — so that the net can be built without reading its data.
-// A data layer top without a shape gets one from the layer's own parameters where
-// they fix it (MemoryData; ImageData with new_height and new_width; a label top: the
-// batch size), else from the first record of its source as the layer would read it
-// (Data, ImageData), and otherwise an error saying which --shape to give.
-func DataLayersAsInputs(param *caffepb.NetParameter, shapes map[string][]int) (*caffepb.NetParameter, error) {
-	out := proto.Clone(param).(*caffepb.NetParameter)
-	used := map[string]bool{}
-	for i, l := range out.Layer {
-		isData := dataLayerTypes[l.GetType()]
-		if !isData && l.GetType() != "Input" {
-			continue
-		}
-		given := false
-		for _, t := range l.Top {
-			given = given || shapes[t] != nil
-		}
-		if !isData && !given {
-			continue
-		}
-		in := &caffepb.LayerParameter{
-			Name: l.Name, Type: proto.String("Input"), Top: l.Top,
-			Include: l.Include, Exclude: l.Exclude, Phase: l.Phase,
-			InputParam: &caffepb.InputParameter{},
-		}
-		for j, t := range l.Top {
-			s, ok := shapes[t]
-			if ok {
-				used[t] = true
-			} else {
-				var err error
-				if s, err = impliedShape(l, j); err != nil {
-					return nil, err
-				}
-			}
-			dims := make([]int64, len(s))
-			for k, d := range s {
-				dims[k] = int64(d)
-			}
-			in.InputParam.Shape = append(in.InputParam.Shape, &caffepb.BlobShape{Dim: dims})
-		}
-		out.Layer[i] = in
-	}
-	var unused []string
-	for name := range shapes {
-		if !used[name] {
-			unused = append(unused, name)
-		}
-	}
-	if len(unused) > 0 {
-		sort.Strings(unused)
-		return nil, fmt.Errorf("--shape given for %s, which no data or Input layer produces", strings.Join(unused, ", "))
-	}
-	return out, nil
-}
-
-// impliedShape is the shape of a data layer's j-th top where its parameters fix it.
-func impliedShape(l *caffepb.LayerParameter, j int) ([]int, error) {
-	batch := 0
-	var image []int
-	switch l.GetType() {
-	case "Input":
-		if s := l.GetInputParam().GetShape(); len(s) == 1 || j < len(s) {
-			dims := s[min(j, len(s)-1)].GetDim()
-			shape := make([]int, len(dims))
-			for k, d := range dims {
-				shape[k] = int(d)
-			}
-			return shape, nil
-		}
-	case "Data":
-		batch = int(l.GetDataParam().GetBatchSize())
-	case "ImageData":
-		p := l.GetImageDataParam()
-		batch = int(p.GetBatchSize())
-		c := 3
-		if !p.GetIsColor() {
-			c = 1
-		}
-		h, w := int(p.GetNewHeight()), int(p.GetNewWidth())
-		if crop := int(l.GetTransformParam().GetCropSize()); crop > 0 {
-			h, w = crop, crop
-		}
-		if h > 0 && w > 0 {
-			image = []int{batch, c, h, w}
-		}
-	case "MemoryData":
-		p := l.GetMemoryDataParam()
-		batch = int(p.GetBatchSize())
-		image = []int{batch, int(p.GetChannels()), int(p.GetHeight()), int(p.GetWidth())}
-	case "HDF5Data":
-		batch = int(l.GetHdf5DataParam().GetBatchSize())
-	case "WindowData":
-		batch = int(l.GetWindowDataParam().GetBatchSize())
-	}
-	switch {
-	case j == 0 && image != nil:
-		return image, nil
-	case j == 1 && batch > 0 && l.GetType() != "HDF5Data":
-		return []int{batch}, nil
-	case j == 0 && (l.GetType() == "Data" || l.GetType() == "ImageData"):
-		// Read the shape off the source, as the layer would.
-		shape, err := sourceShape(l)
-		if err == nil {
-			return shape, nil
-		}
-		return nil, fmt.Errorf("layer %q (%s) reads its data from %s, which gives no shape (%v): give the shape of its top %q, e.g. --shape=%s=%s",
-			l.GetName(), l.GetType(), shortSource(l), err, l.Top[j], l.Top[j], exampleShape(batch, j))
-	}
-	return nil, fmt.Errorf("layer %q (%s) reads its data from outside the net: give the shape of its top %q, e.g. --shape=%s=%s",
-		l.GetName(), l.GetType(), l.Top[j], l.Top[j], exampleShape(batch, j))
-}
-
-func exampleShape(batch, j int) string {
-	if batch <= 0 {
-		batch = 64
-	}
-	if j == 0 {
-		return fmt.Sprintf("%d,3,224,224", batch)
-	}
-	return fmt.Sprint(batch)
-}
 
 // LayerSummary describes one layer of a built net.
 type LayerSummary struct {
@@ -179,35 +47,32 @@ type Summary struct {
 }
 
 // Summarize lists the layers of n with their shapes, parameters and multiply-adds.
-func (n *Net) Summarize() *Summary {
-	s := &Summary{Name: n.name}
-	id := 0 // the index of the layer's first parameter among the net's
-	for i, l := range n.layers {
-		typ := n.layerParams[i].GetType()
+func Summarize(n *network.Net) *Summary {
+	s := &Summary{Name: n.Name()}
+	for i := range n.NumLayers() {
+		typ := n.LayerParam(i).GetType()
 		ls := LayerSummary{
-			Name: n.layerNames[i], Type: typ,
+			Name: n.LayerName(i), Type: typ,
 			Bottoms: n.BottomNames(i), Tops: n.TopNames(i),
 			TopShapes: [][]int{}, ParamShapes: [][]int{},
 		}
-		for _, t := range n.tops[i] {
+		for _, t := range n.Tops(i) {
 			ls.TopShapes = append(ls.TopShapes, append([]int{}, t.Shape()...))
 			ls.TopBytes += 4 * int64(t.Count())
 		}
 		s.ActivationBytes += ls.TopBytes
-		for _, p := range l.Params() {
+		for j, p := range n.Layer(i).Params() {
 			ls.ParamShapes = append(ls.ParamShapes, append([]int{}, p.Shape()...))
 			ls.ParamBytes += 4 * int64(p.Count())
-			owner := n.paramOwner[id]
-			id++
-			if owner >= 0 {
-				continue // shared with an earlier layer
+			if n.SharesParam(i, j) {
+				continue // counted with the layer that owns it
 			}
 			s.TotalParams += int64(p.Count())
 			if typ != "BatchNorm" {
 				s.TotalLearnable += int64(p.Count())
 			}
 		}
-		ls.MACs = n.macs(i)
+		ls.MACs = LayerMACs(n, i)
 		s.TotalMACs += ls.MACs
 		s.Layers = append(s.Layers, ls)
 	}
@@ -241,24 +106,21 @@ func (s *Summary) HideSplits() {
 
 // LayerMACs returns the multiply-adds of layer i's forward pass, counted for the
 // layers that multiply matrices (convolutions and inner products; 0 for the rest).
-func (n *Net) LayerMACs(i int) int64 { return n.macs(i) }
-
-func (n *Net) macs(i int) int64 {
-	params := n.layers[i].Params()
-	if len(params) == 0 || len(n.tops[i]) == 0 {
+func LayerMACs(n *network.Net, i int) int64 {
+	params, tops := n.Layer(i).Params(), n.Tops(i)
+	if len(params) == 0 || len(tops) == 0 {
 		return 0
 	}
 	w := params[0]
-	switch n.layerParams[i].GetType() {
+	switch n.LayerParam(i).GetType() {
 	case "Convolution":
 		// Each output value is a dot product of (Cin/group)·Kh·Kw weights.
-		return int64(n.tops[i][0].Count()) * int64(w.Count()/w.Dim(0))
+		return int64(tops[0].Count()) * int64(w.Count()/w.Dim(0))
 	case "Deconvolution":
 		// Each input value is spread over (Cout/group)·Kh·Kw outputs.
-		return int64(n.bottoms[i][0].Count()) * int64(w.Count()/w.Dim(0))
+		return int64(n.Bottoms(i)[0].Count()) * int64(w.Count()/w.Dim(0))
 	case "InnerProduct":
-		top := n.tops[i][0]
-		return int64(top.Count()) * int64(w.Count()/top.Dim(-1))
+		return int64(tops[0].Count()) * int64(w.Count()/tops[0].Dim(-1))
 	}
 	return 0
 }

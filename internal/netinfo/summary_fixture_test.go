@@ -1,4 +1,4 @@
-package net_test
+package netinfo_test
 
 import (
 	"encoding/json"
@@ -13,7 +13,8 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -24,15 +25,15 @@ import (
 var netsAwaitingLayers = []string{}
 
 type summaryFixture struct {
-	Net            string             `json:"net"`
-	Source         string             `json:"source"`
-	Phase          string             `json:"phase"`
-	Layers         []net.LayerSummary `json:"layers"`
-	TotalParams    int64              `json:"total_params"`
-	TotalLearnable int64              `json:"total_learnable"`
-	Inputs         map[string][]int   `json:"inputs"`
-	Outputs        []string           `json:"outputs"`
-	Notes          []string           `json:"notes"`
+	Net            string                 `json:"net"`
+	Source         string                 `json:"source"`
+	Phase          string                 `json:"phase"`
+	Layers         []netinfo.LayerSummary `json:"layers"`
+	TotalParams    int64                  `json:"total_params"`
+	TotalLearnable int64                  `json:"total_learnable"`
+	Inputs         map[string][]int       `json:"inputs"`
+	Outputs        []string               `json:"outputs"`
+	Notes          []string               `json:"notes"`
 }
 
 var stagesNote = regexp.MustCompile(`^stages=\[(.*)\]$`)
@@ -74,20 +75,20 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 			continue
 		}
 		t.Run(f.Net, func(t *testing.T) {
-			p, err := net.DataLayersAsInputs(param, f.Inputs)
+			p, err := netinfo.DataLayersAsInputs(param, f.Inputs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// As gocaffe summary builds it: shapes only, no storage.
-			var n *net.Net
+			var n *network.Net
 			if err := blob.ShapesOnly(func() (err error) {
-				n, err = net.New(p, net.Options{Quiet: true})
+				n, err = network.New(p, network.Options{Quiet: true})
 				return err
 			}); err != nil {
 				t.Fatal(err)
 			}
 			defer n.Close()
-			got := n.Summarize()
+			got := netinfo.Summarize(n)
 			if len(got.Layers) != len(f.Layers) {
 				var names []string
 				for _, l := range got.Layers {
@@ -140,7 +141,7 @@ func TestSummaryAgainstCaffe(t *testing.T) {
 // missingTypes lists the layer types of param's net (in its state) that are not
 // registered; data layers become Input layers and need nothing.
 func missingTypes(param *caffepb.NetParameter) []string {
-	filtered, err := net.Filter(param, param.State, nil)
+	filtered, err := network.Filter(param, param.State, nil)
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -148,7 +149,7 @@ func missingTypes(param *caffepb.NetParameter) []string {
 	var missing []string
 	for _, l := range filtered.Layer {
 		typ := l.GetType()
-		if !net.IsDataLayer(typ) && !layers.Registered(typ) && !seen[typ] {
+		if !netinfo.IsDataLayer(typ) && !layers.Registered(typ) && !seen[typ] {
 			seen[typ] = true
 			missing = append(missing, typ)
 		}

@@ -1,4 +1,4 @@
-package net
+package netinfo
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -47,18 +48,18 @@ func TestMegabytes(t *testing.T) {
 func TestSummaryMemory(t *testing.T) {
 	var log bytes.Buffer
 	defer glog.SetOutput(glog.SetOutput(&log))
-	n, err := New(parseNet(t, `name: "mlp"
+	n, err := network.New(parseNet(t, `name: "mlp"
 layer { name: "data" type: "Input" top: "data" top: "label" input_param { shape { dim: 4 dim: 6 } shape { dim: 4 } } }
 layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1" inner_product_param { num_output: 5 } }
 layer { name: "relu1" type: "ReLU" bottom: "ip1" top: "ip1" }
 layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2" inner_product_param { num_output: 3 } }
 layer { name: "ip_aux" type: "InnerProduct" bottom: "ip1" top: "aux" inner_product_param { num_output: 2 } }
-layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }`, caffepb.Phase_TRAIN), Options{})
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" }`, caffepb.Phase_TRAIN), network.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	s := n.Summarize()
+	s := Summarize(n)
 	m := regexp.MustCompile(`Memory required for data: (\d+)\n`).FindAllStringSubmatch(log.String(), -1)
 	if len(m) == 0 {
 		t.Fatal("no memory line in the log")

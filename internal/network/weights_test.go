@@ -1,4 +1,4 @@
-package net_test
+package network_test
 
 import (
 	"os"
@@ -9,24 +9,25 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
 // buildFixtureNet builds a fixture's train_test net in TRAIN phase with its data
 // layers as Input layers of the shapes Caffe's data layers give.
-func buildFixtureNet(t *testing.T, prototxt string, shapes map[string][]int) *net.Net {
+func buildFixtureNet(t *testing.T, prototxt string, shapes map[string][]int) *network.Net {
 	t.Helper()
 	param, err := protofile.ReadNetText(testutil.Path(prototxt))
 	if err != nil {
 		t.Fatal(err)
 	}
 	param.State = &caffepb.NetState{Phase: caffepb.Phase_TRAIN.Enum()}
-	if param, err = net.DataLayersAsInputs(param, shapes); err != nil {
+	if param, err = netinfo.DataLayersAsInputs(param, shapes); err != nil {
 		t.Fatal(err)
 	}
-	n, err := net.New(param, net.Options{Quiet: true})
+	n, err := network.New(param, network.Options{Quiet: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package net
+package network
 
 import (
 	"github.com/gocaffe/gocaffe/internal/math/numerics"

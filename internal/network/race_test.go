@@ -1,6 +1,6 @@
-//go:build !race
+//go:build race
 
-package net
+package network
 
 // raceEnabled reports a build with the race detector, which allocates on its own.
-const raceEnabled = false
+const raceEnabled = true

@@ -1,4 +1,4 @@
-package net
+package network
 
 import (
 	"fmt"
@@ -34,11 +34,12 @@ func (n *Net) nonFinite(li int, what string, x []float32) *NonFinite {
 	if i < 0 {
 		return nil
 	}
-	return &NonFinite{Layer: n.layerNames[li], Type: n.layerParams[li].GetType(), Blob: what, Index: i, Value: x[i]}
+	s := &n.layers[li]
+	return &NonFinite{Layer: s.name, Type: s.param.GetType(), Blob: what, Index: i, Value: x[i]}
 }
 
 func (n *Net) paramName(li, pi int) string {
-	if ps := n.layerParams[li].Param; pi < len(ps) && ps[pi].GetName() != "" {
+	if ps := n.layers[li].param.Param; pi < len(ps) && ps[pi].GetName() != "" {
 		return fmt.Sprintf("param blob %d (%q)", pi, ps[pi].GetName())
 	}
 	return fmt.Sprintf("param blob %d", pi)
@@ -48,14 +49,15 @@ func (n *Net) paramName(li, pi int) string {
 // or tops hold a NaN or an infinity after a forward pass, or nil: where a non-finite
 // loss came from.
 func (n *Net) FirstNonFiniteForward() *NonFinite {
-	for li, l := range n.layers {
-		for pi, p := range l.Params() {
+	for li := range n.layers {
+		s := &n.layers[li]
+		for pi, p := range s.layer.Params() {
 			if f := n.nonFinite(li, n.paramName(li, pi), p.Data); f != nil {
 				return f
 			}
 		}
-		for ti, t := range n.tops[li] {
-			if f := n.nonFinite(li, fmt.Sprintf("top %q", n.blobNames[n.topIDs[li][ti]]), t.Data); f != nil {
+		for ti, t := range s.tops {
+			if f := n.nonFinite(li, fmt.Sprintf("top %q", n.blobs[s.topIDs[ti]].name), t.Data); f != nil {
 				return f
 			}
 		}
@@ -68,19 +70,20 @@ func (n *Net) FirstNonFiniteForward() *NonFinite {
 // pass, or nil: where non-finite gradients came from.
 func (n *Net) FirstNonFiniteBackward() *NonFinite {
 	for li := len(n.layers) - 1; li >= 0; li-- {
-		if !n.layerNeedBackward[li] {
+		s := &n.layers[li]
+		if !s.needBackward {
 			continue
 		}
-		for pi, p := range n.layers[li].Params() {
+		for pi, p := range s.layer.Params() {
 			if f := n.nonFinite(li, n.paramName(li, pi)+" gradient", p.Diff); f != nil {
 				return f
 			}
 		}
-		for bi, b := range n.bottoms[li] {
-			if !n.bottomNeedBackward[li][bi] {
+		for bi, b := range s.bottoms {
+			if !s.bottomNeedBackward[bi] {
 				continue
 			}
-			if f := n.nonFinite(li, fmt.Sprintf("bottom %q gradient", n.blobNames[n.bottomIDs[li][bi]]), b.Diff); f != nil {
+			if f := n.nonFinite(li, fmt.Sprintf("bottom %q gradient", n.blobs[s.bottomIDs[bi]].name), b.Diff); f != nil {
 				return f
 			}
 		}
@@ -91,8 +94,8 @@ func (n *Net) FirstNonFiniteBackward() *NonFinite {
 // FirstNonFiniteParam returns the first layer whose parameter values hold a NaN or
 // an infinity, or nil.
 func (n *Net) FirstNonFiniteParam() *NonFinite {
-	for li, l := range n.layers {
-		for pi, p := range l.Params() {
+	for li := range n.layers {
+		for pi, p := range n.layers[li].layer.Params() {
 			if f := n.nonFinite(li, n.paramName(li, pi), p.Data); f != nil {
 				return f
 			}

@@ -1,7 +1,8 @@
-package net
+package network
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
@@ -19,27 +20,26 @@ func (n *Net) ToHDF5(withDiff bool) (*hdf5.Builder, error) {
 	if withDiff {
 		diff = b.Root().Group("diff")
 	}
-	id := 0
-	for li, l := range n.layers {
-		name := n.layerNames[li]
-		lg := data.Group(name)
+	for li := range n.layers {
+		s := &n.layers[li]
+		lg := data.Group(s.name)
 		var dg *hdf5.Node
 		if withDiff {
-			dg = diff.Group(name)
+			dg = diff.Group(s.name)
 		}
-		for pi, p := range l.Params() {
+		for pi, id := range s.paramIDs {
+			p := n.params[id].blob
 			key := strconv.Itoa(pi)
-			if n.paramOwner[id] < 0 {
+			if n.params[id].owner < 0 {
 				if err := lg.Float32(key, p.Shape(), p.Data); err != nil {
-					return nil, fmt.Errorf("layer %q: %w", name, err)
+					return nil, fmt.Errorf("layer %q: %w", s.name, err)
 				}
 			}
 			if withDiff {
 				if err := dg.Float32(key, p.Shape(), p.Diff); err != nil {
-					return nil, fmt.Errorf("layer %q: %w", name, err)
+					return nil, fmt.Errorf("layer %q: %w", s.name, err)
 				}
 			}
-			id++
 		}
 	}
 	return b, nil
@@ -69,15 +69,15 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 		if err != nil {
 			return err
 		}
-		target := n.layers[ti].Params()
+		target := n.layers[ti].paramIDs
 		if got := len(lg.Names()); got > len(target) {
 			return fmt.Errorf("%s: incompatible number of blobs for layer %q: the file has %d, the net %d", path, name, got, len(target))
 		}
-		first := n.firstParam(ti)
-		for j, b := range target {
+		for j, id := range target {
+			b := n.params[id].blob
 			key := strconv.Itoa(j)
 			if !lg.Has(key) {
-				if n.paramOwner[first+j] >= 0 {
+				if n.params[id].owner >= 0 {
 					continue // shared: its owner gets the values
 				}
 				return fmt.Errorf("%s: incompatible number of blobs for layer %q: parameter %d is missing", path, name, j)
@@ -86,7 +86,7 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 			if err != nil {
 				return err
 			}
-			if !sameShape(d.Shape, b.Shape()) {
+			if !slices.Equal(d.Shape, b.Shape()) {
 				return fmt.Errorf("%s: cannot load layer %q param %d: shape mismatch: the file has %s, the net %s",
 					path, name, j, blob.ShapeString(d.Shape), b.ShapeString())
 			}
@@ -98,14 +98,4 @@ func (n *Net) CopyTrainedLayersFromHDF5(path string) error {
 		}
 	}
 	return nil
-}
-
-// firstParam returns the index in params of layer li's first parameter.
-func (n *Net) firstParam(li int) int {
-	for i, pl := range n.paramLayer {
-		if pl[0] == li {
-			return i
-		}
-	}
-	return len(n.paramLayer)
 }

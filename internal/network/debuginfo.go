@@ -1,4 +1,4 @@
-package net
+package network
 
 // SetDebugInfo turns the per-layer debug log of Forward and Backward on or off. The
 // solver turns it on for display iterations when the solver's debug_info is set, as

@@ -1,4 +1,4 @@
-package net_test
+package network_test
 
 import (
 	"encoding/json"
@@ -12,7 +12,8 @@ import (
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/net"
+	"github.com/gocaffe/gocaffe/internal/netinfo"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -97,7 +98,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	lenet, err = net.DataLayersAsInputs(lenet, map[string][]int{"data": {2, 1, 28, 28}, "label": {2}})
+	lenet, err = netinfo.DataLayersAsInputs(lenet, map[string][]int{"data": {2, 1, 28, 28}, "label": {2}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -114,17 +115,17 @@ func FuzzNetForwardBackward(f *testing.F) {
 		// The cost first, from the shapes alone.
 		var macs int64
 		if err := blob.ShapesOnly(func() error {
-			n, err := net.New(p, net.Options{Quiet: true})
+			n, err := network.New(p, network.Options{Quiet: true})
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			macs = n.Summarize().TotalMACs
+			macs = netinfo.Summarize(n).TotalMACs
 			return nil
 		}); err != nil || macs > 1e8 {
 			return
 		}
-		n, err := net.New(p, net.Options{Quiet: true})
+		n, err := network.New(p, network.Options{Quiet: true})
 		if err != nil {
 			return
 		}
