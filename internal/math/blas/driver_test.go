@@ -474,7 +474,7 @@ func TestOrderedOpenBLASOrder(t *testing.T) {
 		{19, 104, 163}, {16, 117, 260}, {11, 87, 295}, {13, 419, 53}, {32, 122, 263},
 		{20, 29, 226}, {12, 408, 20}, {7, 1000, 9}, {5, 3, 700}, {3, 5, 1500}, {1, 37, 300}, {37, 1, 300},
 	}
-	keep := testutil.Every(t, 4, "every shape on one core, and every third on four")
+	keep := testutil.Every(t, 8, "every shape on one core, and every third on four")
 	for _, procs := range []int{1, 4} {
 		old := runtime.GOMAXPROCS(procs)
 		for si, s := range shapes {
