@@ -88,6 +88,9 @@ func TestExtractFeatures(t *testing.T) {
 		}
 	})
 	t.Run("leveldb", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short: the full suite also writes the features as a LevelDB")
+		}
 		if _, err := gocaffe(t, "extract_features", "--weights="+weights, "--model="+model, "--blobs=ip2",
 			"--outputs=ip2_leveldb", "--iterations=2", "--format=leveldb"); err != nil {
 			t.Fatal(err)
@@ -95,6 +98,9 @@ func TestExtractFeatures(t *testing.T) {
 		checkDatums(t, "gocaffe's reader", testdb.Read(t, "ip2_leveldb", db.LevelDB), want["ip2"], shapes["ip2"])
 	})
 	t.Run("npy", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short: the full suite also writes the features as .npy files")
+		}
 		log, err := gocaffe(t, "extract_features", "--weights="+weights, "--model="+model, "--blobs=ip2,pool1",
 			"--outputs=ip2,feat/pool1.npy", "--iterations=2", "--format=npy")
 		if err == nil || !strings.Contains(err.Error(), "feat") {

@@ -249,6 +249,7 @@ func sameFiles(t *testing.T, a, b string) {
 // 32 against one process with batch 64, an exact resume, the same run between two
 // network namespaces over TCP, and a rank that dies or is signalled.
 func TestMPI(t *testing.T) {
+	testutil.SkipShort(t, "training under mpirun: 2 ranks against one process, exact resume, two hosts over TCP, dying ranks")
 	mpiBinary(t)
 	if runtime.GOOS != "linux" {
 		t.Skip("the MPI tests find ranks through /proc and make network namespaces: Linux only")

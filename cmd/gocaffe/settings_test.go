@@ -129,6 +129,7 @@ func shortLeNet(t *testing.T, iters string) {
 // ~500 lines of net construction go — and the log still reads as parse_log.py reads
 // the full one.
 func TestQuietTrain(t *testing.T) {
+	testutil.SkipShort(t, "a 40-iteration training run logged quietly, read as parse_log.py reads it")
 	shortLeNet(t, "40")
 	full, err := gocaffe(t, "train", "--solver=short_solver.prototxt", "--weights=init.caffemodel")
 	if err != nil {

@@ -54,6 +54,9 @@ func TestTestCommand(t *testing.T) {
 		{"cifar10_synth", "cifar10_quick_train_test.prototxt", "cifar10_quick_iter_40.caffemodel", "test.log", "5", 0.866, 0.41029},
 	} {
 		t.Run(tt.dir+"/"+tt.model, func(t *testing.T) {
+			if testing.Short() && tt.model != "lenet_train_test.prototxt" {
+				t.Skip("-short: the full suite also scores the LevelDB test set and cifar10_quick")
+			}
 			t.Chdir(testutil.CopyDir(t, "fixtures/nets/"+tt.dir))
 			log, err := gocaffe(t, "test", "-model", tt.model, "-weights", tt.weights, "-iterations", tt.iterations)
 			if err != nil {

@@ -174,6 +174,7 @@ func compareWeights(t *testing.T, got, want string, maxRel float64) {
 // initial weights, as Caffe did to write train.log, and compares the log and the
 // snapshots.
 func TestTrainLeNet(t *testing.T) {
+	testutil.SkipShort(t, "100 iterations of LeNet, Caffe's log and snapshots bit for bit")
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	for _, f := range []string{"lenet_iter_50.caffemodel", "lenet_iter_50.solverstate", "lenet_iter_100.caffemodel", "lenet_iter_100.solverstate"} {
 		if err := os.Rename(f, "caffe_"+f); err != nil {
@@ -204,6 +205,7 @@ func TestTrainLeNet(t *testing.T) {
 // tolerances and Caffe's weights within 1e-2 (the biases, small sums of many
 // gradients, move most: 2e-3 after 100 iterations).
 func TestTrainLeNetFast(t *testing.T) {
+	testutil.SkipShort(t, "100 iterations of LeNet in the fast numerics, within tolerance of Caffe's log and weights")
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	if err := os.Rename("lenet_iter_100.caffemodel", "caffe_lenet_iter_100.caffemodel"); err != nil {
 		t.Fatal(err)
@@ -223,6 +225,7 @@ func TestTrainLeNetFast(t *testing.T) {
 // It holds no data positions, so gocaffe's data layer starts again at the first
 // record, as Caffe's did: the run must repeat Caffe's resume.log.
 func TestResumeFromCaffe(t *testing.T) {
+	testutil.SkipShort(t, "a resume from Caffe's iteration-50 solverstate, repeating Caffe's resume.log")
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	log, err := gocaffe(t, "train", "-solver=lenet_solver.prototxt", "-snapshot=lenet_iter_50.solverstate", "-numerics=caffe")
 	if err != nil {
@@ -249,6 +252,7 @@ func TestResumeFromCaffe(t *testing.T) {
 // order in every product (internal/math/blas), glibc's expf (internal/math/cmath),
 // and the parameter gradients summed image after image.
 func TestTrainCIFAR10Quick(t *testing.T) {
+	testutil.SkipShort(t, "40 iterations of cifar10_quick, Caffe's log and snapshots bit for bit")
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/cifar10_synth"))
 	if err := os.Rename("cifar10_quick_iter_40.caffemodel", "caffe_cifar10_quick_iter_40.caffemodel"); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	progressui "github.com/gocaffe/gocaffe/internal/progress"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 func TestProgressLine(t *testing.T) {
@@ -66,6 +67,7 @@ func TestProgressLine(t *testing.T) {
 // of the fixture's LMDB at 64 images an iteration, the images per second and the
 // time left — and parse_log.py's tables are those of a run without them.
 func TestTrainProgressLog(t *testing.T) {
+	testutil.SkipShort(t, "a 40-iteration training run's progress lines and parse_log.py's tables")
 	shortLeNet(t, "40")
 	log, err := gocaffe(t, "train", "--solver=short_solver.prototxt", "--weights=init.caffemodel")
 	if err != nil {
@@ -105,6 +107,7 @@ func TestTrainProgressLog(t *testing.T) {
 // TestTrainProgressBar: --progress=bar draws the bar where the log goes, the log
 // lines passing above it whole; --progress=log draws none; a wrong value is refused.
 func TestTrainProgressBar(t *testing.T) {
+	testutil.SkipShort(t, "a 20-iteration training run drawing its progress bar, and --progress=log and a wrong value")
 	shortLeNet(t, "20")
 	log, err := gocaffe(t, "train", "--solver=short_solver.prototxt", "--progress=bar", "--quiet")
 	if err != nil {

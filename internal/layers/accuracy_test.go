@@ -269,3 +269,5 @@ func TestAccuracyErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestAccuracyCaffeFixtures(t *testing.T) { caffeFixtures(t, "Accuracy") }

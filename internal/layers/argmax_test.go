@@ -136,3 +136,5 @@ func TestArgMaxErrors(t *testing.T) {
 	b := blob.New(3, 4)
 	wantError(t, layers.SetUp(l, []*blob.Blob{b}, []*blob.Blob{b}), "in-place")
 }
+
+func TestArgMaxCaffeFixtures(t *testing.T) { caffeFixtures(t, "ArgMax") }

@@ -251,3 +251,5 @@ func testBatchNormWorkers(t *testing.T) {
 	sameWithWorkers(t, `type: "BatchNorm"`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 	sameWithWorkers(t, `type: "BatchNorm" batch_norm_param { use_global_stats: true }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 }
+
+func TestBatchNormCaffeFixtures(t *testing.T) { caffeFixtures(t, "BatchNorm") }

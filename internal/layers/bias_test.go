@@ -54,8 +54,9 @@ func TestBiasDefaultFiller(t *testing.T) {
 func TestBiasGradient(t *testing.T) { inBothNumerics(t, testBiasGradient) }
 
 func testBiasGradient(t *testing.T) {
-	for _, c := range broadcastCases {
+	for i, c := range broadcastCases {
 		t.Run(c.name, func(t *testing.T) {
+			shortSweep(t, i, 3)
 			l := setUp(t, `type: "Bias" bias_param { `+c.param+` }`, caffepb.Phase_TRAIN, c.bottoms(), 1)
 			mode := checkExhaustive
 			if c.name == "eltwise" {
@@ -101,3 +102,5 @@ func TestBiasErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestBiasCaffeFixtures(t *testing.T) { caffeFixtures(t, "Bias") }

@@ -144,3 +144,5 @@ func BenchmarkConcat(b *testing.B) {
 	benchLayers(b, []layerBench{{name: "fire2_8x64x55x55x2", text: `type: "Concat"`, phase: caffepb.Phase_TRAIN,
 		bottoms: [][]int{{8, 64, 55, 55}, {8, 64, 55, 55}}, tops: 1}})
 }
+
+func TestConcatCaffeFixtures(t *testing.T) { caffeFixtures(t, "Concat") }

@@ -154,3 +154,5 @@ func TestContrastiveLossErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestContrastiveLossCaffeFixtures(t *testing.T) { caffeFixtures(t, "ContrastiveLoss") }

@@ -185,8 +185,9 @@ func TestConvolutionForwardMatchesNaive(t *testing.T) {
 
 // Caffe's TestGradient family: step 1e-2, threshold 1e-3, exhaustive.
 func TestConvolutionGradient(t *testing.T) {
-	for _, tc := range convCases {
+	for i, tc := range convCases {
 		t.Run(tc.name, func(t *testing.T) {
+			shortSweep(t, i, 7) // k3_s2, rect and 1d: the 3-D ones are the slowest
 			r := rng.New(1701)
 			l := setUp(t, tc.g.text("Convolution", tc.numOut, tc.bias, tc.extra), caffepb.Phase_TRAIN,
 				[]*blob.Blob{gaussian(r, 0, 1, tc.bottom...)}, 1)
@@ -551,3 +552,5 @@ func visionBenchLayer(b *testing.B, text string, shape []int) *testLayer {
 	}
 	return l
 }
+
+func TestConvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Convolution") }

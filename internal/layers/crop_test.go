@@ -115,3 +115,5 @@ func TestCropErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCropCaffeFixtures(t *testing.T) { caffeFixtures(t, "Crop") }

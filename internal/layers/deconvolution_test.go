@@ -98,8 +98,9 @@ func TestDeconvolutionForwardMatchesNaive(t *testing.T) {
 
 // Caffe's TestGradient family for deconvolution: step 1e-2, threshold 1e-3, exhaustive.
 func TestDeconvolutionGradient(t *testing.T) {
-	for _, tc := range deconvCases {
+	for i, tc := range deconvCases {
 		t.Run(tc.name, func(t *testing.T) {
+			shortSweep(t, i, 3)
 			r := rng.New(1701)
 			l := setUp(t, tc.g.text("Deconvolution", tc.numOut, tc.bias, tc.extra), caffepb.Phase_TRAIN,
 				[]*blob.Blob{gaussian(r, 0, 1, tc.bottom...)}, 1)
@@ -196,3 +197,5 @@ func TestDeconvolutionIsConvolutionTranspose(t *testing.T) {
 		t.Fatalf("<deconv x, y> = %g, <x, conv y> = %g", lhs, rhs)
 	}
 }
+
+func TestDeconvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Deconvolution") }

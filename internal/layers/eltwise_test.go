@@ -169,3 +169,5 @@ func testEltwiseWorkers(t *testing.T) {
 	sameWithWorkers(t, `type: "Split"`, caffepb.Phase_TRAIN, bs[:1], 3)
 	sameWithWorkers(t, `type: "Pooling" pooling_param { pool: AVE global_pooling: true }`, caffepb.Phase_TRAIN, bs[:1], 1)
 }
+
+func TestEltwiseCaffeFixtures(t *testing.T) { caffeFixtures(t, "Eltwise") }

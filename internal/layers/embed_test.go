@@ -97,3 +97,5 @@ func TestEmbedErrors(t *testing.T) {
 		wantError(t, l.Forward(l.Bottom, l.Top), "position 2", "embed_param.input_dim")
 	}
 }
+
+func TestEmbedCaffeFixtures(t *testing.T) { caffeFixtures(t, "Embed") }

@@ -132,3 +132,5 @@ func TestEuclideanLossErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestEuclideanLossCaffeFixtures(t *testing.T) { caffeFixtures(t, "EuclideanLoss") }

@@ -3,11 +3,14 @@ package layers_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gocaffe/gocaffe/internal/math/numerics"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/layers"
+	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
@@ -97,37 +101,154 @@ func compareBlob(t *testing.T, what string, got []float32, want fixtureBlob) {
 	}
 }
 
-// TestCaffeLayerFixtures runs every one-layer fixture of Caffe through the layer of
-// the same type: the same tops, bottom gradients, parameter gradients and (where
-// forward updates them) parameters as Caffe.
-func TestCaffeLayerFixtures(t *testing.T) {
-	for _, m := range numerics.Modes {
-		t.Run(m.String(), func(t *testing.T) {
-			defer numerics.Set(numerics.Set(m))
-			testCaffeLayerFixtures(t)
-		})
-	}
-}
-
-func testCaffeLayerFixtures(t *testing.T) {
+// fixturePaths are the fixtures' files, sorted.
+func fixturePaths(t *testing.T) []string {
+	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(fixtureDir(), "*.json"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no fixtures in %s (%v)", fixtureDir(), err)
 	}
-	missing := map[string]bool{}
-	for _, path := range paths {
+	return paths
+}
+
+// caffeFixtures runs every one-layer fixture of Caffe whose layer has the given type,
+// each layer's test file calling it for its own type. For each fixture:
+//   - in each numerics, the same tops, bottom gradients, parameter gradients and
+//     (where forward updates them) parameters as Caffe, within the fixtures'
+//     tolerance;
+//   - exact: in the caffe numerics, Caffe's bits (the layers compute what Caffe's CPU
+//     code computes, call for call, on OpenBLAS's and glibc's arithmetic), unless
+//     notYetExact lists the fixture;
+//   - shapes_only: set up as gocaffe summary does, with blob storage off
+//     (blob.ShapesOnly), Caffe's top shapes: no layer may need values to work out
+//     its shapes (issue 11: summary allocates nothing).
+func caffeFixtures(t *testing.T, typ string) {
+	t.Helper()
+	if !layers.Registered(typ) {
+		t.Fatalf("layer type %s is not registered", typ)
+	}
+	n := 0
+	for _, path := range fixturePaths(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
 		f, p, err := loadFixture(path)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if !layers.Registered(p.GetType()) {
-			missing[p.GetType()] = true
-			t.Logf("%s: layer type %s is not registered yet", name, p.GetType())
+		if p.GetType() != typ {
 			continue
 		}
-		t.Run(name, func(t *testing.T) { runFixture(t, f, p, compareBlob) })
+		n++
+		t.Run(name, func(t *testing.T) {
+			for _, m := range numerics.Modes {
+				t.Run(m.String(), func(t *testing.T) {
+					defer numerics.Set(numerics.Set(m))
+					runFixture(t, f, p, compareBlob)
+				})
+			}
+			t.Run("exact", func(t *testing.T) { fixtureExact(t, name, f, p) })
+			t.Run("shapes_only", func(t *testing.T) { fixtureShapesOnly(t, f, p) })
+		})
+	}
+	if n == 0 {
+		t.Fatalf("no fixture of a %s layer in %s", typ, fixtureDir())
+	}
+}
+
+// notYetExact lists the fixtures whose results are not yet Caffe's bit for bit, with
+// why. A fixture's exact test fails if it has become exact (take it off the list):
+// the list only ever shrinks.
+var notYetExact = map[string]string{}
+
+// fixtureExact runs the fixture in the caffe numerics and holds the results to
+// Caffe's bits.
+func fixtureExact(t *testing.T, name string, f *layerFixture, p *caffepb.LayerParameter) {
+	defer numerics.Set(numerics.Set(numerics.Caffe))
+	var differ []string
+	exact := func(_ *testing.T, what string, got []float32, want fixtureBlob) {
+		if want.Data == nil {
+			return
+		}
+		n, first := 0, -1
+		for i, w := range *want.Data {
+			if math.Float32bits(got[i]) != math.Float32bits(w) {
+				if n++; first < 0 {
+					first = i
+				}
+			}
+		}
+		if n > 0 {
+			differ = append(differ, fmt.Sprintf("%s %s: %d of %d values differ, the first [%d] %v (%#08x), Caffe's %v (%#08x)",
+				what, want.Name, n, len(*want.Data), first, got[first], math.Float32bits(got[first]),
+				(*want.Data)[first], math.Float32bits((*want.Data)[first])))
+		}
+	}
+	runFixture(t, f, p, exact)
+	why, listed := notYetExact[name]
+	switch {
+	case listed && len(differ) == 0:
+		t.Errorf("matches Caffe bit for bit now: take it off notYetExact")
+	case listed:
+		t.Logf("not yet exact (%s): %s", why, strings.Join(differ, "; "))
+	case len(differ) > 0:
+		t.Errorf("not Caffe's bits:\n%s", strings.Join(differ, "\n"))
+	}
+}
+
+// fixtureShapesOnly sets the fixture's layer up with blob storage off and expects
+// Caffe's top shapes.
+func fixtureShapesOnly(t *testing.T, f *layerFixture, p *caffepb.LayerParameter) {
+	err := blob.ShapesOnly(func() error {
+		l, err := layers.New(p, &layers.Context{RNG: rng.New(1701)})
+		if err != nil {
+			return err
+		}
+		bottom := make([]*blob.Blob, len(f.Bottoms))
+		for i, b := range f.Bottoms {
+			bottom[i] = blob.New(b.Shape...)
+		}
+		top := make([]*blob.Blob, len(f.Tops))
+		for i := range top {
+			top[i] = blob.New()
+		}
+		if err := layers.SetUp(l, bottom, top); err != nil {
+			return err
+		}
+		for i, want := range f.Tops {
+			if !equalShape(top[i].Shape(), want.Shape) {
+				t.Errorf("top %d shape %v, Caffe's %v", i, top[i].Shape(), want.Shape)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCaffeLayerFixturesCovered checks that every fixture runs: its layer type is
+// registered (or listed in notYetRegistered) and the test file of that layer calls
+// caffeFixtures with it; and that notYetExact names fixtures.
+func TestCaffeLayerFixturesCovered(t *testing.T) {
+	called := fixtureCalls(t)
+	missing, names := map[string]bool{}, map[string]bool{}
+	for _, path := range fixturePaths(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		names[name] = true
+		_, p, err := loadFixture(path)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		typ := p.GetType()
+		if !layers.Registered(typ) {
+			missing[typ] = true
+			t.Logf("%s: layer type %s is not registered yet", name, typ)
+			continue
+		}
+		if !called[typ] {
+			t.Errorf("fixture %s: no test calls caffeFixtures(t, %q): add it to the layer's test file", name, typ)
+		}
 	}
 
 	want := map[string]bool{}
@@ -153,71 +274,45 @@ func testCaffeLayerFixtures(t *testing.T) {
 	if len(built) > 0 {
 		t.Errorf("types in notYetRegistered that are registered now (take them off the list): %v", built)
 	}
-}
-
-// notYetExact lists the fixtures whose results are not yet Caffe's bit for bit, with
-// why. TestCaffeLayerFixturesExact fails if one of them has become exact (take it off
-// the list): the list only ever shrinks.
-var notYetExact = map[string]string{}
-
-// TestCaffeLayerFixturesExact runs every one-layer fixture as TestCaffeLayerFixtures
-// does, but holds the results to Caffe's bits: the layers compute what Caffe's CPU
-// code computes, call for call, on OpenBLAS's and glibc's arithmetic.
-func TestCaffeLayerFixturesExact(t *testing.T) {
-	defer numerics.Set(numerics.Set(numerics.Caffe))
-	paths, err := filepath.Glob(filepath.Join(fixtureDir(), "*.json"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures in %s (%v)", fixtureDir(), err)
-	}
-	seen := map[string]bool{}
-	for _, path := range paths {
-		name := strings.TrimSuffix(filepath.Base(path), ".json")
-		f, p, err := loadFixture(path)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if !layers.Registered(p.GetType()) {
-			continue
-		}
-		seen[name] = true
-		var differ []string
-		exact := func(_ *testing.T, what string, got []float32, want fixtureBlob) {
-			if want.Data == nil {
-				return
-			}
-			n, first := 0, -1
-			for i, w := range *want.Data {
-				if math.Float32bits(got[i]) != math.Float32bits(w) {
-					if n++; first < 0 {
-						first = i
-					}
-				}
-			}
-			if n > 0 {
-				differ = append(differ, fmt.Sprintf("%s %s: %d of %d values differ, the first [%d] %v (%#08x), Caffe's %v (%#08x)",
-					what, want.Name, n, len(*want.Data), first, got[first], math.Float32bits(got[first]),
-					(*want.Data)[first], math.Float32bits((*want.Data)[first])))
-			}
-		}
-		t.Run(name, func(t *testing.T) {
-			runFixture(t, f, p, exact)
-			why, listed := notYetExact[name]
-			switch {
-			case listed && len(differ) == 0:
-				t.Errorf("matches Caffe bit for bit now: take it off notYetExact")
-			case listed:
-				t.Logf("not yet exact (%s): %s", why, strings.Join(differ, "; "))
-			case len(differ) > 0:
-				t.Errorf("not Caffe's bits:\n%s", strings.Join(differ, "\n"))
-			}
-		})
-	}
 	for name := range notYetExact {
-		if !seen[name] {
+		if !names[name] {
 			t.Errorf("notYetExact lists %s, which is not a fixture", name)
 		}
 	}
+}
+
+// fixtureCalls returns the layer types this package's tests pass to caffeFixtures,
+// read from their source.
+func fixtureCalls(t *testing.T) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob("*_test.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files here (%v)", err)
+	}
+	called := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, file := range files {
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "caffeFixtures" {
+				return true
+			}
+			if lit, ok := call.Args[1].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if typ, err := strconv.Unquote(lit.Value); err == nil {
+					called[typ] = true
+				}
+			}
+			return true
+		})
+	}
+	return called
 }
 
 func runFixture(t *testing.T, f *layerFixture, p *caffepb.LayerParameter,

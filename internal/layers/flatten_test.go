@@ -285,3 +285,5 @@ layer { name: "view" bottom: "x" top: "x" ` + view + ` }`
 		wantError(t, err, "view", "in-place")
 	}
 }
+
+func TestFlattenCaffeFixtures(t *testing.T) { caffeFixtures(t, "Flatten") }

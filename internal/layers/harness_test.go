@@ -13,6 +13,7 @@ import (
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -321,4 +322,148 @@ func sameBitsAt(a, b []float32) int {
 		}
 	}
 	return -1
+}
+
+// Helpers of the neuron layers' tests (test_neuron_layer.cpp): Caffe's bottoms and
+// checkers, forward values against float64 maths, in place against out of place.
+
+// neuronBottom is the bottom of Caffe's neuron tests: 2×3×4×5 standard normal draws.
+func neuronBottom() *blob.Blob { return gaussian(rng.New(1701), 0, 1, 2, 3, 4, 5) }
+
+// wideBottom is a second bottom for layers without parameters: two axes and a wider
+// spread, so that tails and a different shape are checked too.
+func wideBottom() *blob.Blob { return gaussian(rng.New(42), 0, 3, 4, 6) }
+
+// forwardOnce sets up the layer on bottom and runs its forward.
+func forwardOnce(t *testing.T, text string, phase caffepb.Phase, bottom *blob.Blob) *testLayer {
+	t.Helper()
+	l := setUp(t, text, phase, []*blob.Blob{bottom}, 1)
+	if err := l.Forward(l.Bottom, l.Top); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// compareForward checks every top value against want(x) computed in float64.
+func compareForward(t *testing.T, l *testLayer, atol, rtol float64, want func(x float64) float64) {
+	t.Helper()
+	for i, x := range l.Bottom[0].Data {
+		got, w := float64(l.Top[0].Data[i]), want(float64(x))
+		if !testutil.Close(got, w, atol, rtol) {
+			t.Fatalf("x = %g: y = %g, want %g", x, got, w)
+		}
+	}
+}
+
+// extremes are inputs far out on both sides, where a careless e^x overflows.
+var extremes = []float32{-1e4, -100, -50, -20, -1, 0, 1, 20, 50, 100, 1e4}
+
+func extremeBottom() *blob.Blob {
+	b := blob.New(len(extremes))
+	copy(b.Data, extremes)
+	return b
+}
+
+// caffeChecker is the checker of most of Caffe's neuron tests: step 1e-2, threshold
+// 1e-3; kinkChecker adds a kink at 0 (ReLU, abs, ELU, PReLU).
+func caffeChecker() *gradcheck.Checker { return gradcheck.New(1e-2, 1e-3) }
+
+func kinkChecker() *gradcheck.Checker { return kinked(1e-2, 1e-3, 0.01) }
+
+// gradCase is one gradient check of a one-bottom, one-top layer: its text and phase,
+// the checker, the mode and the bottom.
+type gradCase struct {
+	name, text string
+	phase      caffepb.Phase
+	checker    func() *gradcheck.Checker
+	mode       gradMode
+	bottom     func() *blob.Blob
+}
+
+// checkGradients runs each case as a subtest.
+func checkGradients(t *testing.T, cases []gradCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := setUp(t, tc.text, tc.phase, []*blob.Blob{tc.bottom()}, 1)
+			checkGradient(t, l, tc.checker(), tc.mode, gradcheck.AllBottoms)
+		})
+	}
+}
+
+// inPlaceBottoms are the neuron layers' in-place bottoms, large enough for the loops
+// to be split over goroutines: N(0, 4) draws, e to half of them (for layers that want
+// positive inputs), and a top gradient of N(0, 1) draws.
+func inPlaceBottoms() (normal, positive *blob.Blob, diff []float32) {
+	r := rng.New(11)
+	normal = gaussian(r, 0, 2, 4, 8, 32, 32)
+	positive = blob.New(normal.Shape()...)
+	for i, v := range normal.Data {
+		positive.Data[i] = float32(math.Exp(float64(v) / 2))
+	}
+	return normal, positive, gaussian(r, 0, 1, normal.Shape()...).Data
+}
+
+// neuronInPlace runs the layer out of place and in place (top and bottom the same
+// blob, as a prototxt with top == bottom makes it) on x and the top gradient diff:
+// outputs and gradients must agree bit for bit (NaN where NaN).
+func neuronInPlace(t *testing.T, name, text string, phase caffepb.Phase, x *blob.Blob, diff []float32) {
+	t.Run(name, func(t *testing.T) {
+		// Out of place.
+		out := setUp(t, text, phase, []*blob.Blob{copyBlob(x)}, 1)
+		out.Forward(out.Bottom, out.Top)
+		copy(out.Top[0].Diff, diff)
+		out.Backward(out.Top, []bool{true}, out.Bottom)
+
+		// In place, on a fresh layer with the same random source.
+		io := copyBlob(x)
+		in, _ := newLayer(t, text, phase)
+		blobs := []*blob.Blob{io}
+		if err := layers.SetUp(in, blobs, blobs); err != nil {
+			t.Fatal(err)
+		}
+		in.Forward(blobs, blobs)
+		for i, v := range io.Data {
+			if w := out.Top[0].Data[i]; v != w && !(v != v && w != w) {
+				t.Fatalf("y[%d]: in place %g, out of place %g", i, v, w)
+			}
+		}
+		copy(io.Diff, diff)
+		in.Backward(blobs, []bool{true}, blobs)
+		for i, v := range io.Diff {
+			if w := out.Bottom[0].Diff[i]; v != w && !(v != v && w != w) {
+				t.Fatalf("dx[%d] at x = %g: in place %g, out of place %g", i, x.Data[i], v, w)
+			}
+		}
+		for p := range in.Params() {
+			for i, v := range in.Params()[p].Diff {
+				if w := out.Params()[p].Diff[i]; v != w {
+					t.Fatalf("param %d diff[%d]: in place %g, out of place %g", p, i, v, w)
+				}
+			}
+		}
+	})
+}
+
+// refused wants each layer text refused when the layer is built.
+func refused(t *testing.T, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		p := &caffepb.LayerParameter{}
+		if err := prototext.Unmarshal([]byte(text), p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := layers.New(p, nil); err == nil {
+			t.Errorf("%s: accepted", text)
+		}
+	}
+}
+
+// shortSweep skips case i of a table of slow checks under go test -short unless it is
+// the first or one in every n after it: the full suite checks every case.
+func shortSweep(t *testing.T, i, n int) {
+	t.Helper()
+	if testing.Short() && i%n != 0 {
+		t.Skipf("-short: one case in %d of this table runs; the full suite checks them all", n)
+	}
 }

@@ -136,3 +136,5 @@ func TestHingeLossErrors(t *testing.T) {
 		t.Fatalf("two labels per item: error %v", err)
 	}
 }
+
+func TestHingeLossCaffeFixtures(t *testing.T) { caffeFixtures(t, "HingeLoss") }

@@ -170,12 +170,6 @@ func TestImageDataErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", tc.text, err, tc.err)
 		}
 	}
-	for _, typ := range []string{"WindowData", "MemoryData", "Python"} {
-		_, err := buildDataLayer(`type: "`+typ+`"`, caffepb.Phase_TEST, 1, 1)
-		if err == nil || !strings.Contains(err.Error(), typ+" layers cannot be used in gocaffe") || !strings.Contains(err.Error(), `layer "data"`) {
-			t.Errorf("%s: error %v", typ, err)
-		}
-	}
 }
 
 // TestImageDataCaffeDraws follows Caffe's ImageDataLayer through its draws from the

@@ -268,3 +268,5 @@ func TestInfogainLossErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestInfogainLossCaffeFixtures(t *testing.T) { caffeFixtures(t, "InfogainLoss") }

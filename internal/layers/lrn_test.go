@@ -89,8 +89,9 @@ func TestLRNForward(t *testing.T) {
 // Caffe's TestGradientAcrossChannels, ...LargeRegion and TestGradientWithinChannel:
 // step 1e-2, threshold 1e-2, exhaustive.
 func TestLRNGradient(t *testing.T) {
-	for _, tc := range lrnCases {
+	for i, tc := range lrnCases {
 		t.Run(tc.name, func(t *testing.T) {
+			shortSweep(t, i, 2)
 			r := rng.New(1701)
 			shape := []int{2, 7, 3, 3}
 			if tc.within {
@@ -181,3 +182,5 @@ func BenchmarkLRN(b *testing.B) {
 		}
 	}
 }
+
+func TestLRNCaffeFixtures(t *testing.T) { caffeFixtures(t, "LRN") }

@@ -95,3 +95,7 @@ func TestMultinomialLogisticLossErrors(t *testing.T) {
 		t.Fatalf("9 labels for 10 items: error %v", err)
 	}
 }
+
+func TestMultinomialLogisticLossCaffeFixtures(t *testing.T) {
+	caffeFixtures(t, "MultinomialLogisticLoss")
+}

@@ -146,3 +146,5 @@ func TestMVNLargeEpsBackward(t *testing.T) {
 	}
 	visionCompare(t, "bottom gradient", x.Diff, want, 1e-5)
 }
+
+func TestMVNCaffeFixtures(t *testing.T) { caffeFixtures(t, "MVN") }

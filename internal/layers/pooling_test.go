@@ -283,8 +283,9 @@ func testPoolingGradient(t *testing.T) {
 		gcase{"ave_rect_stride", "pool: AVE kernel_h: 2 kernel_w: 3 stride_h: 1 stride_w: 2 pad_h: 1 pad_w: 2", []int{2, 2, 5, 6}, 1, 1e-2},
 		gcase{"ave_overlap_s1", "pool: AVE kernel_size: 3 stride: 1", []int{1, 2, 5, 5}, 1, 1e-2},
 	)
-	for _, tc := range cases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			shortSweep(t, i, 4)
 			r := rng.New(1701)
 			l := setUp(t, `type: "Pooling" pooling_param { `+tc.params+` }`, caffepb.Phase_TRAIN,
 				[]*blob.Blob{gaussian(r, 0, 1, tc.shape...)}, tc.nTop)
@@ -602,3 +603,5 @@ func testPoolingMatchesCaffeLoops(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolingCaffeFixtures(t *testing.T) { caffeFixtures(t, "Pooling") }

@@ -111,3 +111,5 @@ func TestReductionErrors(t *testing.T) {
 	wantError(t, setUpError(`type: "Reduction" reduction_param { axis: 2 }`, caffepb.Phase_TRAIN, x, 1), "reduction_param.axis")
 	wantError(t, setUpError(`type: "Reduction" reduction_param { axis: -3 }`, caffepb.Phase_TRAIN, x, 1), "reduction_param.axis")
 }
+
+func TestReductionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Reduction") }

@@ -122,3 +122,5 @@ func TestReshapeErrors(t *testing.T) {
 		wantError(t, layers.SetUp(l, []*blob.Blob{b}, []*blob.Blob{b}), "in-place")
 	})
 }
+
+func TestReshapeCaffeFixtures(t *testing.T) { caffeFixtures(t, "Reshape") }

@@ -136,9 +136,12 @@ func TestScaleDefaultFiller(t *testing.T) {
 func TestScaleGradient(t *testing.T) { inBothNumerics(t, testScaleGradient) }
 
 func testScaleGradient(t *testing.T) {
+	i := 0
 	for _, c := range broadcastCases {
 		for _, biasTerm := range []bool{false, true} {
+			i++
 			t.Run(fmt.Sprintf("%s/bias_%v", c.name, biasTerm), func(t *testing.T) {
+				shortSweep(t, i-1, 4)
 				text := `type: "Scale" scale_param { ` + c.param
 				if biasTerm {
 					text += ` bias_term: true bias_filler { type: "gaussian" }`
@@ -296,3 +299,5 @@ func testScaleWorkers(t *testing.T) {
 	sameWithWorkers(t, `type: "Scale"`, caffepb.Phase_TRAIN, []*blob.Blob{x, gaussian(r, 0, 1, 64)}, 1)
 	sameWithWorkers(t, `type: "Bias" bias_param { filler { type: "gaussian" } }`, caffepb.Phase_TRAIN, []*blob.Blob{x}, 1)
 }
+
+func TestScaleCaffeFixtures(t *testing.T) { caffeFixtures(t, "Scale") }

@@ -169,3 +169,7 @@ func TestSigmoidCrossEntropyLossErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSigmoidCrossEntropyLossCaffeFixtures(t *testing.T) {
+	caffeFixtures(t, "SigmoidCrossEntropyLoss")
+}

@@ -127,3 +127,5 @@ func BenchmarkSlice(b *testing.B) {
 	benchLayers(b, []layerBench{{name: "fire2_8x128x55x55", text: `type: "Slice"`, phase: caffepb.Phase_TRAIN,
 		bottoms: [][]int{{8, 128, 55, 55}}, tops: 2}})
 }
+
+func TestSliceCaffeFixtures(t *testing.T) { caffeFixtures(t, "Slice") }

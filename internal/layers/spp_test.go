@@ -149,3 +149,5 @@ func TestSPPErrors(t *testing.T) {
 	wantError(t, setUpError(`type: "SPP" spp_param { pyramid_height: 3 }`, caffepb.Phase_TRAIN, []*blob.Blob{blob.New(1, 1, 5, 5)}, 1),
 		"spp_param", "level 2", "pad")
 }
+
+func TestSPPCaffeFixtures(t *testing.T) { caffeFixtures(t, "SPP") }

@@ -70,3 +70,5 @@ func TestTileErrors(t *testing.T) {
 	wantError(t, setUpError(`type: "Tile" tile_param { tiles: -2 }`, caffepb.Phase_TRAIN, x, 1), "tile_param.tiles")
 	wantError(t, setUpError(`type: "Tile" tile_param { tiles: 2 axis: 2 }`, caffepb.Phase_TRAIN, x, 1), "tile_param.axis")
 }
+
+func TestTileCaffeFixtures(t *testing.T) { caffeFixtures(t, "Tile") }

@@ -174,6 +174,9 @@ func TestOnnxRuntime(t *testing.T) {
 		{"ops", "../internal/onnx/testdata/ops.prototxt", 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.batch != 0 && tc.name != "lenet" {
+				t.Skip("-short: the full suite also runs cifar10_quick, AlexNet, SqueezeNet, ResNet-50 and GoogLeNet in onnxruntime")
+			}
 			weights := ""
 			if tc.weights != "" {
 				weights = testutil.Path(tc.weights)

@@ -52,6 +52,7 @@ func augmentedLeNet(t *testing.T) *caffepb.NetParameter {
 // for bit, and the final snapshots must be the same files. The test net reads 3 of
 // its 10 batches per test, so its cursor must be restored too.
 func TestExactResumeLeNet(t *testing.T) {
+	testutil.SkipShort(t, "a 100-iteration LeNet run against one stopped at 50 and resumed, bit for bit")
 	if !layers.Registered("Data") || !layers.Registered("Convolution") || !layers.Registered("Pooling") {
 		t.Fatal("LeNet needs the Data, Convolution and Pooling layers")
 	}
@@ -127,6 +128,7 @@ func TestExactResumeLeNet(t *testing.T) {
 // runs of 50 LeNet iterations (crop, mirror, dropout) write the same .caffemodel,
 // and a run stopped at 25 and resumed writes it too.
 func TestRepeatAndResumeLeNet(t *testing.T) {
+	testutil.SkipShort(t, "two 50-iteration LeNet runs and a resumed one writing the same weights, in both numerics")
 	quiet(t)
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	for _, mode := range numerics.Modes {

@@ -113,6 +113,7 @@ func noErrors(t *testing.T, errs []error) {
 // so the losses agree to 1e-3 and the weights to 1e-2 after 30 iterations; 3 ranks
 // with batch 32 as one process with batch 96.
 func TestDataParallelMatchesOneProcess(t *testing.T) {
+	testutil.SkipShort(t, "30 LeNet iterations on 2 and 3 ranks against one process with their whole batch")
 	quiet(t)
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
 	np, err := protofile.ReadNetText("lenet_train_test.prototxt")

@@ -13,6 +13,14 @@ import (
 	"testing"
 )
 
+// skipBig skips, under go test -short, the databases of more than 20,000 records.
+func skipBig(t *testing.T, n int) {
+	t.Helper()
+	if testing.Short() && n > 20000 {
+		t.Skipf("-short: the full suite also checks a database of %d records, several branch levels deep", n)
+	}
+}
+
 // roundTripCases are the databases every direction of the round trip is tested on.
 var roundTripCases = []struct {
 	name      string
@@ -50,6 +58,7 @@ func TestRoundTripOurs(t *testing.T) {
 	for _, tc := range roundTripCases {
 		t.Run(tc.name, func(t *testing.T) {
 			recs := tc.recs()
+			skipBig(t, len(recs))
 			path, wst := writeDB(t, recs)
 			got, st := readAll(t, path)
 			compareDigests(t, "read back", digestOf(got), digestOf(recs))
@@ -102,6 +111,7 @@ func TestOursReadByLiblmdb(t *testing.T) {
 	for _, tc := range roundTripCases {
 		t.Run(tc.name, func(t *testing.T) {
 			recs := tc.recs()
+			skipBig(t, len(recs))
 			path, st := writeDB(t, recs)
 			want := digestOf(recs)
 			checkMdbStat(t, path, st)
@@ -150,6 +160,7 @@ func TestLiblmdbReadByUs(t *testing.T) {
 		for _, tc := range roundTripCases {
 			t.Run(tc.name, func(t *testing.T) {
 				recs := tc.recs()
+				skipBig(t, len(recs))
 				if len(recs) > 5000 {
 					t.Skip("covered by the python3-lmdb case")
 				}
@@ -185,6 +196,7 @@ with env.begin(write=True) as txn:
 		needPythonLMDB(t)
 		for _, n := range []int{1, 10, 1000, 100000} {
 			t.Run(fmt.Sprint(n), func(t *testing.T) {
+				skipBig(t, n)
 				path := filepath.Join(t.TempDir(), "db")
 				pythonWrite(t, path, fmt.Sprintf(pythonRandomDB, n))
 				want := pythonDigests(t, path)

@@ -5,40 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
-
-// products are the two products of the numerics, which the driver's tests run
-// alike: Fast and Ordered share the packing, the kernels and the driver.
-var products = []struct {
-	name string
-	g    Gemmer
-}{{"fast", Fast{}}, {"ordered", Ordered{}}}
-
-func TestFast(t *testing.T)    { CheckGemmer(t, Fast{}) }
-func TestOrdered(t *testing.T) { CheckGemmer(t, Ordered{}) }
-
-// TestGeneric runs the conformance test on the portable micro-kernel, which the
-// assembly one hides on machines that have AVX2.
-func TestGeneric(t *testing.T) {
-	defer func(old bool) { useAsm = old }(useAsm)
-	useAsm = false
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { CheckGemmer(t, p.g) })
-	}
-}
-
-// TestNarrow runs the conformance test with the 6×16 kernel alone, the one CPUs
-// without AVX-512 use.
-func TestNarrow(t *testing.T) {
-	defer func(old bool) { useAVX512 = old }(useAVX512)
-	useAVX512 = false
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { CheckGemmer(t, p.g) })
-	}
-}
 
 // TestKernelWideMatchesTiles checks that the wide kernel gives the bits of the four
 // 6×16 kernel calls it stands for: each element is the same chain of FMAs, so which
@@ -168,8 +139,8 @@ func leadingDims(m, n, k int, transA, transB bool) (lda, ldb int) {
 // TestWideSameBits runs whole products with and without the wide kernel, ragged
 // blocks and several k blocks included, and wants the same bits.
 func TestWideSameBits(t *testing.T) {
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { wideSameBits(t, p.g) })
+	for _, p := range Products {
+		t.Run(p.Name, func(t *testing.T) { wideSameBits(t, p.G) })
 	}
 }
 
@@ -236,128 +207,6 @@ func TestKernelGenericMatchesAsm(t *testing.T) {
 	}
 }
 
-// gemmCase is one product for compareWithNaive; pad is added to every leading
-// dimension.
-type gemmCase struct {
-	m, n, k        int
-	transA, transB bool
-	alpha, beta    float32
-	pad            int
-}
-
-func (c gemmCase) String() string {
-	return fmt.Sprintf("%dx%dx%d_tA%v_tB%v_a%g_b%g_pad%d", c.m, c.n, c.k, c.transA, c.transB, c.alpha, c.beta, c.pad)
-}
-
-// compareWithNaive runs one product through g and through Naive and compares every
-// element of C, padding included. The tolerance scales with Σ|a·b|, the size of
-// the rounding errors a float32 sum can make.
-func compareWithNaive(t *testing.T, g Gemmer, tc gemmCase, r *rand.Rand) {
-	t.Helper()
-	if err := diffWithNaive(g, tc, r); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// diffWithNaive is compareWithNaive for any goroutine: it returns the first
-// difference.
-func diffWithNaive(g Gemmer, tc gemmCase, r *rand.Rand) error {
-	m, n, k := tc.m, tc.n, tc.k
-	rowsA, colsA := m, k
-	if tc.transA {
-		rowsA, colsA = k, m
-	}
-	rowsB, colsB := k, n
-	if tc.transB {
-		rowsB, colsB = n, k
-	}
-	lda, ldb, ldc := colsA+tc.pad, colsB+tc.pad, n+tc.pad
-	a, b := randSlice(r, rowsA*lda), randSlice(r, rowsB*ldb)
-	c := randSlice(r, m*ldc)
-	if tc.beta == 0 {
-		for i := range c {
-			c[i] = float32(math.NaN())
-		}
-	}
-	want, got := append([]float32(nil), c...), append([]float32(nil), c...)
-	Naive{}.Sgemm(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
-	g.Sgemm(tc.transA, tc.transB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
-	// Σ|a·b| ≈ k·E|a|·E|b| = k·2/π for standard normal entries.
-	tol := 1e-6 * (float64(k)*2/math.Pi*math.Abs(float64(tc.alpha)) + 2)
-	for i := 0; i < m; i++ {
-		for j := 0; j < ldc; j++ {
-			w, gv := float64(want[i*ldc+j]), float64(got[i*ldc+j])
-			if j >= n {
-				if math.Float32bits(float32(w)) != math.Float32bits(float32(gv)) {
-					return fmt.Errorf("%v: wrote padding C[%d,%d]", tc, i, j)
-				}
-				continue
-			}
-			if math.IsNaN(gv) || math.Abs(w-gv) > tol*(1+math.Abs(w)) {
-				return fmt.Errorf("%v: C[%d,%d] = %g, want %g", tc, i, j, gv, w)
-			}
-		}
-	}
-	return nil
-}
-
-// TestBlockEdges tries sizes one below, at and one above every block size, in every
-// transposition, with and without padded leading dimensions. The small and thin
-// shapes also take the rank-1, direct, direct-B and swapped paths.
-func TestBlockEdges(t *testing.T) {
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { blockEdges(t, p.g) })
-	}
-}
-
-func blockEdges(t *testing.T, g Gemmer) {
-	r := rand.New(rand.NewPCG(7, 8))
-	shapes := [][3]int{
-		{mr - 1, nr - 1, 1}, {mr, nr, 2}, {mr + 1, nr + 1, 3},
-		{2*mr + 1, 3*nr - 1, obQ - 1}, {mr, nr, obQ}, {mr + 1, nr + 1, obQ + 1},
-		{mc - 1, 2*nr + 1, 17}, {mc, nr, 9}, {mc + 1, nr - 1, 2*obQ + 1},
-		{2*mc + 1, 3, 5}, {7, nc - 1, 3}, {5, nc, 2}, {13, nc + 1, 4}, {3, 2*nc + 17, 2},
-		{1, 1, 600}, {1, 37, 300}, {37, 1, 300},
-		{10, 300, fastKBlockNarrow + 3}, {12, 97, 40}, {8, 130, 17}, {2 * mr, 64, fastKBlock + 1},
-	}
-	for _, s := range shapes {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				for _, pad := range []int{0, 5} {
-					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 1.5, 0, pad}, r)
-					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, -1, 0.5, pad}, r)
-					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 0.75, 1, pad}, r)
-				}
-			}
-		}
-	}
-}
-
-// TestParallelGrids forces the parallel driver into several grids of tiles by raising
-// GOMAXPROCS, whatever the number of cores.
-func TestParallelGrids(t *testing.T) {
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { parallelGrids(t, p.g) })
-	}
-}
-
-func parallelGrids(t *testing.T, g Gemmer) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	r := rand.New(rand.NewPCG(9, 10))
-	shapes := [][3]int{{96, 301, 363}, {500, 80, 64}, {64, 500, 80}, {200, 200, 50}, {31, 1000, 40}, {1000, 7, 70}}
-	for _, procs := range []int{1, 2, 3, 4, 7} {
-		runtime.GOMAXPROCS(procs)
-		for _, s := range shapes {
-			for _, tA := range []bool{false, true} {
-				for _, tB := range []bool{false, true} {
-					compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], tA, tB, 1, 0, 1}, r)
-				}
-			}
-			compareWithNaive(t, g, gemmCase{s[0], s[1], s[2], false, false, 0.5, 2, 0}, r)
-		}
-	}
-}
-
 func TestTilingCoversC(t *testing.T) {
 	for _, s := range [][3]int{{1, 1, 1}, {20, 576, 25}, {96, 3025, 363}, {500, 800, 64}, {7, 5000, 9}, {5000, 7, 9}} {
 		for w := 1; w <= 9; w++ {
@@ -373,62 +222,13 @@ func TestTilingCoversC(t *testing.T) {
 	}
 }
 
-// TestConcurrent calls both products from several goroutines at once, as the
-// layers' parallel workers do, each with its own product and its own answer to check.
-func TestConcurrent(t *testing.T) {
-	for _, p := range products {
-		t.Run(p.name, func(t *testing.T) { concurrent(t, p.g) })
-	}
-}
-
-func concurrent(t *testing.T, g Gemmer) {
-	shapes := []gemmCase{
-		{50, 64, 500, false, false, 1, 0, 0},
-		{96, 300, 363, false, true, 1, 0, 0},
-		{363, 300, 96, true, false, 1, 1, 0},
-		{64, 500, 80, false, true, 1, 0, 2},
-		{20, 576, 25, false, false, 1, 0, 0},
-		{500, 80, 64, true, false, 1, 0, 0},
-		{7, 9, 11, true, true, 1, 0, 0},
-		{129, 67, 45, false, false, -1, 0.5, 1},
-	}
-	var wg sync.WaitGroup
-	for i, tc := range shapes {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(11, uint64(i)))
-			for range 3 {
-				if err := diffWithNaive(g, tc, r); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// TestAlphaZero checks that A and B are not read when alpha is zero.
-func TestAlphaZero(t *testing.T) {
-	for _, p := range products {
-		nan := float32(math.NaN())
-		a := []float32{nan, nan, nan, nan}
-		c := []float32{1, 2, 3, 4}
-		p.g.Sgemm(false, false, 2, 2, 2, 0, a, 2, a, 2, 0.5, c, 2)
-		for i, want := range []float32{0.5, 1, 1.5, 2} {
-			if c[i] != want {
-				t.Fatalf("%s, alpha = 0: C = %v, want beta·C", p.name, c)
-			}
-		}
-	}
-}
-
 // TestNoAllocs checks that buffers are reused: no allocation per call once warm, on
 // the caller alone and in parallel, on every path of both products.
 func TestNoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's bookkeeping allocates; counting allocations means nothing under it")
 	}
-	for _, p := range products {
+	for _, p := range Products {
 		for _, s := range [][3]int{{20, 576, 25}, {96, 3025, 363}, {10, 4096, 300}, {10, 300, 4096}} {
 			m, n, k := s[0], s[1], s[2]
 			r := rand.New(rand.NewPCG(12, 13))
@@ -439,10 +239,10 @@ func TestNoAllocs(t *testing.T) {
 					ldb = k
 				}
 				allocs := testing.AllocsPerRun(20, func() {
-					p.g.Sgemm(false, tB, m, n, k, 1, a, k, b, ldb, 0, c, n)
+					p.G.Sgemm(false, tB, m, n, k, 1, a, k, b, ldb, 0, c, n)
 				})
 				if allocs > 0 {
-					t.Errorf("%s %dx%dx%d transB=%v: %v allocations per call", p.name, m, n, k, tB, allocs)
+					t.Errorf("%s %dx%dx%d transB=%v: %v allocations per call", p.Name, m, n, k, tB, allocs)
 				}
 			}
 		}
@@ -674,12 +474,16 @@ func TestOrderedOpenBLASOrder(t *testing.T) {
 		{19, 104, 163}, {16, 117, 260}, {11, 87, 295}, {13, 419, 53}, {32, 122, 263},
 		{20, 29, 226}, {12, 408, 20}, {7, 1000, 9}, {5, 3, 700}, {3, 5, 1500}, {1, 37, 300}, {37, 1, 300},
 	}
+	keep := testutil.Every(t, 8, "every shape on one core, and every third on four")
 	for _, procs := range []int{1, 4} {
 		old := runtime.GOMAXPROCS(procs)
 		for si, s := range shapes {
 			m, n, k := s[0], s[1], s[2]
 			if procs > 1 && si%3 != 0 {
 				continue // the tiling changes with the cores, the order must not
+			}
+			if !keep(si) {
+				continue
 			}
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {

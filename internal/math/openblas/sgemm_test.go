@@ -8,7 +8,14 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/math/blas"
+	"github.com/gocaffe/gocaffe/internal/math/blas/blastest"
 )
+
+// TestGemmConformance runs the conformance suite every gocaffe Gemmer runs on the real
+// OpenBLAS: the oracle keeps the contract the others are held to.
+func TestGemmConformance(t *testing.T) {
+	blastest.Gemmer(t, Gemm{}, blastest.Options{AlphaZeroSkipsAB: true})
+}
 
 // TestOrderedIsOpenBLAS wants blas.Ordered to give OpenBLAS's bits: the products of
 // cifar10_quick and LeNet, and random shapes over every path of OpenBLAS's driver
