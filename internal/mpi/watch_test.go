@@ -49,6 +49,12 @@ func TestWatch(t *testing.T) {
 	}{
 		{"rank 2 killed", func(ws []*Watch) { ws[2].conns[0].c.Close() }, 2, "died", time.Minute, []int{0, 1}},
 		{"rank 0 killed", func(ws []*Watch) {
+			// A killed process runs no more code: rank 0's readers must not see their
+			// connections close one by one and report the ranks at the other ends
+			// before the last one closes, as a live rank 0 rightly would.
+			ws[0].mu.Lock()
+			ws[0].finished = true
+			ws[0].mu.Unlock()
 			for _, c := range ws[0].conns {
 				c.c.Close()
 			}

@@ -122,7 +122,9 @@ func TestAxpyPart(t *testing.T) {
 // give a second core little).
 func TestPeakGFLOPS(t *testing.T) {
 	one, all := PeakGFLOPS(2, 20*time.Millisecond)
-	if !(one > 0) || !(all > 0) || math.IsInf(one, 0) || math.IsInf(all, 0) || all < one/2 {
+	// Only that the rates are rates: how they compare depends on what else the
+	// machine runs, and a test must not time anything.
+	if !(one > 0) || !(all > 0) || math.IsInf(one, 0) || math.IsInf(all, 0) {
 		t.Errorf("PeakGFLOPS = %v a core, %v in all", one, all)
 	}
 }
