@@ -3,7 +3,6 @@ package layers_test
 import (
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -17,13 +16,6 @@ import (
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
-
-// heapNow is the memory the Go heap's objects hold now.
-func heapNow() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
-}
 
 // firstRecord returns the value of a fixture database's first record.
 func firstRecord(f *testing.F, rel string) []byte {
@@ -64,7 +56,7 @@ func FuzzDatumToBlob(f *testing.F) {
 	crafted, _ := datum.Marshal(&caffepb.Datum{Channels: proto.Int32(26983373), Height: proto.Int32(3498256), Width: proto.Int32(1954213), Data: make([]byte, 784)})
 	f.Add(mnist, crafted, uint8(0), false, float32(1), float32(0), uint8(0), false, false, uint8(1), true)
 
-	blob.SetMemoryLimit(heapNow() + 256<<20)
+	blob.SetMemoryLimit(testutil.HeapNow() + 256<<20)
 	f.Cleanup(func() { blob.SetMemoryLimit(0) })
 	// On a RAM disk where there is one: the database is written for every input.
 	base := f.TempDir()

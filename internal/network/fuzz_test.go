@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -17,13 +16,6 @@ import (
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
-
-// heapNow is the memory the Go heap's objects hold now.
-func heapNow() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
-}
 
 // fixtureNets returns, for every one-layer fixture of Caffe's, a net of an Input
 // layer giving the fixture's bottoms and the fixture's layer: every layer type, with
@@ -105,7 +97,7 @@ func FuzzNetForwardBackward(f *testing.F) {
 	lenet.State = &caffepb.NetState{Phase: caffepb.Phase_TRAIN.Enum()}
 	f.Add(protofile.MarshalText(lenet))
 
-	blob.SetMemoryLimit(heapNow() + 128<<20)
+	blob.SetMemoryLimit(testutil.HeapNow() + 128<<20)
 	f.Cleanup(func() { blob.SetMemoryLimit(0) })
 	f.Fuzz(func(t *testing.T, text []byte) {
 		p, err := protofile.ParseNetText("fuzz.prototxt", text)

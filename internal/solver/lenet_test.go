@@ -58,22 +58,8 @@ func TestExactResumeLeNet(t *testing.T) {
 	}
 	quiet(t)
 	t.Chdir(testutil.CopyDir(t, "fixtures/nets/lenet_mnist"))
-	param := &caffepb.SolverParameter{
-		NetParam:       augmentedLeNet(t),
-		TestIter:       []int32{3},
-		TestInterval:   proto.Int32(25),
-		BaseLr:         proto.Float32(0.01),
-		Momentum:       proto.Float32(0.9),
-		WeightDecay:    proto.Float32(0.0005),
-		LrPolicy:       proto.String("inv"),
-		Gamma:          proto.Float32(0.0001),
-		Power:          proto.Float32(0.75),
-		Display:        proto.Int32(10),
-		MaxIter:        proto.Int32(100),
-		Snapshot:       proto.Int32(50),
-		SnapshotPrefix: proto.String("full"),
-		RandomSeed:     proto.Int64(1701),
-	}
+	param := lenetParam(augmentedLeNet(t), 100, 50, "full")
+	param.TestIter, param.TestInterval, param.Display = []int32{3}, proto.Int32(25), proto.Int32(10)
 	var full, resumed []float32
 	s, err := New(param, Options{OnLoss: func(_ int, l float32) { full = append(full, l) }})
 	if err != nil {
@@ -134,20 +120,9 @@ func TestRepeatAndResumeLeNet(t *testing.T) {
 	for _, mode := range numerics.Modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			defer numerics.Set(numerics.Set(mode))
-			param := &caffepb.SolverParameter{
-				NetParam:     augmentedLeNet(t),
-				TestIter:     []int32{2},
-				TestInterval: proto.Int32(20),
-				BaseLr:       proto.Float32(0.01),
-				Momentum:     proto.Float32(0.9),
-				WeightDecay:  proto.Float32(0.0005),
-				LrPolicy:     proto.String("inv"),
-				Gamma:        proto.Float32(0.0001),
-				Power:        proto.Float32(0.75),
-				MaxIter:      proto.Int32(50),
-				Snapshot:     proto.Int32(25),
-				RandomSeed:   proto.Int64(1701),
-			}
+			param := lenetParam(augmentedLeNet(t), 50, 25, "")
+			param.TestInterval, param.Display = proto.Int32(20), nil
+
 			run := func(prefix, from string) []byte {
 				t.Helper()
 				param.SnapshotPrefix = proto.String(mode.String() + "_" + prefix)

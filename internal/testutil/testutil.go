@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -86,4 +87,12 @@ func CompareSlices(got, want []float32, atol, rtol float64) error {
 	}
 	return fmt.Errorf("%d of %d elements differ: first at %d (got %g, want %g), worst at %d (got %g, want %g)",
 		bad, len(got), first, got[first], want[first], worstAt, got[worstAt], want[worstAt])
+}
+
+// HeapNow is the memory the Go heap's objects hold now: the fuzz targets set gocaffe's
+// memory limit a margin above it.
+func HeapNow() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -28,13 +27,6 @@ func fuzzFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// heapNow is the memory the Go heap's objects hold now.
-func heapNow() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
 }
 
 // FuzzMNIST reads bytes as an MNIST image file and as a label file, gzipped or
@@ -177,7 +169,7 @@ func FuzzDecode(f *testing.F) {
 	var g bytes.Buffer
 	gif.Encode(&g, image.NewPaletted(image.Rect(0, 0, 4, 2), palette.Plan9), nil)
 	f.Add(g.Bytes())
-	blob.SetMemoryLimit(heapNow() + 256<<20)
+	blob.SetMemoryLimit(testutil.HeapNow() + 256<<20)
 	f.Cleanup(func() { blob.SetMemoryLimit(0) })
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, mode := range []ColorMode{Native, Color, Gray} {

@@ -3,7 +3,6 @@ package protofile
 import (
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -140,7 +139,7 @@ func FuzzBinaryProto(f *testing.F) {
 		f.Add(data[:min(len(data), 2048)]) // a real file's first bytes, cut short
 	}
 	// At most 64 MB of blobs however large the shapes the bytes announce.
-	blob.SetMemoryLimit(heapNow() + 64<<20)
+	blob.SetMemoryLimit(testutil.HeapNow() + 64<<20)
 	f.Cleanup(func() { blob.SetMemoryLimit(0) })
 	f.Fuzz(func(t *testing.T, data []byte) {
 		load := func(p *caffepb.BlobProto) {
@@ -170,11 +169,4 @@ func FuzzBinaryProto(f *testing.F) {
 			load(bp)
 		}
 	})
-}
-
-// heapNow is the memory the Go heap's objects hold now.
-func heapNow() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
 }

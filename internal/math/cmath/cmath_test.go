@@ -179,34 +179,23 @@ var expInputs, logInputs = func() (e, l [1024]float32) {
 
 var sink float32
 
-func BenchmarkExpf(b *testing.B) {
+// benchmarkUnary sums f over the inputs, cycling through them.
+func benchmarkUnary(b *testing.B, f func(float32) float32, inputs []float32) {
 	var s float32
 	for i := 0; b.Loop(); i++ {
-		s += Expf(expInputs[i%len(expInputs)])
+		s += f(inputs[i%len(inputs)])
 	}
 	sink = s
 }
+
+func BenchmarkExpf(b *testing.B) { benchmarkUnary(b, Expf, expInputs[:]) }
 
 func BenchmarkExpfViaFloat64(b *testing.B) {
-	var s float32
-	for i := 0; b.Loop(); i++ {
-		s += float32(math.Exp(float64(expInputs[i%len(expInputs)])))
-	}
-	sink = s
+	benchmarkUnary(b, func(x float32) float32 { return float32(math.Exp(float64(x))) }, expInputs[:])
 }
 
-func BenchmarkLogf(b *testing.B) {
-	var s float32
-	for i := 0; b.Loop(); i++ {
-		s += Logf(logInputs[i%len(logInputs)])
-	}
-	sink = s
-}
+func BenchmarkLogf(b *testing.B) { benchmarkUnary(b, Logf, logInputs[:]) }
 
 func BenchmarkLogfViaFloat64(b *testing.B) {
-	var s float32
-	for i := 0; b.Loop(); i++ {
-		s += float32(math.Log(float64(logInputs[i%len(logInputs)])))
-	}
-	sink = s
+	benchmarkUnary(b, func(x float32) float32 { return float32(math.Log(float64(x))) }, logInputs[:])
 }

@@ -247,68 +247,49 @@ var benchShapes = []struct {
 	{"stride2_k3", geomCase{16, []int{32, 32}, []int{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}}},
 }
 
-func BenchmarkIm2col(b *testing.B) {
+// benchmarkTransforms times each of the ways to compute one transform from the
+// slice it reads (of fromSize values) into the one it writes (of toSize values).
+func benchmarkTransforms(b *testing.B, fromSize, toSize func(g *Geometry) int, ways []struct {
+	name string
+	run  func(g *Geometry, from, to []float32)
+}) {
 	for _, s := range benchShapes {
 		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(1, 1))
-		im := randSlice(r, g.ImSize())
-		col := make([]float32, g.ColRows()*g.ColCols())
-		b.Run(s.name+"/naive", func(b *testing.B) {
-			for b.Loop() {
-				naiveIm2colFlat(g, im, col)
-			}
-		})
-		b.Run(s.name+"/old", func(b *testing.B) {
-			for b.Loop() {
-				oldIm2col2D(g, im, col)
-			}
-		})
-		b.Run(s.name+"/2d", func(b *testing.B) {
-			for b.Loop() {
-				Im2col(g, im, col)
-			}
-		})
-		b.Run(s.name+"/nd", func(b *testing.B) {
-			for b.Loop() {
-				Im2colND(g, im, col)
-			}
-		})
+		from := randSlice(r, fromSize(g))
+		to := make([]float32, toSize(g))
+		for _, w := range ways {
+			b.Run(s.name+"/"+w.name, func(b *testing.B) {
+				for b.Loop() {
+					w.run(g, from, to)
+				}
+			})
+		}
 	}
 }
 
+func imSize(g *Geometry) int  { return g.ImSize() }
+func colSize(g *Geometry) int { return g.ColRows() * g.ColCols() }
+
+func BenchmarkIm2col(b *testing.B) {
+	benchmarkTransforms(b, imSize, colSize, []struct {
+		name string
+		run  func(g *Geometry, from, to []float32)
+	}{
+		{"naive", naiveIm2colFlat}, {"old", oldIm2col2D}, {"2d", Im2col}, {"nd", Im2colND},
+	})
+}
+
 func BenchmarkCol2im(b *testing.B) {
-	for _, s := range benchShapes {
-		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := rand.New(rand.NewPCG(1, 1))
-		col := randSlice(r, g.ColRows()*g.ColCols())
-		im := make([]float32, g.ImSize())
-		b.Run(s.name+"/naive", func(b *testing.B) {
-			for b.Loop() {
-				naiveCol2imFlat(g, col, im)
-			}
-		})
-		b.Run(s.name+"/old", func(b *testing.B) {
-			for b.Loop() {
-				oldCol2im2D(g, col, im)
-			}
-		})
-		b.Run(s.name+"/2d", func(b *testing.B) {
-			for b.Loop() {
-				Col2im(g, col, im)
-			}
-		})
-		b.Run(s.name+"/nd", func(b *testing.B) {
-			for b.Loop() {
-				Col2imND(g, col, im)
-			}
-		})
-	}
+	benchmarkTransforms(b, colSize, imSize, []struct {
+		name string
+		run  func(g *Geometry, from, to []float32)
+	}{
+		{"naive", naiveCol2imFlat}, {"old", oldCol2im2D}, {"2d", Col2im}, {"nd", Col2imND},
+	})
 }
 
 // naiveIm2colFlat and naiveCol2imFlat are the textbook 2-D loops (Caffe's original
