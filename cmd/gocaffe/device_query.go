@@ -4,8 +4,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/gocaffe/gocaffe/internal/math/cpufeat"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/cpu"
 
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/blas"
@@ -33,7 +33,7 @@ are accepted and told there are none.`,
 			glog.Infof("Cores used (GOMAXPROCS): %d", runtime.GOMAXPROCS(0))
 			glog.Infof("Matrix product (GEMM): %s", name)
 			if runtime.GOARCH == "amd64" {
-				glog.Infof("AVX2: %v, FMA: %v, AVX-512F: %v", cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F)
+				glog.Infof("AVX2: %v, FMA: %v, AVX-512F: %v", cpufeat.AVX2, cpufeat.FMA, cpufeat.AVX512F)
 			}
 			// The peak the products' rates in gocaffe time compare with: the kernel on
 			// data in L1, one core alone, then all at once.
@@ -41,7 +41,7 @@ are accepted and told there are none.`,
 			one, all := blas.PeakGFLOPS(threads, 300*time.Millisecond)
 			glog.Infof("FMA peak (matrix-product kernel on L1 data): %.0f GFLOP/s a core, %.0f GFLOP/s on %d threads", one, all, threads)
 			if runtime.GOARCH == "arm64" {
-				glog.Infof("ASIMD: %v", cpu.ARM64.HasASIMD)
+				glog.Infof("ASIMD: %v", cpufeat.ASIMD)
 			}
 			return nil
 		},
