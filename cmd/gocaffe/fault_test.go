@@ -2,7 +2,7 @@
 
 package main
 
-// The fault suite of issue 11: gocaffe run as a process of its own (the test binary
+// The fault suite: gocaffe run as a process of its own (the test binary
 // re-executed, see TestMain) and killed with SIGKILL in the middle of snapshots,
 // signalled, given a full disk, a read-only folder, a database removed or cut short
 // under it. Whatever happens, no Go stack trace, no half-written file, nothing the

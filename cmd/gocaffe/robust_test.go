@@ -1,6 +1,6 @@
 package main
 
-// Tests of issue 11: hostile files, huge shapes, divergence, signals and temporary
+// Tests of what gocaffe does with hostile files, huge shapes, divergence, signals and temporary
 // files. Each defect of the issue has a test here (or in the package it was fixed
 // in) that failed before its fix.
 

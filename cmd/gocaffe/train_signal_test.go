@@ -82,7 +82,7 @@ func TestTrainSignals(t *testing.T) {
 	}
 }
 
-// TestTrainSIGTERM (issue 11, defect 6): SIGTERM — what docker stop, Slurm and
+// TestTrainSIGTERM: SIGTERM — what docker stop, Slurm and
 // systemd send — stopped the run at once, without a snapshot. Now it stops as SIGINT
 // does, after a snapshot, unless --sigterm_effect says otherwise.
 func TestTrainSIGTERM(t *testing.T) {

@@ -119,8 +119,8 @@ func (tol tolerance) rtol(iter float64) float64 {
 	return tol.rtolLate
 }
 
-// issueTolerance is issue 5's: rtol 1e-3 over iterations 0–20, 1e-2 after; test
-// outputs within 1e-2.
+// issueTolerance is how close a run not in Caffe's numerics must stay to Caffe's
+// log: rtol 1e-3 over iterations 0–20, 1e-2 after; test outputs within 1e-2.
 var issueTolerance = tolerance{rtolEarly: 1e-3, rtolLate: 1e-2, rtolUntil: 20, testAtol: 1e-2}
 
 // readModels reads two .caffemodel files to compare, failing the test unless both
@@ -201,7 +201,7 @@ func TestTrainLeNet(t *testing.T) {
 }
 
 // TestTrainLeNetFast trains LeNet as TestTrainLeNet does, in the fast numerics: its
-// own order of summation, so not Caffe's bits, but Caffe's log within issue 5's
+// own order of summation, so not Caffe's bits, but Caffe's log within issueTolerance's
 // tolerances and Caffe's weights within 1e-2 (the biases, small sums of many
 // gradients, move most: 2e-3 after 100 iterations).
 func TestTrainLeNetFast(t *testing.T) {

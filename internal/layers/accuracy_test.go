@@ -82,7 +82,7 @@ func TestAccuracyByHand(t *testing.T) {
 		{"axis1_spatial", `type: "Accuracy"`, []int{1, 2, 3},
 			[]float32{1, 0, 5, 0, 1, 4},
 			[]float32{0, 1, 1}, 2.0 / 3, []float32{1, 0.5}},
-		// A NaN score never counts as right (issue 11, defect 3). Caffe's comparison
+		// A NaN score never counts as right. Caffe's comparison
 		// alone counts a NaN true class as right, nothing being >= NaN, and a diverged
 		// net scored accuracy = 1.
 		{"nan_truth", `type: "Accuracy"`, []int{1, 2}, []float32{float32(math.NaN()), 1}, []float32{0}, 0, nil},

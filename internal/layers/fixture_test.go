@@ -121,7 +121,7 @@ func fixturePaths(t *testing.T) []string {
 //     notYetExact lists the fixture;
 //   - shapes_only: set up as gocaffe summary does, with blob storage off
 //     (blob.ShapesOnly), Caffe's top shapes: no layer may need values to work out
-//     its shapes (issue 11: summary allocates nothing).
+//     its shapes (summary allocates nothing).
 func caffeFixtures(t *testing.T, typ string) {
 	t.Helper()
 	if !layers.Registered(typ) {

@@ -27,7 +27,7 @@ func firstRecord(f *testing.F, rel string) []byte {
 	return append([]byte(nil), r.Value()...)
 }
 
-// FuzzDatumToBlob (issue 11) feeds two records of any bytes through the whole path a
+// FuzzDatumToBlob feeds two records of any bytes through the whole path a
 // Datum takes into a net: an LMDB, a Data layer's Setup (which shapes the tops from
 // the first record) and its prefetching goroutine (which reads both), the
 // transformer (crop, mirror, mean values, scale, colour forcing) and two forward

@@ -24,7 +24,7 @@ func (r *panicReader) where() string           { return "database crafted_lmdb, 
 func (r *panicReader) state(s *readerState)    {}
 func (r *panicReader) seek(*readerState) error { return nil }
 
-// TestPrefetchPanicIsError (issue 11, defect 5): a panic while a batch is read on the
+// TestPrefetchPanicIsError: a panic while a batch is read on the
 // prefetch goroutine — where it would end the process — reaches the net's goroutine
 // as an error naming the record, and every later Forward returns it too.
 func TestPrefetchPanicIsError(t *testing.T) {

@@ -77,7 +77,7 @@ func readsFiles(p *caffepb.NetParameter) bool {
 	return len(p.Layers) > 0 // V1 layers left after a partial upgrade
 }
 
-// FuzzNetForwardBackward (issue 11) builds a net from any prototxt — parse, upgrade,
+// FuzzNetForwardBackward builds a net from any prototxt — parse, upgrade,
 // filter, splits, in-place checks, every layer's Setup — and runs it forward and
 // backward once. Any text gives an error or a pass; no layer may panic. Nets are
 // kept under 128 MB (the memory limit refuses more) and 10^8 multiply-adds.
