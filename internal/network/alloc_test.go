@@ -137,7 +137,9 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: 
 `
 
 // TestForwardBackwardAllocs: once warm, a training pass of LeNet, cifar10_quick, an
-// AlexNet-like classifier, a ResNet block and a chain of activations allocates nothing (every buffer is sized in Reshape, and the parallel loops start their workers without allocating).
+// AlexNet-like classifier, a ResNet block and a chain of activations allocates
+// nothing (every buffer is sized in Reshape, and the parallel loops start their
+// workers without allocating).
 func TestForwardBackwardAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's bookkeeping allocates; counting allocations means nothing under it")
