@@ -48,8 +48,8 @@ FUZZ_TARGETS = \
 	internal/io/protofile:FuzzNetText internal/io/protofile:FuzzSolverText \
 	internal/io/protofile:FuzzBinaryProto internal/io/datum:FuzzMNIST \
 	internal/io/datum:FuzzCIFAR internal/io/datum:FuzzImageList internal/io/datum:FuzzDecode \
-	internal/io/lmdb:FuzzOpen internal/io/db:FuzzLevelDB internal/layers:FuzzDatumToBlob \
-	internal/network:FuzzNetForwardBackward
+	internal/io/lmdb:FuzzOpen internal/io/db:FuzzLevelDB internal/io/hdf5:FuzzParse \
+	internal/layers:FuzzDatumToBlob internal/network:FuzzNetForwardBackward
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
