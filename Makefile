@@ -28,9 +28,11 @@ mpi:
 
 # The tests check gocaffe's files against the real LMDB library and tools and render
 # graphs with Graphviz: install those Debian packages first (a no-op when present).
+# Then every fuzz target runs for a few seconds beyond its seed corpus.
 test:
 	scripts/install-test-deps.sh
 	$(GO) test ./...
+	$(MAKE) fuzz FUZZTIME=2s
 
 # The portable builds compile, tests included: the release's other platforms (no
 # assembly on arm64; Windows and macOS system calls) and the purego tag.
