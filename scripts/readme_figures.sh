@@ -6,8 +6,8 @@
 # that the README and docs/runs agree). Run it from the repository's top folder, on
 # a committed tree, when the numbers may have changed:
 #
-#   scripts/readme_figures.sh demo     # about a minute
-#   scripts/readme_figures.sh lenet    # about six minutes on two cores
+#   scripts/readme_figures.sh demo     # seconds
+#   scripts/readme_figures.sh lenet    # a minute or two on two cores
 #
 # Environment: GO (default go).
 set -euo pipefail
