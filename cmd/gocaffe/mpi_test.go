@@ -1,3 +1,7 @@
+//go:build linux
+
+// The MPI tests find ranks through /proc and make network namespaces: Linux only.
+
 package main
 
 import (
@@ -7,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,9 +254,6 @@ func sameFiles(t *testing.T, a, b string) {
 func TestMPI(t *testing.T) {
 	testutil.SkipShort(t, "training under mpirun: 2 ranks against one process, exact resume, two hosts over TCP, dying ranks")
 	mpiBinary(t)
-	if runtime.GOOS != "linux" {
-		t.Skip("the MPI tests find ranks through /proc and make network namespaces: Linux only")
-	}
 	work := testutil.CopyDir(t, "fixtures/nets/lenet_mnist")
 	t.Chdir(work)
 	straight := lenetRun(t, work, 32, 100, 50, "mpi")
