@@ -233,17 +233,6 @@ func TestFaultKillDuringSnapshots(t *testing.T) {
 	t.Logf("%d of %d kills left a snapshot half-written (its staging file)", orphans, rounds)
 }
 
-// signalSolver trains a small net for ever, snapshotting only when asked.
-const signalSolver = `net_param {
-  name: "small"
-  layer { name: "data" type: "DummyData" top: "x" top: "y"
-    dummy_data_param { shape { dim: 4 dim: 8 } shape { dim: 4 dim: 1 } data_filler { type: "gaussian" } data_filler { type: "gaussian" } } }
-  layer { name: "ip" type: "InnerProduct" bottom: "x" top: "ip" inner_product_param { num_output: 1 weight_filler { type: "gaussian" } } }
-  layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "loss" }
-}
-base_lr: 0.01 lr_policy: "fixed" display: 1 max_iter: 100000000 snapshot_prefix: "small"
-`
-
 // TestFaultSignals sends SIGINT, SIGTERM and SIGHUP to training processes: each
 // does what its effect flag says, and every run ends with exit status 0 and a
 // snapshot that loads.
@@ -269,7 +258,7 @@ func TestFaultSignals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.WriteFile(filepath.Join(dir, "solver.prototxt"), []byte(signalSolver), 0o644)
+			os.WriteFile(filepath.Join(dir, "solver.prototxt"), []byte(tinySolver), 0o644)
 			p := start(t, dir, append([]string{"train", "--solver=solver.prototxt"}, tc.flags...)...)
 			for _, st := range tc.steps {
 				if !p.next(iter) {
@@ -367,14 +356,14 @@ func TestFaultReadOnlyFolder(t *testing.T) {
 	}
 	images, labels := mnistFixtures()
 	dir := t.TempDir()
-	solver := strings.Replace(signalSolver, `snapshot_prefix: "small"`, `snapshot_prefix: "`+filepath.Join(ro, "small")+`" snapshot: 10`, 1)
+	solver := strings.Replace(tinySolver, `snapshot_prefix: "tiny"`, `snapshot_prefix: "`+filepath.Join(ro, "tiny")+`" snapshot: 10`, 1)
 	os.WriteFile(filepath.Join(dir, "solver.prototxt"), []byte(solver), 0o644)
 	for _, tc := range []struct {
 		args []string
 		says string
 	}{
 		{[]string{"convert", "mnist", images, labels, filepath.Join(ro, "mnist_lmdb")}, filepath.Join(ro, "mnist_lmdb")},
-		{[]string{"train", "--solver=solver.prototxt"}, filepath.Join(ro, "small")},
+		{[]string{"train", "--solver=solver.prototxt"}, filepath.Join(ro, "tiny")},
 		{[]string{"mean", testutil.Path("fixtures/nets/lenet_mnist/mnist_test_lmdb"), filepath.Join(ro, "mean.binaryproto")}, filepath.Join(ro, "mean.binaryproto")},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
