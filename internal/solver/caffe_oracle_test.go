@@ -5,11 +5,11 @@ package solver
 import (
 	"flag"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/math/openblas"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -119,22 +119,7 @@ func TestCaffeUpdatesGoldenFile(t *testing.T) {
 		rates, state := oracleRun(t, c, index)
 		sb.WriteString(goldenUpdateLine(c, rates, state) + "\n")
 	}
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(old) != sb.String() {
-		t.Fatalf("%s is not what Caffe's solvers compute; rerun with -update", path)
-	}
+	testutil.CheckGolden(t, path, sb.String(), *update, "Caffe's solvers on OpenBLAS")
 }
 
 // TestLearningRateOracle compares every policy's rate with Caffe's GetLearningRate

@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"math"
+	"os"
+	"path/filepath"
+	"testing"
 	"unsafe"
 )
 
@@ -47,4 +50,27 @@ func GoldenHash(v []float32) uint64 {
 		h.Write(b[:])
 	}
 	return h.Sum64()
+}
+
+// CheckGolden compares a golden file with what the test computed: with update set it
+// writes got to path instead (and its folder, if missing). source names what the
+// file's values come from, for the error ("the C library", "OpenBLAS").
+func CheckGolden(t testing.TB, path, got string, update bool, source string) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(old) != got {
+		t.Fatalf("%s is not what %s computes; rerun with -update", path, source)
+	}
 }

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/math/cmath"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // powArgs returns the (x, y) pairs cmath.Pow is checked on: C's special values against
@@ -118,17 +118,5 @@ func TestPowGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&sb, "%016x %016x %016x\n", math.Float64bits(a[0]), math.Float64bits(a[1]), math.Float64bits(want))
 	}
-	if *update {
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(old) != sb.String() {
-		t.Fatalf("%s is not what the C library computes; rerun with -update", path)
-	}
+	testutil.CheckGolden(t, path, sb.String(), *update, "the C library")
 }

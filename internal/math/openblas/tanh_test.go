@@ -5,11 +5,11 @@ package openblas
 import (
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/math/cmath"
+	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
 // TestTanhfMatchesLibm checks cmath.Tanhf against the C library's tanhf bit for bit,
@@ -74,17 +74,5 @@ func TestTanhfGolden(t *testing.T) {
 			n++
 		}
 	}
-	if *update {
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(old) != sb.String() {
-		t.Fatalf("%s is not what the C library computes; rerun with -update", path)
-	}
+	testutil.CheckGolden(t, path, sb.String(), *update, "the C library")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"unsafe"
@@ -377,17 +376,5 @@ func TestGolden(t *testing.T) {
 	for _, c := range goldenCases() {
 		fmt.Fprintf(&sb, "%v hash=%016x\n", c, testutil.GoldenHash(c.run()))
 	}
-	if *update {
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(old) != sb.String() {
-		t.Fatalf("%s is not what OpenBLAS computes; rerun with -update", path)
-	}
+	testutil.CheckGolden(t, path, sb.String(), *update, "OpenBLAS")
 }
