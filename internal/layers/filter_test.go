@@ -5,10 +5,8 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
-	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -142,15 +140,7 @@ layer { name: "in" type: "Input" top: "x" top: "sel"
         input_param { shape { dim: 5 dim: 3 } shape { dim: 5 } } }
 layer { name: "filter" type: "Filter" bottom: "x" bottom: "sel" top: "y" }
 layer { name: "loss" type: "Reduction" bottom: "y" top: "loss" reduction_param { operation: SUMSQ } loss_weight: 1 }`
-	param, err := protofile.ParseNetText("f.prototxt", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := network.New(param, network.Options{Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := buildNet(t, "f.prototxt", text)
 	x, sel := n.Blob("x"), n.Blob("sel")
 	for i := range x.Data {
 		x.Data[i] = float32(i)

@@ -145,15 +145,7 @@ layer { name: "loss" type: "EuclideanLoss" bottom: "ip" bottom: "target" top: "l
 // returns the loss, x's values after forward and x's gradient.
 func runViewNet(t *testing.T, text string) (loss float32, xAfter, dx []float32) {
 	t.Helper()
-	param, err := protofile.ParseNetText("views.prototxt", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := network.New(param, network.Options{Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := buildNet(t, "views.prototxt", text)
 	r := rng.New(5)
 	x, target := n.Blob("x"), n.Blob("target")
 	for i := range x.Data {
@@ -162,7 +154,7 @@ func runViewNet(t *testing.T, text string) (loss float32, xAfter, dx []float32) 
 	for i := range target.Data {
 		target.Data[i] = r.Gaussian(0, 1)
 	}
-	loss, err = n.ForwardBackward()
+	loss, err := n.ForwardBackward()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,15 +213,7 @@ func TestViewsUnderInPlaceLayers(t *testing.T) {
 func TestViewNetGradient(t *testing.T) {
 	for _, view := range []string{`type: "Flatten"`, `type: "Reshape" reshape_param { shape { dim: 2 dim: 12 } }`} {
 		t.Run(view, func(t *testing.T) {
-			param, err := protofile.ParseNetText("views.prototxt", []byte(viewNet(view, `type: "ReLU"`, true)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := network.New(param, network.Options{Quiet: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
+			n := buildNet(t, "views.prototxt", viewNet(view, `type: "ReLU"`, true))
 			r := rng.New(9)
 			x, target := n.Blob("x"), n.Blob("target")
 			x0 := make([]float32, x.Count())

@@ -10,9 +10,11 @@ import (
 
 	"github.com/gocaffe/gocaffe/internal/blob"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
+	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
+	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
@@ -466,4 +468,20 @@ func shortSweep(t *testing.T, i, n int) {
 	if testing.Short() && i%n != 0 {
 		t.Skipf("-short: one case in %d of this table runs; the full suite checks them all", n)
 	}
+}
+
+// buildNet parses a net's prototxt text (name is the file name its errors give) and
+// builds it, to be closed when the test ends.
+func buildNet(t testing.TB, name, text string) *network.Net {
+	t.Helper()
+	param, err := protofile.ParseNetText(name, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := network.New(param, network.Options{Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
 }

@@ -3,8 +3,6 @@ package layers_test
 import (
 	"testing"
 
-	"github.com/gocaffe/gocaffe/internal/io/protofile"
-	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -43,15 +41,7 @@ layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } }
 layer { name: "w" type: "Parameter" top: "w" parameter_param { shape { dim: 2 dim: 3 } } }
 layer { name: "prod" type: "Eltwise" bottom: "x" bottom: "w" top: "y" eltwise_param { operation: PROD } }
 layer { name: "loss" type: "Reduction" bottom: "y" top: "loss" loss_weight: 1 }`
-	param, err := protofile.ParseNetText("p.prototxt", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := network.New(param, network.Options{Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := buildNet(t, "p.prototxt", text)
 	x := n.Blob("x")
 	for i := range x.Data {
 		x.Data[i] = float32(i + 1)

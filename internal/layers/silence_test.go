@@ -4,10 +4,8 @@ import (
 	"testing"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
-	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
 	"github.com/gocaffe/gocaffe/internal/math/rng"
-	"github.com/gocaffe/gocaffe/internal/network"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -43,15 +41,7 @@ func TestSilenceInNet(t *testing.T) {
 layer { name: "x" type: "Input" top: "x" top: "unused" input_param { shape { dim: 2 dim: 3 } shape { dim: 4 } } }
 layer { name: "silence" type: "Silence" bottom: "unused" }
 layer { name: "relu" type: "ReLU" bottom: "x" top: "y" }`
-	param, err := protofile.ParseNetText("s.prototxt", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := network.New(param, network.Options{Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := buildNet(t, "s.prototxt", text)
 	if out := n.Outputs(); len(out) != 1 || out[0] != "y" {
 		t.Fatalf("outputs %v, want [y]", out)
 	}
