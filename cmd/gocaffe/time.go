@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gocaffe/gocaffe/internal/cputime"
 	"github.com/gocaffe/gocaffe/internal/glog"
 	"github.com/gocaffe/gocaffe/internal/math/numerics"
 	"github.com/gocaffe/gocaffe/internal/netinfo"
@@ -130,7 +131,7 @@ func benchmark(g *globalFlags, f timeFlags) error {
 	forwardPerLayer := make([]time.Duration, nl)
 	backwardPerLayer := make([]time.Duration, nl)
 	var forwardTime, backwardTime time.Duration
-	total, cpuStart := time.Now(), cpuTime()
+	total, cpuStart := time.Now(), cputime.Process()
 	for j := 0; j < f.iterations; j++ {
 		iterStart := time.Now()
 		for i := 0; i < nl; i++ {
@@ -153,7 +154,7 @@ func benchmark(g *globalFlags, f timeFlags) error {
 		backwardTime += time.Since(backStart)
 		glog.Infof("Iteration: %d forward-backward time: %d ms.", j+1, time.Since(iterStart).Milliseconds())
 	}
-	elapsed, cpu := time.Since(total), cpuTime()-cpuStart
+	elapsed, cpu := time.Since(total), cputime.Process()-cpuStart
 	totalMs := elapsed.Milliseconds()
 	// Caffe's per-layer figures are whole microseconds summed, in milliseconds per
 	// iteration; its totals whole milliseconds.

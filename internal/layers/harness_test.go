@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/gocaffe/gocaffe/internal/blob"
+	"github.com/gocaffe/gocaffe/internal/cputime"
 	"github.com/gocaffe/gocaffe/internal/gradcheck"
 	"github.com/gocaffe/gocaffe/internal/io/protofile"
 	"github.com/gocaffe/gocaffe/internal/layers"
@@ -216,7 +217,7 @@ func benchLayers(b *testing.B, cases []layerBench) {
 					if err := l.Forward(l.Bottom, l.Top); err != nil {
 						b.Fatal(err)
 					}
-					cpu := cpuTime()
+					cpu := cputime.Process()
 					for b.Loop() {
 						if err := l.Forward(l.Bottom, l.Top); err != nil {
 							b.Fatal(err)
@@ -236,7 +237,7 @@ func benchLayers(b *testing.B, cases []layerBench) {
 						down[i] = true
 					}
 					l.Backward(l.Top, down, l.Bottom)
-					cpu := cpuTime()
+					cpu := cputime.Process()
 					for b.Loop() {
 						l.Backward(l.Top, down, l.Bottom)
 					}
@@ -250,7 +251,7 @@ func benchLayers(b *testing.B, cases []layerBench) {
 // reportCPU reports the CPU time used since start per iteration, as cpu-ns/op.
 func reportCPU(b *testing.B, start time.Duration) {
 	if start > 0 {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

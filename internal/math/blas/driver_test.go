@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocaffe/gocaffe/internal/cputime"
 	"github.com/gocaffe/gocaffe/internal/testutil"
 )
 
@@ -319,13 +320,13 @@ func benchGemm(b *testing.B, g Gemmer, s benchShape) {
 	r := rand.New(rand.NewPCG(3, 4))
 	a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 	lda, ldb := leadingDims(m, n, k, s.transA, s.transB)
-	start, cpuStart := time.Now(), cpuTime()
+	start, cpuStart := time.Now(), cputime.Process()
 	for b.Loop() {
 		g.Sgemm(s.transA, s.transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
 	}
 	gflop := 2 * float64(m*n*k) * float64(b.N) / 1e9
 	b.ReportMetric(gflop/time.Since(start).Seconds(), "GFLOP/s")
-	if cpu := cpuTime() - cpuStart; cpu > 0 {
+	if cpu := cputime.Process() - cpuStart; cpu > 0 {
 		b.ReportMetric(gflop/cpu.Seconds(), "GFLOP/cpu-s")
 	}
 }

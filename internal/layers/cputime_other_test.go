@@ -1,8 +1,0 @@
-//go:build !unix
-
-package layers_test
-
-import "time"
-
-// cpuTime is 0 where the process's CPU time is not at hand.
-func cpuTime() time.Duration { return 0 }
