@@ -372,28 +372,19 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // when the error is another rank's loss: a rank that was itself stopped meanwhile
 // then learns why this one left).
 func (w *Watch) Failed(err error) {
-	w.mu.Lock()
-	if w.finished {
-		w.mu.Unlock()
-		return
+	line := "fail " + oneLine(err.Error())
+	if w.g.Rank() == 0 {
+		line = "down 0 failed: " + oneLine(err.Error())
 	}
-	w.finished = true
-	conns := w.live()
-	w.mu.Unlock()
-	msg := oneLine(err.Error())
-	for _, c := range conns {
-		if w.g.Rank() == 0 {
-			c.send("down 0 failed: "+msg, time.Second)
-		} else {
-			c.send("fail "+msg, time.Second)
-		}
-	}
-	w.close()
+	w.end(line)
 }
 
 // Finish ends the watch of a run that ended well: every rank must have finished its
 // part (after the last collective call), so that no goodbye is taken for a death.
-func (w *Watch) Finish() {
+func (w *Watch) Finish() { w.end("bye") }
+
+// end ends the watch once, telling the ranks still running line first.
+func (w *Watch) end(line string) {
 	w.mu.Lock()
 	if w.finished {
 		w.mu.Unlock()
@@ -403,7 +394,7 @@ func (w *Watch) Finish() {
 	conns := w.live()
 	w.mu.Unlock()
 	for _, c := range conns {
-		c.send("bye", time.Second)
+		c.send(line, time.Second)
 	}
 	w.close()
 }
