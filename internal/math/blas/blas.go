@@ -97,15 +97,8 @@ func Current() (string, Gemmer) {
 // A is m×k (k×m when transA), B is k×n (n×k when transB), C is m×n. It is the call
 // the layers make, in the form of Caffe's caffe_cpu_gemm.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
 	_, g := Current()
-	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	gemmDense(g, transA, transB, m, n, k, alpha, a, b, beta, c)
 }
 
 // GemmOne is Gemm on the calling goroutine alone: for a caller that is itself one of
@@ -113,6 +106,12 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta 
 // otherwise be cut into tiles for helpers that are busy — and pay for the cut (each
 // tile packs its own blocks) for nothing. The bits are Gemm's.
 func GemmOne(transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
+	gemmDense(serial(Current()), transA, transB, m, n, k, alpha, a, b, beta, c)
+}
+
+// gemmDense is g's Sgemm on densely packed matrices: each leading dimension is its
+// matrix's row length.
+func gemmDense(g Gemmer, transA, transB bool, m, n, k int, alpha float32, a, b []float32, beta float32, c []float32) {
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -120,7 +119,7 @@ func GemmOne(transA, transB bool, m, n, k int, alpha float32, a, b []float32, be
 	if transB {
 		ldb = k
 	}
-	serial(Current()).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
+	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n)
 }
 
 // serial returns g set to run on its caller alone, where it can be.
