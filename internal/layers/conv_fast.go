@@ -81,8 +81,13 @@ func (l *baseConv) reshapeFast() error {
 	for i := range 2 {
 		same = same && g.Stride[i] == 1 && g.Dilation[i] == 1 && g.Pad[i] <= g.Kernel[i]-1
 	}
-	// The flipped convolution costs In/Out times the multiply-adds of Wᵀ·dY.
-	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] {
+	// The flipped convolution costs In/Out times the multiply-adds of Wᵀ·dY. Its
+	// packing grows with the filters (Mg·kernel volume rows of im2col'), col2im's
+	// with the input channels (Cg·kernel volume rows of col): measured at one
+	// thread, the flip wins where Mg = Cg (cifar10_quick's conv2, AlexNet's conv4
+	// and conv5, ResNet's 3×3) and loses where Mg > 2·Cg (AlexNet's conv2, 128
+	// filters on 48 channels: 62 ms against 55).
+	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] || mg > 2*(l.convIn/l.group) {
 		return nil
 	}
 	pad := []int{g.Kernel[0] - 1 - g.Pad[0], g.Kernel[1] - 1 - g.Pad[1]}
