@@ -1383,6 +1383,8 @@ kernelAVX512DirectR4_overwrite:
 
 // STEP512B does one k step of kernelAVX512DirectB, reading A at byte offset ao and B at bo.
 #define STEP512B(ao, bo) \
+	PREFETCHT0 128(DI) \
+	PREFETCHT0 192(DI) \
 	VMOVUPS (DI), Z0 \
 	VMOVUPS 64(DI), Z1 \
 	VBROADCASTSS ao+0(SI), Z2 \
