@@ -245,6 +245,8 @@ var benchShapes = []struct {
 	{"cifar_conv1", geomCase{3, []int{32, 32}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"cifar_conv2", geomCase{32, []int{16, 16}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"stride2_k3", geomCase{16, []int{32, 32}, []int{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}}},
+	{"alexnet_conv1", geomCase{3, []int{227, 227}, []int{11, 11}, []int{0, 0}, []int{4, 4}, []int{1, 1}}},
+	{"resnet_conv1", geomCase{3, []int{224, 224}, []int{7, 7}, []int{3, 3}, []int{2, 2}, []int{1, 1}}},
 }
 
 // benchmarkTransforms times each of the ways to compute one transform from the
