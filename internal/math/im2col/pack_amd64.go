@@ -24,7 +24,7 @@ type packGeo struct {
 	storeMask                uint64
 	colStep                  [16]int32
 	loadLanes                [16]uint16
-	nloads                   int
+	nloads, span             int // span = 16·nloads
 }
 
 //go:noescape
@@ -69,6 +69,7 @@ func newPackGeo(g *Geometry, dstStride int, storeMask uint64) packGeo {
 		}
 	}
 	geo.nloads = min(15*sw/16+1, len(geo.loadLanes))
+	geo.span = 16 * geo.nloads
 	return geo
 }
 

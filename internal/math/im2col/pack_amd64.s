@@ -198,8 +198,10 @@ sstep:
 // a run read columns cb + l·sw, which lie in the geo.nloads vectors of 16 columns
 // from cb, cb + 16, …; lane l's is element l·sw mod 16 of vector ⌊l·sw/16⌋. So each
 // vector is one masked load (its columns inside [0, w), the rest 0, never read) and
-// one permute by colStep (VPERMPS reads the low four bits of an index), merged into
-// the lanes of the run that read that vector (geo.loadLanes[k] ∧ the run's lanes).
+// one permute by colStep (VPERMPS reads the low four bits of an index) into the
+// lanes of the run that read that vector (geo.loadLanes[k] ∧ the run's lanes),
+// or'ed into the row (a merge would chain the permutes' latencies). Where all the
+// vectors lie inside the input row, the permutes read them straight from memory.
 //
 // Registers as packSliverAVX512's; Z1 = colStep, Z3 = w in every lane, Z4 = 0…15,
 // Z5 = 16 in every lane, Z6 the loaded vector, Z7 its columns; K3 the run's lanes,
@@ -254,6 +256,25 @@ prun:
 	LEAQ 120(R12), R14 // loadLanes
 	MOVQ 152(R12), R15 // nloads
 
+	// Where the vectors' columns cb … cb + 16·nloads − 1 all lie in [0, w), as
+	// inside the image's rows they mostly do, the permutes read them unmasked.
+	TESTQ R13, R13
+	JL    pload
+	ADDQ  160(R12), R13 // 16·nloads
+	CMPQ  R13, 8(R12)
+	JG    pload
+
+pwhole:
+	KMOVW     (R14), K5
+	KANDW     K3, K5, K5
+	VPERMPS.Z (AX), Z1, K5, Z6
+	VPORD     Z6, Z0, Z0
+	ADDQ      $64, AX
+	ADDQ      $2, R14
+	DECQ      R15
+	JNZ       pwhole
+	JMP       pnext
+
 pload:
 	KMOVW     (R14), K5
 	KANDW     K3, K5, K5
@@ -261,7 +282,8 @@ pload:
 	JZ        pskip
 	VPCMPUD   $1, Z3, Z7, K4 // the vector's columns inside [0, w)
 	VMOVUPS.Z (AX), K4, Z6
-	VPERMPS   Z6, Z1, K5, Z0
+	VPERMPS.Z Z6, Z1, K5, Z6
+	VPORD     Z6, Z0, Z0
 
 pskip:
 	VPADDD Z5, Z7, Z7
