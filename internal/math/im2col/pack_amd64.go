@@ -38,8 +38,9 @@ func packSliverPermAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky
 
 // permMaxStride is the largest column stride packed by loads and permutes
 // (packSliverPermAVX512), a vector load per stride; wider ones gather
-// (packSliverStridedAVX512), which on AlexNet's conv1 (stride 4) took a third
-// longer than the loads and permutes. Tests change it to run both.
+// (packSliverStridedAVX512), which on AlexNet's conv1 (stride 4) took a quarter
+// longer than the loads and permutes, and twice as long on ResNet's conv1 and
+// stride-2 3×3 (BenchmarkPackB). Tests change it to run both.
 var permMaxStride = 8
 
 // packsInAsm reports whether the assembly packs g's slivers: without dilation.
