@@ -421,6 +421,9 @@ func addRow(dst, in []float32, t tap, stride int) {
 		}
 		return
 	}
+	if addStrided(dst, in, t, stride) {
+		return
+	}
 	for o := lo; o < hi; o++ {
 		dst[o*stride+t.off] += in[o]
 	}

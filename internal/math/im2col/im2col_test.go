@@ -245,6 +245,8 @@ var benchShapes = []struct {
 	{"cifar_conv1", geomCase{3, []int{32, 32}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"cifar_conv2", geomCase{32, []int{16, 16}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"stride2_k3", geomCase{16, []int{32, 32}, []int{3, 3}, []int{1, 1}, []int{2, 2}, []int{1, 1}}},
+	{"alexnet_conv1", geomCase{3, []int{227, 227}, []int{11, 11}, []int{0, 0}, []int{4, 4}, []int{1, 1}}},
+	{"resnet_conv1", geomCase{3, []int{224, 224}, []int{7, 7}, []int{3, 3}, []int{2, 2}, []int{1, 1}}},
 }
 
 // benchmarkTransforms times each of the ways to compute one transform from the
@@ -380,9 +382,82 @@ func TestCol2imWithoutAVX(t *testing.T) {
 	if !useAVX {
 		t.Skip("the Go loop is the only one here, tested by TestCol2imMatchesNaive")
 	}
-	useAVX = false
-	defer func() { useAVX = true }()
+	defer func(wide bool) { useAVX, useAVX512 = true, wide }(useAVX512)
+	useAVX, useAVX512 = false, false
 	TestCol2imMatchesNaive(t)
+}
+
+// TestAddStridedPaths: addRow's strided case in assembly (where the CPU has it)
+// and the Go loop give the same bits, ±0, infinities and NaNs among the values, for
+// every stride up to past the assembly's, every tail length, offsets and ranges.
+func TestAddStridedPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), 1e-45, 3e38}
+	fill := func(s []float32) {
+		for i := range s {
+			if r.IntN(5) == 0 {
+				s[i] = special[r.IntN(len(special))]
+			} else {
+				s[i] = float32(r.NormFloat64())
+			}
+		}
+	}
+	for stride := 2; stride <= 10; stride++ {
+		for n := 1; n <= 40; n++ {
+			for trial := range 3 {
+				lo := r.IntN(4)
+				if trial == 0 {
+					lo = 0
+				}
+				hi := lo + n
+				off := r.IntN(stride+3) - 2
+				if lo*stride+off < 0 {
+					off = -lo * stride
+				}
+				in := make([]float32, hi+r.IntN(3))
+				fill(in)
+				dst := make([]float32, (hi-1)*stride+off+1+r.IntN(3))
+				fill(dst)
+				want := append([]float32(nil), dst...)
+				for o := lo; o < hi; o++ {
+					want[o*stride+off] += in[o]
+				}
+				got := append([]float32(nil), dst...)
+				addRow(got, in, tap{off, lo, hi}, stride)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("stride %d, outputs [%d, %d), offset %d: dst[%d] = %x, the Go loop gives %x",
+							stride, lo, hi, off, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCol2imStridedPaths: Col2im of the strided geometries the packer tests gives
+// the same bits with the assembly as with the Go loops alone.
+func TestCol2imStridedPaths(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("the Go loop is the only one here")
+	}
+	r := rand.New(rand.NewPCG(14, 15))
+	for _, tc := range stridedCases {
+		g := tc.geometry(t)
+		col := randSlice(r, g.ColRows()*g.ColCols())
+		got := make([]float32, g.ImSize())
+		Col2im(g, col, got)
+		useAVX512 = false
+		want := make([]float32, g.ImSize())
+		Col2im(g, col, want)
+		useAVX512 = true
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: im[%d] = %g, the Go loop gives %g", tc, i, got[i], want[i])
+			}
+		}
+	}
 }
 
 // TestCopyRowsPaths: the assembly copy and the Go one agree for every tail length,

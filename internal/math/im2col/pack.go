@@ -118,8 +118,8 @@ func (pk *Packer) packSliver(d []float32, p0, kk int, runs []run) {
 }
 
 // PacksFast reports whether a Packer packs g's column matrix faster than Im2col
-// writes it and the product packs it: where the packing runs in assembly (unit
-// strides, no dilation, a CPU with AVX-512). Elsewhere the Go loops work but lose.
+// writes it and the product packs it: where the packing runs in assembly (no
+// dilation, a CPU with AVX-512; strides too). Elsewhere the Go loops work but lose.
 func PacksFast(g *Geometry) bool {
 	return len(g.In) == 2 && packsInAsm(g)
 }

@@ -9,29 +9,87 @@ import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 var usePackAVX512 = cpufeat.AVX512F && cpufeat.BMI2
 
 // packRun is a run as the assembly reads it: lanes [lane, lane+n) read input row
-// rowBase + ky, lane l of them column colBase + kx + l.
+// rowBase + ky, lane l of them column colBase + kx + l·sw (sw the column stride).
 type packRun struct{ lane, n, rowBase, colBase int }
 
 // packGeo is what the assembly needs of the geometry: the image's rows and columns,
 // the kernel's, the bytes of a channel's plane; and of the destination, the bytes
-// from a row to the next and the lanes to store.
+// from a row to the next and the lanes to store. For a column stride sw > 1:
+// colStep[l] = l·sw, the column lane l reads past lane 0's; and for the loads and
+// permutes, the nloads vectors of 16 columns that a sliver's 16 lanes span, of
+// which vector k holds the columns of the lanes loadLanes[k].
 type packGeo struct {
 	h, w, kh, kw, planeBytes int
 	dstStride                int
 	storeMask                uint64
+	colStep                  [16]int32
+	loadLanes                [16]uint16
+	nloads, span             int // span = 16·nloads
 }
 
 //go:noescape
 func packSliverAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
 
-// packsInAsm reports whether the assembly packs g's slivers.
+//go:noescape
+func packSliverStridedAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
+
+//go:noescape
+func packSliverPermAVX512(d *float32, img *float32, runs *packRun, nruns, kk, ky, kx int, geo *packGeo)
+
+// permMaxStride is the largest column stride packed by loads and permutes
+// (packSliverPermAVX512), a vector load per stride; wider ones gather
+// (packSliverStridedAVX512), which on AlexNet's conv1 (stride 4) took a quarter
+// longer than the loads and permutes, and twice as long on ResNet's conv1 and
+// stride-2 3×3 (BenchmarkPackB). Tests change it to run both.
+var permMaxStride = 8
+
+// packsInAsm reports whether the assembly packs g's slivers: without dilation.
 func packsInAsm(g *Geometry) bool {
-	return usePackAVX512 && g.Stride[0] == 1 && g.Stride[1] == 1 && g.Dilation[0] == 1 && g.Dilation[1] == 1
+	return usePackAVX512 && g.Dilation[0] == 1 && g.Dilation[1] == 1
+}
+
+// packRuns sets ar to the runs as the assembly reads them.
+func packRuns(g *Geometry, ar *[16]packRun, runs []run) {
+	sh, sw := g.Stride[0], g.Stride[1]
+	for i, r := range runs {
+		// The run's first lane reads column ox·sw − pw + kx: lane l, colBase + kx + l·sw.
+		ar[i] = packRun{r.lane, r.n, r.oy*sh - g.Pad[0], (r.ox-r.lane)*sw - g.Pad[1]}
+	}
+}
+
+// newPackGeo is the packGeo of g, for a destination whose rows are dstStride bytes
+// apart and whose lanes in storeMask are stored.
+func newPackGeo(g *Geometry, dstStride int, storeMask uint64) packGeo {
+	sw := g.Stride[1]
+	geo := packGeo{h: g.In[0], w: g.In[1], kh: g.Kernel[0], kw: g.Kernel[1], planeBytes: g.In[0] * g.In[1] * 4,
+		dstStride: dstStride, storeMask: storeMask}
+	for l := range geo.colStep {
+		geo.colStep[l] = int32(l * sw)
+		if k := l * sw / 16; k < len(geo.loadLanes) {
+			geo.loadLanes[k] |= 1 << l
+		}
+	}
+	geo.nloads = min(15*sw/16+1, len(geo.loadLanes))
+	geo.span = 16 * geo.nloads
+	return geo
+}
+
+// packSliverAsm packs rows of a sliver by the routine for g's column stride: masked
+// loads for unit strides (the row stride is in the runs), loads and permutes or
+// gathers for the others.
+func packSliverAsm(g *Geometry, d, img *float32, ar *[16]packRun, nruns, kk, ky, kx int, geo *packGeo) {
+	switch sw := g.Stride[1]; {
+	case sw == 1:
+		packSliverAVX512(d, img, &ar[0], nruns, kk, ky, kx, geo)
+	case sw <= min(permMaxStride, 16):
+		packSliverPermAVX512(d, img, &ar[0], nruns, kk, ky, kx, geo)
+	default:
+		packSliverStridedAVX512(d, img, &ar[0], nruns, kk, ky, kx, geo)
+	}
 }
 
 // packSliverFast packs rows [p0, p0+kk) of one 16-column sliver in assembly, where
-// the geometry has unit strides and no dilation and the CPU has AVX-512; it reports
-// whether it did.
+// the geometry has no dilation and the CPU has AVX-512; it reports whether it did.
 func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool {
 	g := pk.g
 	if pk.width != 16 || kk == 0 || !packsInAsm(g) {
@@ -46,18 +104,16 @@ func (pk *Packer) packSliverFast(d []float32, p0, kk int, runs []run) bool {
 	}
 	_ = d[16*kk-1]
 	var ar [16]packRun
-	for i, r := range runs {
-		ar[i] = packRun{r.lane, r.n, r.oy - g.Pad[0], r.ox - g.Pad[1] - r.lane}
-	}
-	geo := packGeo{g.In[0], g.In[1], kh, kw, plane * 4, 64, 0xffff}
-	packSliverAVX512(&d[0], &pk.im[c*plane], &ar[0], len(runs), kk, ky, kx, &geo)
+	packRuns(g, &ar, runs)
+	geo := newPackGeo(g, 64, 0xffff)
+	packSliverAsm(g, &d[0], &pk.im[c*plane], &ar, len(runs), kk, ky, kx, &geo)
 	return true
 }
 
 // im2colFast writes the whole column matrix of a 2-D image by the packer's
 // assembly, a sliver of 16 columns at a time straight into col's rows (the last,
-// shorter one through the store mask), where the geometry has unit strides and no
-// dilation and the CPU has AVX-512; it reports whether it did.
+// shorter one through the store mask), where the geometry has no dilation and the
+// CPU has AVX-512; it reports whether it did.
 func im2colFast(g *Geometry, im, col []float32) bool {
 	if !packsInAsm(g) {
 		return false
@@ -67,14 +123,12 @@ func im2colFast(g *Geometry, im, col []float32) bool {
 	pk := Packer{g: g, im: im, width: 16}
 	var runs [16]run
 	var ar [16]packRun
-	plane := g.In[0] * g.In[1]
+	geo := newPackGeo(g, cols*4, 0xffff)
 	for j0 := 0; j0 < cols; j0 += 16 {
 		n := pk.sliverRuns(&runs, j0, min(16, cols-j0))
-		for i, r := range runs[:n] {
-			ar[i] = packRun{r.lane, r.n, r.oy - g.Pad[0], r.ox - g.Pad[1] - r.lane}
-		}
-		geo := packGeo{g.In[0], g.In[1], g.Kernel[0], g.Kernel[1], plane * 4, cols * 4, 1<<min(16, cols-j0) - 1}
-		packSliverAVX512(&col[j0], &im[0], &ar[0], n, rows, 0, 0, &geo)
+		packRuns(g, &ar, runs[:n])
+		geo.storeMask = 1<<min(16, cols-j0) - 1
+		packSliverAsm(g, &col[j0], &im[0], &ar, n, rows, 0, 0, &geo)
 	}
 	return true
 }

@@ -13,3 +13,6 @@ func packsInAsm(g *Geometry) bool { return false }
 
 // im2colFast has no assembly here.
 func im2colFast(g *Geometry, im, col []float32) bool { return false }
+
+// permMaxStride chooses between the strided assembly's two ways; there is none here.
+var permMaxStride = 0

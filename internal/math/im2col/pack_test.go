@@ -1,26 +1,30 @@
 package im2col
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
 
 // TestPackerMatchesIm2col packs blocks of the column matrix straight from the image
 // and compares them with Im2col's matrix packed by hand, for geometries with
-// padding, strides, dilations, rows that end inside a sliver and ragged blocks.
+// padding, strides (stridedCases), dilations, rows that end inside a sliver and
+// ragged blocks.
 func TestPackerMatchesIm2col(t *testing.T) {
-	defer func(old bool) { usePackAVX512 = old }(usePackAVX512)
+	defer func(old bool, perm int) { usePackAVX512, permMaxStride = old, perm }(usePackAVX512, permMaxStride)
 	for _, asm := range []bool{false, usePackAVX512} {
 		usePackAVX512 = asm
+		testPacker(t)
+	}
+	if usePackAVX512 {
+		permMaxStride = 0 // every stride by gathers
 		testPacker(t)
 	}
 }
 
 func testPacker(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, tc := range []struct {
-		c, h, w, kh, kw, ph, pw, sh, sw, dh, dw int
-	}{
+	for _, tc := range append([]packCase{
 		{3, 32, 32, 5, 5, 2, 2, 1, 1, 1, 1},  // cifar conv1
 		{32, 16, 16, 5, 5, 2, 2, 1, 1, 1, 1}, // cifar conv2
 		{32, 8, 8, 5, 5, 2, 2, 1, 1, 1, 1},   // cifar conv3: two output rows a sliver
@@ -30,12 +34,8 @@ func testPacker(t *testing.T) {
 		{3, 11, 13, 3, 2, 0, 1, 2, 3, 1, 1},  // strides
 		{2, 9, 10, 3, 3, 2, 3, 1, 1, 2, 2},   // dilation, wide padding
 		{5, 3, 40, 1, 7, 0, 3, 1, 1, 1, 1},   // one long row
-	} {
-		g, err := New(tc.c, []int{tc.h, tc.w}, []int{tc.kh, tc.kw}, []int{tc.ph, tc.pw},
-			[]int{tc.sh, tc.sw}, []int{tc.dh, tc.dw})
-		if err != nil {
-			t.Fatal(err)
-		}
+	}, stridedCases...) {
+		g := tc.geometry(t)
 		im := make([]float32, g.ImSize())
 		for i := range im {
 			im[i] = r.Float32() + 1 // never 0, so a missing value shows
@@ -79,6 +79,116 @@ func testPacker(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// packCase is a 2-D geometry: channels, input, kernel, padding, strides, dilations.
+type packCase struct {
+	c, h, w, kh, kw, ph, pw, sh, sw, dh, dw int
+}
+
+func (tc packCase) geometry(t testing.TB) *Geometry {
+	g, err := New(tc.c, []int{tc.h, tc.w}, []int{tc.kh, tc.kw}, []int{tc.ph, tc.pw},
+		[]int{tc.sh, tc.sw}, []int{tc.dh, tc.dw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// stridedCases are the strided geometries the gathering assembly packs.
+var stridedCases = []packCase{
+	{3, 227, 227, 11, 11, 0, 0, 4, 4, 1, 1}, // AlexNet conv1: 55 columns a row
+	{3, 224, 224, 7, 7, 3, 3, 2, 2, 1, 1},   // ResNet conv1: padding, 112 a row
+	{4, 9, 9, 3, 3, 1, 1, 2, 2, 1, 1},       // stride 2, 3×3, pad 1 on small odd images
+	{3, 5, 7, 3, 3, 1, 1, 2, 2, 1, 1},
+	{2, 15, 13, 3, 3, 1, 1, 2, 2, 1, 1},
+	{2, 20, 20, 2, 2, 0, 0, 3, 3, 1, 1}, // kernel smaller than the stride: columns skipped
+	{3, 17, 23, 1, 2, 1, 2, 3, 3, 1, 1},
+	{2, 8, 100, 3, 3, 1, 1, 2, 2, 1, 1},   // wide: a sliver within one output row
+	{2, 5, 130, 3, 5, 0, 2, 1, 4, 1, 1},   // row stride 1, column stride 4
+	{2, 12, 9, 3, 3, 1, 0, 3, 1, 1, 1},    // row stride 3, column stride 1: the gather too
+	{3, 9, 5, 3, 3, 1, 1, 3, 3, 1, 1},     // narrow: two columns a row, eight rows a sliver
+	{1, 40, 3, 3, 3, 0, 0, 2, 2, 1, 1},    // one column a row: sixteen runs a sliver
+	{2, 11, 11, 5, 5, 4, 4, 2, 3, 1, 1},   // padding wider than the stride
+	{1, 30, 70, 11, 11, 5, 5, 4, 4, 1, 1}, // AlexNet-like with padding
+}
+
+// TestIm2colFastMatchesGo: the assembly's column matrix (im2colFast) is the Go
+// loops' (im2col2D) bit for bit, for strided geometries, writing every element.
+func TestIm2colFastMatchesGo(t *testing.T) {
+	if !usePackAVX512 {
+		t.Skip("no assembly packer here")
+	}
+	defer func(perm int) { permMaxStride = perm }(permMaxStride)
+	for _, perm := range []int{permMaxStride, 0} { // loads and permutes, then gathers
+		permMaxStride = perm
+		testIm2colFast(t)
+	}
+}
+
+func testIm2colFast(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range stridedCases {
+		g := tc.geometry(t)
+		im := randSlice(r, g.ImSize())
+		n := g.ColRows() * g.ColCols()
+		want := make([]float32, n)
+		im2col2D(g, im, want)
+		got := make([]float32, n+16)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		if !im2colFast(g, im, got[:n]) {
+			t.Fatalf("%+v: im2colFast did not run", tc)
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: col[%d] = %g, the Go loops give %g", tc, i, got[i], want[i])
+			}
+		}
+		for i := n; i < len(got); i++ {
+			if got[i] == got[i] {
+				t.Fatalf("%+v: im2colFast wrote past the matrix at %d", tc, i)
+			}
+		}
+	}
+}
+
+// BenchmarkPackB packs the whole column matrix of one image, a block of 256 rows
+// at a time into a buffer that stays in the cache, as the product does: by the Go
+// loops, and by the assembly (loads and permutes, or gathers, for strides).
+func BenchmarkPackB(b *testing.B) {
+	hasAsm := usePackAVX512
+	defer func(perm int) { usePackAVX512, permMaxStride = hasAsm, perm }(permMaxStride)
+	for _, s := range benchShapes {
+		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
+		if err != nil {
+			b.Fatal(err)
+		}
+		im := randSlice(rand.New(rand.NewPCG(1, 1)), g.ImSize())
+		rows, cols := g.ColRows(), g.ColCols()
+		const kc = 256
+		buf := make([]float32, kc*(cols+15)/16*16)
+		for _, way := range []struct {
+			name string
+			asm  bool
+			perm int
+		}{{"go", false, 8}, {"asm", true, 8}, {"gather", true, 0}} {
+			if way.asm && !hasAsm {
+				continue
+			}
+			b.Run(s.name+"/"+way.name, func(b *testing.B) {
+				usePackAVX512, permMaxStride = way.asm, way.perm
+				pk := NewPacker(g, 16)
+				pk.SetImage(im)
+				for b.Loop() {
+					for p0 := 0; p0 < rows; p0 += kc {
+						pk.PackB(buf, p0, min(kc, rows-p0), 0, cols)
+					}
+				}
+			})
 		}
 	}
 }

@@ -45,3 +45,50 @@ func copyRows(dst []float32, dstStep int, src []float32, srcStep, n, rows int) {
 	_ = src[(rows-1)*srcStep+n-1]
 	copyRowsAVX(&dst[0], dstStep, &src[0], srcStep, n, rows)
 }
+
+// useAVX512 selects addStridedAVX512 for addRow's strided case; tests turn it off
+// to run the Go loop.
+var useAVX512 = cpufeat.AVX512F && cpufeat.BMI2
+
+// strideTab is what addStridedAVX512 needs of a stride s: lane e of a chunk's
+// permute takes input idx[e] = e/s; the lanes 0, s, 2s, … (touch) are added to; a
+// chunk is m = ⌊16/s⌋ outputs, m·s·4 bytes of dst.
+type strideTab struct {
+	idx           [16]int32
+	touch         uint64
+	m, blockBytes int
+	s             int
+}
+
+// strideTabs holds the tables of the strides 2 to 8.
+var strideTabs = func() (t [9]strideTab) {
+	for s := 2; s < len(t); s++ {
+		m := 16 / s
+		t[s] = strideTab{m: m, blockBytes: m * s * 4, s: s}
+		for e := range t[s].idx {
+			t[s].idx[e] = int32(min(e/s, m-1))
+			if e%s == 0 && e/s < m {
+				t[s].touch |= 1 << e
+			}
+		}
+	}
+	return t
+}()
+
+//go:noescape
+func addStridedAVX512(dst *float32, in *float32, n int, tab *strideTab)
+
+// addStrided does addRow's strided case, dst[o·stride + t.off] += in[o] for o in
+// [t.lo, t.hi), in AVX-512 where the CPU has it and the stride is at most 8; it
+// reports whether it did. The sums are the Go loop's, bit for bit.
+func addStrided(dst, in []float32, t tap, stride int) bool {
+	n := t.hi - t.lo
+	if !useAVX512 || stride >= len(strideTabs) || n < 4 {
+		return false
+	}
+	// The bounds the assembly relies on: it touches only these values.
+	_ = dst[(t.hi-1)*stride+t.off]
+	_ = in[t.hi-1]
+	addStridedAVX512(&dst[t.lo*stride+t.off], &in[t.lo], n, &strideTabs[stride])
+	return true
+}

@@ -129,3 +129,66 @@ cnext:
 	JNZ  crow
 	VZEROUPPER
 	RET
+
+// func addStridedAVX512(dst *float32, in *float32, n int, tab *strideTab)
+//
+// dst[o·s] += in[o] for o < n, n ≥ 1, s = tab.s in [2, 8]: addRow's strided case.
+// A chunk of m = ⌊16/s⌋ outputs adds onto the m·s values of dst from o·s, of which
+// it touches the lanes tab.touch (0, s, 2s, …): those are loaded (the rest 0 and
+// never read), the m inputs are loaded and moved to them by a permute (lane e
+// gets input e/s, tab.idx), added with dst as the first operand as the Go loop's
+// sum, and stored through the same mask. Each dst value gets one addition, so the
+// sums are the Go loop's bit for bit. The last n mod m outputs are one masked
+// chunk.
+//
+// Registers: DI = dst, SI = in, CX = outputs left, R8 = tab, R9 = m, R10 = m·s·4,
+// R11 = m·4; Z2 = the permute's indices, K1 the touched lanes, K2 the inputs'.
+TEXT ·addStridedAVX512(SB), NOSPLIT, $0-32
+	MOVQ      dst+0(FP), DI
+	MOVQ      in+8(FP), SI
+	MOVQ      n+16(FP), CX
+	MOVQ      tab+24(FP), R8
+	VMOVDQU32 (R8), Z2
+	KMOVW     64(R8), K1
+	MOVQ      72(R8), R9
+	MOVQ      80(R8), R10
+	MOVQ      R9, R11
+	SHLQ      $2, R11
+	MOVQ      $-1, AX
+	BZHIQ     R9, AX, AX
+	KMOVW     AX, K2
+
+achunk:
+	CMPQ      CX, R9
+	JLT       atail
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (SI), K2, Z1
+	VPERMPS   Z1, Z2, Z1
+	VADDPS    Z1, Z0, K1, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R10, DI
+	ADDQ      R11, SI
+	SUBQ      R9, CX
+	JNZ       achunk
+	JMP       adone
+
+atail:
+	// The r = CX < m outputs left: lanes below r·s of the touched ones, r inputs.
+	MOVQ      CX, AX
+	IMULQ     88(R8), AX
+	MOVQ      $-1, BX
+	BZHIQ     AX, BX, BX
+	KMOVW     BX, K3
+	KANDW     K1, K3, K3
+	MOVQ      $-1, BX
+	BZHIQ     CX, BX, BX
+	KMOVW     BX, K4
+	VMOVUPS.Z (DI), K3, Z0
+	VMOVUPS.Z (SI), K4, Z1
+	VPERMPS   Z1, Z2, Z1
+	VADDPS    Z1, Z0, K3, Z0
+	VMOVUPS   Z0, K3, (DI)
+
+adone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,9 @@ func addRows(dst []float32, dstStep int, src []float32, ow, lo, hi int) {
 func copyRows(dst []float32, dstStep int, src []float32, srcStep, n, rows int) {
 	copyRowsGo(dst, dstStep, src, srcStep, n, rows)
 }
+
+// useAVX512 is false where there is no assembly.
+var useAVX512 = false
+
+// addStrided has no assembly here: addRow's Go loop does the strided case.
+func addStrided(dst, in []float32, t tap, stride int) bool { return false }
