@@ -166,7 +166,7 @@ func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
 		l.channelSums(float32(1/float64(l.num*l.spatial)), x, l.mean)
 	}
 	// y = x − μ; in place the mean has been taken before x is overwritten.
-	l.perChannel(x, y, l.mean, func(v, m float32) float32 { return v - m })
+	l.perChannel(x, y, l.mean, chanSub)
 	if !l.useGlobal {
 		// σ² = E[(x − μ)²] (caffe_sqr of the differences), then the running
 		// sums.
@@ -190,20 +190,43 @@ func (l *batchNorm) Forward(bottom, top []*blob.Blob) error {
 	for c, v := range l.std { // caffe_sqrt: sqrtf
 		l.std[c] = float32(math.Sqrt(float64(v)))
 	}
-	l.perChannel(y, y, l.std, func(v, sd float32) float32 { return v / sd })
+	l.perChannel(y, y, l.std, chanDiv)
 	copy(l.xNorm, y)
 	return nil
 }
 
-// perChannel sets dst[n, c, s] = f(src[n, c, s], v[c]).
-func (l *batchNorm) perChannel(src, dst, v []float32, f func(x, v float32) float32) {
+// chanOp is what perChannel does with a channel's value v[c].
+type chanOp int
+
+const (
+	chanSub chanOp = iota // x − v, Caffe's subtraction of the broadcast mean
+	chanAdd               // x + v
+	chanDiv               // x / v, Caffe's caffe_div by the broadcast std
+	chanSet               // v, the broadcast alone
+)
+
+// perChannel sets dst[n, c, s] = op(src[n, c, s], v[c]) a (n, c) plane at a time, one
+// rounding per element as Caffe's broadcast and element-wise calls give (x − v is
+// x + (−v), bit for bit); dst may be src.
+func (l *batchNorm) perChannel(src, dst, v []float32, op chanOp) {
 	sp := l.spatial
 	for n := 0; n < l.num; n++ {
 		for c, vc := range v {
 			off := (n*l.channels + c) * sp
 			d, s := dst[off:off+sp], src[off:off+sp]
-			for i, x := range s {
-				d[i] = f(x, vc)
+			switch op {
+			case chanSub, chanAdd:
+				if sp > 0 && &d[0] != &s[0] {
+					copy(d, s)
+				}
+				if op == chanSub {
+					vc = -vc
+				}
+				vec.AddConst(d, vc)
+			case chanDiv:
+				vec.DivConst(d, s, vc)
+			case chanSet:
+				blas.Fill(d, vc)
 			}
 		}
 	}
@@ -230,9 +253,8 @@ func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 		copy(l.dyCopy, dy)
 		dy = l.dyCopy[:count]
 	}
-	div := func(v, sd float32) float32 { return v / sd }
 	if l.useGlobal {
-		l.perChannel(dy, dx, l.std, div)
+		l.perChannel(dy, dx, l.std, chanDiv)
 		return
 	}
 	if count == 0 {
@@ -243,16 +265,16 @@ func (l *batchNorm) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob)
 		dx[i] = v * dy[i]
 	}
 	l.channelSums(1, dx, l.mean)
-	l.perChannel(dx, dx, l.mean, func(_, m float32) float32 { return m })
+	l.perChannel(dx, dx, l.mean, chanSet)
 	for i, v := range l.xNorm[:count] {
 		dx[i] = v * dx[i]
 	}
 	// + Σdy, broadcast.
 	l.channelSums(1, dy, l.mean)
-	l.perChannel(dx, dx, l.mean, func(v, m float32) float32 { return v + m })
+	l.perChannel(dx, dx, l.mean, chanAdd)
 	// dy − (the above)/m, then / std.
 	blas.Axpby(1, dy, float32(-1/float64(l.num*l.spatial)), dx)
-	l.perChannel(dx, dx, l.std, div)
+	l.perChannel(dx, dx, l.std, chanDiv)
 }
 
 // fastForward is Forward in the fast numerics.

@@ -150,6 +150,16 @@ func Div(z, x, y []float32) {
 	}
 }
 
+// DivConst sets y[i] = x[i] / d; y may be x. One IEEE division per element, as the
+// Go loop computes it (a product by 1/d would round twice).
+func DivConst(y, x []float32, d float32) {
+	y = y[:len(x)]
+	n := divConstAsm(y, x, d)
+	for i := n; i < len(x); i++ {
+		y[i] = x[i] / d
+	}
+}
+
 // fma32 returns a·x + y rounded once to float32, as the FMA instructions compute it.
 // The product of two float32 is exact in float64, and the float64 sum is made
 // round-to-odd (nudged to the odd neighbour when it was rounded and is even), which

@@ -35,6 +35,9 @@ func addScaledAVX2(y, x *float32, n int, a float32)
 //go:noescape
 func divAVX2(z, x, y *float32, n int)
 
+//go:noescape
+func divConstAVX2(y, x *float32, n int, d float32)
+
 func fmaAsm() bool { return useAsm && hasFMA }
 
 func sumAsm(x []float32) (float64, bool) {
@@ -111,5 +114,14 @@ func divAsm(z, x, y []float32) int {
 		return 0
 	}
 	divAVX2(&z[0], &x[0], &y[0], n)
+	return n
+}
+
+func divConstAsm(y, x []float32, d float32) int {
+	n := len(x) &^ 7
+	if !useAsm || n == 0 {
+		return 0
+	}
+	divConstAVX2(&y[0], &x[0], n, d)
 	return n
 }

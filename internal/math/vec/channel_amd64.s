@@ -389,3 +389,21 @@ dv8:
 	JNZ     dv8
 	VZEROUPPER
 	RET
+
+// func divConstAVX2(y, x *float32, n int, d float32)
+TEXT ·divConstAVX2(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS d+24(FP), Y0
+
+dc8:
+	VMOVUPS (SI), Y1
+	VDIVPS  Y0, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JNZ     dc8
+	VZEROUPPER
+	RET

@@ -10,3 +10,4 @@ func subScaleAsm(y, x []float32, m, s float32) int         { return 0 }
 func affine2Asm(z, x, y []float32, a, b, c float32) int    { return 0 }
 func addScaledAsm(y, x []float32, a float32) int           { return 0 }
 func divAsm(z, x, y []float32) int                         { return 0 }
+func divConstAsm(y, x []float32, d float32) int            { return 0 }

@@ -42,6 +42,8 @@ func TestChannelAsmMatchesGo(t *testing.T) {
 				{"AddScaled", func(out []float32) { copy(out, z); AddScaled(out, x, a) }},
 				{"Div", func(out []float32) { Div(out, x, y) }},
 				{"DivInPlace", func(out []float32) { copy(out, y); Div(out, x, out) }},
+				{"DivConst", func(out []float32) { DivConst(out, x, b) }},
+				{"DivConstInPlace", func(out []float32) { copy(out, x); DivConst(out, out, b) }},
 			} {
 				m := n
 				if tc.name[:3] == "Sum" {
