@@ -86,8 +86,13 @@ func (l *baseConv) reshapeFast() error {
 	// with the input channels (Cg·kernel volume rows of col): measured at one
 	// thread, the flip wins where Mg = Cg (cifar10_quick's conv2, AlexNet's conv4
 	// and conv5, ResNet's 3×3) and loses where Mg > 2·Cg (AlexNet's conv2, 128
-	// filters on 48 channels: 62 ms against 55).
-	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] || mg > 2*(l.convIn/l.group) {
+	// filters on 48 channels: 62 ms against 55). And W' is written once a pass,
+	// a scattered copy of the weights, which on a small batch of deep layers costs
+	// more than col2im of every image (ResNet-50's res4 and res5 at batch 1: 2.4
+	// million weights for 0.2 million column values an image).
+	flipPerImage := l.blobs[0].Count() / max(l.num, 1)
+	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] || mg > 2*(l.convIn/l.group) ||
+		flipPerImage > l.group*l.kernelDim*l.convOutS {
 		return nil
 	}
 	pad := []int{g.Kernel[0] - 1 - g.Pad[0], g.Kernel[1] - 1 - g.Pad[1]}
