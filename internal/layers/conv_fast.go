@@ -88,8 +88,8 @@ func (l *baseConv) reshapeFast() error {
 	// and conv5, ResNet's 3×3) and loses where Mg > 2·Cg (AlexNet's conv2, 128
 	// filters on 48 channels: 62 ms against 55). And W' is written once a pass,
 	// a scattered copy of the weights, which on a small batch of deep layers costs
-	// more than col2im of every image (ResNet-50's res4 and res5 at batch 1: 2.4
-	// million weights for 0.2 million column values an image).
+	// more than col2im of every image (ResNet-50's res4 and res5 at batch 1; res5
+	// flips 2.4 million weights where col2im adds 0.2 million values).
 	flipPerImage := l.blobs[0].Count() / max(l.num, 1)
 	if !same || g.In[0]*g.In[1] > g.Out[0]*g.Out[1] || mg > 2*(l.convIn/l.group) ||
 		flipPerImage > l.group*l.kernelDim*l.convOutS {
