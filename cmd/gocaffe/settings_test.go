@@ -235,6 +235,9 @@ func TestThreads(t *testing.T) {
 				if cmd[0] == "time" && !strings.Contains(log.String(), "GFLOP/s on "+tt.threads+" threads") {
 					t.Errorf("time did not compute on %s threads:\n%s", tt.threads, log.String())
 				}
+				if cmd[0] == "time" && !regexp.MustCompile(`FMA peak of `+tt.threads+` threads .*: \d+ GFLOP/s; the products ran at \d+% of it`).MatchString(log.String()) {
+					t.Errorf("time did not hold the rate against the peak of %s threads:\n%s", tt.threads, log.String())
+				}
 				seen = append(seen, runtime.GOMAXPROCS(0))
 			}
 			for _, n := range seen {
