@@ -72,6 +72,8 @@ type batchNorm struct {
 	fastGlobal    bnGlobalForward
 	fastBack      bnBatchBackward
 	fastGlobBack  bnGlobalBackward
+	// The caffe numerics' broadcast loop.
+	perPlane bnPerChannel
 }
 
 func newBatchNorm(p *caffepb.LayerParameter, ctx *Context) (Layer, error) {
@@ -205,29 +207,42 @@ const (
 	chanSet               // v, the broadcast alone
 )
 
-// perChannel sets dst[n, c, s] = op(src[n, c, s], v[c]) a (n, c) plane at a time, one
-// rounding per element as Caffe's broadcast and element-wise calls give (x − v is
-// x + (−v), bit for bit); dst may be src.
+// perChannel sets dst[n, c, s] = op(src[n, c, s], v[c]) a (n, c) plane at a time, the
+// planes split over the cores (bnPerChannel), one rounding per element as Caffe's
+// broadcast and element-wise calls give (x − v is x + (−v), bit for bit); dst may be
+// src.
 func (l *batchNorm) perChannel(src, dst, v []float32, op chanOp) {
-	sp := l.spatial
-	for n := 0; n < l.num; n++ {
-		for c, vc := range v {
-			off := (n*l.channels + c) * sp
-			d, s := dst[off:off+sp], src[off:off+sp]
-			switch op {
-			case chanSub, chanAdd:
-				if sp > 0 && &d[0] != &s[0] {
-					copy(d, s)
-				}
-				if op == chanSub {
-					vc = -vc
-				}
-				vec.AddConst(d, vc)
-			case chanDiv:
-				vec.DivConst(d, s, vc)
-			case chanSet:
-				blas.Fill(d, vc)
+	l.perPlane = bnPerChannel{l: l, src: src, dst: dst, v: v, op: op}
+	parallel.Run(l.num*l.channels, planeGrain(l.spatial), &l.perPlane)
+	l.perPlane = bnPerChannel{}
+}
+
+// bnPerChannel is perChannel's loop over the (n, c) planes.
+type bnPerChannel struct {
+	l           *batchNorm
+	src, dst, v []float32 // (N, C, spatial), (N, C, spatial), (C)
+	op          chanOp
+}
+
+// Range computes the planes [lo, hi).
+func (p *bnPerChannel) Range(lo, hi int) {
+	sp := p.l.spatial
+	for q := lo; q < hi; q++ {
+		vc := p.v[q%p.l.channels]
+		d, s := p.dst[q*sp:(q+1)*sp], p.src[q*sp:(q+1)*sp]
+		switch p.op {
+		case chanSub, chanAdd:
+			if sp > 0 && &d[0] != &s[0] {
+				copy(d, s)
 			}
+			if p.op == chanSub {
+				vc = -vc
+			}
+			vec.AddConst(d, vc)
+		case chanDiv:
+			vec.DivConst(d, s, vc)
+		case chanSet:
+			blas.Fill(d, vc)
 		}
 	}
 }

@@ -191,9 +191,7 @@ func (l *scale) Backward(top []*blob.Blob, down []bool, bottom []*blob.Blob) {
 			product = l.saved.Data
 		}
 		product = product[:len(dy)]
-		for i, v := range dy {
-			product[i] = v * x[i]
-		}
+		vec.Mul(product, dy, x[:len(dy)]) // one rounding each, as Caffe's caffe_mul
 		if !eltwise {
 			l.sumScale(product, sc.Diff, learned)
 		}
