@@ -13,7 +13,8 @@ type Packer struct {
 	g     *Geometry
 	im    []float32
 	width int
-	row0  int // the column matrix's row that the blocks' row 0 is (SetRows)
+	row0  int          // the column matrix's row that the blocks' row 0 is (SetRows)
+	tabs  sliverTables // the slivers' loads, for the assembly (pack_amd64.go)
 }
 
 // NewPacker returns a packer of g's column matrix into slivers of width columns (at
@@ -22,7 +23,7 @@ func NewPacker(g *Geometry, width int) *Packer {
 	if len(g.In) != 2 || width > 16 {
 		panic("im2col: a Packer needs a 2-D geometry and slivers of at most 16 columns")
 	}
-	return &Packer{g: g, width: width}
+	return &Packer{g: g, width: width, tabs: newSliverTables(g, width)}
 }
 
 // SetImage makes im (Channels × In[0] × In[1]) the image whose columns PackB packs.
@@ -47,8 +48,12 @@ func (pk *Packer) PackB(dst []float32, p0, kk, j0, nn int) {
 	w := pk.width
 	var runs [16]run
 	for s := 0; s*w < nn; s++ {
-		nruns := pk.sliverRuns(&runs, j0+s*w, min(w, nn-s*w))
-		pk.packSliver(dst[s*w*kk:(s+1)*w*kk], pk.row0+p0, kk, runs[:nruns])
+		d, cols := dst[s*w*kk:(s+1)*w*kk], min(w, nn-s*w)
+		if pk.packSliverTable(d, pk.row0+p0, kk, j0+s*w, cols) {
+			continue
+		}
+		nruns := pk.sliverRuns(&runs, j0+s*w, cols)
+		pk.packSliver(d, pk.row0+p0, kk, runs[:nruns])
 	}
 }
 

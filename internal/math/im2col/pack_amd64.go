@@ -123,12 +123,134 @@ func im2colFast(g *Geometry, im, col []float32) bool {
 	pk := Packer{g: g, im: im, width: 16}
 	var runs [16]run
 	var ar [16]packRun
+	var ents [1024]packEnt
+	kq := g.Kernel[0] * g.Kernel[1]
+	tables := tablesFit(g)
 	geo := newPackGeo(g, cols*4, 0xffff)
 	for j0 := 0; j0 < cols; j0 += 16 {
 		n := pk.sliverRuns(&runs, j0, min(16, cols-j0))
+		if tables && kq*n <= min(len(ents), tabStackEnts) {
+			sliverTable(g, runs[:n], ents[:])
+			packSliverTabAVX512(&col[j0], &im[0], &ents[0], n, rows, 0, kq, g.In[0]*g.In[1]*4, cols*4, 1<<min(16, cols-j0)-1)
+			continue
+		}
 		packRuns(g, &ar, runs[:n])
 		geo.storeMask = 1<<min(16, cols-j0) - 1
 		packSliverAsm(g, &col[j0], &im[0], &ar, n, rows, 0, 0, &geo)
 	}
+	return true
+}
+
+// packEnt is one load of a sliver's row, as packSliverTabAVX512 reads it: the element
+// of the channel's plane that the sliver's lane 0 would read (lane l reads off + l),
+// and the lanes loaded — those of one run whose input lies inside the image; none
+// (and off 0) where the run's input row lies in the padding.
+type packEnt struct {
+	off  int32
+	mask uint16
+	_    uint16
+}
+
+// sliverTables are a unit-column-stride geometry's slivers as loads, computed once
+// for the packer (they depend on the sliver and the kernel offset, not on the
+// channel nor the image): sliver s (columns 16s …) has nruns[s] runs, and its
+// entries ents[start[s]:] hold, for each kernel offset q = ky·kw + kx in turn, one
+// packEnt a run. Empty where the assembly does not pack g, or the tables would be
+// large (maxTableEnts).
+type sliverTables struct {
+	ents  []packEnt
+	start []int32
+	nruns []uint8
+}
+
+// maxTableEnts bounds a packer's tables (8 bytes an entry): 2 MiB, which a 3×3
+// kernel over a 224×224 image (VGG's first layers) stays well under.
+// Tests lower it to run the runs' routine.
+var maxTableEnts = 1 << 18
+
+// tabStackEnts bounds a sliver's table that im2colFast builds on its stack (1024);
+// tests lower it to run the runs' routine.
+var tabStackEnts = 1024
+
+// tablesFit reports whether the table routine packs g: unit column stride, in the
+// assembly, offsets that fit in 32 bits.
+func tablesFit(g *Geometry) bool {
+	return packsInAsm(g) && g.Stride[1] == 1 && g.ImSize() < 1<<30
+}
+
+// newSliverTables computes the tables of g's slivers of width columns (16 only).
+func newSliverTables(g *Geometry, width int) sliverTables {
+	if width != 16 || !tablesFit(g) {
+		return sliverTables{}
+	}
+	kq, cols := g.Kernel[0]*g.Kernel[1], g.ColCols()
+	n := (cols + 15) / 16
+	pk := Packer{g: g, width: 16}
+	var runs [16]run
+	total := 0
+	t := sliverTables{start: make([]int32, n), nruns: make([]uint8, n)}
+	for s := range n {
+		nr := pk.sliverRuns(&runs, 16*s, min(16, cols-16*s))
+		t.start[s], t.nruns[s] = int32(total), uint8(nr)
+		if total += kq * nr; total > maxTableEnts {
+			return sliverTables{}
+		}
+	}
+	t.ents = make([]packEnt, total)
+	for s := range n {
+		nr := pk.sliverRuns(&runs, 16*s, min(16, cols-16*s))
+		sliverTable(g, runs[:nr], t.ents[t.start[s]:])
+	}
+	return t
+}
+
+// sliverTable fills the kq·len(runs) entries of a sliver whose columns are the runs.
+func sliverTable(g *Geometry, runs []run, ents []packEnt) {
+	h, wd := g.In[0], g.In[1]
+	kh, kw := g.Kernel[0], g.Kernel[1]
+	sh := g.Stride[0]
+	ph, pw := g.Pad[0], g.Pad[1]
+	_ = ents[kh*kw*len(runs)-1]
+	i := 0
+	for ky := range kh {
+		for kx := range kw {
+			for _, r := range runs {
+				ents[i] = packEnt{}
+				iy := r.oy*sh - ph + ky
+				cb := r.ox - r.lane - pw + kx // lane l reads column cb + l
+				lo, hi := max(r.lane, -cb), min(r.lane+r.n, wd-cb)
+				if iy >= 0 && iy < h && lo < hi {
+					ents[i] = packEnt{off: int32(iy*wd + cb), mask: uint16(1<<hi - 1<<lo)}
+				}
+				i++
+			}
+		}
+	}
+}
+
+//go:noescape
+func packSliverTabAVX512(d *float32, img *float32, ents *packEnt, nruns, kk, q0, kq, planeBytes, dstStride int, storeMask uint64)
+
+// packSliverTable packs rows [p0, p0+kk) of the sliver of columns [first,
+// first+cols) through the packer's tables, where it has them for the sliver; it
+// reports whether it did.
+func (pk *Packer) packSliverTable(d []float32, p0, kk, first, cols int) bool {
+	t := &pk.tabs
+	s := first / 16
+	if len(t.start) == 0 || first%16 != 0 || kk == 0 || !usePackAVX512 || cols != min(16, pk.g.ColCols()-first) {
+		return false
+	}
+	g := pk.g
+	kq := g.Kernel[0] * g.Kernel[1]
+	c, q0 := p0/kq, p0%kq
+	if last := (p0 + kk - 1) / kq; last >= g.Channels {
+		panic("im2col: Packer rows past the column matrix")
+	}
+	_ = d[16*kk-1]
+	plane := g.In[0] * g.In[1]
+	nr := int(t.nruns[s])
+	ents := t.ents[t.start[s] : int(t.start[s])+kq*nr]
+
+	packSliverTabAVX512(&d[0], &pk.im[c*plane], &ents[0], nr, kk, q0, kq, plane*4, 64, 0xffff)
 	return true
 }

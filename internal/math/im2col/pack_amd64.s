@@ -316,3 +316,85 @@ pstep:
 	JNZ  prow
 	VZEROUPPER
 	RET
+
+// func packSliverTabAVX512(d *float32, img *float32, ents *packEnt, nruns, kk, q0, kq, planeBytes, dstStride int, storeMask uint64)
+//
+// packSliverAVX512 through a table of the sliver's loads (sliverTable): rows
+// [p0, p0+kk) of one 16-column sliver of a unit-column-stride, undilated column
+// matrix, the first row's channel's plane at img and its kernel offset q0. Row p
+// (kernel offset q) is the nruns loads of entries ents[q·nruns …]: a load of the
+// lanes in the entry's mask from element off of the channel's plane, the first
+// zeroing the others' lanes, the rest merged — the bounds were all settled when
+// the table was made. The lanes in storeMask are stored at d + p·dstStride. As q
+// passes kq, the table starts over and img steps to the next channel's plane.
+// Masked-off lanes are never read, and AVX-512 suppresses their faults.
+//
+// Registers: DI = d, SI = img, R8 = ents, R9 = nruns, CX = rows left, BX = the
+// entry, R10 = the table's end, R11 = dstStride, R13 = planeBytes, DX = loads
+// left; AX scratch, K1 the load's lanes, K2 the store's.
+TEXT ·packSliverTabAVX512(SB), NOSPLIT, $0-80
+	MOVQ  d+0(FP), DI
+	MOVQ  img+8(FP), SI
+	MOVQ  ents+16(FP), R8
+	MOVQ  nruns+24(FP), R9
+	MOVQ  kk+32(FP), CX
+	MOVQ  kq+48(FP), R10
+	MOVQ  planeBytes+56(FP), R13
+	MOVQ  dstStride+64(FP), R11
+	MOVQ  storeMask+72(FP), AX
+	KMOVW AX, K2
+	MOVQ  q0+40(FP), AX
+	MOVQ  R9, DX
+	SHLQ  $3, DX      // a row's entries in bytes
+	IMULQ DX, AX
+	LEAQ  (R8)(AX*1), BX
+	IMULQ DX, R10
+	ADDQ  R8, R10
+	CMPQ  R9, $1
+	JNE   tmulti
+
+tone:
+	// One run: one load a row.
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS   Z0, K2, (DI)
+	ADDQ      R11, DI
+	ADDQ      $8, BX
+	CMPQ      BX, R10
+	JNE       tonestep
+	MOVQ      R8, BX
+	ADDQ      R13, SI
+
+tonestep:
+	DECQ CX
+	JNZ  tone
+	VZEROUPPER
+	RET
+
+tmulti:
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	LEAQ      -1(R9), DX
+
+tmore:
+	MOVLQSX 8(BX), AX
+	KMOVW   12(BX), K1
+	VMOVUPS (SI)(AX*4), K1, Z0
+	ADDQ    $8, BX
+	DECQ    DX
+	JNZ     tmore
+	ADDQ    $8, BX
+	VMOVUPS Z0, K2, (DI)
+	ADDQ    R11, DI
+	CMPQ    BX, R10
+	JNE     tmultistep
+	MOVQ    R8, BX
+	ADDQ    R13, SI
+
+tmultistep:
+	DECQ CX
+	JNZ  tmulti
+	VZEROUPPER
+	RET
