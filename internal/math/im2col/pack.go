@@ -13,8 +13,8 @@ type Packer struct {
 	g     *Geometry
 	im    []float32
 	width int
-	row0  int          // the column matrix's row that the blocks' row 0 is (SetRows)
-	tabs  sliverTables // the slivers' loads, for the assembly (pack_amd64.go)
+	row0  int           // the column matrix's row that the blocks' row 0 is (SetRows)
+	tabs  *sliverTables // the slivers' loads, for the assembly (pack_amd64.go)
 }
 
 // NewPacker returns a packer of g's column matrix into slivers of width columns (at

@@ -2,7 +2,11 @@
 
 package im2col
 
-import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
+import (
+	"sync"
+
+	"github.com/gocaffe/gocaffe/internal/math/cpufeat"
+)
 
 // usePackAVX512 selects the assembly packer (pack_amd64.s); tests turn it off to run
 // the Go loops.
@@ -129,9 +133,11 @@ func im2colFast(g *Geometry, im, col []float32) bool {
 	geo := newPackGeo(g, cols*4, 0xffff)
 	for j0 := 0; j0 < cols; j0 += 16 {
 		n := pk.sliverRuns(&runs, j0, min(16, cols-j0))
-		if tables && kq*n <= min(len(ents), tabStackEnts) {
+		// The table routine stores all 16 lanes: the last, shorter sliver goes by
+		// the runs.
+		if tables && j0+16 <= cols && kq*n <= min(len(ents), tabStackEnts) {
 			sliverTable(g, runs[:n], ents[:])
-			packSliverTabAVX512(&col[j0], &im[0], &ents[0], n, rows, 0, kq, g.In[0]*g.In[1]*4, cols*4, 1<<min(16, cols-j0)-1)
+			packSliverTabAVX512(&col[j0], &im[0], &ents[0], n, rows, 0, kq, g.In[0]*g.In[1]*4, cols*4)
 			continue
 		}
 		packRuns(g, &ar, runs[:n])
@@ -151,25 +157,35 @@ type packEnt struct {
 	_    uint16
 }
 
-// sliverTables are a unit-column-stride geometry's slivers as loads, computed once
-// for the packer (they depend on the sliver and the kernel offset, not on the
-// channel nor the image): sliver s (columns 16s …) has nruns[s] runs, and its
-// entries ents[start[s]:] hold, for each kernel offset q = ky·kw + kx in turn, one
-// packEnt a run. Empty where the assembly does not pack g, or the tables would be
-// large (maxTableEnts).
+// sliverTables are a unit-column-stride geometry's slivers as loads (sliverTable),
+// which depend on the sliver and the kernel offset, not on the channel nor the
+// image: computed once for the packer, on first use, for each column o mod 16 the
+// slivers start at (the fast numerics' products start them at multiples of 16,
+// OpenBLAS's cut that the Caffe numerics follow at multiples of 8).
 type sliverTables struct {
+	g        *Geometry
+	residues [16]residueTables
+}
+
+// residueTables are the tables of the slivers that start at columns o + 16s, each 16
+// columns wide or up to the matrix's end: sliver s has nruns[s] runs, and its
+// entries ents[start[s]:] hold, for each kernel offset q = ky·kw + kx in turn, one
+// packEnt a run. Empty where they would be large (maxTableEnts).
+type residueTables struct {
+	once  sync.Once
 	ents  []packEnt
 	start []int32
 	nruns []uint8
 }
 
-// maxTableEnts bounds a packer's tables (8 bytes an entry): 2 MiB, which a 3×3
-// kernel over a 224×224 image (VGG's first layers) stays well under.
-// Tests lower it to run the runs' routine.
+// maxTableEnts bounds the tables of one residue (8 bytes an entry): 2 MiB, which a
+// 3×3 kernel over a 224×224 image (VGG's first layers) stays well under. Tests
+// lower it to run the stack's tables or the runs' routine.
 var maxTableEnts = 1 << 18
 
-// tabStackEnts bounds a sliver's table that im2colFast builds on its stack (1024);
-// tests lower it to run the runs' routine.
+// tabStackEnts bounds a sliver's table built on the stack, for a sliver that ends
+// before the matrix does (a block's last) and by im2colFast; tests lower it to run
+// the runs' routine.
 var tabStackEnts = 1024
 
 // tablesFit reports whether the table routine packs g: unit column stride, in the
@@ -178,30 +194,49 @@ func tablesFit(g *Geometry) bool {
 	return packsInAsm(g) && g.Stride[1] == 1 && g.ImSize() < 1<<30
 }
 
-// newSliverTables computes the tables of g's slivers of width columns (16 only).
-func newSliverTables(g *Geometry, width int) sliverTables {
+// newSliverTables returns the (empty) tables of g's slivers of width columns, nil
+// where the table routine does not pack them.
+func newSliverTables(g *Geometry, width int) *sliverTables {
 	if width != 16 || !tablesFit(g) {
-		return sliverTables{}
+		return nil
 	}
+	return &sliverTables{g: g}
+}
+
+// residue returns the tables of the slivers from columns o + 16s, computed on first
+// use; several goroutines may ask at once.
+func (t *sliverTables) residue(o int) *residueTables {
+	r := &t.residues[o]
+	r.once.Do(func() { r.build(t.g, o) })
+	return r
+}
+
+// build computes the tables of g's slivers from columns o + 16s.
+func (r *residueTables) build(g *Geometry, o int) {
 	kq, cols := g.Kernel[0]*g.Kernel[1], g.ColCols()
-	n := (cols + 15) / 16
+	if o >= cols {
+		return
+	}
+	n := (cols - o + 15) / 16
 	pk := Packer{g: g, width: 16}
 	var runs [16]run
+	start, nruns := make([]int32, n), make([]uint8, n)
 	total := 0
-	t := sliverTables{start: make([]int32, n), nruns: make([]uint8, n)}
 	for s := range n {
-		nr := pk.sliverRuns(&runs, 16*s, min(16, cols-16*s))
-		t.start[s], t.nruns[s] = int32(total), uint8(nr)
+		first := o + 16*s
+		nr := pk.sliverRuns(&runs, first, min(16, cols-first))
+		start[s], nruns[s] = int32(total), uint8(nr)
 		if total += kq * nr; total > maxTableEnts {
-			return sliverTables{}
+			return
 		}
 	}
-	t.ents = make([]packEnt, total)
+	ents := make([]packEnt, total)
 	for s := range n {
-		nr := pk.sliverRuns(&runs, 16*s, min(16, cols-16*s))
-		sliverTable(g, runs[:nr], t.ents[t.start[s]:])
+		first := o + 16*s
+		nr := pk.sliverRuns(&runs, first, min(16, cols-first))
+		sliverTable(g, runs[:nr], ents[start[s]:])
 	}
-	return t
+	r.ents, r.start, r.nruns = ents, start, nruns
 }
 
 // sliverTable fills the kq·len(runs) entries of a sliver whose columns are the runs.
@@ -229,15 +264,15 @@ func sliverTable(g *Geometry, runs []run, ents []packEnt) {
 }
 
 //go:noescape
-func packSliverTabAVX512(d *float32, img *float32, ents *packEnt, nruns, kk, q0, kq, planeBytes, dstStride int, storeMask uint64)
+func packSliverTabAVX512(d *float32, img *float32, ents *packEnt, nruns, kk, q0, kq, planeBytes, dstStride int)
 
 // packSliverTable packs rows [p0, p0+kk) of the sliver of columns [first,
-// first+cols) through the packer's tables, where it has them for the sliver; it
-// reports whether it did.
+// first+cols) by packSliverTabAVX512: through the packer's tables, or for a sliver
+// they do not hold, one built on the stack where it has fewer entries than the
+// rows packed. It reports whether it did.
 func (pk *Packer) packSliverTable(d []float32, p0, kk, first, cols int) bool {
-	t := &pk.tabs
-	s := first / 16
-	if len(t.start) == 0 || first%16 != 0 || kk == 0 || !usePackAVX512 || cols != min(16, pk.g.ColCols()-first) {
+	t := pk.tabs
+	if t == nil || kk == 0 || !usePackAVX512 {
 		return false
 	}
 	g := pk.g
@@ -248,9 +283,23 @@ func (pk *Packer) packSliverTable(d []float32, p0, kk, first, cols int) bool {
 	}
 	_ = d[16*kk-1]
 	plane := g.In[0] * g.In[1]
-	nr := int(t.nruns[s])
-	ents := t.ents[t.start[s] : int(t.start[s])+kq*nr]
-
-	packSliverTabAVX512(&d[0], &pk.im[c*plane], &ents[0], nr, kk, q0, kq, plane*4, 64, 0xffff)
+	img := &pk.im[c*plane]
+	if cols == min(16, g.ColCols()-first) {
+		if r := t.residue(first % 16); len(r.start) > 0 {
+			s := first / 16
+			nr := int(r.nruns[s])
+			ents := r.ents[r.start[s] : int(r.start[s])+kq*nr]
+			packSliverTabAVX512(&d[0], img, &ents[0], nr, kk, q0, kq, plane*4, 64)
+			return true
+		}
+	}
+	var runs [16]run
+	n := pk.sliverRuns(&runs, first, cols)
+	var ents [256]packEnt
+	if kq*n > min(len(ents), tabStackEnts, kk) {
+		return false
+	}
+	sliverTable(g, runs[:n], ents[:])
+	packSliverTabAVX512(&d[0], img, &ents[0], n, kk, q0, kq, plane*4, 64)
 	return true
 }

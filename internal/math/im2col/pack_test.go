@@ -7,9 +7,10 @@ import (
 )
 
 // TestPackerMatchesIm2col packs blocks of the column matrix straight from the image
-// and compares them with Im2col's matrix packed by hand, for geometries with
+// and compares them with the Go loops' matrix packed by hand, for geometries with
 // padding, strides (stridedCases), dilations, rows that end inside a sliver and
-// ragged blocks.
+// ragged blocks; for unit column strides (unitCases) through the packer's tables,
+// tables on the stack, and the runs.
 func TestPackerMatchesIm2col(t *testing.T) {
 	perm := permMaxStride
 	defer func(old bool) { usePackAVX512, permMaxStride = old, perm }(usePackAVX512)
@@ -21,8 +22,10 @@ func TestPackerMatchesIm2col(t *testing.T) {
 		permMaxStride = 0 // every stride by gathers
 		testPacker(t)
 		permMaxStride = perm
-		defer func(n int) { maxTableEnts = n }(maxTableEnts)
-		maxTableEnts = 0 // unit strides by the runs, without tables
+		defer func(n, m int) { maxTableEnts, tabStackEnts = n, m }(maxTableEnts, tabStackEnts)
+		maxTableEnts = 0 // unit strides by tables on the stack
+		testPacker(t)
+		tabStackEnts = 0 // and by the runs, without tables
 		testPacker(t)
 	}
 }
@@ -58,11 +61,15 @@ func testPacker(t *testing.T) {
 				p0, j0, kk, nn = 0, 0, rows, cols
 			}
 			if trial%4 == 2 {
-				// Slivers on the matrix's own, as the product packs them.
+				// Slivers on the matrix's own, as the fast product packs them, or
+				// from multiples of 8, as OpenBLAS's cut.
 				j0 &^= 15
+				if trial%8 == 6 && j0+8 < cols {
+					j0 += 8
+				}
 				nn = cols - j0
-				if trial%8 == 2 {
-					nn = min(nn, 16*(1+r.IntN(4)))
+				if trial%3 == 0 {
+					nn = min(nn, 8*(1+r.IntN(8)))
 				}
 			}
 			first := 0
