@@ -244,6 +244,7 @@ var benchShapes = []struct {
 	{"lenet_conv2", geomCase{20, []int{12, 12}, []int{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1}}},
 	{"cifar_conv1", geomCase{3, []int{32, 32}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"cifar_conv2", geomCase{32, []int{16, 16}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
+	{"cifar_conv3", geomCase{32, []int{8, 8}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"alexnet_conv2", geomCase{48, []int{27, 27}, []int{5, 5}, []int{2, 2}, []int{1, 1}, []int{1, 1}}},
 	{"alexnet_conv3", geomCase{256, []int{13, 13}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}}},
 	{"resnet_res4_3x3", geomCase{256, []int{14, 14}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}}},

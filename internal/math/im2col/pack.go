@@ -13,8 +13,7 @@ type Packer struct {
 	g     *Geometry
 	im    []float32
 	width int
-	row0  int           // the column matrix's row that the blocks' row 0 is (SetRows)
-	tabs  *sliverTables // the slivers' loads, for the assembly (pack_amd64.go)
+	row0  int // the column matrix's row that the blocks' row 0 is (SetRows)
 }
 
 // NewPacker returns a packer of g's column matrix into slivers of width columns (at
@@ -23,7 +22,7 @@ func NewPacker(g *Geometry, width int) *Packer {
 	if len(g.In) != 2 || width > 16 {
 		panic("im2col: a Packer needs a 2-D geometry and slivers of at most 16 columns")
 	}
-	return &Packer{g: g, width: width, tabs: newSliverTables(g, width)}
+	return &Packer{g: g, width: width}
 }
 
 // SetImage makes im (Channels × In[0] × In[1]) the image whose columns PackB packs.

@@ -20,7 +20,7 @@ var permMaxStride = 0
 // sliverTables has no assembly to serve here.
 type sliverTables struct{}
 
-func newSliverTables(g *Geometry, width int) *sliverTables { return nil }
+func newSliverTables(g *Geometry) *sliverTables { return nil }
 
 // packSliverTable has no assembly here.
 func (pk *Packer) packSliverTable(d []float32, p0, kk, first, cols int) bool { return false }

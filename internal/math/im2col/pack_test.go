@@ -132,6 +132,8 @@ var unitCases = []packCase{
 	{1, 9, 20, 2, 4, 0, 0, 1, 1, 1, 1},    // no padding, even kernel
 	{2, 10, 17, 3, 3, 2, 1, 2, 1, 1, 1},   // row stride 2
 	{1, 40, 40, 11, 11, 5, 5, 1, 1, 1, 1}, // 121 kernel offsets
+	{3, 32, 32, 5, 5, 2, 2, 1, 1, 1, 1},   // rows 4 KiB apart: im2colFast by blocks of rows
+	{5, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1},   // 2 KiB apart
 }
 
 // stridedCases are the strided geometries the gathering assembly packs.
@@ -158,12 +160,14 @@ func TestIm2colFastMatchesGo(t *testing.T) {
 	if !usePackAVX512 {
 		t.Skip("no assembly packer here")
 	}
-	defer func(perm, tab int) { permMaxStride, tabStackEnts = perm, tab }(permMaxStride, tabStackEnts)
+	defer func(perm, n, m int) { permMaxStride, maxTableEnts, tabStackEnts = perm, n, m }(permMaxStride, maxTableEnts, tabStackEnts)
 	for _, perm := range []int{permMaxStride, 0} { // loads and permutes, then gathers
 		permMaxStride = perm
 		testIm2colFast(t)
 	}
-	tabStackEnts = 0 // unit strides by the runs, without tables
+	maxTableEnts = 0 // unit strides by tables on the stack
+	testIm2colFast(t)
+	tabStackEnts = 0 // and by the runs, without tables
 	testIm2colFast(t)
 }
 
