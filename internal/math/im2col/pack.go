@@ -42,7 +42,8 @@ func (pk *Packer) SetRows(first int) { pk.row0 = first }
 type run struct{ lane, n, oy, ox int }
 
 // PackB implements blas.BPacker: rows [p0, p0+kk) and columns [j0, j0+nn) of the
-// column matrix, packed.
+// column matrix, packed: a sliver through the geometry's tables of loads where the
+// assembly has them (unit column strides, packSliverTable), else by its runs.
 func (pk *Packer) PackB(dst []float32, p0, kk, j0, nn int) {
 	w := pk.width
 	var runs [16]run

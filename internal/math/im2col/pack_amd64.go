@@ -79,8 +79,8 @@ func newPackGeo(g *Geometry, dstStride int, storeMask uint64) packGeo {
 }
 
 // packSliverAsm packs rows of a sliver by the routine for g's column stride: masked
-// loads for unit strides (the row stride is in the runs), loads and permutes or
-// gathers for the others.
+// loads for unit strides (the row stride is in the runs; where the tables of
+// packSliverTable do not serve), loads and permutes or gathers for the others.
 func packSliverAsm(g *Geometry, d, img *float32, ar *[16]packRun, nruns, kk, ky, kx int, geo *packGeo) {
 	switch sw := g.Stride[1]; {
 	case sw == 1:
