@@ -37,6 +37,11 @@ type Geometry struct {
 	// outputs read inside the image. New computes them, so that the loops over the
 	// columns, run for every image, are straight copies with no division.
 	taps [][]tap
+
+	// tables are the assembly's loads of the column matrix's slivers (pack_amd64.go),
+	// computed on first use and shared by the Packers and Im2col; nil where it has
+	// none.
+	tables *sliverTables
 }
 
 // tap is one kernel tap along one axis: output o reads input position o·stride + off,
@@ -93,6 +98,7 @@ func New(channels int, in, kernel, pad, stride, dilation []int) (*Geometry, erro
 			g.taps[i][k] = tap{off, lo, hi}
 		}
 	}
+	g.tables = newSliverTables(g)
 	return g, nil
 }
 

@@ -42,13 +42,18 @@ func (pk *Packer) SetRows(first int) { pk.row0 = first }
 type run struct{ lane, n, oy, ox int }
 
 // PackB implements blas.BPacker: rows [p0, p0+kk) and columns [j0, j0+nn) of the
-// column matrix, packed.
+// column matrix, packed: a sliver through the geometry's tables of loads where the
+// assembly has them (unit column strides, packSliverTable), else by its runs.
 func (pk *Packer) PackB(dst []float32, p0, kk, j0, nn int) {
 	w := pk.width
 	var runs [16]run
 	for s := 0; s*w < nn; s++ {
-		nruns := pk.sliverRuns(&runs, j0+s*w, min(w, nn-s*w))
-		pk.packSliver(dst[s*w*kk:(s+1)*w*kk], pk.row0+p0, kk, runs[:nruns])
+		d, cols := dst[s*w*kk:(s+1)*w*kk], min(w, nn-s*w)
+		if pk.packSliverTable(d, pk.row0+p0, kk, j0+s*w, cols) {
+			continue
+		}
+		nruns := pk.sliverRuns(&runs, j0+s*w, cols)
+		pk.packSliver(d, pk.row0+p0, kk, runs[:nruns])
 	}
 }
 

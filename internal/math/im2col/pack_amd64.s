@@ -316,3 +316,133 @@ pstep:
 	JNZ  prow
 	VZEROUPPER
 	RET
+
+// func packSliverTabAVX512(d *float32, img *float32, ents *packEnt, nruns, kk, q0, kq, planeBytes, dstStride int)
+//
+// packSliverAVX512 through a table of the sliver's loads (sliverTable): rows
+// [p0, p0+kk) of one 16-column sliver of a unit-column-stride, undilated column
+// matrix, the first row's channel's plane at img and its kernel offset q0. Row p
+// (kernel offset q) is the nruns loads of entries ents[q·nruns …]: a load of the
+// lanes in the entry's mask from element off of the channel's plane, the first
+// zeroing the others' lanes, the rest merged — the bounds were all settled when
+// the table was made. All 16 lanes are stored (unmasked: a masked store costs
+// more) at d + p·dstStride. As q passes kq, the table starts over and img steps
+// to the next channel's plane. Masked-off lanes are never read, and AVX-512
+// suppresses their faults. One, two and three runs have loops of their own.
+//
+// Registers: DI = d, SI = img, R8 = ents, R9 = nruns, CX = rows left, BX = the
+// row's entries, R10 = the table's end, R11 = dstStride, R13 = planeBytes,
+// R12 = a row's entries in bytes, DX = loads left; AX, R14, R15 the offsets,
+// K1, K3, K4 the loads' lanes.
+TEXT ·packSliverTabAVX512(SB), NOSPLIT, $0-72
+	MOVQ  d+0(FP), DI
+	MOVQ  img+8(FP), SI
+	MOVQ  ents+16(FP), R8
+	MOVQ  nruns+24(FP), R9
+	MOVQ  kk+32(FP), CX
+	MOVQ  q0+40(FP), AX
+	MOVQ  kq+48(FP), R10
+	MOVQ  planeBytes+56(FP), R13
+	MOVQ  dstStride+64(FP), R11
+	MOVQ  R9, R12
+	SHLQ  $3, R12     // a row's entries in bytes
+	IMULQ R12, AX
+	LEAQ  (R8)(AX*1), BX
+	IMULQ R12, R10
+	ADDQ  R8, R10
+	CMPQ  R9, $2
+	JLT   tone
+	JEQ   ttwo
+	CMPQ  R9, $3
+	JEQ   tthree
+	JMP   tmulti
+
+tone:
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      R11, DI
+	ADDQ      $8, BX
+	CMPQ      BX, R10
+	JNE       tonestep
+	MOVQ      R8, BX
+	ADDQ      R13, SI
+
+tonestep:
+	DECQ CX
+	JNZ  tone
+	VZEROUPPER
+	RET
+
+ttwo:
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	MOVLQSX   8(BX), R14
+	KMOVW     12(BX), K3
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS   (SI)(R14*4), K3, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      R11, DI
+	ADDQ      $16, BX
+	CMPQ      BX, R10
+	JNE       ttwostep
+	MOVQ      R8, BX
+	ADDQ      R13, SI
+
+ttwostep:
+	DECQ CX
+	JNZ  ttwo
+	VZEROUPPER
+	RET
+
+tthree:
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	MOVLQSX   8(BX), R14
+	KMOVW     12(BX), K3
+	MOVLQSX   16(BX), R15
+	KMOVW     20(BX), K4
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS   (SI)(R14*4), K3, Z0
+	VMOVUPS   (SI)(R15*4), K4, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      R11, DI
+	ADDQ      $24, BX
+	CMPQ      BX, R10
+	JNE       tthreestep
+	MOVQ      R8, BX
+	ADDQ      R13, SI
+
+tthreestep:
+	DECQ CX
+	JNZ  tthree
+	VZEROUPPER
+	RET
+
+tmulti:
+	MOVLQSX   0(BX), AX
+	KMOVW     4(BX), K1
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	LEAQ      -1(R9), DX
+
+tmore:
+	MOVLQSX 8(BX), AX
+	KMOVW   12(BX), K1
+	VMOVUPS (SI)(AX*4), K1, Z0
+	ADDQ    $8, BX
+	DECQ    DX
+	JNZ     tmore
+	ADDQ    $8, BX
+	VMOVUPS Z0, (DI)
+	ADDQ    R11, DI
+	CMPQ    BX, R10
+	JNE     tmultistep
+	MOVQ    R8, BX
+	ADDQ    R13, SI
+
+tmultistep:
+	DECQ CX
+	JNZ  tmulti
+	VZEROUPPER
+	RET

@@ -7,17 +7,25 @@ import (
 )
 
 // TestPackerMatchesIm2col packs blocks of the column matrix straight from the image
-// and compares them with Im2col's matrix packed by hand, for geometries with
+// and compares them with the Go loops' matrix packed by hand, for geometries with
 // padding, strides (stridedCases), dilations, rows that end inside a sliver and
-// ragged blocks.
+// ragged blocks; for unit column strides (unitCases) through the packer's tables,
+// tables on the stack, and the runs.
 func TestPackerMatchesIm2col(t *testing.T) {
-	defer func(old bool, perm int) { usePackAVX512, permMaxStride = old, perm }(usePackAVX512, permMaxStride)
+	perm := permMaxStride
+	defer func(old bool) { usePackAVX512, permMaxStride = old, perm }(usePackAVX512)
 	for _, asm := range []bool{false, usePackAVX512} {
 		usePackAVX512 = asm
 		testPacker(t)
 	}
 	if usePackAVX512 {
 		permMaxStride = 0 // every stride by gathers
+		testPacker(t)
+		permMaxStride = perm
+		defer func(n, m int) { maxTableEnts, tabStackEnts = n, m }(maxTableEnts, tabStackEnts)
+		maxTableEnts = 0 // unit strides by tables on the stack
+		testPacker(t)
+		tabStackEnts = 0 // and by the runs, without tables
 		testPacker(t)
 	}
 }
@@ -34,7 +42,7 @@ func testPacker(t *testing.T) {
 		{3, 11, 13, 3, 2, 0, 1, 2, 3, 1, 1},  // strides
 		{2, 9, 10, 3, 3, 2, 3, 1, 1, 2, 2},   // dilation, wide padding
 		{5, 3, 40, 1, 7, 0, 3, 1, 1, 1, 1},   // one long row
-	}, stridedCases...) {
+	}, append(unitCases, stridedCases...)...) {
 		g := tc.geometry(t)
 		im := make([]float32, g.ImSize())
 		for i := range im {
@@ -42,7 +50,7 @@ func testPacker(t *testing.T) {
 		}
 		rows, cols := g.ColRows(), g.ColCols()
 		col := make([]float32, rows*cols)
-		Im2col(g, im, col)
+		im2col2D(g, im, col) // the Go loops, not the assembly under test
 		const width = 16
 		pk := NewPacker(g, width)
 		pk.SetImage(im)
@@ -51,6 +59,18 @@ func testPacker(t *testing.T) {
 			kk, nn := 1+r.IntN(rows-p0), 1+r.IntN(cols-j0)
 			if trial == 0 {
 				p0, j0, kk, nn = 0, 0, rows, cols
+			}
+			if trial%4 == 2 {
+				// Slivers on the matrix's own, as the fast product packs them, or
+				// from multiples of 8, as OpenBLAS's cut.
+				j0 &^= 15
+				if trial%8 == 6 && j0+8 < cols {
+					j0 += 8
+				}
+				nn = cols - j0
+				if trial%3 == 0 {
+					nn = min(nn, 8*(1+r.IntN(8)))
+				}
 			}
 			first := 0
 			if trial%3 == 1 && p0 > 0 {
@@ -97,6 +117,25 @@ func (tc packCase) geometry(t testing.TB) *Geometry {
 	return g
 }
 
+// unitCases are unit-column-stride geometries for the table routine: narrow images,
+// 1×1 kernels with padding, kernels wider than the image, slivers over many rows.
+var unitCases = []packCase{
+	{48, 27, 27, 5, 5, 2, 2, 1, 1, 1, 1},  // AlexNet conv2, a group
+	{16, 13, 13, 3, 3, 1, 1, 1, 1, 1, 1},  // AlexNet conv3–5: three rows a sliver
+	{8, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1},   // ResNet res4 3×3
+	{3, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1},     // ResNet res5: three output rows a sliver
+	{2, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1},     // narrow: five runs a sliver
+	{2, 6, 1, 3, 1, 1, 0, 1, 1, 1, 1},     // one column: sixteen runs a sliver
+	{3, 6, 5, 1, 1, 1, 1, 1, 1, 1, 1},     // 1×1 with padding
+	{2, 4, 3, 3, 7, 1, 3, 1, 1, 1, 1},     // kernel wider than the image
+	{2, 3, 5, 5, 9, 2, 4, 1, 1, 1, 1},     // kernel larger than the image both ways
+	{1, 9, 20, 2, 4, 0, 0, 1, 1, 1, 1},    // no padding, even kernel
+	{2, 10, 17, 3, 3, 2, 1, 2, 1, 1, 1},   // row stride 2
+	{1, 40, 40, 11, 11, 5, 5, 1, 1, 1, 1}, // 121 kernel offsets
+	{3, 32, 32, 5, 5, 2, 2, 1, 1, 1, 1},   // rows 4 KiB apart: im2colFast by blocks of rows
+	{5, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1},   // 2 KiB apart
+}
+
 // stridedCases are the strided geometries the gathering assembly packs.
 var stridedCases = []packCase{
 	{3, 227, 227, 11, 11, 0, 0, 4, 4, 1, 1}, // AlexNet conv1: 55 columns a row
@@ -121,16 +160,20 @@ func TestIm2colFastMatchesGo(t *testing.T) {
 	if !usePackAVX512 {
 		t.Skip("no assembly packer here")
 	}
-	defer func(perm int) { permMaxStride = perm }(permMaxStride)
+	defer func(perm, n, m int) { permMaxStride, maxTableEnts, tabStackEnts = perm, n, m }(permMaxStride, maxTableEnts, tabStackEnts)
 	for _, perm := range []int{permMaxStride, 0} { // loads and permutes, then gathers
 		permMaxStride = perm
 		testIm2colFast(t)
 	}
+	maxTableEnts = 0 // unit strides by tables on the stack
+	testIm2colFast(t)
+	tabStackEnts = 0 // and by the runs, without tables
+	testIm2colFast(t)
 }
 
 func testIm2colFast(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, tc := range stridedCases {
+	for _, tc := range append(unitCases, stridedCases...) {
 		g := tc.geometry(t)
 		im := randSlice(r, g.ImSize())
 		n := g.ColRows() * g.ColCols()
@@ -158,10 +201,12 @@ func testIm2colFast(t *testing.T) {
 
 // BenchmarkPackB packs the whole column matrix of one image, a block of 256 rows
 // at a time into a buffer that stays in the cache, as the product does: by the Go
-// loops, and by the assembly (loads and permutes, or gathers, for strides).
+// loops, and by the assembly (through the slivers' tables for unit column strides,
+// or by the runs without them; loads and permutes, or gathers, for strides).
 func BenchmarkPackB(b *testing.B) {
 	hasAsm := usePackAVX512
-	defer func(perm int) { usePackAVX512, permMaxStride = hasAsm, perm }(permMaxStride)
+	defer func(perm, tab int) { usePackAVX512, permMaxStride, maxTableEnts = hasAsm, perm, tab }(permMaxStride, maxTableEnts)
+	tab := maxTableEnts
 	for _, s := range benchShapes {
 		g, err := New(s.channels, s.in, s.kernel, s.pad, s.stride, s.dilation)
 		if err != nil {
@@ -175,12 +220,13 @@ func BenchmarkPackB(b *testing.B) {
 			name string
 			asm  bool
 			perm int
-		}{{"go", false, 8}, {"asm", true, 8}, {"gather", true, 0}} {
-			if way.asm && !hasAsm {
+			tab  int
+		}{{"go", false, 8, tab}, {"asm", true, 8, tab}, {"runs", true, 8, 0}, {"gather", true, 0, tab}} {
+			if way.asm && !hasAsm || way.name == "runs" && g.Stride[1] != 1 || way.name == "gather" && g.Stride[1] == 1 {
 				continue
 			}
 			b.Run(s.name+"/"+way.name, func(b *testing.B) {
-				usePackAVX512, permMaxStride = way.asm, way.perm
+				usePackAVX512, permMaxStride, maxTableEnts = way.asm, way.perm, way.tab
 				pk := NewPacker(g, 16)
 				pk.SetImage(im)
 				for b.Loop() {
