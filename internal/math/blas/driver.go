@@ -59,7 +59,13 @@ func (g *gemm) compute() {
 	w, work := parallel.Workers(), g.m*g.n*g.k
 	if w > 1 && work >= minParallel && !g.serial {
 		w = min(w, work/minPerWorker)
-		runTiles(g, w, min(w*tilesPerWorker, work/minPerTile))
+		tiles := w * tilesPerWorker
+		if g.plan == nil && g.direct(g.n) {
+			// A narrow product (a batch-1 layer's 49 or 196 columns) cut by rows:
+			// every tile packs the whole of B again, so one tile a worker.
+			tiles = w
+		}
+		runTiles(g, w, min(tiles, work/minPerTile))
 		return
 	}
 	ws := workspaces.Get().(*workspace)
