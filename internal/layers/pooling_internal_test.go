@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -223,5 +224,55 @@ func TestPoolGeomWithoutAsm(t *testing.T) {
 		maxWindows = f
 	}(maxWindows)
 	maxWindows = func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool { return false }
-	TestPoolGeomMatchesReference(t)
+	withoutRowKernels(func() { TestPoolGeomMatchesReference(t) })
+}
+
+// withoutRowKernels runs f with the AVX-512 row kernels (vec.MaxRows, vec.AveRows)
+// turned off, as on a CPU without them.
+func withoutRowKernels(f func()) {
+	m, a := maxRows, aveRows
+	defer func() { maxRows, aveRows = m, a }()
+	maxRows = func([]float32, vec.PoolRows, []float32, []int32, []uint64) bool { return false }
+	aveRows = func([]float32, vec.PoolRows, []float32, []float32, []uint64) bool { return false }
+	f()
+}
+
+// TestPoolGeomWithoutRowKernels runs the comparison with MaxWindows (AVX2) but not
+// the AVX-512 row kernels.
+func TestPoolGeomWithoutRowKernels(t *testing.T) {
+	withoutRowKernels(func() { TestPoolGeomMatchesReference(t) })
+}
+
+// TestPoolGeomPlanes: the row kernels over several planes at once (as the layer
+// runs them, x to the end of the blob) give each plane the reference loops' bits.
+func TestPoolGeomPlanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, c := range poolGeomCases {
+		g := newPoolGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+		name := fmt.Sprintf("%dx%d k%dx%d s%dx%d p%dx%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+		in, out := g.h*g.w, g.outH*g.outW
+		for _, planes := range []int{1, 2, 5} {
+			x := nastyPlane(r, planes*in)
+			y, wantY := make([]float32, planes*out), make([]float32, planes*out)
+			idx, wantIdx := make([]int32, planes*out), make([]int32, planes*out)
+			for q := range planes {
+				refMaxForward(g, x[q*in:], wantY[q*out:], wantIdx[q*out:])
+			}
+			if !g.maxForwardRows(x, y, idx, planes) {
+				continue // no AVX-512, or a stride it does not take
+			}
+			if i := sameBits(y, wantY); i >= 0 || fmt.Sprint(idx) != fmt.Sprint(wantIdx) {
+				t.Fatalf("%s, %d planes, MAX: output %v (index %v), the reference gives %v (%v)", name, planes, y, idx, wantY, wantIdx)
+			}
+			for q := range planes {
+				refAveForward(g, x[q*in:], wantY[q*out:])
+			}
+			if !g.aveForwardRows(x, y, planes) {
+				t.Fatalf("%s, %d planes: AVE not done where MAX was", name, planes)
+			}
+			if i := sameBits(y, wantY); i >= 0 {
+				t.Fatalf("%s, %d planes, AVE: output %d = %g, the reference gives %g", name, planes, i, y[i], wantY[i])
+			}
+		}
+	}
 }
