@@ -27,6 +27,13 @@ type poolGeom struct {
 	// divisor of every output, Caffe's pool size (set by Reshape, kept across).
 	rowMasks []uint64
 	aveDiv   []float32
+	// For AVE's backward kernel (vec.AveBackRows): the columns' windows, their
+	// most over one column, whether the kernel takes the geometry, and each output
+	// row's window rows [hs, he) clipped.
+	backTable []int32
+	backTaps  int
+	backOK    bool
+	rowSpans  []int32
 }
 
 // setInterior computes the outputs whose windows lie wholly inside the image, and
@@ -40,8 +47,14 @@ func (g *poolGeom) setInterior() {
 		g.aveDiv = make([]float32, n)
 	}
 	g.aveDiv = g.aveDiv[:n]
+	g.backTable, g.backTaps, g.backOK = vec.PoolBackTable(g.backTable, g.w, g.kw, g.strideW, g.padW, g.outW)
+	if cap(g.rowSpans) < 2*g.outH {
+		g.rowSpans = make([]int32, 2*g.outH)
+	}
+	g.rowSpans = g.rowSpans[:2*g.outH]
 	for oy := range g.outH {
-		_, _, ph := g.rows(oy)
+		hs, he, ph := g.rows(oy)
+		g.rowSpans[2*oy], g.rowSpans[2*oy+1] = int32(hs), int32(he)
 		for ox := range g.outW {
 			_, _, pw := g.cols(ox)
 			g.aveDiv[oy*g.outW+ox] = float32(ph * pw)
@@ -62,9 +75,20 @@ func (g *poolGeom) rowBlockEnd(oy int) int {
 // maxRows and aveRows are vec.MaxRows and vec.AveRows (variables: the tests run the
 // Go loops without them).
 var (
-	maxRows = vec.MaxRows
-	aveRows = vec.AveRows
+	maxRows     = vec.MaxRows
+	aveRows     = vec.AveRows
+	aveBackRows = vec.AveBackRows
 )
+
+// aveBackwardRows is aveBackward of planes planes (dy and dx theirs) by
+// vec.AveBackRows. It reports whether it did it; if not, aveBackward's loops do.
+func (g *poolGeom) aveBackwardRows(dy, dx []float32, planes int) bool {
+	if !g.backOK {
+		return false
+	}
+	b := vec.PoolBack{W: g.w, OutW: g.outW, OutH: g.outH, Planes: planes, XPlane: g.h * g.w, YPlane: g.outH * g.outW}
+	return aveBackRows(dy, g.aveDiv, dx, b, g.backTable, g.backTaps, g.rowSpans)
+}
 
 // rowBlock is the vec.PoolRows of the output rows [oy, oy1) of planes planes,
 // whose windows span the rows [hs, he).
@@ -397,6 +421,9 @@ func (g *poolGeom) aveInterior(x []float32, oy int, yr []float32) {
 // aveBackward: dx = 0, then every x of window o gets dy[o] / pool size, window by
 // window in Caffe's order.
 func (g *poolGeom) aveBackward(dy, dx []float32) {
+	if g.aveBackwardRows(dy, dx, 1) {
+		return
+	}
 	clear(dx)
 	for oy := 0; oy < g.outH; oy++ {
 		dyr := dy[oy*g.outW : (oy+1)*g.outW]

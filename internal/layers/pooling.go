@@ -334,6 +334,9 @@ type poolAveBackward struct {
 // Range routes the planes [lo, hi).
 func (p *poolAveBackward) Range(lo, hi int) {
 	in, out := p.l.planes()
+	if p.l.geom.aveBackwardRows(p.dy[lo*out:hi*out], p.dx[lo*in:hi*in], hi-lo) { // all at once
+		return
+	}
 	for q := lo; q < hi; q++ {
 		p.l.geom.aveBackward(p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}

@@ -230,10 +230,11 @@ func TestPoolGeomWithoutAsm(t *testing.T) {
 // withoutRowKernels runs f with the AVX-512 row kernels (vec.MaxRows, vec.AveRows)
 // turned off, as on a CPU without them.
 func withoutRowKernels(f func()) {
-	m, a := maxRows, aveRows
-	defer func() { maxRows, aveRows = m, a }()
+	m, a, ab := maxRows, aveRows, aveBackRows
+	defer func() { maxRows, aveRows, aveBackRows = m, a, ab }()
 	maxRows = func([]float32, vec.PoolRows, []float32, []int32, []uint64) bool { return false }
 	aveRows = func([]float32, vec.PoolRows, []float32, []float32, []uint64) bool { return false }
+	aveBackRows = func([]float32, []float32, []float32, vec.PoolBack, []int32, int, []int32) bool { return false }
 	f()
 }
 
@@ -272,6 +273,17 @@ func TestPoolGeomPlanes(t *testing.T) {
 			}
 			if i := sameBits(y, wantY); i >= 0 {
 				t.Fatalf("%s, %d planes, AVE: output %d = %g, the reference gives %g", name, planes, i, y[i], wantY[i])
+			}
+			dy := nastyPlane(r, planes*out)
+			dx, wantDx := make([]float32, planes*in), make([]float32, planes*in)
+			for q := range planes {
+				refAveBackward(g, dy[q*out:], wantDx[q*in:(q+1)*in])
+			}
+			if !g.aveBackwardRows(dy, dx, planes) {
+				continue // a geometry the kernel does not take
+			}
+			if i := sameBits(dx, wantDx); i >= 0 {
+				t.Fatalf("%s, %d planes, AVE backward: dx %d = %g, the reference gives %g", name, planes, i, dx[i], wantDx[i])
 			}
 		}
 	}

@@ -100,3 +100,89 @@ func MaxRows(x []float32, b PoolRows, y []float32, idx []int32, masks []uint64) 
 	}
 	return maxRowsAsm(x, &b, y, idx, masks)
 }
+
+// PoolBackTable fills table (grown as needed) for AveBackRows over rows of an
+// image w wide: outW outputs a row, window kw columns, stride sw, padding padW. It
+// returns the taps, the most windows over one column, ⌈kw/sw⌉, and whether
+// AveBackRows can take the geometry (at most 4 taps, at most 96 outputs a row).
+//
+// The columns are in chunks of sixteen; chunk k's entry is 2 + 17·taps int32: the
+// first window over its first column (base), the mask of its columns in [0, w),
+// then for each tap t the mask of the columns with a t-th window and sixteen
+// indices: the t-th window over each column, less base.
+func PoolBackTable(table []int32, w, kw, sw, padW, outW int) ([]int32, int, bool) {
+	taps := (kw + sw - 1) / sw
+	if taps > 4 || outW > 96 || w <= 0 {
+		return table[:0], taps, false
+	}
+	chunks := (w + 15) / 16
+	stride := 2 + 17*taps
+	n := chunks * stride
+	if cap(table) < n {
+		table = make([]int32, n)
+	}
+	table = table[:n]
+	clear(table)
+	first := func(c int) int { // the first window over column c
+		if n := c + padW - kw + 1; n > 0 {
+			return (n + sw - 1) / sw
+		}
+		return 0
+	}
+	for k := range chunks {
+		e := table[k*stride : (k+1)*stride]
+		base := first(16 * k)
+		e[0] = int32(base)
+		for l := range 16 {
+			c := 16*k + l
+			if c >= w {
+				break
+			}
+			e[1] |= 1 << l
+			last := min(outW-1, (c+padW)/sw)
+			for t := range taps {
+				ox := first(c) + t
+				if ox > last {
+					break
+				}
+				if ox-base >= 32 {
+					return table[:0], taps, false
+				}
+				e[2+17*t] |= 1 << l
+				e[3+17*t+l] = int32(ox - base)
+			}
+		}
+	}
+	return table, taps, true
+}
+
+// PoolBack is the block of planes AveBackRows takes: Planes planes, plane q's dx
+// (H × W, H = XPlane/W) from XPlane·q and its dy (OutH × OutW) from YPlane·q.
+type PoolBack struct {
+	W, OutW, OutH          int
+	Planes, XPlane, YPlane int
+}
+
+// AveBackRows is AVE pooling's backward pass over the planes of b, sixteen
+// columns at a time: dx = 0, then every x of window (oy, ox) gets
+// dy[oy·OutW + ox] / div[oy·OutW + ox], window by window in Caffe's order (the sum
+// of each dx from +0, the windows' row then column ascending). Output row oy's
+// windows span the rows [rows[2·oy], rows[2·oy+1]) and their columns are in table
+// (PoolBackTable, with its taps). It reports whether it did them: not where the
+// CPU lacks AVX-512.
+func AveBackRows(dy, div, dx []float32, b PoolBack, table []int32, taps int, rows []int32) bool {
+	if b.Planes <= 0 || b.W <= 0 || b.OutW <= 0 || b.OutH <= 0 || taps < 1 || taps > 4 || b.OutW > 96 {
+		return false
+	}
+	h := b.XPlane / b.W
+	if len(rows) < 2*b.OutH || len(table) < (b.W+15)/16*(2+17*taps) || b.XPlane%b.W != 0 ||
+		(b.Planes-1)*b.XPlane+h*b.W > len(dx) || (b.Planes-1)*b.YPlane+b.OutH*b.OutW > len(dy) || b.OutH*b.OutW > len(div) {
+		panic("vec: pooling backward out of range")
+	}
+	for oy := range b.OutH {
+		if hs, he := rows[2*oy], rows[2*oy+1]; hs < 0 || int(he) > h {
+			panic("vec: pooling backward rows out of range")
+		}
+	}
+	return aveBackAsm(dy, div, dx, &b, table, taps, rows)
+}

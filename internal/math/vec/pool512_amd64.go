@@ -87,3 +87,18 @@ func maxRowsAsm(x []float32, b *PoolRows, y []float32, idx []int32, masks []uint
 	}
 	return true
 }
+
+//go:noescape
+func aveBackAVX512(dy, div, dx *float32, w, outW, outH, chunks, taps int, table, rows *int32, planes, xPlane, yPlane int, buf *float32)
+
+func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, rows []int32) bool {
+	if !useAVX512 {
+		return false
+	}
+	clear(dx[:(b.Planes-1)*b.XPlane+b.XPlane])
+	// A row's d, read 32 at a time from a chunk's base window (< OutW ≤ 96).
+	var buf [128]float32
+	aveBackAVX512(&dy[0], &div[0], &dx[0], b.W, b.OutW, b.OutH, (b.W+15)/16, taps, &table[0], &rows[0],
+		b.Planes, b.XPlane, b.YPlane, &buf[0])
+	return true
+}

@@ -13,3 +13,7 @@ func aveRowsAsm(x []float32, b *PoolRows, y, div []float32, masks []uint64) bool
 func maxRowsAsm(x []float32, b *PoolRows, y []float32, idx []int32, masks []uint64) bool {
 	return false
 }
+
+func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, rows []int32) bool {
+	return false
+}

@@ -183,3 +183,102 @@ func TestPoolRows(t *testing.T) {
 		}
 	}
 }
+
+// poolSpan is Caffe's window o along an axis (size n, kernel k, stride s, pad p):
+// its positions [start, end) in the image and its pool size.
+func poolSpan(o, n, k, s, p int) (start, end, size int) {
+	start = o*s - p
+	end = min(start+k, n+p)
+	size = end - start
+	start = min(max(start, 0), n)
+	end = max(min(end, n), start)
+	return start, end, size
+}
+
+// TestAveBackRows holds AveBackRows to Caffe's backward loop, bit for bit (dx from
+// +0, each window's dy / pool size added to its inputs, window by window), on
+// values with signed zeros, NaNs and infinities: strides 1 to 3, kernels 1 to 6,
+// padding, planes of 1 to 70 columns, one to three planes.
+func TestAveBackRows(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.MaxFloat32, -math.MaxFloat32, 1, -1}
+	var table []int32
+	done := 0
+	for trial := 0; trial < 3000; trial++ {
+		sw, sh := 1+r.IntN(3), 1+r.IntN(3)
+		kw, kh := 1+r.IntN(6), 1+r.IntN(4)
+		padW, padH := r.IntN(kw), r.IntN(kh)
+		w, h := max(kw-2*padW, 1)+r.IntN(70), max(kh-2*padH, 1)+r.IntN(9)
+		out := func(n, k, s, p int) int {
+			o := (n+2*p-k+s-1)/s + 1
+			if p > 0 && (o-1)*s >= n+p {
+				o--
+			}
+			return o
+		}
+		outW, outH := out(w, kw, sw, padW), out(h, kh, sh, padH)
+		if outW <= 0 || outH <= 0 {
+			continue
+		}
+		var taps int
+		var ok bool
+		table, taps, ok = PoolBackTable(table, w, kw, sw, padW, outW)
+		if !ok {
+			continue
+		}
+		planes := 1 + r.IntN(3)
+		b := PoolBack{W: w, OutW: outW, OutH: outH, Planes: planes, XPlane: h * w, YPlane: outH*outW + r.IntN(3)}
+		rows := make([]int32, 2*outH)
+		div := make([]float32, outH*outW)
+		for oy := range outH {
+			hs, he, ph := poolSpan(oy, h, kh, sh, padH)
+			rows[2*oy], rows[2*oy+1] = int32(hs), int32(he)
+			for ox := range outW {
+				_, _, pw := poolSpan(ox, w, kw, sw, padW)
+				div[oy*outW+ox] = float32(ph * pw)
+			}
+		}
+		dy := make([]float32, (planes-1)*b.YPlane+outH*outW)
+		for i := range dy {
+			if r.IntN(5) == 0 {
+				dy[i] = special[r.IntN(len(special))]
+			} else {
+				dy[i] = float32(r.NormFloat64())
+			}
+		}
+		dx, want := make([]float32, planes*h*w+5), make([]float32, planes*h*w+5)
+		for i := range dx {
+			dx[i], want[i] = 7, 7
+		}
+		for q := range planes {
+			wq := want[q*h*w : (q+1)*h*w]
+			clear(wq)
+			for oy := range outH {
+				for ox := range outW {
+					ws, we, _ := poolSpan(ox, w, kw, sw, padW)
+					d := dy[q*b.YPlane+oy*outW+ox] / div[oy*outW+ox]
+					for hh := rows[2*oy]; hh < rows[2*oy+1]; hh++ {
+						for c := ws; c < we; c++ {
+							wq[int(hh)*w+c] += d
+						}
+					}
+				}
+			}
+		}
+		name := fmt.Sprintf("%+v k %dx%d s %dx%d pad %dx%d", b, kh, kw, sh, sw, padH, padW)
+		if !AveBackRows(dy, div, dx[:planes*h*w], b, table, taps, rows) {
+			t.Fatalf("%s: not done", name)
+		}
+		if i := sameBits(want, dx); i >= 0 {
+			t.Fatalf("%s: dx %d = %g, want %g", name, i, dx[i], want[i])
+		}
+		done++
+	}
+	if done < 1000 {
+		t.Fatalf("only %d geometries taken", done)
+	}
+}
