@@ -119,6 +119,7 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 		outH: l.height, outW: l.width,
 		// The tables kept for their room.
 		rowMasks: l.geom.rowMasks, aveDiv: l.geom.aveDiv, backTable: l.geom.backTable, rowSpans: l.geom.rowSpans,
+		backRows: l.geom.backRows,
 	}
 	l.geom.setInterior()
 	l.pooled = blob.Grow(l.pooled, n)

@@ -28,12 +28,13 @@ type poolGeom struct {
 	rowMasks []uint64
 	aveDiv   []float32
 	// For AVE's backward kernel (vec.AveBackRows): the columns' windows, their
-	// most over one column, whether the kernel takes the geometry, and each output
-	// row's window rows [hs, he) clipped.
+	// most over one column, whether the kernel takes the geometry, each output
+	// row's window rows [hs, he) clipped, and each image row's output rows.
 	backTable []int32
 	backTaps  int
 	backOK    bool
 	rowSpans  []int32
+	backRows  []int32
 }
 
 // setInterior computes the outputs whose windows lie wholly inside the image, and
@@ -60,6 +61,7 @@ func (g *poolGeom) setInterior() {
 			g.aveDiv[oy*g.outW+ox] = float32(ph * pw)
 		}
 	}
+	g.backRows = vec.PoolBackRows(g.backRows, g.rowSpans, g.h)
 }
 
 // rowBlockEnd is one past the last output row of the block from oy whose windows
@@ -87,7 +89,7 @@ func (g *poolGeom) aveBackwardRows(dy, dx []float32, planes int) bool {
 		return false
 	}
 	b := vec.PoolBack{W: g.w, OutW: g.outW, OutH: g.outH, Planes: planes, XPlane: g.h * g.w, YPlane: g.outH * g.outW}
-	return aveBackRows(dy, g.aveDiv, dx, b, g.backTable, g.backTaps, g.rowSpans)
+	return aveBackRows(dy, g.aveDiv, dx, b, g.backTable, g.backTaps, g.backRows)
 }
 
 // rowBlock is the vec.PoolRows of the output rows [oy, oy1) of planes planes,

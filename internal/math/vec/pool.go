@@ -163,26 +163,51 @@ type PoolBack struct {
 	Planes, XPlane, YPlane int
 }
 
+// PoolBackRows fills hrows (grown as needed) for AveBackRows from the output
+// rows' windows, rows[2·oy] ≤ h < rows[2·oy+1] (clipped to the image, which is h
+// rows high): for each image row h, the output rows [hrows[2·h], hrows[2·h+1])
+// whose windows take it.
+func PoolBackRows(hrows []int32, rows []int32, h int) []int32 {
+	if cap(hrows) < 2*h {
+		hrows = make([]int32, 2*h)
+	}
+	hrows = hrows[:2*h]
+	for r := range h {
+		lo, hi := int32(0), int32(0)
+		for oy := 0; oy < len(rows)/2; oy++ {
+			if rows[2*oy] <= int32(r) && int32(r) < rows[2*oy+1] {
+				if hi == 0 {
+					lo = int32(oy)
+				}
+				hi = int32(oy) + 1
+			}
+		}
+		hrows[2*r], hrows[2*r+1] = lo, hi
+	}
+	return hrows
+}
+
 // AveBackRows is AVE pooling's backward pass over the planes of b, sixteen
-// columns at a time: dx = 0, then every x of window (oy, ox) gets
-// dy[oy·OutW + ox] / div[oy·OutW + ox], window by window in Caffe's order (the sum
-// of each dx from +0, the windows' row then column ascending). Output row oy's
-// windows span the rows [rows[2·oy], rows[2·oy+1]) and their columns are in table
+// columns at a time: every x of window (oy, ox) gets dy[oy·OutW + ox] /
+// div[oy·OutW + ox], summed from +0 in Caffe's order (window row, then column,
+// ascending), and dx is that sum (0 where no window takes it). Image row h is in
+// the windows of the output rows [hrows[2·h], hrows[2·h+1]) (PoolBackRows), which
+// must be all of them and in a row's span; the columns' windows are in table
 // (PoolBackTable, with its taps). It reports whether it did them: not where the
-// CPU lacks AVX-512.
-func AveBackRows(dy, div, dx []float32, b PoolBack, table []int32, taps int, rows []int32) bool {
+// CPU lacks AVX-512, nor for planes of more than 976 outputs.
+func AveBackRows(dy, div, dx []float32, b PoolBack, table []int32, taps int, hrows []int32) bool {
 	if b.Planes <= 0 || b.W <= 0 || b.OutW <= 0 || b.OutH <= 0 || taps < 1 || taps > 4 || b.OutW > 96 {
 		return false
 	}
 	h := b.XPlane / b.W
-	if len(rows) < 2*b.OutH || len(table) < (b.W+15)/16*(2+17*taps) || b.XPlane%b.W != 0 ||
+	if len(hrows) < 2*h || len(table) < (b.W+15)/16*(2+17*taps) || b.XPlane%b.W != 0 ||
 		(b.Planes-1)*b.XPlane+h*b.W > len(dx) || (b.Planes-1)*b.YPlane+b.OutH*b.OutW > len(dy) || b.OutH*b.OutW > len(div) {
 		panic("vec: pooling backward out of range")
 	}
-	for oy := range b.OutH {
-		if hs, he := rows[2*oy], rows[2*oy+1]; hs < 0 || int(he) > h {
+	for r := range h {
+		if lo, hi := hrows[2*r], hrows[2*r+1]; lo < 0 || int(hi) > b.OutH || lo > hi {
 			panic("vec: pooling backward rows out of range")
 		}
 	}
-	return aveBackAsm(dy, div, dx, &b, table, taps, rows)
+	return aveBackAsm(dy, div, dx, &b, table, taps, hrows)
 }

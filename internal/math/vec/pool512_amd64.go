@@ -89,16 +89,19 @@ func maxRowsAsm(x []float32, b *PoolRows, y []float32, idx []int32, masks []uint
 }
 
 //go:noescape
-func aveBackAVX512(dy, div, dx *float32, w, outW, outH, chunks, taps int, table, rows *int32, planes, xPlane, yPlane int, buf *float32)
+func aveBackAVX512(dy, div, dx *float32, w, h, outW, n, chunks, taps int, table, hrows *int32, planes, xPlane, yPlane int, buf *float32)
 
-func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, rows []int32) bool {
-	if !useAVX512 {
+// backBuf is the room aveBackAsm has for a plane's d (and the 32 values a chunk
+// reads from its last row's base).
+const backBuf = 1024
+
+func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, hrows []int32) bool {
+	n := b.OutH * b.OutW
+	if !useAVX512 || (n+15)&^15+32 > backBuf {
 		return false
 	}
-	clear(dx[:(b.Planes-1)*b.XPlane+b.XPlane])
-	// A row's d, read 32 at a time from a chunk's base window (< OutW ≤ 96).
-	var buf [128]float32
-	aveBackAVX512(&dy[0], &div[0], &dx[0], b.W, b.OutW, b.OutH, (b.W+15)/16, taps, &table[0], &rows[0],
+	var buf [backBuf]float32
+	aveBackAVX512(&dy[0], &div[0], &dx[0], b.W, b.XPlane/b.W, b.OutW, n, (b.W+15)/16, taps, &table[0], &hrows[0],
 		b.Planes, b.XPlane, b.YPlane, &buf[0])
 	return true
 }

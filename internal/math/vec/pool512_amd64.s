@@ -689,198 +689,109 @@ m2wcol:
 	VZEROUPPER
 	RET
 
-
-// func aveBackAVX512(dy, div, dx *float32, w, outW, outH, chunks, taps int, table, rows *int32, planes, xPlane, yPlane int, buf *float32)
+// func aveBackAVX512(dy, div, dx *float32, w, h, outW, n, chunks, taps int, table, hrows *int32, planes, xPlane, yPlane int, buf *float32)
 //
-// AVE's backward pass over planes planes whose dx is all +0: in each, for output
-// row oy in order, d = dy/div of the row (into buf), then each dx row h of the
-// row's windows (rows[2·oy] ≤ h < rows[2·oy+1]) gets, sixteen columns (a chunk)
-// at a time, the d of the windows over each column in order, window column ox
-// ascending: tap t of column c is window oxFirst(c) + t, gathered from buf by a
-// VPERMT2PS of the 32 values from the chunk's base window (table, per chunk: base,
-// store mask, then per tap its lane mask and sixteen indices; PoolBackTable).
-// A lane without a tap t adds +0, nothing to a sum from +0; so every dx gets
-// Caffe's sum, (((0 + d₁) + d₂) + …) in the order of the windows.
-TEXT ·aveBackAVX512(SB), NOSPLIT, $16-112
-	MOVQ taps+56(FP), AX
+// AVE's backward pass over planes planes. In each, d = dy/div of all n outputs
+// (into buf), then every dx row h, sixteen columns (a chunk) at a time, is the sum
+// from +0 of the d of the windows over each of its columns, in Caffe's order:
+// output row oy ascending over [hrows[2·h], hrows[2·h+1]), and within a row tap t
+// ascending, tap t of column c being window first(c) + t, gathered from the
+// row's d by a VPERMI2PS of the 32 values from the chunk's base window (table,
+// per chunk: base, store mask, then per tap its lane mask and sixteen indices;
+// PoolBackTable). A lane without a tap t adds +0, nothing to a sum from +0. Each
+// dx is written once, nothing read back.
+TEXT ·aveBackAVX512(SB), NOSPLIT, $8-120
+	MOVQ  taps+64(FP), AX
 	IMULQ $68, AX
-	ADDQ $8, AX
-	MOVQ AX, tstride-8(SP)    // a chunk's entry in the table, in bytes
+	ADDQ  $8, AX
+	MOVQ  AX, tstride-8(SP) // a chunk's entry in the table, in bytes
+	MOVQ  buf+112(FP), R10
 
-plane:
-	MOVQ dy+0(FP), SI         // SI: dy row
-	MOVQ div+8(FP), DI        // DI: div row
-	XORQ R9, R9               // R9: oy
-
-orow:
-	// d of the row into buf.
-	MOVQ buf+104(FP), R10
+bplane:
+	// d of the plane into buf.
+	MOVQ dy+0(FP), SI
+	MOVQ div+8(FP), DI
 	XORQ R11, R11
-ddloop:
-	MOVQ outW+32(FP), CX
+
+bdd:
+	MOVQ n+48(FP), CX
 	SUBQ R11, CX
 	CMPQ CX, $16
-	JLE  ddmask
+	JLE  bddmask
 	MOVQ $16, CX
-ddmask:
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
+
+bddmask:
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K1
 	VMOVUPS.Z (SI)(R11*4), K1, Z0
 	VMOVUPS.Z (DI)(R11*4), K1, Z1
-	VDIVPS Z1, Z0, Z0
-	VMOVUPS Z0, (R10)(R11*4)
-	ADDQ $16, R11
-	CMPQ R11, outW+32(FP)
-	JLT  ddloop
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, (R10)(R11*4)
+	ADDQ      $16, R11
+	CMPQ      R11, n+48(FP)
+	JLT       bdd
 
-	// The rows of this output row's windows.
-	MOVQ rows+72(FP), AX
-	MOVLQSX (AX)(R9*8), R12    // hs
-	MOVLQSX 4(AX)(R9*8), R13   // he
-	CMPQ R12, R13
-	JGE  onext
-	MOVQ R12, hs-16(SP)
+	XORQ R9, R9       // R9: the dx row h
+	MOVQ dx+16(FP), R8 // R8: dx row h
 
-	MOVQ table+64(FP), BX
-	XORQ DX, DX               // DX: the chunk's first column
-	MOVQ chunks+48(FP), CX
-chunk:
-	MOVLQSX (BX), AX
-	VMOVUPS (R10)(AX*4), Z20
-	VMOVUPS 64(R10)(AX*4), Z21
-	KMOVW 4(BX), K3
+bhrow:
+	MOVQ    hrows+80(FP), AX
+	MOVLQSX (AX)(R9*8), R12  // the first output row over h
+	MOVLQSX 4(AX)(R9*8), R13 // one past the last
+	MOVQ    table+72(FP), BX
+	XORQ    DX, DX           // DX: the chunk's first column
 
-	CMPQ taps+56(FP), $1
-	JLT  taps0
-	KMOVW 8(BX), K1
-	VMOVDQU32 12(BX), Z10
+bchunk:
+	VXORPS  Z0, Z0, Z0
+	KMOVW   4(BX), K3
+	MOVLQSX (BX), AX   // base
+	MOVQ    R12, SI
+	CMPQ    SI, R13
+	JGE     bstore
+
+borow:
+	MOVQ    SI, CX
+	IMULQ   outW+40(FP), CX
+	ADDQ    AX, CX
+	VMOVUPS (R10)(CX*4), Z20
+	VMOVUPS 64(R10)(CX*4), Z21
+	MOVQ    BX, DI
+	MOVQ    taps+64(FP), CX
+
+btap:
+	KMOVW       8(DI), K1
+	VMOVDQU32   12(DI), Z10
 	VPERMI2PS.Z Z21, Z20, K1, Z10
-	CMPQ taps+56(FP), $2
-	JLT  taps1
-	KMOVW 76(BX), K1
-	VMOVDQU32 80(BX), Z11
-	VPERMI2PS.Z Z21, Z20, K1, Z11
-	CMPQ taps+56(FP), $3
-	JLT  taps2
-	KMOVW 144(BX), K1
-	VMOVDQU32 148(BX), Z12
-	VPERMI2PS.Z Z21, Z20, K1, Z12
-	CMPQ taps+56(FP), $4
-	JLT  taps3
-	KMOVW 212(BX), K1
-	VMOVDQU32 216(BX), Z13
-	VPERMI2PS.Z Z21, Z20, K1, Z13
-	JMP taps4
+	VADDPS      Z10, Z0, Z0
+	ADDQ        $68, DI
+	DECQ        CX
+	JNZ         btap
+	INCQ        SI
+	CMPQ        SI, R13
+	JLT         borow
 
-taps1:
-	MOVQ hs-16(SP), R12
-	MOVQ R12, AX
-	IMULQ w+24(FP), AX
-	ADDQ DX, AX
-	MOVQ dx+16(FP), R8
-	LEAQ (R8)(AX*4), R8       // dx at (hs, chunk)
+bstore:
+	VMOVUPS Z0, K3, (R8)(DX*4)
+	ADDQ    tstride-8(SP), BX
+	ADDQ    $16, DX
+	CMPQ    DX, w+24(FP)
+	JLT     bchunk
+
 	MOVQ w+24(FP), AX
-	SHLQ $2, AX
-h1:
-	VMOVUPS.Z (R8), K3, Z0
-	VADDPS Z10, Z0, Z0
-	VMOVUPS Z0, K3, (R8)
-	ADDQ AX, R8
-	INCQ R12
-	CMPQ R12, R13
-	JLT  h1
-	JMP  cnext
-
-taps2:
-	MOVQ hs-16(SP), R12
-	MOVQ R12, AX
-	IMULQ w+24(FP), AX
-	ADDQ DX, AX
-	MOVQ dx+16(FP), R8
-	LEAQ (R8)(AX*4), R8       // dx at (hs, chunk)
-	MOVQ w+24(FP), AX
-	SHLQ $2, AX
-h2:
-	VMOVUPS.Z (R8), K3, Z0
-	VADDPS Z10, Z0, Z0
-	VADDPS Z11, Z0, Z0
-	VMOVUPS Z0, K3, (R8)
-	ADDQ AX, R8
-	INCQ R12
-	CMPQ R12, R13
-	JLT  h2
-	JMP  cnext
-
-taps3:
-	MOVQ hs-16(SP), R12
-	MOVQ R12, AX
-	IMULQ w+24(FP), AX
-	ADDQ DX, AX
-	MOVQ dx+16(FP), R8
-	LEAQ (R8)(AX*4), R8       // dx at (hs, chunk)
-	MOVQ w+24(FP), AX
-	SHLQ $2, AX
-h3:
-	VMOVUPS.Z (R8), K3, Z0
-	VADDPS Z10, Z0, Z0
-	VADDPS Z11, Z0, Z0
-	VADDPS Z12, Z0, Z0
-	VMOVUPS Z0, K3, (R8)
-	ADDQ AX, R8
-	INCQ R12
-	CMPQ R12, R13
-	JLT  h3
-	JMP  cnext
-
-taps4:
-	MOVQ hs-16(SP), R12
-	MOVQ R12, AX
-	IMULQ w+24(FP), AX
-	ADDQ DX, AX
-	MOVQ dx+16(FP), R8
-	LEAQ (R8)(AX*4), R8       // dx at (hs, chunk)
-	MOVQ w+24(FP), AX
-	SHLQ $2, AX
-h4:
-	VMOVUPS.Z (R8), K3, Z0
-	VADDPS Z10, Z0, Z0
-	VADDPS Z11, Z0, Z0
-	VADDPS Z12, Z0, Z0
-	VADDPS Z13, Z0, Z0
-	VMOVUPS Z0, K3, (R8)
-	ADDQ AX, R8
-	INCQ R12
-	CMPQ R12, R13
-	JLT  h4
-	JMP  cnext
-
-taps0:
-	JMP cnext
-
-cnext:
-	ADDQ tstride-8(SP), BX
-	ADDQ $16, DX
-	DECQ CX
-	JNZ  chunk
-
-onext:
-	MOVQ outW+32(FP), AX
-	LEAQ (SI)(AX*4), SI
-	LEAQ (DI)(AX*4), DI
+	LEAQ (R8)(AX*4), R8
 	INCQ R9
-	CMPQ R9, outH+40(FP)
-	JLT  orow
+	CMPQ R9, h+32(FP)
+	JLT  bhrow
 
-	MOVQ yPlane+96(FP), AX
+	MOVQ yPlane+104(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, dy+0(FP)
-	MOVQ xPlane+88(FP), AX
+	MOVQ xPlane+96(FP), AX
 	SHLQ $2, AX
 	ADDQ AX, dx+16(FP)
-	DECQ planes+80(FP)
-	JNZ  plane
+	DECQ planes+88(FP)
+	JNZ  bplane
 	VZEROUPPER
 	RET
-

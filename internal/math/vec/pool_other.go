@@ -14,6 +14,6 @@ func maxRowsAsm(x []float32, b *PoolRows, y []float32, idx []int32, masks []uint
 	return false
 }
 
-func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, rows []int32) bool {
+func aveBackAsm(dy, div, dx []float32, b *PoolBack, table []int32, taps int, hrows []int32) bool {
 	return false
 }

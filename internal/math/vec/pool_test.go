@@ -270,7 +270,7 @@ func TestAveBackRows(t *testing.T) {
 			}
 		}
 		name := fmt.Sprintf("%+v k %dx%d s %dx%d pad %dx%d", b, kh, kw, sh, sw, padH, padW)
-		if !AveBackRows(dy, div, dx[:planes*h*w], b, table, taps, rows) {
+		if !AveBackRows(dy, div, dx[:planes*h*w], b, table, taps, PoolBackRows(nil, rows, h)) {
 			t.Fatalf("%s: not done", name)
 		}
 		if i := sameBits(want, dx); i >= 0 {
