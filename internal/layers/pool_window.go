@@ -80,6 +80,19 @@ func (g *poolGeom) rowBlockEnd(oy int) int {
 // took a third longer than the Go loop.
 const minRowKernelWidth = 4
 
+// minPlaneMax and minPlaneAve are the fewest outputs a plane for which the passes
+// of one plane (maxForward, aveForward, aveBackward: LRN's, and the benchmarks')
+// take the assembly kernels, whose fixed cost a call (the checks, the masks, a
+// call per block of rows) costs more than it saves on smaller planes: per plane,
+// MAX of 8×8 windows 2×2 took 5.6 ns an output by them against 2.3 by the Go and
+// AVX2 loops, of 16×16 3×3 2.9 against 2.5, AVE 5.3 against 3.3 on 8×8 but 2.9
+// against 3.7 on 16×16 (BenchmarkPoolPlane). The layer gives them all its
+// planes at once (…Rows), where they win at every size.
+const (
+	minPlaneMax = 128
+	minPlaneAve = 64
+)
+
 // maxRows and aveRows are vec.MaxRows and vec.AveRows (variables: the tests run the
 // Go loops without them).
 var (
@@ -193,7 +206,7 @@ func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, 
 // the interior columns together and each border column alone. A block runs as one
 // call (maxBlock).
 func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
-	if g.maxForwardRows(x, y, idx, 1) {
+	if g.outH*g.outW >= minPlaneMax && g.maxForwardRows(x, y, idx, 1) {
 		return
 	}
 	for oy := 0; oy < g.outH; {
@@ -349,7 +362,7 @@ func scatterFloat(dy, idx, dx []float32) {
 //
 //	x (H, W), y (H', W')
 func (g *poolGeom) aveForward(x, y []float32) {
-	if g.aveForwardRows(x, y, 1) {
+	if g.outH*g.outW >= minPlaneAve && g.aveForwardRows(x, y, 1) {
 		return
 	}
 	for oy := 0; oy < g.outH; oy++ {
@@ -435,7 +448,7 @@ func (g *poolGeom) aveInterior(x []float32, oy int, yr []float32) {
 // aveBackward: dx = 0, then every x of window o gets dy[o] / pool size, window by
 // window in Caffe's order.
 func (g *poolGeom) aveBackward(dy, dx []float32) {
-	if g.aveBackwardRows(dy, dx, 1) {
+	if g.outH*g.outW >= minPlaneAve && g.aveBackwardRows(dy, dx, 1) {
 		return
 	}
 	clear(dx)

@@ -185,6 +185,7 @@ func BenchmarkPoolPlane(b *testing.B) {
 		{"lenet_pool2_8x8_k2s2", newPoolGeom(8, 8, 2, 2, 2, 2, 0, 0)},
 		{"cifar_pool1_32x32_k3s2", newPoolGeom(32, 32, 3, 3, 2, 2, 0, 0)},
 		{"cifar_pool2_16x16_k3s2", newPoolGeom(16, 16, 3, 3, 2, 2, 0, 0)},
+		{"cifar_pool3_8x8_k3s2", newPoolGeom(8, 8, 3, 3, 2, 2, 0, 0)},
 	} {
 		g := c.g
 		r := rand.New(rand.NewPCG(1, 1))
@@ -210,6 +211,41 @@ func BenchmarkPoolPlane(b *testing.B) {
 					for i := range planes {
 						p.f(i)
 					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*planes*out), "ns/output")
+			})
+		}
+		// All the planes in one call, as the layer runs them where the row kernels
+		// take the geometry (else a plane at a time, as fast).
+		for _, p := range []struct {
+			name string
+			f    func()
+		}{
+			{"max/planes", func() {
+				if !g.maxForwardRows(x, y, idx, planes) {
+					for i := range planes {
+						g.maxForward(x[i*in:], y[i*out:], idx[i*out:])
+					}
+				}
+			}},
+			{"ave/planes", func() {
+				if !g.aveForwardRows(x, y, planes) {
+					for i := range planes {
+						g.aveForward(x[i*in:], y[i*out:])
+					}
+				}
+			}},
+			{"aveback/planes", func() {
+				if !g.aveBackwardRows(dy[:planes*out], dx, planes) {
+					for i := range planes {
+						g.aveBackward(dy[i*out:], dx[i*in:(i+1)*in])
+					}
+				}
+			}},
+		} {
+			b.Run(c.name+"/"+p.name, func(b *testing.B) {
+				for b.Loop() {
+					p.f()
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*planes*out), "ns/output")
 			})
