@@ -93,8 +93,8 @@ const (
 	minPlaneAve = 64
 )
 
-// maxRows and aveRows are vec.MaxRows and vec.AveRows (variables: the tests run the
-// Go loops without them).
+// maxRows, aveRows and aveBackRows are vec.MaxRows, vec.AveRows and
+// vec.AveBackRows (variables: the tests run the Go loops without them).
 var (
 	maxRows     = vec.MaxRows
 	aveRows     = vec.AveRows

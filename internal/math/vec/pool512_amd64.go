@@ -4,8 +4,9 @@ package vec
 
 import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
-// useAVX512 selects the AVX-512 pooling kernels (pool512_amd64.s); tests turn it
-// off.
+// useAVX512 selects the AVX-512 pooling kernels (pool512_amd64.s): AVX512F with
+// the operating system's support of its registers. Without it AveRows, MaxRows
+// and AveBackRows decline, and the callers' Go (and AVX2) loops run.
 var useAVX512 = cpufeat.AVX512F
 
 //go:noescape
