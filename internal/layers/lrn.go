@@ -117,6 +117,9 @@ func (l *lrn) Reshape(bottom, top []*blob.Blob) error {
 		h: l.height, w: l.width, kh: l.size, kw: l.size,
 		padH: l.prePad, padW: l.prePad, strideH: 1, strideW: 1,
 		outH: l.height, outW: l.width,
+		// The tables kept for their room.
+		rowMasks: l.geom.rowMasks, aveDiv: l.geom.aveDiv, backTable: l.geom.backTable, rowSpans: l.geom.rowSpans,
+		backRows: l.geom.backRows,
 	}
 	l.geom.setInterior()
 	l.pooled = blob.Grow(l.pooled, n)

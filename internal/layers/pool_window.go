@@ -22,12 +22,149 @@ type poolGeom struct {
 	// the image: no clipping, the AVE divisor kh·kw. Most outputs are such; the
 	// forward passes treat them with straight loops (set by Reshape).
 	inY0, inY1, inX0, inX1 int
+	// For the AVX-512 kernels (vec.MaxRows, vec.AveRows), which take whole rows of
+	// outputs, borders included: the masks of an output row's columns, and AVE's
+	// divisor of every output, Caffe's pool size (set by Reshape, kept across).
+	rowMasks []uint64
+	aveDiv   []float32
+	// For AVE's backward kernel (vec.AveBackRows): the columns' windows, their
+	// most over one column, whether the kernel takes the geometry, each output
+	// row's window rows [hs, he) clipped, and each image row's output rows.
+	backTable []int32
+	backTaps  int
+	backOK    bool
+	rowSpans  []int32
+	backRows  []int32
 }
 
-// setInterior computes the outputs whose windows lie wholly inside the image.
+// setInterior computes the outputs whose windows lie wholly inside the image, and
+// the row kernels' masks and divisors.
 func (g *poolGeom) setInterior() {
 	g.inY0, g.inY1 = interior(g.h, g.kh, g.strideH, g.padH, g.outH)
 	g.inX0, g.inX1 = interior(g.w, g.kw, g.strideW, g.padW, g.outW)
+	g.rowMasks = vec.PoolRowMasks(g.rowMasks, g.w, g.kw, g.strideW, g.padW, g.outW)
+	n := g.outH * g.outW
+	if cap(g.aveDiv) < n {
+		g.aveDiv = make([]float32, n)
+	}
+	g.aveDiv = g.aveDiv[:n]
+	g.backTable, g.backTaps, g.backOK = vec.PoolBackTable(g.backTable, g.w, g.kw, g.strideW, g.padW, g.outW)
+	if cap(g.rowSpans) < 2*g.outH {
+		g.rowSpans = make([]int32, 2*g.outH)
+	}
+	g.rowSpans = g.rowSpans[:2*g.outH]
+	for oy := range g.outH {
+		hs, he, ph := g.rows(oy)
+		g.rowSpans[2*oy], g.rowSpans[2*oy+1] = int32(hs), int32(he)
+		for ox := range g.outW {
+			_, _, pw := g.cols(ox)
+			g.aveDiv[oy*g.outW+ox] = float32(ph * pw)
+		}
+	}
+	g.backRows = vec.PoolBackRows(g.backRows, g.rowSpans, g.h)
+}
+
+// rowBlockEnd is one past the last output row of the block from oy whose windows
+// span the same rows once clipped to the image: the interior rows together, each
+// border row alone.
+func (g *poolGeom) rowBlockEnd(oy int) int {
+	if oy == g.inY0 && g.inY1 > g.inY0 {
+		return g.inY1
+	}
+	return oy + 1
+}
+
+// minRowKernelWidth is the fewest outputs a row for which the forward passes take
+// the row kernels: with fewer, most of each vector is idle, and one output a row
+// (a global pooling in the caffe numerics: 13×13 windows of squeezenet's pool10)
+// took a third longer than the Go loop.
+const minRowKernelWidth = 4
+
+// minPlaneMax and minPlaneAve are the fewest outputs a plane for which the passes
+// of one plane (maxForward, aveForward, aveBackward: LRN's, and the benchmarks')
+// take the assembly kernels, whose fixed cost a call (the checks, the masks, a
+// call per block of rows) costs more than it saves on smaller planes: per plane,
+// MAX of 8×8 windows 2×2 took 5.6 ns an output by them against 2.3 by the Go and
+// AVX2 loops, of 16×16 3×3 2.9 against 2.5, AVE 5.3 against 3.3 on 8×8 but 2.9
+// against 3.7 on 16×16 (BenchmarkPoolPlane). The layer gives them all its
+// planes at once (…Rows), where they win at every size.
+const (
+	minPlaneMax = 128
+	minPlaneAve = 64
+)
+
+// maxRows, aveRows and aveBackRows are vec.MaxRows, vec.AveRows and
+// vec.AveBackRows (variables: the tests run the Go loops without them).
+var (
+	maxRows     = vec.MaxRows
+	aveRows     = vec.AveRows
+	aveBackRows = vec.AveBackRows
+)
+
+// aveBackwardRows is aveBackward of planes planes (dy and dx theirs) by
+// vec.AveBackRows. It reports whether it did it; if not, aveBackward's loops do.
+func (g *poolGeom) aveBackwardRows(dy, dx []float32, planes int) bool {
+	if !g.backOK {
+		return false
+	}
+	b := vec.PoolBack{W: g.w, OutW: g.outW, OutH: g.outH, Planes: planes, XPlane: g.h * g.w, YPlane: g.outH * g.outW}
+	return aveBackRows(dy, g.aveDiv, dx, b, g.backTable, g.backTaps, g.backRows)
+}
+
+// rowBlock is the vec.PoolRows of the output rows [oy, oy1) of planes planes,
+// whose windows span the rows [hs, he).
+func (g *poolGeom) rowBlock(oy, oy1, hs, he, planes int) vec.PoolRows {
+	return vec.PoolRows{W: g.w, Hs: hs, Kh: he - hs, Kw: g.kw, Sw: g.strideW, Sh: g.strideH, PadW: g.padW,
+		Rows: oy1 - oy, OutW: g.outW, Planes: planes, XPlane: g.h * g.w, YPlane: g.outH * g.outW}
+}
+
+// maxForwardRows is maxForward of planes planes (x from the first plane on, y and
+// idx theirs) by vec.MaxRows, a block of rows of every plane at a time (rows whose
+// windows are empty by maxBlock). It reports whether it did it all; if not,
+// maxForward's loops do.
+func (g *poolGeom) maxForwardRows(x, y []float32, idx []int32, planes int) bool {
+	if g.outW < minRowKernelWidth {
+		return false
+	}
+	in, out := g.h*g.w, g.outH*g.outW
+	for oy := 0; oy < g.outH; {
+		oy1 := g.rowBlockEnd(oy)
+		hs, he, _ := g.rows(oy)
+		o := oy * g.outW
+		if he <= hs {
+			for q := range planes {
+				g.maxBlock(x[q*in:], y[q*out:], idx[q*out:], oy, oy1, 0, g.outW, hs, he-hs, 0, g.kw)
+			}
+		} else if !maxRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], idx[o:], g.rowMasks) {
+			return false
+		}
+		oy = oy1
+	}
+	return true
+}
+
+// aveForwardRows is aveForward of planes planes by vec.AveRows, as maxForwardRows.
+func (g *poolGeom) aveForwardRows(x, y []float32, planes int) bool {
+	if g.outW < minRowKernelWidth {
+		return false
+	}
+	in, out := g.h*g.w, g.outH*g.outW
+	for oy := 0; oy < g.outH; {
+		oy1 := g.rowBlockEnd(oy)
+		hs, he, _ := g.rows(oy)
+		o := oy * g.outW
+		if he <= hs {
+			for q := range planes {
+				for r := oy; r < oy1; r++ {
+					g.aveClipped(x[q*in:], r, 0, g.outW, y[q*out+r*g.outW:q*out+(r+1)*g.outW])
+				}
+			}
+		} else if !aveRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], g.aveDiv[o:], g.rowMasks) {
+			return false
+		}
+		oy = oy1
+	}
+	return true
 }
 
 // interior is the outputs [lo, hi) along one axis whose window [o·s − p, o·s − p + k)
@@ -69,6 +206,9 @@ func (g *poolGeom) cols(ox int) (ws, we, size int) { return span(ox, g.w, g.kw, 
 // the interior columns together and each border column alone. A block runs as one
 // call (maxBlock).
 func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
+	if g.outH*g.outW >= minPlaneMax && g.maxForwardRows(x, y, idx, 1) {
+		return
+	}
 	for oy := 0; oy < g.outH; {
 		oy1 := oy + 1
 		if oy == g.inY0 && g.inY1 > g.inY0 {
@@ -222,6 +362,9 @@ func scatterFloat(dy, idx, dx []float32) {
 //
 //	x (H, W), y (H', W')
 func (g *poolGeom) aveForward(x, y []float32) {
+	if g.outH*g.outW >= minPlaneAve && g.aveForwardRows(x, y, 1) {
+		return
+	}
 	for oy := 0; oy < g.outH; oy++ {
 		yr := y[oy*g.outW : (oy+1)*g.outW]
 		if oy < g.inY0 || oy >= g.inY1 {
@@ -305,6 +448,9 @@ func (g *poolGeom) aveInterior(x []float32, oy int, yr []float32) {
 // aveBackward: dx = 0, then every x of window o gets dy[o] / pool size, window by
 // window in Caffe's order.
 func (g *poolGeom) aveBackward(dy, dx []float32) {
+	if g.outH*g.outW >= minPlaneAve && g.aveBackwardRows(dy, dx, 1) {
+		return
+	}
 	clear(dx)
 	for oy := 0; oy < g.outH; oy++ {
 		dyr := dy[oy*g.outW : (oy+1)*g.outW]

@@ -274,9 +274,14 @@ type poolMaxForward struct {
 // Range pools the planes [lo, hi).
 func (p *poolMaxForward) Range(lo, hi int) {
 	in, out := p.l.planes()
+	// All the planes at once where the assembly can (x to the end of the blob: it
+	// reads whole vectors where it can), else a plane at a time.
+	all := p.l.geom.maxForwardRows(p.x[lo*in:], p.y[lo*out:hi*out], p.l.maxIdx[lo*out:hi*out], hi-lo)
 	for q := lo; q < hi; q++ {
 		idx := p.l.maxIdx[q*out : (q+1)*out]
-		p.l.geom.maxForward(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out], idx)
+		if !all {
+			p.l.geom.maxForward(p.x[q*in:], p.y[q*out:(q+1)*out], idx)
+		}
 		if p.mask != nil {
 			m := p.mask[q*out : (q+1)*out]
 			for i, v := range idx {
@@ -311,8 +316,11 @@ type poolAveForward struct {
 // Range pools the planes [lo, hi).
 func (p *poolAveForward) Range(lo, hi int) {
 	in, out := p.l.planes()
+	if p.l.geom.aveForwardRows(p.x[lo*in:], p.y[lo*out:hi*out], hi-lo) { // as MAX's
+		return
+	}
 	for q := lo; q < hi; q++ {
-		p.l.geom.aveForward(p.x[q*in:(q+1)*in], p.y[q*out:(q+1)*out])
+		p.l.geom.aveForward(p.x[q*in:], p.y[q*out:(q+1)*out])
 	}
 }
 
@@ -326,6 +334,9 @@ type poolAveBackward struct {
 // Range routes the planes [lo, hi).
 func (p *poolAveBackward) Range(lo, hi int) {
 	in, out := p.l.planes()
+	if p.l.geom.aveBackwardRows(p.dy[lo*out:hi*out], p.dx[lo*in:hi*in], hi-lo) { // all at once
+		return
+	}
 	for q := lo; q < hi; q++ {
 		p.l.geom.aveBackward(p.dy[q*out:(q+1)*out], p.dx[q*in:(q+1)*in])
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gocaffe/gocaffe/internal/math/vec"
 	"github.com/gocaffe/gocaffe/proto/caffepb"
 )
 
@@ -184,6 +185,7 @@ func BenchmarkPoolPlane(b *testing.B) {
 		{"lenet_pool2_8x8_k2s2", newPoolGeom(8, 8, 2, 2, 2, 2, 0, 0)},
 		{"cifar_pool1_32x32_k3s2", newPoolGeom(32, 32, 3, 3, 2, 2, 0, 0)},
 		{"cifar_pool2_16x16_k3s2", newPoolGeom(16, 16, 3, 3, 2, 2, 0, 0)},
+		{"cifar_pool3_8x8_k3s2", newPoolGeom(8, 8, 3, 3, 2, 2, 0, 0)},
 	} {
 		g := c.g
 		r := rand.New(rand.NewPCG(1, 1))
@@ -213,6 +215,41 @@ func BenchmarkPoolPlane(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*planes*out), "ns/output")
 			})
 		}
+		// All the planes in one call, as the layer runs them where the row kernels
+		// take the geometry (else a plane at a time, as fast).
+		for _, p := range []struct {
+			name string
+			f    func()
+		}{
+			{"max/planes", func() {
+				if !g.maxForwardRows(x, y, idx, planes) {
+					for i := range planes {
+						g.maxForward(x[i*in:], y[i*out:], idx[i*out:])
+					}
+				}
+			}},
+			{"ave/planes", func() {
+				if !g.aveForwardRows(x, y, planes) {
+					for i := range planes {
+						g.aveForward(x[i*in:], y[i*out:])
+					}
+				}
+			}},
+			{"aveback/planes", func() {
+				if !g.aveBackwardRows(dy[:planes*out], dx, planes) {
+					for i := range planes {
+						g.aveBackward(dy[i*out:], dx[i*in:(i+1)*in])
+					}
+				}
+			}},
+		} {
+			b.Run(c.name+"/"+p.name, func(b *testing.B) {
+				for b.Loop() {
+					p.f()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*planes*out), "ns/output")
+			})
+		}
 	}
 }
 
@@ -223,5 +260,67 @@ func TestPoolGeomWithoutAsm(t *testing.T) {
 		maxWindows = f
 	}(maxWindows)
 	maxWindows = func([]float32, int, int, int, int, int, int, []float32, []int32, int, int, int) bool { return false }
-	TestPoolGeomMatchesReference(t)
+	withoutRowKernels(func() { TestPoolGeomMatchesReference(t) })
+}
+
+// withoutRowKernels runs f with the AVX-512 row kernels (vec.MaxRows, vec.AveRows)
+// turned off, as on a CPU without them.
+func withoutRowKernels(f func()) {
+	m, a, ab := maxRows, aveRows, aveBackRows
+	defer func() { maxRows, aveRows, aveBackRows = m, a, ab }()
+	maxRows = func([]float32, vec.PoolRows, []float32, []int32, []uint64) bool { return false }
+	aveRows = func([]float32, vec.PoolRows, []float32, []float32, []uint64) bool { return false }
+	aveBackRows = func([]float32, []float32, []float32, vec.PoolBack, []int32, int, []int32) bool { return false }
+	f()
+}
+
+// TestPoolGeomWithoutRowKernels runs the comparison with MaxWindows (AVX2) but not
+// the AVX-512 row kernels.
+func TestPoolGeomWithoutRowKernels(t *testing.T) {
+	withoutRowKernels(func() { TestPoolGeomMatchesReference(t) })
+}
+
+// TestPoolGeomPlanes: the row kernels over several planes at once (as the layer
+// runs them, x to the end of the blob) give each plane the reference loops' bits.
+func TestPoolGeomPlanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, c := range poolGeomCases {
+		g := newPoolGeom(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+		name := fmt.Sprintf("%dx%d k%dx%d s%dx%d p%dx%d", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+		in, out := g.h*g.w, g.outH*g.outW
+		for _, planes := range []int{1, 2, 5} {
+			x := nastyPlane(r, planes*in)
+			y, wantY := make([]float32, planes*out), make([]float32, planes*out)
+			idx, wantIdx := make([]int32, planes*out), make([]int32, planes*out)
+			for q := range planes {
+				refMaxForward(g, x[q*in:], wantY[q*out:], wantIdx[q*out:])
+			}
+			if !g.maxForwardRows(x, y, idx, planes) {
+				continue // no AVX-512, or a stride it does not take
+			}
+			if i := sameBits(y, wantY); i >= 0 || fmt.Sprint(idx) != fmt.Sprint(wantIdx) {
+				t.Fatalf("%s, %d planes, MAX: output %v (index %v), the reference gives %v (%v)", name, planes, y, idx, wantY, wantIdx)
+			}
+			for q := range planes {
+				refAveForward(g, x[q*in:], wantY[q*out:])
+			}
+			if !g.aveForwardRows(x, y, planes) {
+				t.Fatalf("%s, %d planes: AVE not done where MAX was", name, planes)
+			}
+			if i := sameBits(y, wantY); i >= 0 {
+				t.Fatalf("%s, %d planes, AVE: output %d = %g, the reference gives %g", name, planes, i, y[i], wantY[i])
+			}
+			dy := nastyPlane(r, planes*out)
+			dx, wantDx := make([]float32, planes*in), make([]float32, planes*in)
+			for q := range planes {
+				refAveBackward(g, dy[q*out:], wantDx[q*in:(q+1)*in])
+			}
+			if !g.aveBackwardRows(dy, dx, planes) {
+				continue // a geometry the kernel does not take
+			}
+			if i := sameBits(dx, wantDx); i >= 0 {
+				t.Fatalf("%s, %d planes, AVE backward: dx %d = %g, the reference gives %g", name, planes, i, dx[i], wantDx[i])
+			}
+		}
+	}
 }
