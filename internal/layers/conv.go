@@ -69,11 +69,27 @@ type baseConv struct {
 	wparts     [][]float32      // caffe: per chunk, group and k block: (convOut/G, K), one image's weight gradient
 	kBlocks    int              // caffe: the k blocks of one group's weight-gradient product
 	fast       convFast         // the fast numerics' backward pass
+	// colParts splits im2col and col2im over the cores by channels where one chunk
+	// holds the whole batch (a batch of one): empty otherwise. colPartsFor is the
+	// geometry and workers they were made for.
+	colParts    []colPart
+	colPartsFor struct {
+		g       *im2col.Geometry
+		workers int
+	}
 
 	// The loops, kept in the layer so that starting one allocates nothing.
 	toOutput toOutputLoop
 	toImage  toImageLoop
 	ordGrad  orderedGradLoop
+	colSplit colSplitLoop
+}
+
+// colPart is the channels [c0, c1) of the image side as a geometry of their own:
+// their planes are contiguous in the image, their rows in the column matrix.
+type colPart struct {
+	g      *im2col.Geometry
+	c0, c1 int
 }
 
 // gemm is blas.Gemm for a product of one chunk: on the calling goroutine alone when
@@ -102,19 +118,83 @@ func (l *baseConv) chunkRange(c int) (lo, hi int) {
 }
 
 func (l *baseConv) im2col(im, col []float32) {
-	if l.forceND {
+	switch {
+	case l.forceND:
 		im2col.Im2colND(l.geom, im, col)
-	} else {
+	case len(l.colParts) > 1:
+		l.splitCols(im, col, true)
+	default:
 		im2col.Im2col(l.geom, im, col)
 	}
 }
 
 func (l *baseConv) col2im(col, im []float32) {
-	if l.forceND {
+	switch {
+	case l.forceND:
 		im2col.Col2imND(l.geom, col, im)
-	} else {
+	case len(l.colParts) > 1:
+		l.splitCols(im, col, false)
+	default:
 		im2col.Col2im(l.geom, col, im)
 	}
+}
+
+// splitCols runs im2col (toCol) or col2im over colParts, a part a worker. Each
+// channel's values are the same either way: im2col copies, and col2im adds to a
+// channel's pixels only from that channel's rows, in the same order.
+func (l *baseConv) splitCols(im, col []float32, toCol bool) {
+	l.colSplit = colSplitLoop{l: l, im: im, col: col, toCol: toCol}
+	parallel.Run(len(l.colParts), 1, &l.colSplit)
+	l.colSplit = colSplitLoop{}
+}
+
+// colSplitLoop is splitCols's loop over the parts.
+type colSplitLoop struct {
+	l       *baseConv
+	im, col []float32 // one image, and its column matrix
+	toCol   bool
+}
+
+// Range converts the parts [lo, hi).
+func (p *colSplitLoop) Range(lo, hi int) {
+	g := p.l.geom
+	plane, rows := g.ImSize()/g.Channels, g.ColRows()/g.Channels
+	cols := g.ColCols()
+	for _, part := range p.l.colParts[lo:hi] {
+		im := p.im[part.c0*plane : part.c1*plane]
+		col := p.col[part.c0*rows*cols : part.c1*rows*cols]
+		if p.toCol {
+			im2col.Im2col(part.g, im, col)
+		} else {
+			im2col.Col2im(part.g, col, im)
+		}
+	}
+}
+
+// splitChannels sets colParts for the current geometry and chunks: one part a
+// worker where a single chunk takes the batch, the channels shared evenly. While
+// the geometry and the workers stay the same it keeps them, and allocates nothing.
+func (l *baseConv) splitChannels() error {
+	w, g := parallel.Workers(), l.geom
+	if l.chunks != 1 || w < 2 || l.forceND || l.is1x1 || g.Channels < 2 {
+		l.colParts = l.colParts[:0]
+		return nil
+	}
+	if l.colPartsFor.g == g && l.colPartsFor.workers == w && len(l.colParts) > 0 {
+		return nil
+	}
+	l.colPartsFor.g, l.colPartsFor.workers = g, w
+	l.colParts = l.colParts[:0]
+	parts := min(w, g.Channels)
+	for i := range parts {
+		c0, c1 := i*g.Channels/parts, (i+1)*g.Channels/parts
+		pg, err := im2col.New(c1-c0, g.In, g.Kernel, g.Pad, g.Stride, g.Dilation)
+		if err != nil {
+			return err
+		}
+		l.colParts = append(l.colParts, colPart{g: pg, c0: c0, c1: c1})
+	}
+	return nil
 }
 
 // convForward is the convolution proper for one image (Caffe's forward_cpu_gemm),

@@ -189,6 +189,9 @@ func (l *baseConv) Reshape(bottom, top []*blob.Blob) error {
 			}
 		}
 	}
+	if err := l.splitChannels(); err != nil {
+		return err
+	}
 	// The gradients' buffers of both numerics: the numerics may change between
 	// passes (a test does), and neither is large beside the columns.
 	mg := l.convOut / l.group

@@ -554,3 +554,51 @@ func visionBenchLayer(b *testing.B, text string, shape []int) *testLayer {
 }
 
 func TestConvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Convolution") }
+
+// TestConvolutionBatchOneChannelSplit: on a batch of one, im2col and col2im are
+// shared between the cores by channels; every value must be the one a single core
+// gives, in both numerics, with strides and padding (col2im adds overlapping
+// windows) and with groups.
+func TestConvolutionBatchOneChannelSplit(t *testing.T) { inBothNumerics(t, testConvolutionBatchOneChannelSplit) }
+
+func testConvolutionBatchOneChannelSplit(t *testing.T) {
+	for _, tc := range []struct {
+		g      convGeom
+		ch, hw int
+	}{
+		{convGeom{[]int{3, 3}, []int{2, 2}, []int{1, 1}, []int{1, 1}, 1}, 5, 9},
+		{convGeom{[]int{7, 7}, []int{2, 2}, []int{3, 3}, []int{1, 1}, 1}, 3, 15},
+		{convGeom{[]int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}, 2}, 6, 7},
+		{convGeom{[]int{1, 1}, []int{2, 2}, []int{0, 0}, []int{1, 1}, 1}, 4, 8},
+	} {
+		run := func(procs int) *testLayer {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			r := rng.New(1701)
+			l := setUp(t, tc.g.text("Convolution", 4, true, ""), caffepb.Phase_TRAIN,
+				[]*blob.Blob{gaussian(r, 0, 1, 1, tc.ch, tc.hw, tc.hw)}, 1)
+			if err := l.Forward(l.Bottom, l.Top); err != nil {
+				t.Fatal(err)
+			}
+			for i := range l.Top[0].Diff {
+				l.Top[0].Diff[i] = r.Gaussian(0, 1)
+			}
+			l.Backward(l.Top, []bool{true}, l.Bottom)
+			return l
+		}
+		one, three := run(1), run(3)
+		for _, c := range []struct {
+			what string
+			a, b []float32
+		}{
+			{"top", one.Top[0].Data, three.Top[0].Data},
+			{"bottom diff", one.Bottom[0].Diff, three.Bottom[0].Diff},
+			{"weight diff", one.Params()[0].Diff, three.Params()[0].Diff},
+		} {
+			for i := range c.a {
+				if math.Float32bits(c.a[i]) != math.Float32bits(c.b[i]) {
+					t.Fatalf("%v: %s[%d] is %v on one core, %v on three", tc.g, c.what, i, c.a[i], c.b[i])
+				}
+			}
+		}
+	}
+}
