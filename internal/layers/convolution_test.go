@@ -559,7 +559,9 @@ func TestConvolutionCaffeFixtures(t *testing.T) { caffeFixtures(t, "Convolution"
 // shared between the cores by channels; every value must be the one a single core
 // gives, in both numerics, with strides and padding (col2im adds overlapping
 // windows) and with groups.
-func TestConvolutionBatchOneChannelSplit(t *testing.T) { inBothNumerics(t, testConvolutionBatchOneChannelSplit) }
+func TestConvolutionBatchOneChannelSplit(t *testing.T) {
+	inBothNumerics(t, testConvolutionBatchOneChannelSplit)
+}
 
 func testConvolutionBatchOneChannelSplit(t *testing.T) {
 	for _, tc := range []struct {
