@@ -9,12 +9,17 @@ package blas
 //
 // What limits its speed today, measured on the reference nets: alone, on data in
 // cache, the kernels run at 75–95% of a core's FMA peak (gocaffe device_query) and
-// the whole products at 60–80% (BenchmarkSgemmNets). Inside a net they run at about
-// half that: the operands come from L3 or memory (the previous layer's output, the
+// the whole products at 60–80% (BenchmarkSgemmNets). Inside a net the products of a
+// pass reach 55–68% of the peak on one core and 41–59% on two (gocaffe time prints
+// the share): the operands come from L3 or memory (the previous layer's output, the
 // weights), B is packed again by every tile of a product split over the cores (a
-// shared packed B was tried and measured no faster on ResNet-50), and the narrow
+// shared packed B was tried and measured no faster on ResNet-50; a narrow product
+// that reads A in place takes one tile a worker for that reason), and the narrow
 // products of small images (ResNet's 49 and 196 columns, LeNet's 20 and 50 rows)
-// leave part of the kernel's tile empty, through an edge buffer.
+// leave part of the kernel's tile empty, through an edge buffer. An inner product's
+// forward pass on a small batch is bound by the weights' bandwidth (AlexNet's fc6
+// reads 151 MB at about 11 GB/s); a dot-product kernel reading the weights in order
+// measured slower (10 GB/s), its few rows of A coming from L2 for every pair of B's.
 type Fast struct {
 	// Serial keeps the product on the calling goroutine (GemmOne).
 	Serial bool
