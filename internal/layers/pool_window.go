@@ -118,6 +118,21 @@ func (g *poolGeom) rowBlock(oy, oy1, hs, he, planes int) vec.PoolRows {
 		Rows: oy1 - oy, OutW: g.outW, Planes: planes, XPlane: g.h * g.w, YPlane: g.outH * g.outW}
 }
 
+// forRowBlocks calls block on each block of output rows [oy, oy1) whose windows
+// span the same image rows [hs, he) (see rowBlockEnd), in order, while it returns
+// true; it reports whether every block did.
+func (g *poolGeom) forRowBlocks(block func(oy, oy1, hs, he int) bool) bool {
+	for oy := 0; oy < g.outH; {
+		oy1 := g.rowBlockEnd(oy)
+		hs, he, _ := g.rows(oy)
+		if !block(oy, oy1, hs, he) {
+			return false
+		}
+		oy = oy1
+	}
+	return true
+}
+
 // maxForwardRows is maxForward of planes planes (x from the first plane on, y and
 // idx theirs) by vec.MaxRows, a block of rows of every plane at a time (rows whose
 // windows are empty by maxBlock). It reports whether it did it all; if not,
@@ -127,20 +142,16 @@ func (g *poolGeom) maxForwardRows(x, y []float32, idx []int32, planes int) bool 
 		return false
 	}
 	in, out := g.h*g.w, g.outH*g.outW
-	for oy := 0; oy < g.outH; {
-		oy1 := g.rowBlockEnd(oy)
-		hs, he, _ := g.rows(oy)
-		o := oy * g.outW
-		if he <= hs {
-			for q := range planes {
-				g.maxBlock(x[q*in:], y[q*out:], idx[q*out:], oy, oy1, 0, g.outW, hs, he-hs, 0, g.kw)
-			}
-		} else if !maxRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], idx[o:], g.rowMasks) {
-			return false
+	return g.forRowBlocks(func(oy, oy1, hs, he int) bool {
+		if he > hs {
+			o := oy * g.outW
+			return maxRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], idx[o:], g.rowMasks)
 		}
-		oy = oy1
-	}
-	return true
+		for q := range planes {
+			g.maxBlock(x[q*in:], y[q*out:], idx[q*out:], oy, oy1, 0, g.outW, hs, he-hs, 0, g.kw)
+		}
+		return true
+	})
 }
 
 // aveForwardRows is aveForward of planes planes by vec.AveRows, as maxForwardRows.
@@ -149,22 +160,18 @@ func (g *poolGeom) aveForwardRows(x, y []float32, planes int) bool {
 		return false
 	}
 	in, out := g.h*g.w, g.outH*g.outW
-	for oy := 0; oy < g.outH; {
-		oy1 := g.rowBlockEnd(oy)
-		hs, he, _ := g.rows(oy)
-		o := oy * g.outW
-		if he <= hs {
-			for q := range planes {
-				for r := oy; r < oy1; r++ {
-					g.aveClipped(x[q*in:], r, 0, g.outW, y[q*out+r*g.outW:q*out+(r+1)*g.outW])
-				}
-			}
-		} else if !aveRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], g.aveDiv[o:], g.rowMasks) {
-			return false
+	return g.forRowBlocks(func(oy, oy1, hs, he int) bool {
+		if he > hs {
+			o := oy * g.outW
+			return aveRows(x, g.rowBlock(oy, oy1, hs, he, planes), y[o:], g.aveDiv[o:], g.rowMasks)
 		}
-		oy = oy1
-	}
-	return true
+		for q := range planes {
+			for r := oy; r < oy1; r++ {
+				g.aveClipped(x[q*in:], r, 0, g.outW, y[q*out+r*g.outW:q*out+(r+1)*g.outW])
+			}
+		}
+		return true
+	})
 }
 
 // interior is the outputs [lo, hi) along one axis whose window [o·s − p, o·s − p + k)
@@ -210,10 +217,7 @@ func (g *poolGeom) maxForward(x, y []float32, idx []int32) {
 		return
 	}
 	for oy := 0; oy < g.outH; {
-		oy1 := oy + 1
-		if oy == g.inY0 && g.inY1 > g.inY0 {
-			oy1 = g.inY1
-		}
+		oy1 := g.rowBlockEnd(oy)
 		hs, he, _ := g.rows(oy)
 		for ox := 0; ox < g.outW; {
 			ox1 := ox + 1
