@@ -7,6 +7,11 @@ import (
 	"testing"
 )
 
+// specialValues are the values the pooling tests mix into their inputs: signed
+// zeros, NaN, infinities, the float32 extremes, and ties.
+var specialValues = []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+	math.MaxFloat32, -math.MaxFloat32, 1, -1}
+
 // refMaxWindows is MaxWindows as Caffe's loop reads: each window scanned from
 // −FLT_MAX and index −1, a value taken where greater.
 func refMaxWindows(x []float32, w, kh, kw, sw, i0, xStep int, y []float32, idx []int32, rows, n, yStep int) {
@@ -36,8 +41,6 @@ func TestMaxWindows(t *testing.T) {
 		t.Skip("no assembly on this CPU")
 	}
 	r := rand.New(rand.NewPCG(14, 15))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
-		math.MaxFloat32, -math.MaxFloat32, 1, -1}
 	for _, sw := range []int{1, 2} {
 		for kh := 1; kh <= 4; kh++ {
 			for kw := 1; kw <= 4; kw++ {
@@ -52,7 +55,7 @@ func TestMaxWindows(t *testing.T) {
 							for i := range x {
 								switch r.IntN(4) {
 								case 0:
-									x[i] = special[r.IntN(len(special))]
+									x[i] = specialValues[r.IntN(len(specialValues))]
 								case 1:
 									x[i] = float32(r.IntN(3) - 1)
 								default:
@@ -125,8 +128,6 @@ func TestPoolRows(t *testing.T) {
 		t.Skip("no AVX-512 on this CPU")
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
-		math.MaxFloat32, -math.MaxFloat32, 1, -1}
 	var masks []uint64
 	for _, sw := range []int{1, 2} {
 		for kh := 1; kh <= 4; kh++ {
@@ -147,7 +148,7 @@ func TestPoolRows(t *testing.T) {
 						for i := range x {
 							switch r.IntN(4) {
 							case 0:
-								x[i] = special[r.IntN(len(special))]
+								x[i] = specialValues[r.IntN(len(specialValues))]
 							case 1:
 								x[i] = float32(r.IntN(3) - 1)
 							default:
@@ -204,8 +205,6 @@ func TestAveBackRows(t *testing.T) {
 		t.Skip("no AVX-512 on this CPU")
 	}
 	r := rand.New(rand.NewPCG(31, 32))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
-		math.MaxFloat32, -math.MaxFloat32, 1, -1}
 	var table []int32
 	done := 0
 	for trial := 0; trial < 3000; trial++ {
@@ -245,7 +244,7 @@ func TestAveBackRows(t *testing.T) {
 		dy := make([]float32, (planes-1)*b.YPlane+outH*outW)
 		for i := range dy {
 			if r.IntN(5) == 0 {
-				dy[i] = special[r.IntN(len(special))]
+				dy[i] = specialValues[r.IntN(len(specialValues))]
 			} else {
 				dy[i] = float32(r.NormFloat64())
 			}
