@@ -2,6 +2,21 @@
 
 #include "textflag.h"
 
+// NEXT_ROW steps the three routines below to the next row of the column matrix:
+// kx on (R11), then ky (R10) when kx wraps at kw, then the channel (SI on by a
+// plane) when ky wraps at kh; it jumps to done as soon as no more is to step.
+#define NEXT_ROW(done) \
+	INCQ R11 \
+	CMPQ R11, 24(R12) \
+	JLT  done \
+	XORQ R11, R11 \
+	INCQ R10 \
+	CMPQ R10, 16(R12) \
+	JLT  done \
+	XORQ R10, R10 \
+	MOVQ 32(R12), AX \
+	ADDQ AX, SI
+
 // iota16 is 0, 1, …, 15: the lanes' offsets.
 DATA iota16<>+0(SB)/4, $0
 DATA iota16<>+4(SB)/4, $1
@@ -94,17 +109,7 @@ next:
 	VMOVUPS Z0, K2, (DI)
 	ADDQ    40(R12), DI // the destination's row stride
 
-	// The next row's kernel offset and channel.
-	INCQ R11
-	CMPQ R11, 24(R12) // kw
-	JLT  step
-	XORQ R11, R11
-	INCQ R10
-	CMPQ R10, 16(R12) // kh
-	JLT  step
-	XORQ R10, R10
-	MOVQ 32(R12), AX  // the plane in bytes
-	ADDQ AX, SI
+	NEXT_ROW(step)
 
 step:
 	DECQ CX
@@ -174,17 +179,7 @@ snext:
 	VMOVUPS Z0, K2, (DI)
 	ADDQ    40(R12), DI // the destination's row stride
 
-	// The next row's kernel offset and channel.
-	INCQ R11
-	CMPQ R11, 24(R12) // kw
-	JLT  sstep
-	XORQ R11, R11
-	INCQ R10
-	CMPQ R10, 16(R12) // kh
-	JLT  sstep
-	XORQ R10, R10
-	MOVQ 32(R12), AX  // the plane in bytes
-	ADDQ AX, SI
+	NEXT_ROW(sstep)
 
 sstep:
 	DECQ CX
@@ -299,17 +294,7 @@ pnext:
 	VMOVUPS Z0, K2, (DI)
 	ADDQ    40(R12), DI // the destination's row stride
 
-	// The next row's kernel offset and channel.
-	INCQ R11
-	CMPQ R11, 24(R12) // kw
-	JLT  pstep
-	XORQ R11, R11
-	INCQ R10
-	CMPQ R10, 16(R12) // kh
-	JLT  pstep
-	XORQ R10, R10
-	MOVQ 32(R12), AX  // the plane in bytes
-	ADDQ AX, SI
+	NEXT_ROW(pstep)
 
 pstep:
 	DECQ CX
