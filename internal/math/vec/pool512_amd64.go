@@ -4,10 +4,13 @@ package vec
 
 import "github.com/gocaffe/gocaffe/internal/math/cpufeat"
 
-// useAVX512 selects the AVX-512 pooling kernels (pool512_amd64.s): AVX512F with
-// the operating system's support of its registers. Without it AveRows, MaxRows
-// and AveBackRows decline, and the callers' Go (and AVX2) loops run.
+// useAVX512 selects the AVX-512 pooling kernels (pool512_amd64.s, generated, and
+// poolback512_amd64.s): AVX512F with the operating system's support of its
+// registers. Without it AveRows, MaxRows and AveBackRows decline, and the callers'
+// Go (and AVX2) loops run.
 var useAVX512 = cpufeat.AVX512F
+
+//go:generate go run gen_pool512.go
 
 //go:noescape
 func aveRowsAVX512(x *float32, w, kh, kw, sw, p0, xStep, rows, outW int, y, div *float32, masks *uint64, planes, xPlane, yPlane int, wide bool)
